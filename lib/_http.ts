@@ -1,0 +1,206 @@
+// Internal helpers of the HTTP client: redaction, error classification and
+// server-message extraction. Not part of the public API.
+
+import {
+  ApiError,
+  AuthError,
+  type CredentialForm,
+  NetworkError,
+  RedirectError,
+} from "./errors.ts";
+
+/** Query parameter values; arrays are joined with commas (for `__in`). */
+export type QueryValue =
+  | string
+  | number
+  | boolean
+  | readonly (string | number)[]
+  | undefined;
+
+const SECRET_PARAMS = ["api_key", "password", "apikey", "key"];
+
+/** Replaces the value of secret query parameters with `***`. */
+export function redactUrl(url: string | URL): string {
+  const u = new URL(url);
+  for (const name of SECRET_PARAMS) {
+    if (u.searchParams.has(name)) u.searchParams.set(name, "***");
+  }
+  return u.href.replaceAll("%2A%2A%2A", "***");
+}
+
+/** Extracts the server's message from an error body. */
+export function serverMessage(body: string, contentType: string): string {
+  const text = body.trim();
+  if (text === "") return "";
+  if (contentType.includes("json") || text.startsWith("{")) {
+    try {
+      const data = JSON.parse(text);
+      if (data && typeof data === "object") {
+        const msg = (data as Record<string, unknown>).error ??
+          (data as Record<string, unknown>).error_message;
+        if (typeof msg === "string") return msg;
+        if (msg !== undefined) return JSON.stringify(msg);
+      }
+    } catch {
+      // not JSON after all: fall through to the excerpt
+    }
+  }
+  if (contentType.includes("html") || /^<(!doctype|html)/i.test(text)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
+    const stripped = text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, " ")
+      .replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim();
+    const excerpt = title && !stripped.startsWith(title)
+      ? `${title}: ${stripped}`
+      : stripped;
+    return `HTML page: ${truncate(excerpt, 160)}`;
+  }
+  return truncate(text.replace(/\s+/g, " "), 200);
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+/** Builds the typed error for a non-2xx, non-3xx answer. */
+export function statusError(
+  method: string,
+  url: string,
+  status: number,
+  message: string,
+  credentialForm: CredentialForm,
+  user: string | undefined,
+): ApiError {
+  if (status === 401) {
+    const tried = credentialForm === "apikey"
+      ? `an API key for user "${user}" (check TS_USER and TS_API_KEY)`
+      : credentialForm === "basic"
+      ? `a password for user "${user}" (check TS_USER and TS_PASSWORD)`
+      : "no credentials (set TS_USER and TS_API_KEY, or TS_PASSWORD)";
+    return new AuthError(
+      `Authentication failed: ${method} ${url} answered 401 using ${tried}`,
+      { method, url, credentialForm },
+    );
+  }
+  const reason = STATUS_TEXT[status] ?? "error";
+  const detail = message === "" ? "" : `: ${message}`;
+  return new ApiError(
+    `${method} ${url} failed with ${status} ${reason}${detail}`,
+    { method, url, status, serverMessage: message },
+  );
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  410: "Gone",
+  414: "Request-URI Too Long",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+/** Builds the error for a redirect, naming the likely cause. */
+export function redirectError(
+  method: string,
+  url: URL,
+  status: number,
+  location: string,
+): RedirectError {
+  const redacted = redactUrl(url);
+  let why = "the toolkit never follows redirects on API calls";
+  let target: URL | undefined;
+  try {
+    target = new URL(location, url);
+  } catch {
+    target = undefined;
+  }
+  if (target && target.pathname === `${url.pathname}/`) {
+    why =
+      "the URL lacks its trailing slash (a followed POST would become a GET and launch nothing)";
+  } else if (url.protocol === "http:" && target?.protocol === "https:") {
+    why = `the server redirects http to https: set TS_URL=https://${url.host}`;
+  } else if (target && /\/login\b/.test(target.pathname)) {
+    why = "the server sent the login page: check TS_URL and the credentials";
+  }
+  return new RedirectError(
+    `${method} ${redacted} was redirected (${status}) to ${
+      target ? redactUrl(target) : location
+    }: ${why}`,
+    { method, url: redacted, status, location },
+  );
+}
+
+/** Converts a fetch rejection into a NetworkError with a useful hint. */
+export function networkError(
+  method: string,
+  url: URL,
+  error: unknown,
+  timedOut: boolean,
+  timeoutMs: number,
+): NetworkError {
+  const redacted = redactUrl(url);
+  const isWrite = method !== "GET" && method !== "HEAD";
+  if (timedOut) {
+    return new NetworkError(
+      `${method} ${redacted} timed out after ${timeoutMs / 1000} s`,
+      {
+        method,
+        url: redacted,
+        kind: "timeout",
+        outcomeUnknown: isWrite,
+        cause: error,
+      },
+    );
+  }
+  const chain = causeChain(error);
+  if (/certificate|tls|ssl|handshake/i.test(chain)) {
+    return new NetworkError(
+      `${method} ${redacted}: TLS failed: ${chain}`,
+      {
+        method,
+        url: redacted,
+        kind: "tls",
+        cause: error,
+        hint:
+          "if the server uses a self-signed or private-CA certificate, set TS_CA_CERT=/path/to/its-cert.pem " +
+          "(e.g. a copy of the server's /etc/ssl/certs/ssl-cert-snakeoil.pem); if that is refused too (an old " +
+          `certificate without subjectAltName), run deno with --unsafely-ignore-certificate-errors=${url.hostname}`,
+      },
+    );
+  }
+  const refused = /refused|os error 111|ECONNREFUSED|dns|lookup|resolve/i
+    .test(chain);
+  return new NetworkError(
+    `${method} ${redacted}: ${
+      refused ? "cannot connect" : "connection failed"
+    }: ${chain}`,
+    {
+      method,
+      url: redacted,
+      kind: "connection",
+      outcomeUnknown: isWrite && !refused,
+      cause: error,
+      hint: refused ? "check TS_URL and that the server is reachable" : "",
+    },
+  );
+}
+
+/** Joins the messages of an error and its causes. */
+export function causeChain(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 5; depth++) {
+    if (current instanceof Error) {
+      if (!parts.includes(current.message)) parts.push(current.message);
+      current = current.cause;
+    } else {
+      parts.push(String(current));
+      break;
+    }
+  }
+  return parts.join(": ");
+}

@@ -1,0 +1,173 @@
+/**
+ * Connection settings: server URL, credentials and TLS trust, gathered from
+ * command-line flags, then the environment, then a `.env` file in the working
+ * directory. Secrets (password, API key) are read only from the environment or
+ * `.env`, never from flags.
+ *
+ * @module
+ */
+
+import { parse as parseDotenv } from "dotenv";
+import { UsageError } from "./errors.ts";
+
+/** Environment variables the toolkit reads. */
+export const ENV_VARS = [
+  "TS_URL",
+  "TS_USER",
+  "TS_PASSWORD",
+  "TS_API_KEY",
+  "TS_CA_CERT",
+] as const;
+
+/** Name of one of the toolkit's environment variables. */
+export type EnvVar = typeof ENV_VARS[number];
+
+/** Resolved connection settings. */
+export interface ConnectionConfig {
+  /** Server base URL without the API path, e.g. `https://ts.example.org`. */
+  url: string;
+  /** User name, if any. */
+  user?: string;
+  /** Password for HTTP Basic, if any. Never print it. */
+  password?: string;
+  /** API key, if any; preferred over the password. Never print it. */
+  apiKey?: string;
+  /** Path of a PEM file with the CA (or self-signed) certificate to trust. */
+  caCertFile?: string;
+}
+
+/** Non-secret settings that may come from flags. */
+export interface ConfigFlags {
+  /** `--url`: server base URL. */
+  url?: string | undefined;
+  /** `--user`: user name. */
+  user?: string | undefined;
+  /** `--ca-cert`: PEM file to trust. */
+  caCert?: string | undefined;
+}
+
+/** Options for {@linkcode loadConfig}. */
+export interface LoadConfigOptions {
+  /** Values from command-line flags; they win over everything else. */
+  flags?: ConfigFlags;
+  /** Reads one environment variable; default `Deno.env.get`. */
+  getEnv?: (name: EnvVar) => string | undefined;
+  /** Path of the `.env` file; default `.env` in the working directory. `null` disables it. */
+  envFile?: string | null;
+}
+
+/**
+ * Gathers connection settings: flags, then environment variables, then the
+ * `.env` file (a missing file is fine; variables already set win).
+ *
+ * With `TS_API_KEY` the client authenticates with `ApiKey <user>:<key>`;
+ * else with `TS_PASSWORD`, HTTP Basic; with neither, no credentials.
+ *
+ * @example Settings from a given environment
+ * ```ts
+ * import { loadConfig } from "./config.ts";
+ * const env: Record<string, string> = {
+ *   TS_URL: "https://ts.example.org/rundb/api/v1/",
+ *   TS_USER: "ionuser",
+ *   TS_API_KEY: "0123abcd",
+ * };
+ * const config = await loadConfig({ getEnv: (n) => env[n], envFile: null });
+ * if (config.url !== "https://ts.example.org") throw new Error(config.url);
+ * ```
+ *
+ * @param options Flags and sources.
+ * @returns The resolved settings.
+ * @throws {UsageError} When the URL is missing or malformed, or a key has no user.
+ */
+export async function loadConfig(
+  options: LoadConfigOptions = {},
+): Promise<ConnectionConfig> {
+  const getEnv = options.getEnv ?? ((name: EnvVar) => Deno.env.get(name));
+  const fileValues = options.envFile === null
+    ? {}
+    : await readEnvFile(options.envFile ?? ".env");
+  const value = (name: EnvVar): string | undefined => {
+    const v = getEnv(name) ?? fileValues[name];
+    return v === undefined || v.trim() === "" ? undefined : v.trim();
+  };
+  const flags = options.flags ?? {};
+
+  const rawUrl = flags.url ?? value("TS_URL");
+  if (rawUrl === undefined) {
+    throw new UsageError(
+      "No server URL: set TS_URL (e.g. TS_URL=https://ts.example.org) or pass --url",
+    );
+  }
+  const config: ConnectionConfig = { url: normalizeServerUrl(rawUrl) };
+  const user = flags.user ?? value("TS_USER");
+  const password = value("TS_PASSWORD");
+  const apiKey = value("TS_API_KEY");
+  const caCertFile = flags.caCert ?? value("TS_CA_CERT");
+  if (user !== undefined) config.user = user;
+  if (password !== undefined) config.password = password;
+  if (apiKey !== undefined) config.apiKey = apiKey;
+  if (caCertFile !== undefined) config.caCertFile = caCertFile;
+  if ((apiKey !== undefined || password !== undefined) && user === undefined) {
+    throw new UsageError(
+      `${
+        apiKey !== undefined ? "TS_API_KEY" : "TS_PASSWORD"
+      } is set but TS_USER is not: set TS_USER (or pass --user)`,
+    );
+  }
+  return config;
+}
+
+/**
+ * Normalizes a server URL: keeps scheme, host and any path prefix, drops a
+ * trailing `/rundb/api/v1/` and trailing slashes.
+ *
+ * @example
+ * ```ts
+ * import { normalizeServerUrl } from "./config.ts";
+ * const url = normalizeServerUrl("http://ts.local:8080/rundb/api/v1");
+ * if (url !== "http://ts.local:8080") throw new Error(url);
+ * ```
+ *
+ * @param raw The URL as the user wrote it.
+ * @returns The base URL without trailing slash.
+ * @throws {UsageError} When it is not an http(s) URL or carries credentials.
+ */
+export function normalizeServerUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new UsageError(
+      `Server URL "${raw}" is not a URL: write it like https://ts.example.org`,
+    );
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(
+      `Server URL must start with https:// or http://, got "${url.protocol}"`,
+    );
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new UsageError(
+      "Server URL must not contain credentials: use TS_USER and TS_API_KEY (or TS_PASSWORD)",
+    );
+  }
+  const path = url.pathname.replace(/\/+$/, "").replace(
+    /\/rundb\/api\/v1$/,
+    "",
+  ).replace(/\/+$/, "");
+  return `${url.protocol}//${url.host}${path}`;
+}
+
+async function readEnvFile(path: string): Promise<Record<string, string>> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return {};
+    if (error instanceof Deno.errors.IsADirectory) return {};
+    throw new UsageError(
+      `Cannot read ${path}: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+  return parseDotenv(text);
+}
