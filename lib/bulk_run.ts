@@ -1,0 +1,604 @@
+/**
+ * The bulk launcher: launches plugins on many reports exactly once, with a
+ * duplicate guard, bounded concurrency, retries that never double-launch, a
+ * durable journal to resume from, and a per-row summary.
+ *
+ * @module
+ */
+
+import { backoffMs, isPermanent, mayHaveLaunched } from "./_retry.ts";
+import type { TsClient } from "./client.ts";
+import { AuthError, InputError, type RowProblem } from "./errors.ts";
+import { guard, type RerunPolicy } from "./guard.ts";
+import { findNewRun, postLaunch } from "./launch.ts";
+import {
+  Journal,
+  type JournalPairState,
+  readJournal,
+  unfinishedPairs,
+} from "./journal.ts";
+import { preflight } from "./preflight.ts";
+import { latestRuns, pairKey, reportOf, runsOf, waitForRuns } from "./runs.ts";
+import { classifyState } from "./states.ts";
+import { VERSION } from "./version.ts";
+
+/** One input row (see `parseRunRows`). */
+export interface BulkRow {
+  /** 1-based line in the input. */
+  line: number;
+  /** Report key. */
+  report: number;
+  /** Plugin name (`null` = missing, which is a problem). */
+  plugin: string | null;
+  /** Launch config. */
+  config: Record<string, unknown> | null;
+}
+
+/**
+ * What happened to a row: `launched`, `skipped` (guard, duplicate row),
+ * `failed`, `invalid` (with `skipInvalid`), `planned` (dry run: would
+ * launch), `not-started` (interrupted first).
+ */
+export type Outcome =
+  | "launched"
+  | "skipped"
+  | "failed"
+  | "invalid"
+  | "planned"
+  | "not-started";
+
+/** The result of one input row. */
+export interface RowResult {
+  /** 1-based line in the input. */
+  line: number;
+  /** Report key, or `null` when the row had none. */
+  report: number | null;
+  /** Plugin name, or `null` when the row had none. */
+  plugin: string | null;
+  /** What happened. */
+  outcome: Outcome;
+  /** The plugin-result id launched (or the existing run that caused a skip). */
+  run: number | null;
+  /** Why, in words. */
+  message: string;
+  /** Final state after waiting (`--wait`), or the run's state when skipped. */
+  state: string | null;
+}
+
+/** Progress events of {@linkcode bulkRun}. */
+export type BulkEvent =
+  | {
+    type: "phase";
+    phase: "preflight" | "guard" | "launch" | "resolve" | "wait";
+    total: number;
+  }
+  | { type: "row"; result: RowResult }
+  | {
+    type: "retry";
+    report: number;
+    plugin: string;
+    attempt: number;
+    error: string;
+    delayMs: number;
+  }
+  | { type: "wait"; running: number; completed: number; failed: number };
+
+/** Options for {@linkcode bulkRun}. */
+export interface BulkRunOptions {
+  /** Input name used in problems (`file:line: …`). */
+  file: string;
+  /** Problems already found while parsing the input. */
+  problems?: readonly RowProblem[];
+  /** Launch the valid rows even when some are invalid; default false. */
+  skipInvalid?: boolean;
+  /** Rerun policy of the duplicate guard; default `"failed"`. */
+  policy?: RerunPolicy;
+  /** Launches in flight at once; default 4. */
+  concurrency?: number;
+  /** Retries of a transient failure; default 3. */
+  retries?: number;
+  /** First retry delay in ms (doubles each time, with jitter); default 1000. */
+  retryDelayMs?: number;
+  /** Plan only: validate, preflight and guard, launch nothing. */
+  dryRun?: boolean;
+  /** Journal file for crash-safe resume; none when absent (or `dryRun`). */
+  journal?: string;
+  /** Follow launched runs to their end. */
+  wait?: { timeoutMs: number; pollMs: number };
+  /** Stops starting launches (Ctrl-C); those in flight finish. */
+  signal?: AbortSignal;
+  /** Progress callback. */
+  onEvent?: (event: BulkEvent) => void;
+  /** Random source for jitter; default `Math.random`. */
+  random?: () => number;
+}
+
+/** The summary of a bulk run. */
+export interface BulkSummary {
+  /** One result per input row, in input order. */
+  results: RowResult[];
+  /** Rows per outcome. */
+  counts: Record<Outcome, number>;
+  /** True when stopped by the signal before the end. */
+  interrupted: boolean;
+  /** Pairs found launched by an earlier, unfinished session. */
+  resumed: number;
+  /** Launched runs still running when `wait` timed out. */
+  pendingAfterWait: number;
+}
+
+interface Task {
+  key: string;
+  report: number;
+  plugin: string;
+  config: Record<string, unknown> | null;
+  rows: RowResult[];
+  before: number;
+}
+
+/**
+ * Launches plugins on the rows' reports. Throws {@linkcode InputError} before
+ * any launch when a row is invalid (unless `skipInvalid`). Each (report,
+ * plugin) pair launches at most once, even across crashes and retries.
+ *
+ * @example
+ * ```ts ignore
+ * import { bulkRun } from "./bulk_run.ts";
+ * const summary = await bulkRun(client, rows, {
+ *   file: "reports.csv",
+ *   journal: "reports.csv.journal.ndjson",
+ *   concurrency: 8,
+ * });
+ * console.log(summary.counts);
+ * ```
+ *
+ * @param client The API client.
+ * @param rows Parsed input rows.
+ * @param options Policy, concurrency, journal, wait, progress.
+ * @returns One result per row.
+ */
+export async function bulkRun(
+  client: TsClient,
+  rows: readonly BulkRow[],
+  options: BulkRunOptions,
+): Promise<BulkSummary> {
+  const emit = options.onEvent ?? (() => {});
+  const stop = options.signal;
+  const problems = [...(options.problems ?? [])];
+  const results: RowResult[] = [];
+  const valid = rows.filter((r): r is BulkRow & { plugin: string } =>
+    r.plugin !== null
+  );
+
+  if (problems.length > 0 && !options.skipInvalid) {
+    throw new InputError(problems);
+  }
+  emit({ type: "phase", phase: "preflight", total: valid.length });
+  const checked = await preflight(client, valid, options.file);
+  problems.push(...checked.problems);
+  if (checked.problems.length > 0 && !options.skipInvalid) {
+    throw new InputError(sortProblems(problems));
+  }
+  const badLines = new Map<number, string[]>();
+  for (const p of sortProblems(problems)) {
+    badLines.set(p.line, [...(badLines.get(p.line) ?? []), p.message]);
+  }
+  const byLine = new Map(rows.map((r) => [r.line, r]));
+  for (const [line, messages] of badLines) {
+    results.push(
+      rowResult(line, byLine.get(line), "invalid", messages.join("; ")),
+    );
+  }
+
+  // One task per (report, plugin) pair; later duplicate rows follow the first.
+  const tasks = new Map<string, Task>();
+  for (const row of valid) {
+    if (badLines.has(row.line)) continue;
+    const key = pairKey(row.report, row.plugin);
+    const task = tasks.get(key);
+    const result = rowResult(row.line, row, "planned", "");
+    results.push(result);
+    if (task) {
+      result.outcome = "skipped";
+      result.message = `same report and plugin as line ${
+        task.rows[0]!.line
+      }: launched once`;
+      task.rows.push(result);
+      emit({ type: "row", result });
+      continue;
+    }
+    tasks.set(key, { key, ...row, rows: [result], before: 0 });
+  }
+
+  const journal = options.dryRun || options.journal === undefined
+    ? undefined
+    : await Journal.open(options.journal);
+  const resume = journal
+    ? unfinishedPairs(await readJournal(journal.path))
+    : new Map<string, JournalPairState>();
+  try {
+    await journal?.append({
+      type: "start",
+      input: options.file,
+      version: VERSION,
+    });
+    emit({ type: "phase", phase: "guard", total: tasks.size });
+    const latest = await latestRuns(
+      client,
+      [...tasks.values()].map((t) => t.report),
+      new Set([...tasks.values()].map((t) => t.plugin)),
+    );
+    const toLaunch: Task[] = [];
+    let resumed = 0;
+    for (const task of tasks.values()) {
+      const run = latest.get(task.key);
+      task.before = run?.id ?? 0;
+      const earlier = resume.get(task.key);
+      if (
+        earlier &&
+        (earlier.status === "launched" || task.before > earlier.before)
+      ) {
+        // Launched by the interrupted session (in doubt: a newer run exists).
+        resumed++;
+        const id = earlier.run ??
+          (run && run.id > earlier.before ? run.id : null);
+        task.before = earlier.before;
+        if (earlier.status === "in-doubt") {
+          await journal?.append({
+            type: "launched",
+            report: task.report,
+            plugin: task.plugin,
+            before: earlier.before,
+            run: id,
+          });
+        }
+        settle(
+          task,
+          "launched",
+          id,
+          "launched by an earlier, interrupted session",
+          emit,
+        );
+        continue;
+      }
+      const decision = guard(run, options.policy ?? "failed");
+      if (!decision.launch) {
+        settle(
+          task,
+          "skipped",
+          run?.id ?? null,
+          decision.reason,
+          emit,
+          run?.state,
+        );
+      } else {
+        for (const r of task.rows) r.message = decision.reason;
+        toLaunch.push(task);
+      }
+    }
+
+    let interrupted = false;
+    if (options.dryRun) {
+      for (const t of toLaunch) {
+        settle(t, "planned", null, `would launch: ${t.rows[0]!.message}`, emit);
+      }
+    } else {
+      emit({ type: "phase", phase: "launch", total: toLaunch.length });
+      interrupted = await launchAll(client, toLaunch, journal, options, emit);
+      await resolveRuns(client, tasks, journal, emit);
+    }
+
+    let pendingAfterWait = 0;
+    if (options.wait && !options.dryRun && !stop?.aborted) {
+      pendingAfterWait = await waitAll(
+        client,
+        tasks,
+        journal,
+        options.wait,
+        options.signal,
+        emit,
+      );
+    }
+    interrupted ||= stop?.aborted ?? false;
+    await journal?.append(
+      interrupted ? { type: "interrupted" } : { type: "end" },
+    );
+    results.sort((a, b) => a.line - b.line);
+    return {
+      results,
+      counts: countOutcomes(results),
+      interrupted,
+      resumed,
+      pendingAfterWait,
+    };
+  } finally {
+    await journal?.close();
+  }
+}
+
+function rowResult(
+  line: number,
+  row: BulkRow | undefined,
+  outcome: Outcome,
+  message: string,
+): RowResult {
+  return {
+    line,
+    report: row?.report ?? null,
+    plugin: row?.plugin ?? null,
+    outcome,
+    run: null,
+    message,
+    state: null,
+  };
+}
+
+function settle(
+  task: Task,
+  outcome: Outcome,
+  run: number | null,
+  message: string,
+  emit: (e: BulkEvent) => void,
+  state?: string,
+): void {
+  const [first, ...duplicates] = task.rows;
+  Object.assign(first!, { outcome, run, message, state: state ?? null });
+  for (const d of duplicates) d.run = run;
+  emit({ type: "row", result: first! });
+}
+
+async function launchAll(
+  client: TsClient,
+  tasks: Task[],
+  journal: Journal | undefined,
+  options: BulkRunOptions,
+  emit: (e: BulkEvent) => void,
+): Promise<boolean> {
+  const queue = [...tasks];
+  let fatal: unknown;
+  const worker = async () => {
+    while (queue.length > 0 && !options.signal?.aborted && !fatal) {
+      const task = queue.shift()!;
+      try {
+        await launchOne(client, task, journal, options, emit);
+      } catch (error) {
+        fatal = error; // auth or redirect: every other launch would fail too
+        settle(
+          task,
+          "failed",
+          null,
+          error instanceof Error ? error.message : String(error),
+          emit,
+        );
+      }
+    }
+  };
+  const n = Math.max(1, Math.min(options.concurrency ?? 4, tasks.length));
+  await Promise.all(Array.from({ length: n }, worker));
+  for (const t of queue) {
+    settle(
+      t,
+      "not-started",
+      null,
+      fatal
+        ? "not launched: stopped after a fatal error"
+        : "not launched: interrupted",
+      emit,
+    );
+  }
+  if (fatal) throw fatal;
+  return queue.length > 0;
+}
+
+async function launchOne(
+  client: TsClient,
+  task: Task,
+  journal: Journal | undefined,
+  options: BulkRunOptions,
+  emit: (e: BulkEvent) => void,
+): Promise<void> {
+  const { report, plugin, before } = task;
+  const retries = options.retries ?? 3;
+  let inDoubt = false;
+  let lastError = "";
+  for (let attempt = 0;; attempt++) {
+    try {
+      if (inDoubt) {
+        const run = await findNewRun(client, report, plugin, before);
+        if (run) {
+          await journal?.append({
+            type: "launched",
+            report,
+            plugin,
+            before,
+            run: run.id,
+          });
+          return settle(
+            task,
+            "launched",
+            run.id,
+            `launched (confirmed on the server after: ${lastError})`,
+            emit,
+          );
+        }
+        inDoubt = false;
+      }
+      await journal?.append({ type: "intent", report, plugin, before, attempt });
+      await postLaunch(client, report, plugin, { config: task.config });
+      await journal?.append({
+        type: "launched",
+        report,
+        plugin,
+        before,
+        run: null,
+      });
+      return settle(task, "launched", null, task.rows[0]!.message, emit);
+    } catch (error) {
+      if (error instanceof AuthError) throw error;
+      lastError = error instanceof Error ? error.message : String(error);
+      if (isPermanent(error)) {
+        await journal?.append({
+          type: "failed",
+          report,
+          plugin,
+          error: lastError,
+        });
+        if (error instanceof Error && error.name === "RedirectError") {
+          throw error;
+        }
+        return settle(task, "failed", null, lastError, emit);
+      }
+      inDoubt ||= mayHaveLaunched(error);
+      if (attempt >= retries || options.signal?.aborted) {
+        if (!inDoubt) {
+          await journal?.append({
+            type: "failed",
+            report,
+            plugin,
+            error: lastError,
+          });
+        }
+        const doubt = inDoubt
+          ? " (outcome unknown: the next run of the same command checks the server)"
+          : "";
+        return settle(task, "failed", null, `${lastError}${doubt}`, emit);
+      }
+      const delayMs = backoffMs(
+        attempt,
+        options.retryDelayMs ?? 1000,
+        options.random ?? Math.random,
+      );
+      emit({
+        type: "retry",
+        report,
+        plugin,
+        attempt: attempt + 1,
+        error: lastError,
+        delayMs,
+      });
+      await client.sleep(delayMs);
+    }
+  }
+}
+
+async function resolveRuns(
+  client: TsClient,
+  tasks: Map<string, Task>,
+  journal: Journal | undefined,
+  emit: (e: BulkEvent) => void,
+): Promise<void> {
+  const open = [...tasks.values()].filter((t) =>
+    t.rows[0]!.outcome === "launched" && t.rows[0]!.run === null
+  );
+  if (open.length === 0) return;
+  emit({ type: "phase", phase: "resolve", total: open.length });
+  const minBefore = Math.min(...open.map((t) => t.before));
+  const runs = await runsOf(
+    client,
+    open.map((t) => t.report),
+    new Set(open.map((t) => t.plugin)),
+    { afterId: minBefore },
+  );
+  const found = new Map<string, number>();
+  for (const run of runs) {
+    const key = pairKey(reportOf(run), run.pluginName);
+    const task = tasks.get(key);
+    if (!task || run.id <= task.before) continue;
+    const seen = found.get(key);
+    if (seen === undefined || run.id < seen) found.set(key, run.id);
+  }
+  for (const task of open) {
+    const id = found.get(task.key);
+    const row = task.rows[0]!;
+    if (id === undefined) {
+      row.outcome = "failed";
+      row.message =
+        "the server accepted the launch (202) but created no plugin run: it failed before starting (see the server's ionPlugin log)";
+      continue;
+    }
+    for (const r of task.rows) r.run = id;
+    await journal?.append({
+      type: "resolved",
+      report: task.report,
+      plugin: task.plugin,
+      run: id,
+    });
+  }
+}
+
+async function waitAll(
+  client: TsClient,
+  tasks: Map<string, Task>,
+  journal: Journal | undefined,
+  wait: { timeoutMs: number; pollMs: number },
+  signal: AbortSignal | undefined,
+  emit: (e: BulkEvent) => void,
+): Promise<number> {
+  const byRun = new Map<number, Task>();
+  for (const t of tasks.values()) {
+    const row = t.rows[0]!;
+    if (row.outcome === "launched" && row.run !== null) byRun.set(row.run, t);
+  }
+  emit({ type: "phase", phase: "wait", total: byRun.size });
+  let outcome;
+  try {
+    outcome = await waitForRuns(client, byRun.keys(), {
+      ...wait,
+      ...(signal ? { signal } : {}),
+      onPoll: (runs) => {
+        const n = { running: 0, completed: 0, failed: 0 };
+        for (const r of runs.values()) {
+          const c = classifyState(r.state);
+          if (c !== "missing") n[c]++;
+        }
+        emit({ type: "wait", ...n });
+      },
+    });
+  } catch (error) {
+    if (signal?.aborted) return byRun.size;
+    throw error;
+  }
+  for (const [id, task] of byRun) {
+    const run = outcome.runs.get(id);
+    const state = run?.state ?? "Unknown";
+    for (const r of task.rows) r.state = state;
+    const row = task.rows[0]!;
+    const cls = classifyState(state);
+    if (cls === "failed") {
+      const errors = run?.validation_errors?.validation_errors ?? [];
+      row.outcome = "failed";
+      row.message = `run ${id} ended ${state}${
+        errors.length ? `: ${errors.join("; ")}` : ""
+      }`;
+    } else if (cls === "running") {
+      row.message = `run ${id} still ${state} when --timeout passed`;
+    }
+    if (cls !== "running") {
+      await journal?.append({
+        type: "final",
+        report: task.report,
+        plugin: task.plugin,
+        run: id,
+        state,
+      });
+    }
+  }
+  return outcome.pending.length;
+}
+
+function sortProblems(problems: RowProblem[]): RowProblem[] {
+  return [...problems].sort((a, b) => a.line - b.line);
+}
+
+function countOutcomes(results: RowResult[]): Record<Outcome, number> {
+  const counts: Record<Outcome, number> = {
+    launched: 0,
+    skipped: 0,
+    failed: 0,
+    invalid: 0,
+    planned: 0,
+    "not-started": 0,
+  };
+  for (const r of results) counts[r.outcome]++;
+  return counts;
+}

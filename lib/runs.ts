@@ -1,0 +1,255 @@
+/**
+ * Plugin runs ("plugin results"): batched look-ups of the newest run per
+ * (report, plugin) pair, and waiting for runs to finish.
+ *
+ * @module
+ */
+
+import type { TsClient } from "./client.ts";
+import { batchIds, listAll, paginate } from "./paginate.ts";
+import { classifyState } from "./states.ts";
+import type { PluginResult } from "./types.ts";
+
+/** A (report, plugin) pair. */
+export interface Pair {
+  /** Report primary key. */
+  report: number;
+  /** Plugin name. */
+  plugin: string;
+}
+
+/**
+ * Key of a pair in maps: `"<report>/<plugin>"`.
+ *
+ * @param report Report primary key.
+ * @param plugin Plugin name.
+ * @returns The key.
+ */
+export function pairKey(report: number, plugin: string): string {
+  return `${report}/${plugin}`;
+}
+
+/**
+ * Report primary key of a plugin result (from its `result` URI).
+ *
+ * @param run A plugin result.
+ * @returns The report key, or `NaN` when the URI is malformed.
+ */
+export function reportOf(run: Pick<PluginResult, "result">): number {
+  const m = /\/results\/(\d+)\/?$/.exec(run.result);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Options for {@linkcode runsOf}. */
+export interface RunsOfOptions {
+  /** Only runs with an id above this one. */
+  afterId?: number;
+  /** Aborts the look-up. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Fetches every run of the given plugins on the given reports with batched
+ * `pluginresult/?result__in=…&plugin__name__in=…` look-ups (about 800 reports
+ * and 1000 runs per request), newest first. The filters are verified on every
+ * object.
+ *
+ * @param client The API client.
+ * @param reports Report keys.
+ * @param plugins Plugin names.
+ * @param options Lower id bound and signal.
+ * @returns The runs, newest first within each batch.
+ */
+export async function runsOf(
+  client: TsClient,
+  reports: Iterable<number>,
+  plugins: Iterable<string>,
+  options: RunsOfOptions = {},
+): Promise<PluginResult[]> {
+  const names = [...new Set(plugins)].sort();
+  const ids = [...new Set(reports)].sort((a, b) => a - b);
+  if (names.length === 0 || ids.length === 0) return [];
+  const nameSet = new Set(names);
+  const runs: PluginResult[] = [];
+  for (const batch of batchIds(ids)) {
+    const wanted = new Set(batch);
+    const params: Record<string, string | number | number[]> = {
+      result__in: batch,
+    };
+    if (names.length === 1) params.plugin__name = names[0]!;
+    else params.plugin__name__in = names.join(",");
+    if (options.afterId !== undefined) params.id__gt = options.afterId;
+    const afterId = options.afterId ?? -Infinity;
+    const page = await listAll<PluginResult>(client, "pluginresult/", {
+      params,
+      verify: {
+        result__in: (r) => wanted.has(reportOf(r)),
+        [names.length === 1 ? "plugin__name" : "plugin__name__in"]: (r) =>
+          nameSet.has(r.pluginName),
+        ...(options.afterId !== undefined
+          ? { id__gt: (r: PluginResult) => r.id > afterId }
+          : {}),
+      },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    runs.push(...page);
+  }
+  return runs;
+}
+
+/**
+ * The newest run of each pair, looked up in batches (never one request per
+ * report).
+ *
+ * @example
+ * ```ts ignore
+ * import { latestRuns, pairKey } from "./runs.ts";
+ * const latest = await latestRuns(client, [1, 2, 3], ["coverageAnalysis"]);
+ * console.log(latest.get(pairKey(1, "coverageAnalysis"))?.state);
+ * ```
+ *
+ * @param client The API client.
+ * @param reports Report keys.
+ * @param plugins Plugin names.
+ * @param options Lower id bound and signal.
+ * @returns The newest run per {@linkcode pairKey}; pairs never run are absent.
+ */
+export async function latestRuns(
+  client: TsClient,
+  reports: Iterable<number>,
+  plugins: Iterable<string>,
+  options: RunsOfOptions = {},
+): Promise<Map<string, PluginResult>> {
+  const latest = new Map<string, PluginResult>();
+  for (const run of await runsOf(client, reports, plugins, options)) {
+    const key = pairKey(reportOf(run), run.pluginName);
+    const seen = latest.get(key);
+    if (!seen || run.id > seen.id) latest.set(key, run);
+  }
+  return latest;
+}
+
+/**
+ * The newest run of one pair, with one request.
+ *
+ * @param client The API client.
+ * @param report Report key.
+ * @param plugin Plugin name.
+ * @param options Signal.
+ * @returns The newest run, or `undefined` when the pair was never run.
+ */
+export async function latestRun(
+  client: TsClient,
+  report: number,
+  plugin: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<PluginResult | undefined> {
+  for await (
+    const run of paginate<PluginResult>(client, "pluginresult/", {
+      params: { result: report, plugin__name: plugin, order_by: "-id" },
+      max: 1,
+      verify: {
+        result: (r) => reportOf(r) === report,
+        plugin__name: (r) => r.pluginName === plugin,
+      },
+      ...(options.signal ? { signal: options.signal } : {}),
+    })
+  ) return run;
+  return undefined;
+}
+
+/**
+ * Fetches runs by id in batches.
+ *
+ * @param client The API client.
+ * @param ids Plugin-result ids.
+ * @param options Signal.
+ * @returns The runs found, by id.
+ */
+export async function getRuns(
+  client: TsClient,
+  ids: Iterable<number>,
+  options: { signal?: AbortSignal } = {},
+): Promise<Map<number, PluginResult>> {
+  const found = new Map<number, PluginResult>();
+  const unique = [...new Set(ids)].sort((a, b) => a - b);
+  for (const batch of batchIds(unique)) {
+    const wanted = new Set(batch);
+    for await (
+      const run of paginate<PluginResult>(client, "pluginresult/", {
+        params: { id__in: batch },
+        verify: { id__in: (r) => wanted.has(r.id) },
+        ...(options.signal ? { signal: options.signal } : {}),
+      })
+    ) found.set(run.id, run);
+  }
+  return found;
+}
+
+/** Options for {@linkcode waitForRuns}. */
+export interface WaitOptions {
+  /** Give up after this many milliseconds; default 6 hours. */
+  timeoutMs?: number;
+  /** Time between polls; default 10 s. */
+  pollMs?: number;
+  /** Called after each poll with every run seen so far. */
+  onPoll?: (runs: ReadonlyMap<number, PluginResult>) => void;
+  /** Aborts the wait (the promise rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** The outcome of {@linkcode waitForRuns}. */
+export interface WaitResult {
+  /** Last seen state of every run, by id. */
+  runs: Map<number, PluginResult>;
+  /** Ids still running when the timeout hit (empty when all finished). */
+  pending: number[];
+  /** Ids the server no longer has. */
+  missing: number[];
+}
+
+/**
+ * Polls runs (batched by id) until none is running or the timeout passes.
+ *
+ * @example
+ * ```ts ignore
+ * import { waitForRuns } from "./runs.ts";
+ * const { runs, pending } = await waitForRuns(client, [101, 102], { timeoutMs: 3_600_000 });
+ * ```
+ *
+ * @param client The API client (its `now` and `sleep` are used).
+ * @param ids Plugin-result ids to follow.
+ * @param options Timeout, poll interval, progress callback.
+ * @returns Final (or last seen) runs and what is still pending.
+ */
+export async function waitForRuns(
+  client: TsClient,
+  ids: Iterable<number>,
+  options: WaitOptions = {},
+): Promise<WaitResult> {
+  const timeoutMs = options.timeoutMs ?? 6 * 3600_000;
+  const pollMs = options.pollMs ?? 10_000;
+  const deadline = client.now() + timeoutMs;
+  const runs = new Map<number, PluginResult>();
+  const missing: number[] = [];
+  let open = [...new Set(ids)];
+  const signal = options.signal ? { signal: options.signal } : {};
+  while (true) {
+    const found = await getRuns(client, open, signal);
+    const still: number[] = [];
+    for (const id of open) {
+      const run = found.get(id);
+      if (!run) {
+        missing.push(id);
+        continue;
+      }
+      runs.set(id, run);
+      if (classifyState(run.state) === "running") still.push(id);
+    }
+    open = still;
+    options.onPoll?.(runs);
+    if (open.length === 0 || client.now() + pollMs > deadline) break;
+    await client.sleep(pollMs, options.signal);
+  }
+  return { runs, pending: open, missing };
+}
