@@ -6,11 +6,16 @@
  * @module
  */
 
-import { backoffMs, isPermanent, mayHaveLaunched } from "./_retry.ts";
+import {
+  launchAll,
+  resolveRuns,
+  settle,
+  type Task,
+  waitAll,
+} from "./_bulk_tasks.ts";
 import type { TsClient } from "./client.ts";
-import { AuthError, InputError, type RowProblem } from "./errors.ts";
+import { InputError, type RowProblem } from "./errors.ts";
 import { guard, type RerunPolicy } from "./guard.ts";
-import { findNewRun, postLaunch } from "./launch.ts";
 import {
   Journal,
   type JournalPairState,
@@ -18,8 +23,7 @@ import {
   unfinishedPairs,
 } from "./journal.ts";
 import { preflight } from "./preflight.ts";
-import { latestRuns, pairKey, reportOf, runsOf, waitForRuns } from "./runs.ts";
-import { classifyState } from "./states.ts";
+import { latestRuns, pairKey } from "./runs.ts";
 import { VERSION } from "./version.ts";
 
 /** One input row (see `parseRunRows`). */
@@ -127,14 +131,6 @@ export interface BulkSummary {
   pendingAfterWait: number;
 }
 
-interface Task {
-  key: string;
-  report: number;
-  plugin: string;
-  config: Record<string, unknown> | null;
-  rows: RowResult[];
-  before: number;
-}
 
 /**
  * Launches plugins on the rows' reports. Throws {@linkcode InputError} before
@@ -331,259 +327,6 @@ function rowResult(
     message,
     state: null,
   };
-}
-
-function settle(
-  task: Task,
-  outcome: Outcome,
-  run: number | null,
-  message: string,
-  emit: (e: BulkEvent) => void,
-  state?: string,
-): void {
-  const [first, ...duplicates] = task.rows;
-  Object.assign(first!, { outcome, run, message, state: state ?? null });
-  for (const d of duplicates) d.run = run;
-  emit({ type: "row", result: first! });
-}
-
-async function launchAll(
-  client: TsClient,
-  tasks: Task[],
-  journal: Journal | undefined,
-  options: BulkRunOptions,
-  emit: (e: BulkEvent) => void,
-): Promise<boolean> {
-  const queue = [...tasks];
-  let fatal: unknown;
-  const worker = async () => {
-    while (queue.length > 0 && !options.signal?.aborted && !fatal) {
-      const task = queue.shift()!;
-      try {
-        await launchOne(client, task, journal, options, emit);
-      } catch (error) {
-        fatal = error; // auth or redirect: every other launch would fail too
-        settle(
-          task,
-          "failed",
-          null,
-          error instanceof Error ? error.message : String(error),
-          emit,
-        );
-      }
-    }
-  };
-  const n = Math.max(1, Math.min(options.concurrency ?? 4, tasks.length));
-  await Promise.all(Array.from({ length: n }, worker));
-  for (const t of queue) {
-    settle(
-      t,
-      "not-started",
-      null,
-      fatal
-        ? "not launched: stopped after a fatal error"
-        : "not launched: interrupted",
-      emit,
-    );
-  }
-  if (fatal) throw fatal;
-  return queue.length > 0;
-}
-
-async function launchOne(
-  client: TsClient,
-  task: Task,
-  journal: Journal | undefined,
-  options: BulkRunOptions,
-  emit: (e: BulkEvent) => void,
-): Promise<void> {
-  const { report, plugin, before } = task;
-  const retries = options.retries ?? 3;
-  let inDoubt = false;
-  let lastError = "";
-  for (let attempt = 0;; attempt++) {
-    try {
-      if (inDoubt) {
-        const run = await findNewRun(client, report, plugin, before);
-        if (run) {
-          await journal?.append({
-            type: "launched",
-            report,
-            plugin,
-            before,
-            run: run.id,
-          });
-          return settle(
-            task,
-            "launched",
-            run.id,
-            `launched (confirmed on the server after: ${lastError})`,
-            emit,
-          );
-        }
-        inDoubt = false;
-      }
-      await journal?.append({ type: "intent", report, plugin, before, attempt });
-      await postLaunch(client, report, plugin, { config: task.config });
-      await journal?.append({
-        type: "launched",
-        report,
-        plugin,
-        before,
-        run: null,
-      });
-      return settle(task, "launched", null, task.rows[0]!.message, emit);
-    } catch (error) {
-      if (error instanceof AuthError) throw error;
-      lastError = error instanceof Error ? error.message : String(error);
-      if (isPermanent(error)) {
-        await journal?.append({
-          type: "failed",
-          report,
-          plugin,
-          error: lastError,
-        });
-        if (error instanceof Error && error.name === "RedirectError") {
-          throw error;
-        }
-        return settle(task, "failed", null, lastError, emit);
-      }
-      inDoubt ||= mayHaveLaunched(error);
-      if (attempt >= retries || options.signal?.aborted) {
-        if (!inDoubt) {
-          await journal?.append({
-            type: "failed",
-            report,
-            plugin,
-            error: lastError,
-          });
-        }
-        const doubt = inDoubt
-          ? " (outcome unknown: the next run of the same command checks the server)"
-          : "";
-        return settle(task, "failed", null, `${lastError}${doubt}`, emit);
-      }
-      const delayMs = backoffMs(
-        attempt,
-        options.retryDelayMs ?? 1000,
-        options.random ?? Math.random,
-      );
-      emit({
-        type: "retry",
-        report,
-        plugin,
-        attempt: attempt + 1,
-        error: lastError,
-        delayMs,
-      });
-      await client.sleep(delayMs);
-    }
-  }
-}
-
-async function resolveRuns(
-  client: TsClient,
-  tasks: Map<string, Task>,
-  journal: Journal | undefined,
-  emit: (e: BulkEvent) => void,
-): Promise<void> {
-  const open = [...tasks.values()].filter((t) =>
-    t.rows[0]!.outcome === "launched" && t.rows[0]!.run === null
-  );
-  if (open.length === 0) return;
-  emit({ type: "phase", phase: "resolve", total: open.length });
-  const minBefore = Math.min(...open.map((t) => t.before));
-  const runs = await runsOf(
-    client,
-    open.map((t) => t.report),
-    new Set(open.map((t) => t.plugin)),
-    { afterId: minBefore },
-  );
-  const found = new Map<string, number>();
-  for (const run of runs) {
-    const key = pairKey(reportOf(run), run.pluginName);
-    const task = tasks.get(key);
-    if (!task || run.id <= task.before) continue;
-    const seen = found.get(key);
-    if (seen === undefined || run.id < seen) found.set(key, run.id);
-  }
-  for (const task of open) {
-    const id = found.get(task.key);
-    const row = task.rows[0]!;
-    if (id === undefined) {
-      row.outcome = "failed";
-      row.message =
-        "the server accepted the launch (202) but created no plugin run: it failed before starting (see the server's ionPlugin log)";
-      continue;
-    }
-    for (const r of task.rows) r.run = id;
-    await journal?.append({
-      type: "resolved",
-      report: task.report,
-      plugin: task.plugin,
-      run: id,
-    });
-  }
-}
-
-async function waitAll(
-  client: TsClient,
-  tasks: Map<string, Task>,
-  journal: Journal | undefined,
-  wait: { timeoutMs: number; pollMs: number },
-  signal: AbortSignal | undefined,
-  emit: (e: BulkEvent) => void,
-): Promise<number> {
-  const byRun = new Map<number, Task>();
-  for (const t of tasks.values()) {
-    const row = t.rows[0]!;
-    if (row.outcome === "launched" && row.run !== null) byRun.set(row.run, t);
-  }
-  emit({ type: "phase", phase: "wait", total: byRun.size });
-  let outcome;
-  try {
-    outcome = await waitForRuns(client, byRun.keys(), {
-      ...wait,
-      ...(signal ? { signal } : {}),
-      onPoll: (runs) => {
-        const n = { running: 0, completed: 0, failed: 0 };
-        for (const r of runs.values()) {
-          const c = classifyState(r.state);
-          if (c !== "missing") n[c]++;
-        }
-        emit({ type: "wait", ...n });
-      },
-    });
-  } catch (error) {
-    if (signal?.aborted) return byRun.size;
-    throw error;
-  }
-  for (const [id, task] of byRun) {
-    const run = outcome.runs.get(id);
-    const state = run?.state ?? "Unknown";
-    for (const r of task.rows) r.state = state;
-    const row = task.rows[0]!;
-    const cls = classifyState(state);
-    if (cls === "failed") {
-      const errors = run?.validation_errors?.validation_errors ?? [];
-      row.outcome = "failed";
-      row.message = `run ${id} ended ${state}${
-        errors.length ? `: ${errors.join("; ")}` : ""
-      }`;
-    } else if (cls === "running") {
-      row.message = `run ${id} still ${state} when --timeout passed`;
-    }
-    if (cls !== "running") {
-      await journal?.append({
-        type: "final",
-        report: task.report,
-        plugin: task.plugin,
-        run: id,
-        state,
-      });
-    }
-  }
-  return outcome.pending.length;
 }
 
 function sortProblems(problems: RowProblem[]): RowProblem[] {
