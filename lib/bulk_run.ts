@@ -268,7 +268,7 @@ export async function bulkRun(
           run?.state,
         );
       } else {
-        for (const r of task.rows) r.message = decision.reason;
+        task.rows[0]!.message = decision.reason;
         toLaunch.push(task);
       }
     }

@@ -1,0 +1,73 @@
+// Result output for the scripts: table, JSON, NDJSON or CSV on stdout.
+
+import { stringify } from "csv-stringify/sync";
+import type { Format } from "./_cli.ts";
+import { print, write } from "./_cli.ts";
+
+/** One output column. */
+export interface Column<T> {
+  /** Header (CSV header and JSON key). */
+  name: string;
+  /** Extracts the value. */
+  value: (row: T) => string | number | boolean | null | undefined;
+  /** Align right in tables (numbers). */
+  right?: boolean;
+  /** Truncate table cells past this width. */
+  maxWidth?: number;
+}
+
+/** Renders rows in the chosen format on stdout. */
+export function writeRows<T>(
+  rows: readonly T[],
+  columns: readonly Column<T>[],
+  format: Format,
+): void {
+  const records = rows.map((row) =>
+    Object.fromEntries(columns.map((c) => [c.name, c.value(row) ?? null]))
+  );
+  switch (format) {
+    case "json":
+      print(JSON.stringify(records, null, 2));
+      return;
+    case "ndjson":
+      for (const r of records) print(JSON.stringify(r));
+      return;
+    case "csv":
+      write(
+        Deno.stdout,
+        stringify(records, {
+          header: true,
+          columns: columns.map((c) => c.name),
+          cast: { boolean: (b) => String(b) },
+        }),
+      );
+      return;
+    case "table":
+      write(Deno.stdout, renderTable(rows, columns));
+  }
+}
+
+/** Renders an aligned text table with a header line. */
+export function renderTable<T>(
+  rows: readonly T[],
+  columns: readonly Column<T>[],
+): string {
+  const cells = rows.map((row) =>
+    columns.map((c) => {
+      const v = c.value(row);
+      const s = v === null || v === undefined ? "" : String(v);
+      return c.maxWidth && s.length > c.maxWidth
+        ? `${s.slice(0, c.maxWidth - 1)}…`
+        : s;
+    })
+  );
+  const widths = columns.map((c, i) =>
+    Math.max(c.name.length, ...cells.map((r) => r[i]!.length))
+  );
+  const line = (values: string[]) =>
+    values.map((v, i) =>
+      columns[i]!.right ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)
+    ).join("  ").trimEnd();
+  return [line(columns.map((c) => c.name)), ...cells.map(line)]
+    .map((l) => `${l}\n`).join("");
+}

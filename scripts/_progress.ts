@@ -1,0 +1,150 @@
+// Progress display on stderr: a redrawn bar on a terminal, one plain line per
+// row otherwise. Results never go here; they go to stdout.
+
+import type { BulkEvent, RowResult } from "../lib/bulk_run.ts";
+import { eprint, useColor, write } from "./_cli.ts";
+
+const COLORS = {
+  launched: "\x1b[32m",
+  planned: "\x1b[36m",
+  skipped: "\x1b[33m",
+  failed: "\x1b[31m",
+  invalid: "\x1b[31m",
+  "not-started": "\x1b[90m",
+  reset: "\x1b[0m",
+};
+
+/** Describes a row result in one line. */
+export function describeRow(r: RowResult, color = false): string {
+  const paint = (s: string) =>
+    color ? `${COLORS[r.outcome]}${s}${COLORS.reset}` : s;
+  const what = `report ${r.report ?? "?"} ${r.plugin ?? "?"}`;
+  const run = r.run !== null ? ` run ${r.run}` : "";
+  return `line ${r.line}: ${what}: ${paint(r.outcome)}${run}${
+    r.message ? ` (${r.message})` : ""
+  }`;
+}
+
+/** Renders bulk-run events on stderr. */
+export class Progress {
+  #tty: boolean;
+  #color: boolean;
+  #now: () => number;
+  #phase = "";
+  #total = 0;
+  #done = 0;
+  #counts = { launched: 0, skipped: 0, failed: 0 };
+  #started = 0;
+  #lastDraw = 0;
+  #drawn = false;
+  #quiet: boolean;
+
+  constructor(options: { quiet?: boolean; now?: () => number } = {}) {
+    this.#tty = Deno.stderr.isTerminal();
+    this.#color = useColor(Deno.stderr);
+    this.#now = options.now ?? Date.now;
+    this.#quiet = options.quiet ?? false;
+  }
+
+  /** Handles one event. */
+  handle = (event: BulkEvent): void => {
+    switch (event.type) {
+      case "phase":
+        this.#finishLine();
+        this.#phase = event.phase;
+        this.#total = event.total;
+        this.#done = 0;
+        this.#started = this.#now();
+        if (!this.#tty && !this.#quiet) {
+          eprint(`${PHASE_TEXT[event.phase]} (${event.total})`);
+        }
+        break;
+      case "row": {
+        const r = event.result;
+        if (this.#phase === "launch") this.#done++;
+        if (r.outcome === "launched") this.#counts.launched++;
+        else if (r.outcome === "skipped") this.#counts.skipped++;
+        else if (r.outcome === "failed") this.#counts.failed++;
+        if (this.#tty) {
+          if (r.outcome === "failed") this.#above(describeRow(r, this.#color));
+          this.#draw();
+        } else if (!this.#quiet) eprint(describeRow(r));
+        break;
+      }
+      case "retry": {
+        const line = `retry ${event.attempt} of report ${event.report} ${event.plugin} in ${
+          (event.delayMs / 1000).toFixed(1)
+        } s: ${event.error}`;
+        if (this.#tty) this.#above(line);
+        else if (!this.#quiet) eprint(line);
+        break;
+      }
+      case "wait": {
+        this.#done = event.completed + event.failed;
+        const text =
+          `waiting: ${event.running} running, ${event.completed} completed, ${event.failed} failed`;
+        if (this.#tty) this.#draw(text);
+        else if (!this.#quiet) eprint(text);
+        break;
+      }
+    }
+  };
+
+  /** Ends the redrawn line, if any. */
+  finish(): void {
+    this.#finishLine();
+  }
+
+  #finishLine() {
+    if (this.#tty && this.#drawn) {
+      this.#draw(undefined, true);
+      write(Deno.stderr, "\n");
+      this.#drawn = false;
+    }
+  }
+
+  #above(line: string) {
+    if (this.#drawn) write(Deno.stderr, "\r\x1b[K");
+    eprint(line);
+    this.#drawn = false;
+    this.#draw(undefined, true);
+  }
+
+  #draw(text?: string, force = false) {
+    const now = this.#now();
+    if (!force && now - this.#lastDraw < 100) return;
+    this.#lastDraw = now;
+    const width = 24;
+    const frac = this.#total > 0 ? Math.min(1, this.#done / this.#total) : 0;
+    const filled = Math.round(frac * width);
+    const bar = `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
+    const elapsed = (now - this.#started) / 1000;
+    const rate = elapsed > 0 ? this.#done / elapsed : 0;
+    const remaining = Math.max(0, this.#total - this.#done);
+    const eta = rate > 0 ? formatDuration(remaining / rate) : "--";
+    const c = this.#counts;
+    const line = text ??
+      `${this.#phase} ${bar} ${this.#done}/${this.#total}  launched ${c.launched}  skipped ${c.skipped}  failed ${c.failed}  remaining ${remaining}  ${
+        rate.toFixed(1)
+      }/s  ETA ${eta}`;
+    write(Deno.stderr, `\r\x1b[K${line}`);
+    this.#drawn = true;
+  }
+}
+
+const PHASE_TEXT: Record<string, string> = {
+  preflight: "checking reports and plugins on the server",
+  guard: "checking existing runs",
+  launch: "launching",
+  resolve: "finding the new runs",
+  wait: "waiting for runs to finish",
+};
+
+/** Formats seconds as `1:02:03` or `2:03`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}

@@ -1,0 +1,257 @@
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-env=TS_URL,TS_USER,TS_PASSWORD,TS_API_KEY,TS_CA_CERT,NO_COLOR,FORCE_COLOR,CLICOLOR_FORCE
+/**
+ * `bulk_run.ts`: launch plugins on every report of a CSV, exactly once.
+ *
+ *     bulk_run.ts reports.csv --plugin coverageAnalysis --concurrency 8 --wait
+ *     status.ts runs.csv --failed --format csv | bulk_run.ts -
+ *
+ * @module
+ */
+
+import { Option } from "commander";
+import type { Command } from "commander";
+import { bulkRun, type BulkSummary } from "../lib/bulk_run.ts";
+import { UsageError } from "../lib/errors.ts";
+import type { RerunPolicy } from "../lib/guard.ts";
+import { readRunRows } from "../lib/run_rows.ts";
+import { formatSummary } from "../lib/summary.ts";
+import {
+  addFormatOption,
+  clientFromFlags,
+  type CommonFlags,
+  eprint,
+  EXIT,
+  type Format,
+  newProgram,
+  nonNegativeInt,
+  parseConfigFlag,
+  parseDuration,
+  positiveNumber,
+  resolveFormat,
+  runMain,
+  withInterrupt,
+} from "./_cli.ts";
+import { type Column, writeRows } from "./_output.ts";
+import { Progress } from "./_progress.ts";
+import type { RowResult } from "../lib/bulk_run.ts";
+
+interface Flags extends CommonFlags {
+  plugin?: string;
+  config?: string;
+  keyColumn?: string;
+  delimiter?: string;
+  skipInvalid?: boolean;
+  rerun: "failed" | "missing";
+  force?: boolean;
+  concurrency: number;
+  retries: number;
+  journal?: string;
+  summary?: string;
+  wait?: boolean;
+  timeout: number;
+  poll: number;
+  dryRun?: boolean;
+  format?: Format;
+}
+
+/** Columns of the per-row results on stdout (same as the summary file). */
+export const RESULT_COLUMNS: Column<RowResult>[] = [
+  { name: "line", value: (r) => r.line, right: true },
+  { name: "report", value: (r) => r.report, right: true },
+  { name: "plugin", value: (r) => r.plugin },
+  { name: "outcome", value: (r) => r.outcome },
+  { name: "plugin_result_id", value: (r) => r.run, right: true },
+  { name: "state", value: (r) => r.state },
+  { name: "message", value: (r) => r.message, maxWidth: 90 },
+];
+
+const HELP = `
+Input: a CSV (header optional) with a report-key column named report (or
+report_key, result, pk, id; --key-column names another), an optional plugin
+column and an optional config column (a JSON object). A file of bare keys,
+one per line, works; so do ; or tab delimiters, a BOM, CRLF, and the summary
+CSV or journal of an earlier run. "-" reads standard input.
+
+Every row is checked before anything is launched (exit 2 on any problem,
+reported as file:line: message), then the server: reports exist, plugins are
+launchable. A (report, plugin) pair is launched at most once per input.
+
+Duplicate guard (the server itself starts a new run for every request):
+  --rerun failed   (default) launch pairs never run or whose newest run failed
+  --rerun missing  launch only pairs never run
+  --force          launch every pair, even if running or completed
+
+Journal: every launch is recorded (synced to disk) in the journal, by default
+<input>.journal.ndjson. Running the same command again after a crash, kill or
+Ctrl-C resumes: pairs already launched are not launched again, pairs whose
+launch was in flight are checked on the server. Ctrl-C stops new launches,
+lets those in flight finish, and exits 130.
+
+Exit codes: 0 every row launched, skipped or (with --wait) completed;
+1 some rows failed; 2 usage or invalid input; 3 authentication failed;
+130 interrupted.`;
+
+/** Builds the command-line program. */
+export function program(): Command {
+  const cmd = newProgram(
+    "bulk_run.ts",
+    "Launch plugins on every report listed in a CSV file, exactly once.",
+  )
+    .argument("<input>", 'CSV file of report keys, or "-" for standard input')
+    .option("--plugin <name>", "plugin for rows without a plugin column")
+    .option("--config <json>", "config for rows without one: JSON or @file.json")
+    .option("--key-column <name>", "name of the report-key column")
+    .option("--delimiter <char>", "field delimiter (default: detected)")
+    .option("--skip-invalid", "launch the valid rows even if some are invalid")
+    .addOption(
+      new Option("--rerun <which>", "which existing pairs to launch again")
+        .choices(["failed", "missing"]).default("failed"),
+    )
+    .option("--force", "launch even when a run is running or completed")
+    .option(
+      "--concurrency <n>",
+      "launches in flight at once",
+      positiveInt("--concurrency"),
+      4,
+    )
+    .option(
+      "--retries <n>",
+      "retries of a transient failure",
+      nonNegativeInt("--retries"),
+      3,
+    )
+    .option("--journal <path>", "journal file (default: <input>.journal.ndjson)")
+    .option("--summary <path>", "write one row per input row to a .csv or .json")
+    .option("--wait", "follow launched runs until they finish")
+    .option(
+      "--timeout <duration>",
+      "with --wait: give up waiting after this long (e.g. 90m, 6h)",
+      parseDuration("--timeout"),
+      6 * 3600_000,
+    )
+    .option(
+      "--poll <seconds>",
+      "with --wait: seconds between status checks",
+      positiveNumber("--poll"),
+      10,
+    )
+    .option("--dry-run", "check and print the plan; launch nothing")
+    .addHelpText("after", HELP)
+    .action(async (input: string, _opts, command: Command) => {
+      Deno.exitCode = await run(input, command.opts<Flags>());
+    });
+  return addFormatOption(cmd);
+}
+
+async function run(input: string, flags: Flags): Promise<number> {
+  if (flags.summary && !/\.(csv|json)$/i.test(flags.summary)) {
+    throw new UsageError("--summary must name a .csv or .json file");
+  }
+  const config = await parseConfigFlag(flags.config);
+  const parsed = await readRunRows(input, {
+    ...(flags.keyColumn !== undefined ? { keyColumn: flags.keyColumn } : {}),
+    ...(flags.delimiter !== undefined
+      ? { delimiter: unescapeDelimiter(flags.delimiter) }
+      : {}),
+    ...(flags.plugin !== undefined ? { plugin: flags.plugin } : {}),
+    ...(config !== undefined ? { config } : {}),
+  });
+  const file = input === "-" ? "-" : input;
+  const journal = flags.dryRun
+    ? undefined
+    : flags.journal ??
+      (input === "-"
+        ? "bulk_run-stdin.journal.ndjson"
+        : `${input}.journal.ndjson`);
+  const client = await clientFromFlags(flags);
+  const progress = new Progress();
+  let summary: BulkSummary;
+  try {
+    if (journal) eprint(`journal: ${journal}`);
+    summary = await withInterrupt((signal) =>
+      bulkRun(client, parsed.rows, {
+        file,
+        problems: parsed.problems,
+        skipInvalid: flags.skipInvalid ?? false,
+        policy: (flags.force ? "always" : flags.rerun) as RerunPolicy,
+        concurrency: flags.concurrency,
+        retries: flags.retries,
+        dryRun: flags.dryRun ?? false,
+        ...(journal ? { journal } : {}),
+        ...(flags.wait
+          ? { wait: { timeoutMs: flags.timeout, pollMs: flags.poll * 1000 } }
+          : {}),
+        signal,
+        onEvent: progress.handle,
+      })
+    );
+  } finally {
+    progress.finish();
+    client.close();
+  }
+
+  writeRows(summary.results, RESULT_COLUMNS, resolveFormat(flags.format));
+  if (flags.summary) {
+    const format = flags.summary.toLowerCase().endsWith(".json")
+      ? "json"
+      : "csv";
+    await Deno.writeTextFile(
+      flags.summary,
+      formatSummary(summary.results, format),
+    );
+  }
+  const c = summary.counts;
+  const parts = Object.entries(c).filter(([, n]) => n > 0).map(([k, n]) =>
+    `${n} ${k}`
+  );
+  eprint(
+    `${flags.dryRun ? "plan" : "summary"}: ${summary.results.length} row(s): ${
+      parts.join(", ") || "nothing to do"
+    }${summary.resumed ? ` (${summary.resumed} from the interrupted run)` : ""}${
+      flags.summary ? `; details in ${flags.summary}` : ""
+    }`,
+  );
+  if (summary.pendingAfterWait > 0) {
+    eprint(
+      `${summary.pendingAfterWait} run(s) still running when --timeout passed`,
+    );
+  }
+  if (summary.interrupted) {
+    eprint(
+      "interrupted: run the same command again to resume (launched pairs are not launched twice)",
+    );
+    return EXIT.interrupted;
+  }
+  if (c.failed > 0 || c["not-started"] > 0 || summary.pendingAfterWait > 0) {
+    return EXIT.failed;
+  }
+  return c.invalid > 0 ? EXIT.usage : EXIT.ok;
+}
+
+function unescapeDelimiter(value: string): string {
+  const d = value === "\\t" || value.toLowerCase() === "tab" ? "\t" : value;
+  if (d.length !== 1) {
+    throw new UsageError(
+      `--delimiter must be one character (or "tab"), got "${value}"`,
+    );
+  }
+  return d;
+}
+
+function positiveInt(flag: string): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
+      throw new UsageError(`${flag} must be a whole number >= 1, got "${value}"`);
+    }
+    return Number(value);
+  };
+}
+
+/** Runs the script with the given arguments; returns the exit code. */
+export function main(args: string[]): Promise<number> {
+  return runMain(program(), args);
+}
+
+if (import.meta.main) {
+  Deno.exitCode = await main(Deno.args);
+}

@@ -1,0 +1,154 @@
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env=TS_URL,TS_USER,TS_PASSWORD,TS_API_KEY,TS_CA_CERT,NO_COLOR,FORCE_COLOR,CLICOLOR_FORCE
+/**
+ * `run.ts`: launch one plugin on one or more reports.
+ *
+ *     run.ts coverageAnalysis 1234
+ *     run.ts variantCaller 1234 1235 --config @vc.json --wait --timeout 2h
+ *
+ * @module
+ */
+
+import { Option } from "commander";
+import type { Command } from "commander";
+import { type BulkRow, bulkRun } from "../lib/bulk_run.ts";
+import { InputError, type RowProblem } from "../lib/errors.ts";
+import type { RerunPolicy } from "../lib/guard.ts";
+import {
+  addFormatOption,
+  clientFromFlags,
+  type CommonFlags,
+  eprint,
+  EXIT,
+  type Format,
+  newProgram,
+  parseConfigFlag,
+  parseDuration,
+  positiveNumber,
+  resolveFormat,
+  runMain,
+  withInterrupt,
+} from "./_cli.ts";
+import { writeRows } from "./_output.ts";
+import { RESULT_COLUMNS } from "./bulk_run.ts";
+import { Progress } from "./_progress.ts";
+
+interface Flags extends CommonFlags {
+  config?: string;
+  rerun: "failed" | "missing";
+  force?: boolean;
+  wait?: boolean;
+  timeout: number;
+  poll: number;
+  dryRun?: boolean;
+  format?: Format;
+}
+
+const HELP = `
+The server starts a new run for every launch request, even while one is
+running, so run.ts first looks at each report's newest run of the plugin:
+  --rerun failed   (default) launch if never run or the newest run failed
+  --rerun missing  launch only if never run
+  --force          launch anyway
+
+Exit codes: 0 launched or skipped (with --wait: completed); 1 some failed;
+2 usage or invalid input; 3 authentication failed; 130 interrupted.`;
+
+/** Builds the command-line program. */
+export function program(): Command {
+  const cmd = newProgram("run.ts", "Launch a plugin on one or more reports.")
+    .argument("<plugin>", "plugin name (case-sensitive), e.g. coverageAnalysis")
+    .argument("<report...>", "report keys (primary keys of the reports)")
+    .option("--config <json>", "plugin config: a JSON object or @file.json")
+    .addOption(
+      new Option("--rerun <which>", "which existing runs to launch again")
+        .choices(["failed", "missing"]).default("failed"),
+    )
+    .option("--force", "launch even when a run is running or completed")
+    .option("--wait", "follow the runs until they finish")
+    .option(
+      "--timeout <duration>",
+      "with --wait: give up after this long (e.g. 90m, 6h)",
+      parseDuration("--timeout"),
+      6 * 3600_000,
+    )
+    .option(
+      "--poll <seconds>",
+      "with --wait: seconds between status checks",
+      positiveNumber("--poll"),
+      10,
+    )
+    .option("--dry-run", "show what would be launched; launch nothing")
+    .addHelpText("after", HELP)
+    .action(
+      async (plugin: string, reports: string[], _o, command: Command) => {
+        Deno.exitCode = await run(plugin, reports, command.opts<Flags>());
+      },
+    );
+  return addFormatOption(cmd);
+}
+
+async function run(
+  plugin: string,
+  reports: string[],
+  flags: Flags,
+): Promise<number> {
+  const config = (await parseConfigFlag(flags.config)) ?? null;
+  const problems: RowProblem[] = [];
+  const rows: BulkRow[] = [];
+  reports.forEach((key, i) => {
+    const line = i + 1;
+    if (!/^\d+$/.test(key) || Number(key) < 1) {
+      problems.push({
+        file: "arguments",
+        line,
+        message: `report key "${key}" is not a positive integer`,
+      });
+    } else rows.push({ line, report: Number(key), plugin, config });
+  });
+  if (problems.length > 0) throw new InputError(problems);
+
+  const client = await clientFromFlags(flags);
+  const progress = new Progress({ quiet: true });
+  try {
+    const summary = await withInterrupt((signal) =>
+      bulkRun(client, rows, {
+        file: "arguments",
+        skipInvalid: true,
+        policy: (flags.force ? "always" : flags.rerun) as RerunPolicy,
+        concurrency: 4,
+        dryRun: flags.dryRun ?? false,
+        ...(flags.wait
+          ? { wait: { timeoutMs: flags.timeout, pollMs: flags.poll * 1000 } }
+          : {}),
+        signal,
+        onEvent: progress.handle,
+      })
+    );
+    progress.finish();
+    const columns = RESULT_COLUMNS.filter((c) => c.name !== "line");
+    writeRows(summary.results, columns, resolveFormat(flags.format));
+    for (const r of summary.results) {
+      if (r.outcome === "failed" || r.outcome === "invalid") {
+        eprint(`report ${r.report}: ${r.outcome}: ${r.message}`);
+      }
+    }
+    const c = summary.counts;
+    if (summary.interrupted) return EXIT.interrupted;
+    if (c.failed > 0 || c["not-started"] > 0 || summary.pendingAfterWait > 0) {
+      return EXIT.failed;
+    }
+    return c.invalid > 0 ? EXIT.usage : EXIT.ok;
+  } finally {
+    progress.finish();
+    client.close();
+  }
+}
+
+/** Runs the script with the given arguments; returns the exit code. */
+export function main(args: string[]): Promise<number> {
+  return runMain(program(), args);
+}
+
+if (import.meta.main) {
+  Deno.exitCode = await main(Deno.args);
+}

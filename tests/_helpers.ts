@@ -1,0 +1,161 @@
+// Test helpers: a simulator per test, a client for it, and running a script
+// as a user would (a separate Deno process with a clean environment).
+
+import { createClient, type TsClient } from "../lib/client.ts";
+import {
+  type Simulator,
+  type SimulatorOptions,
+  startSimulator,
+} from "../lib/simulator.ts";
+
+/** Root of the repository. */
+export const ROOT = new URL("../", import.meta.url).pathname;
+
+/** The permissions the scripts' shebangs ask for, with the network narrowed. */
+export const SCRIPT_FLAGS = [
+  "run",
+  "--no-prompt",
+  "--allow-net=127.0.0.1,localhost",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env=TS_URL,TS_USER,TS_PASSWORD,TS_API_KEY,TS_CA_CERT,NO_COLOR,FORCE_COLOR,CLICOLOR_FORCE",
+];
+
+/** Starts a simulator (default 200 reports, fast lifecycle). */
+export function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  return startSimulator({ reports: 200, queuedMs: 50, runMs: 150, ...options });
+}
+
+/** A client authenticated as the simulator's first user (ApiKey). */
+export async function clientFor(
+  sim: Simulator,
+  options: { timeoutMs?: number } = {},
+): Promise<TsClient> {
+  const user = sim.users[0]!;
+  return await createClient({
+    url: sim.url,
+    user: user.username,
+    apiKey: user.apiKey,
+    sleep: (ms) => new Promise((r) => setTimeout(r, Math.min(ms, 20))),
+    ...options,
+  });
+}
+
+/** Environment pointing a script at the simulator with an API key. */
+export function envFor(sim: Simulator): Record<string, string> {
+  const user = sim.users[0]!;
+  return {
+    TS_URL: sim.url,
+    TS_USER: user.username,
+    TS_API_KEY: user.apiKey,
+  };
+}
+
+/** What a script run produced. */
+export interface ScriptResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options for {@linkcode runScript}. */
+export interface RunScriptOptions {
+  /** Environment variables (the rest of the environment is cleared). */
+  env?: Record<string, string>;
+  /** Working directory; default a fresh temp dir. */
+  cwd?: string;
+  /** Text for standard input. */
+  stdin?: string;
+  /** Extra Deno flags before the script. */
+  denoFlags?: string[];
+}
+
+/** Runs `scripts/<name>` in a new Deno process with a clean environment. */
+export async function runScript(
+  name: string,
+  args: string[],
+  options: RunScriptOptions = {},
+): Promise<ScriptResult> {
+  const child = spawnScript(name, args, options);
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+/** Spawns a script (for tests that signal or kill it). */
+export function spawnScript(
+  name: string,
+  args: string[],
+  options: RunScriptOptions = {},
+): Deno.ChildProcess {
+  const env: Record<string, string> = { NO_COLOR: "1", ...options.env };
+  for (const name of ["HOME", "DENO_DIR", "PATH"]) {
+    const v = Deno.env.get(name);
+    if (v !== undefined && env[name] === undefined) env[name] = v;
+  }
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      ...SCRIPT_FLAGS,
+      ...(options.denoFlags ?? []),
+      `${ROOT}scripts/${name}`,
+      ...args,
+    ],
+    cwd: options.cwd ?? Deno.makeTempDirSync({ prefix: "ionrun-test-" }),
+    clearEnv: true,
+    env,
+    stdin: options.stdin !== undefined ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Asserts that no secret of the simulator's users appears in the texts. */
+export function assertNoSecrets(sim: Simulator, ...texts: string[]): void {
+  for (const user of sim.users) {
+    // A password equal to the user name (ionadmin/ionadmin) is not checkable.
+    const secrets = [user.apiKey, user.password].filter((s) =>
+      s !== user.username
+    );
+    for (const secret of secrets) {
+      for (const text of texts) {
+        if (secret.length >= 6 && text.includes(secret)) {
+          throw new Error(`a secret of ${user.username} leaked into output`);
+        }
+      }
+    }
+  }
+}
+
+/** Counts launches per (report, plugin) pair in the simulator's log. */
+export function launchCounts(sim: Simulator): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const l of sim.launches) {
+    const key = `${l.report}/${l.plugin}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** Reports on which the plugin never ran (so the guard lets them launch). */
+export function freshReports(
+  sim: Simulator,
+  plugin: string,
+  count: number,
+): number[] {
+  const used = new Set(
+    (sim.pluginResults({ plugin }) as { result: string }[]).map((r) =>
+      Number(/\/results\/(\d+)\//.exec(r.result)?.[1])
+    ),
+  );
+  const fresh = sim.reportIds().filter((id) => !used.has(id)).slice(0, count);
+  if (fresh.length < count) throw new Error("not enough fresh reports");
+  return fresh;
+}

@@ -1,0 +1,247 @@
+import assert from "node:assert/strict";
+import { createClient, TsClient } from "../../lib/client.ts";
+import {
+  ApiError,
+  AuthError,
+  NetworkError,
+  RedirectError,
+} from "../../lib/errors.ts";
+import { listPlugins } from "../../lib/plugins.ts";
+import { startSimulator } from "../../lib/simulator.ts";
+import { clientFor, simulator } from "../_helpers.ts";
+
+Deno.test("TsClient sends the ApiKey header, Accept and a User-Agent", async () => {
+  await using sim = await simulator();
+  using client = await clientFor(sim);
+  const plugins = await listPlugins(client);
+  assert.ok(plugins.length > 0);
+  const req = sim.requests.at(-1)!;
+  assert.equal(req.auth, "apikey-header");
+  assert.equal(req.headers["accept"], "application/json");
+  assert.match(req.headers["user-agent"]!, /^ionrun\/\d+\.\d+\.\d+ /);
+  assert.match(req.path, /^\/rundb\/api\/v1\/plugin\/\?/);
+});
+
+Deno.test("TsClient uses HTTP Basic when there is a password but no key", async () => {
+  await using sim = await simulator({
+    users: [{
+      username: "lab",
+      password: "s3cret-pass",
+      apiKey: "a".repeat(40),
+    }],
+  });
+  using client = new TsClient({
+    url: sim.url,
+    user: "lab",
+    password: "s3cret-pass",
+  });
+  await listPlugins(client);
+  assert.equal(sim.requests.at(-1)!.auth, "basic");
+});
+
+Deno.test("TsClient reports a wrong key as AuthError naming the form, not the key", async () => {
+  await using sim = await simulator();
+  const wrong = "f".repeat(40);
+  using client = new TsClient({
+    url: sim.url,
+    user: "ionadmin",
+    apiKey: wrong,
+  });
+  const error = await listPlugins(client).catch((e) => e);
+  assert.ok(error instanceof AuthError, String(error));
+  assert.equal(error.status, 401);
+  assert.equal(error.credentialForm, "apikey");
+  assert.match(error.message, /API key for user "ionadmin"/);
+  assert.ok(!error.message.includes(wrong));
+  assert.ok(!JSON.stringify(error).includes(wrong));
+});
+
+Deno.test("TsClient without credentials gets a 401 that says so", async () => {
+  await using sim = await simulator();
+  using client = new TsClient({ url: sim.url });
+  const error = await client.get("plugin/").catch((e) => e);
+  assert.ok(error instanceof AuthError);
+  assert.match(error.message, /no credentials/);
+  assert.equal(sim.requests.at(-1)!.auth, "none");
+});
+
+Deno.test("TsClient.url() always writes the trailing slash and keeps commas", () => {
+  using client = new TsClient({ url: "https://ts.example.org/" });
+  assert.equal(
+    client.url("results/5/plugin").href,
+    "https://ts.example.org/rundb/api/v1/results/5/plugin/",
+  );
+  assert.equal(
+    client.url("pluginresult", { result__in: [1, 2, 3] }).href,
+    "https://ts.example.org/rundb/api/v1/pluginresult/?result__in=1,2,3",
+  );
+  assert.equal(
+    client.url("/rundb/api/v1/results/?offset=20&limit=20").href,
+    "https://ts.example.org/rundb/api/v1/results/?offset=20&limit=20",
+  );
+});
+
+Deno.test("TsClient never follows a redirect on POST and says why", async (t) => {
+  // A front server that redirects like Django (missing slash) or a
+  // force-SSL site (http → https).
+  const seen: string[] = [];
+  await using server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (req) => {
+      const url = new URL(req.url);
+      seen.push(`${req.method} ${url.pathname}`);
+      if (url.pathname.startsWith("/ssl/")) {
+        return new Response(null, {
+          status: 302,
+          headers: { location: `https://${url.host}${url.pathname}` },
+        });
+      }
+      return new Response(null, {
+        status: 301,
+        headers: { location: `${url.pathname}x/` },
+      });
+    },
+  );
+  const base = `http://127.0.0.1:${server.addr.port}`;
+
+  await t.step("301", async () => {
+    using client = new TsClient({ url: base });
+    const error = await client.post("results/1/plugin/", { plugin: ["igv"] })
+      .catch((e) => e);
+    assert.ok(error instanceof RedirectError, String(error));
+    assert.equal(error.status, 301);
+    assert.match(error.message, /never follows redirects/);
+  });
+  await t.step("http to https", async () => {
+    using client = new TsClient({ url: `${base}/ssl` });
+    const error = await client.post("results/1/plugin/", { plugin: ["igv"] })
+      .catch((e) => e);
+    assert.ok(error instanceof RedirectError);
+    assert.match(error.message, /set TS_URL=https:\/\/127\.0\.0\.1:/);
+  });
+  // Only the POSTs reached the server: nothing followed as a GET.
+  assert.deepEqual(seen.map((s) => s.split(" ")[0]), ["POST", "POST"]);
+});
+
+Deno.test("the simulator's 301 on a slash-less POST is refused, not followed", async () => {
+  await using sim = await simulator();
+  const user = sim.users[0]!;
+  const response = await fetch(`${sim.url}/rundb/api/v1/results/1/plugin`, {
+    method: "POST",
+    headers: {
+      Authorization: `ApiKey ${user.username}:${user.apiKey}`,
+      "Content-Type": "application/json",
+    },
+    body: JSON.stringify({ plugin: ["igv"] }),
+    redirect: "manual",
+  });
+  await response.body?.cancel();
+  assert.equal(response.status, 301);
+  assert.equal(sim.launches.length, 0);
+});
+
+Deno.test("TsClient shows an excerpt of an HTML error page", async () => {
+  await using sim = await simulator();
+  sim.addFault({
+    path: "/plugin/",
+    action: { type: "status", status: 502, html: true },
+  });
+  using client = await clientFor(sim);
+  const error = await listPlugins(client).catch((e) => e);
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.status, 502);
+  assert.match(error.message, /502 Bad Gateway: HTML page: /);
+  assert.ok(!error.message.includes("<"), error.message);
+});
+
+Deno.test("TsClient shows the server's own JSON error message", async () => {
+  await using sim = await simulator();
+  using client = await clientFor(sim);
+  const error = await client.get("pluginresult/", {
+    params: { state: "Completed" },
+  })
+    .catch((e) => e);
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.status, 400);
+  assert.equal(
+    error.serverMessage,
+    "The 'state' field does not allow filtering.",
+  );
+});
+
+Deno.test("TsClient times out a slow request with a NetworkError", async () => {
+  await using sim = await simulator();
+  sim.addFault({ path: "/plugin/", action: { type: "delay", ms: 2000 } });
+  using client = await clientFor(sim, { timeoutMs: 200 });
+  const error = await client.get("plugin/").catch((e) => e);
+  assert.ok(error instanceof NetworkError, String(error));
+  assert.equal(error.kind, "timeout");
+  assert.equal(error.outcomeUnknown, false); // a GET changes nothing
+});
+
+Deno.test("TsClient marks a POST whose connection dropped as outcome unknown", async () => {
+  await using sim = await simulator();
+  sim.addFault({ method: "POST", after: true, action: { type: "reset" } });
+  using client = await clientFor(sim);
+  const error = await client.post("results/1/plugin/", { plugin: ["igv"] })
+    .catch((e) => e);
+  assert.ok(error instanceof NetworkError, String(error));
+  assert.equal(error.outcomeUnknown, true);
+  assert.equal(sim.launches.length, 1); // the server did launch it
+});
+
+Deno.test("TsClient trusts a private CA given as TS_CA_CERT", async (t) => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const pki = await makeCertificates(dir);
+    await using sim = await startSimulator({
+      reports: 5,
+      hostname: "localhost",
+      tls: { cert: pki.cert, key: pki.key },
+    });
+    assert.match(sim.url, /^https:\/\/localhost:\d+$/);
+    const user = sim.users[0]!;
+    await t.step("with the CA file", async () => {
+      using client = await createClient({
+        url: sim.url,
+        user: user.username,
+        apiKey: user.apiKey,
+        caCertFile: `${dir}/ca.pem`,
+      });
+      assert.ok((await listPlugins(client)).length > 0);
+    });
+    await t.step("without it: a TLS error with the hint", async () => {
+      using client = await createClient({
+        url: sim.url,
+        user: user.username,
+        apiKey: user.apiKey,
+      });
+      const error = await listPlugins(client).catch((e) => e);
+      assert.ok(error instanceof NetworkError, String(error));
+      assert.equal(error.kind, "tls");
+      assert.match(error.hint, /TS_CA_CERT/);
+      assert.match(
+        error.hint,
+        /--unsafely-ignore-certificate-errors=localhost/,
+      );
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Makes a CA and a CA:FALSE leaf for localhost with openssl. */
+async function makeCertificates(dir: string) {
+  const sh = `set -e
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=Test CA" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
+printf 'basicConstraints=CA:FALSE\\nsubjectAltName=DNS:localhost,IP:127.0.0.1\\n' > leaf.ext
+openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile leaf.ext 2>/dev/null`;
+  const out = await new Deno.Command("sh", { args: ["-c", sh], cwd: dir })
+    .output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return {
+    cert: await Deno.readTextFile(`${dir}/server.pem`),
+    key: await Deno.readTextFile(`${dir}/server.key`),
+  };
+}

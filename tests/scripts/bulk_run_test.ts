@@ -1,0 +1,242 @@
+import assert from "node:assert/strict";
+import { parse } from "csv-parse/sync";
+import { readJournal } from "../../lib/journal.ts";
+import type { Simulator } from "../../lib/simulator.ts";
+import {
+  assertNoSecrets,
+  envFor,
+  freshReports,
+  launchCounts,
+  ROOT,
+  runScript,
+  simulator,
+  spawnScript,
+} from "../_helpers.ts";
+
+async function tempDir(): Promise<string> {
+  return await Deno.makeTempDir({ prefix: "ionrun-bulk-" });
+}
+
+Deno.test("bulk_run.ts rejects malformed CSVs with file:line and launches nothing", async (t) => {
+  await using sim = await simulator();
+  const [a, b] = freshReports(sim, "igv", 2);
+  const cases: [string, string, string[], RegExp][] = [
+    [
+      "bad keys, BOM and CRLF",
+      `\uFEFFreport,plugin\r\n${a},igv\r\nabc,igv\r\n-4,igv\r\n`,
+      [],
+      /^in\.csv:3: report key "abc" is not a positive integer\nin\.csv:4: report key "-4" is not a positive integer$/m,
+    ],
+    [
+      "semicolons with a bad JSON config",
+      `report;plugin;config\n${a};igv;"{""x"": 1}"\n${b};igv;{oops}\n`,
+      [],
+      /^in\.csv:3: config is not valid JSON/m,
+    ],
+    [
+      "quoted config that is not an object",
+      `report,plugin,config\n"${a}","igv","[1,2]"\n`,
+      [],
+      /^in\.csv:2: config must be a JSON object, got array/m,
+    ],
+    [
+      "unknown plugin (preflight)",
+      `report,plugin\n${a},igv\n${b},IGV\n`,
+      [],
+      /^in\.csv:3: unknown plugin "IGV" \(did you mean "igv"\?/m,
+    ],
+    ["unknown report (preflight)", `report\n${a}\n999999\n`, [
+      "--plugin",
+      "igv",
+    ], /^in\.csv:3: report 999999 does not exist on the server$/m],
+    [
+      "missing key column",
+      `name,plugin\nx,igv\n`,
+      [],
+      /^in\.csv:1: no report-key column/m,
+    ],
+    [
+      "no plugin at all",
+      `report\n${a}\n`,
+      [],
+      /^in\.csv:2: no plugin: add a plugin column or pass --plugin NAME$/m,
+    ],
+    ["unclosed quote", `report,plugin\n${a},"igv\n`, [], /^in\.csv:2: /m],
+  ];
+  for (const [name, text, args, expected] of cases) {
+    await t.step(name, async () => {
+      const cwd = await tempDir();
+      await Deno.writeTextFile(`${cwd}/in.csv`, text);
+      const r = await runScript("bulk_run.ts", ["in.csv", ...args], {
+        env: envFor(sim),
+        cwd,
+      });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, expected);
+      assert.equal(r.stdout, "");
+      assert.ok(!/\n\s+at /.test(r.stderr), "no stack trace");
+      assert.equal(sim.launches.length, 0);
+      await Deno.remove(cwd, { recursive: true });
+    });
+  }
+});
+
+Deno.test("bulk_run.ts launches from stdin, prints rows and writes a summary", async () => {
+  await using sim = await simulator();
+  const reports = freshReports(sim, "igv", 5);
+  const cwd = await tempDir();
+  const input = `report_key ; plugin\n${
+    reports.map((r) => ` ${r} ; igv`).join("\n")
+  }\n\n`;
+  const r = await runScript(
+    "bulk_run.ts",
+    ["-", "--summary", "out.json", "--format", "csv"],
+    { env: envFor(sim), cwd, stdin: input },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const rows = parse(r.stdout, { columns: true }) as Record<string, string>[];
+  assert.deepEqual(rows.map((x) => x.outcome), Array(5).fill("launched"));
+  assert.ok(rows.every((x) => /^\d+$/.test(x.plugin_result_id!)));
+  assert.match(r.stderr, /summary: 5 row\(s\): 5 launched/);
+  assert.match(r.stderr, /^line 2: report \d+ igv: launched/m); // plain lines, no bar
+  assert.ok(
+    !r.stderr.includes("\r"),
+    "no progress bar when stderr is not a terminal",
+  );
+  const summary = JSON.parse(await Deno.readTextFile(`${cwd}/out.json`));
+  assert.deepEqual(summary.map((s: { report: number }) => s.report), reports);
+  assert.ok((await Deno.stat(`${cwd}/bulk_run-stdin.journal.ndjson`)).isFile);
+  assertNoSecrets(
+    sim,
+    r.stdout,
+    r.stderr,
+    await Deno.readTextFile(`${cwd}/bulk_run-stdin.journal.ndjson`),
+  );
+  await Deno.remove(cwd, { recursive: true });
+});
+
+Deno.test("bulk_run.ts --dry-run prints the plan and launches nothing", async () => {
+  await using sim = await simulator();
+  const [a, b] = freshReports(sim, "igv", 2);
+  sim.addPluginResult(b!, "igv", "Started");
+  const cwd = await tempDir();
+  await Deno.writeTextFile(`${cwd}/in.csv`, `${a}\n${b}\n`);
+  const r = await runScript(
+    "bulk_run.ts",
+    ["in.csv", "--plugin", "igv", "--dry-run", "--format", "json"],
+    { env: envFor(sim), cwd },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const rows = JSON.parse(r.stdout);
+  assert.deepEqual(rows.map((x: { outcome: string }) => x.outcome), [
+    "planned",
+    "skipped",
+  ]);
+  assert.match(rows[1].message, /already running/);
+  assert.equal(sim.requests.filter((q) => q.method === "POST").length, 0);
+  await Deno.remove(cwd, { recursive: true });
+});
+
+async function waitFor(check: () => boolean, ms = 20_000) {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function killAndResume(sim: Simulator, killAfter: number[]) {
+  const reports = freshReports(sim, "sampleID", 40);
+  const cwd = await tempDir();
+  await Deno.writeTextFile(
+    `${cwd}/in.csv`,
+    `report,plugin\n${reports.map((r) => `${r},sampleID`).join("\n")}\n`,
+  );
+  const args = ["in.csv", "--concurrency", "3", "--force"];
+  for (const n of killAfter) {
+    const child = spawnScript("bulk_run.ts", args, { env: envFor(sim), cwd });
+    await waitFor(() => sim.launches.length >= n);
+    child.kill("SIGKILL");
+    const status = await child.status;
+    await child.stdout.cancel();
+    await child.stderr.cancel();
+    assert.equal(status.signal, "SIGKILL");
+  }
+  const r = await runScript("bulk_run.ts", args, { env: envFor(sim), cwd });
+  await Deno.remove(cwd, { recursive: true });
+  return { r, reports };
+}
+
+Deno.test("bulk_run.ts after kill -9 at several points launches every pair exactly once", async () => {
+  // Each launch takes 40 ms on the server, so kills land mid-request too.
+  await using sim = await simulator({ launchDelayMs: 40 });
+  const { r, reports } = await killAndResume(sim, [3, 11, 25]);
+  assert.equal(r.code, 0, r.stderr);
+  const counts = launchCounts(sim);
+  assert.equal(counts.size, reports.length);
+  for (const [pair, n] of counts) assert.equal(n, 1, `${pair} launched ${n}×`);
+  assert.match(r.stderr, /from the interrupted run/);
+});
+
+Deno.test("bulk_run.ts on Ctrl-C finishes in-flight launches, keeps the journal, exits 130", async () => {
+  await using sim = await simulator({ launchDelayMs: 50 });
+  const reports = freshReports(sim, "sampleID", 40);
+  const cwd = await tempDir();
+  await Deno.writeTextFile(
+    `${cwd}/in.csv`,
+    reports.map(String).join("\n") + "\n",
+  );
+  const args = ["in.csv", "--plugin", "sampleID", "--concurrency", "2"];
+  const child = spawnScript("bulk_run.ts", args, { env: envFor(sim), cwd });
+  await waitFor(() => sim.launches.length >= 5);
+  child.kill("SIGINT");
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 130, stderr);
+  assert.match(stderr, /Interrupted: finishing launches in flight/);
+  assert.match(stderr, /run the same command again to resume/);
+  const journal = await readJournal(`${cwd}/in.csv.journal.ndjson`);
+  assert.equal(journal.at(-1)!.type, "interrupted");
+  const launched = journal.filter((j) => j.type === "launched").length;
+  assert.equal(launched, sim.launches.length, "every launch is in the journal");
+  assert.ok(launched < reports.length);
+
+  const again = await runScript("bulk_run.ts", args, { env: envFor(sim), cwd });
+  assert.equal(again.code, 0, again.stderr);
+  const counts = launchCounts(sim);
+  assert.equal(counts.size, reports.length);
+  for (const n of counts.values()) assert.equal(n, 1);
+  await Deno.remove(cwd, { recursive: true });
+});
+
+Deno.test("bulk_run.ts --wait exits 1 when a run fails and says which", async () => {
+  await using sim = await simulator({ failureRate: 1 });
+  const [a] = freshReports(sim, "igv", 1);
+  const r = await runScript(
+    "bulk_run.ts",
+    ["-", "--plugin", "igv", "--wait", "--poll", "0.05", "--format", "csv"],
+    { env: envFor(sim), stdin: `${a}\n` },
+  );
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /failed,\d+,Error,run \d+ ended Error/);
+});
+
+Deno.test("bulk_run.ts --help documents exit codes and the guard", async () => {
+  const r = await runScript("bulk_run.ts", ["--help"]);
+  assert.equal(r.code, 0);
+  for (
+    const word of [
+      "--rerun",
+      "--force",
+      "--concurrency",
+      "--journal",
+      "--summary",
+      "--dry-run",
+      "130",
+      "file:line",
+    ]
+  ) {
+    assert.ok(r.stdout.includes(word), word);
+  }
+  assert.ok(ROOT.length > 0);
+});
