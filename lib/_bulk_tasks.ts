@@ -117,7 +117,13 @@ async function launchOne(
         }
         inDoubt = false;
       }
-      await journal?.append({ type: "intent", report, plugin, before, attempt });
+      await journal?.append({
+        type: "intent",
+        report,
+        plugin,
+        before,
+        attempt,
+      });
       await postLaunch(client, report, plugin, { config: task.config });
       await journal?.append({
         type: "launched",

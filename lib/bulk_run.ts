@@ -131,7 +131,6 @@ export interface BulkSummary {
   pendingAfterWait: number;
 }
 
-
 /**
  * Launches plugins on the rows' reports. Throws {@linkcode InputError} before
  * any launch when a row is invalid (unless `skipInvalid`). Each (report,

@@ -55,6 +55,8 @@ type Config = Record<string, unknown> | string;
 /** Where the format readers send what they find. */
 interface Sink {
   options: ParseRunRowsOptions;
+  /** Set when a header with a key column was read (so no rows is fine). */
+  header: boolean;
   problem(line: number, message: string): void;
   /** Checks one row; `config` is its own config, or why its cell is wrong. */
   add(line: number, key: unknown, plugin: unknown, config?: Config): void;
@@ -93,6 +95,7 @@ export function parseRunRows(
   const out: ParsedRunRows = { rows: [], problems: [] };
   const sink: Sink = {
     options,
+    header: false,
     problem: (line, message) =>
       out.problems.push({ file: options.file, line, message }),
     add(line, key, plugin, config) {
@@ -122,7 +125,9 @@ export function parseRunRows(
   const first = text.trimStart()[0]; // trimStart() also drops a BOM
   if (first === "{" || first === "[") parseJson(text, first === "[", sink);
   else parseCsv(text, sink);
-  if (out.rows.length === 0 && out.problems.length === 0) {
+  // A header alone is a valid, empty list (e.g. `status.ts --failed` when
+  // nothing failed); an input with nothing at all is a mistake.
+  if (out.rows.length === 0 && out.problems.length === 0 && !sink.header) {
     sink.problem(1, "no report keys found");
   }
   return out;
@@ -252,6 +257,7 @@ function parseCsv(text: string, sink: Sink): void {
     }
     pluginAt = names.indexOf("plugin");
     configAt = names.indexOf("config");
+    sink.header = true;
   }
   for (const { line, fields } of data) {
     const cell = (fields[configAt] ?? "").trim();

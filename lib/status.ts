@@ -157,7 +157,12 @@ export async function stopRuns(
       result.finished.push({ id, state: run.state });
     } else {
       if (!options.dryRun) {
-        await client.request("GET", `pluginresult/${id}/stop/`, undefined, signal);
+        await client.request(
+          "GET",
+          `pluginresult/${id}/stop/`,
+          undefined,
+          signal,
+        );
       }
       result.stopped.push(id);
     }

@@ -97,7 +97,10 @@ export async function clientFromFlags(flags: CommonFlags): Promise<TsClient> {
     caCert: flags.caCert,
   };
   const config = await loadConfig({ flags: configFlags });
-  return await createClient({ ...config, timeoutMs: flags.requestTimeout * 1000 });
+  return await createClient({
+    ...config,
+    timeoutMs: flags.requestTimeout * 1000,
+  });
 }
 
 /** A commander argument parser for positive numbers. */

@@ -72,9 +72,10 @@ export class Progress {
         break;
       }
       case "retry": {
-        const line = `retry ${event.attempt} of report ${event.report} ${event.plugin} in ${
-          (event.delayMs / 1000).toFixed(1)
-        } s: ${event.error}`;
+        const line =
+          `retry ${event.attempt} of report ${event.report} ${event.plugin} in ${
+            (event.delayMs / 1000).toFixed(1)
+          } s: ${event.error}`;
         if (this.#tty) this.#above(line);
         else if (!this.#quiet) eprint(line);
         break;

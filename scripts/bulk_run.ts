@@ -99,7 +99,10 @@ export function program(): Command {
   )
     .argument("<input>", 'CSV file of report keys, or "-" for standard input')
     .option("--plugin <name>", "plugin for rows without a plugin column")
-    .option("--config <json>", "config for rows without one: JSON or @file.json")
+    .option(
+      "--config <json>",
+      "config for rows without one: JSON or @file.json",
+    )
     .option("--key-column <name>", "name of the report-key column")
     .option("--delimiter <char>", "field delimiter (default: detected)")
     .option("--skip-invalid", "launch the valid rows even if some are invalid")
@@ -120,8 +123,14 @@ export function program(): Command {
       nonNegativeInt("--retries"),
       3,
     )
-    .option("--journal <path>", "journal file (default: <input>.journal.ndjson)")
-    .option("--summary <path>", "write one row per input row to a .csv or .json")
+    .option(
+      "--journal <path>",
+      "journal file (default: <input>.journal.ndjson)",
+    )
+    .option(
+      "--summary <path>",
+      "write one row per input row to a .csv or .json",
+    )
     .option("--wait", "follow launched runs until they finish")
     .option(
       "--timeout <duration>",
@@ -157,12 +166,10 @@ async function run(input: string, flags: Flags): Promise<number> {
     ...(config !== undefined ? { config } : {}),
   });
   const file = input === "-" ? "-" : input;
-  const journal = flags.dryRun
-    ? undefined
-    : flags.journal ??
-      (input === "-"
-        ? "bulk_run-stdin.journal.ndjson"
-        : `${input}.journal.ndjson`);
+  const journal = flags.dryRun ? undefined : flags.journal ??
+    (input === "-"
+      ? "bulk_run-stdin.journal.ndjson"
+      : `${input}.journal.ndjson`);
   const client = await clientFromFlags(flags);
   const progress = new Progress();
   let summary: BulkSummary;
@@ -207,9 +214,9 @@ async function run(input: string, flags: Flags): Promise<number> {
   eprint(
     `${flags.dryRun ? "plan" : "summary"}: ${summary.results.length} row(s): ${
       parts.join(", ") || "nothing to do"
-    }${summary.resumed ? ` (${summary.resumed} from the interrupted run)` : ""}${
-      flags.summary ? `; details in ${flags.summary}` : ""
-    }`,
+    }${
+      summary.resumed ? ` (${summary.resumed} from the interrupted run)` : ""
+    }${flags.summary ? `; details in ${flags.summary}` : ""}`,
   );
   if (summary.pendingAfterWait > 0) {
     eprint(
@@ -241,7 +248,9 @@ function unescapeDelimiter(value: string): string {
 function positiveInt(flag: string): (value: string) => number {
   return (value) => {
     if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
-      throw new UsageError(`${flag} must be a whole number >= 1, got "${value}"`);
+      throw new UsageError(
+        `${flag} must be a whole number >= 1, got "${value}"`,
+      );
     }
     return Number(value);
   };

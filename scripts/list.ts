@@ -72,7 +72,9 @@ export function program(): Command {
     "List a Torrent Suite server's plugins (default) or reports.",
   );
   const plugins = root.command("plugins", { isDefault: true })
-    .description("list plugins: launchable ones (active and enabled) by default")
+    .description(
+      "list plugins: launchable ones (active and enabled) by default",
+    )
     .option("--name <name>", "only the plugin with this exact name")
     .option("--id <id>", "only the plugin with this id", nonNegativeInt("--id"))
     .option("--all", "include plugins that are not enabled")

@@ -16,7 +16,12 @@ import type { TsClient } from "../lib/client.ts";
 import { InputError, UsageError } from "../lib/errors.ts";
 import { readRunRows } from "../lib/run_rows.ts";
 import { pairKey, waitForRuns } from "../lib/runs.ts";
-import { type PairStatus, pairStatus, pairStatuses, stopRuns } from "../lib/status.ts";
+import {
+  type PairStatus,
+  pairStatus,
+  pairStatuses,
+  stopRuns,
+} from "../lib/status.ts";
 import { renderStatusPage } from "../lib/status_page.ts";
 import {
   addFormatOption,
@@ -140,12 +145,16 @@ async function run(input: string | undefined, flags: Flags): Promise<number> {
   try {
     let statuses = await pairStatuses(client, reports, plugins);
     if (exactPairs) {
-      statuses = statuses.filter((s) => wantedPairs.has(pairKey(s.report, s.plugin)));
+      statuses = statuses.filter((s) =>
+        wantedPairs.has(pairKey(s.report, s.plugin))
+      );
     }
     let code: number = EXIT.ok;
     if (flags.wait) {
       statuses = await follow(client, statuses, flags);
-      if (statuses.some((s) => s.stateClass !== "completed")) code = EXIT.failed;
+      if (statuses.some((s) => s.stateClass !== "completed")) {
+        code = EXIT.failed;
+      }
     }
     if (flags.stop) return await stop(client, statuses, flags);
 
@@ -160,7 +169,10 @@ async function run(input: string | undefined, flags: Flags): Promise<number> {
         renderStatusPage({
           server: client.baseUrl,
           generatedAt: new Date(client.now()),
-          cells: statuses.map((s) => ({ ...s, reportName: s.reportName ?? undefined })),
+          cells: statuses.map((s) => ({
+            ...s,
+            reportName: s.reportName ?? undefined,
+          })),
         }),
       );
       eprint(`status page written to ${flags.html}`);
@@ -232,7 +244,10 @@ async function stop(
       state: f.state,
       action: `left alone: already ${f.state}`,
     })),
-    ...result.missing.map((id) => ({ ...byId.get(id)!, action: "not found on the server" })),
+    ...result.missing.map((id) => ({
+      ...byId.get(id)!,
+      action: "not found on the server",
+    })),
   ];
   writeRows(rows, [
     { name: "report", value: (s) => s.report, right: true },
@@ -240,7 +255,9 @@ async function stop(
     { name: "plugin_result_id", value: (s) => s.id, right: true },
     { name: "action", value: (s) => s.action },
   ], resolveFormat(flags.format));
-  eprint(`${result.stopped.length} run(s) ${verb}; ${result.finished.length} already finished`);
+  eprint(
+    `${result.stopped.length} run(s) ${verb}; ${result.finished.length} already finished`,
+  );
   return EXIT.ok;
 }
 
@@ -250,7 +267,9 @@ function countLine(statuses: PairStatus[]): string {
     const k = s.state ?? "never run";
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
-  const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} ${k}`);
+  const parts = [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) =>
+    `${n} ${k}`
+  );
   return `${statuses.length} pair(s): ${parts.join(", ") || "none"}`;
 }
 

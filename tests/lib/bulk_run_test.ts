@@ -355,7 +355,10 @@ Deno.test("bulkRun() over 2,000 rows costs at most 1.1 requests per launch", asy
     concurrency: 8,
   });
   const launched = summary.counts.launched;
-  assert.ok(launched > 1000 && summary.counts.skipped > 500, `${launched} launched`);
+  assert.ok(
+    launched > 1000 && summary.counts.skipped > 500,
+    `${launched} launched`,
+  );
   const perLaunch = sim.requests.length / launched;
   console.log(
     `2,000 rows: ${sim.requests.length} requests for ${launched} launches = ${
