@@ -320,3 +320,57 @@ Deno.test("simulator serves 2,000 launches and 1,000-id filters quickly", async 
     `${performance.now() - started} ms`,
   );
 });
+
+Deno.test("simulator faults: bare reset, rate, times; pluginresult reruns", async () => {
+  await using sim = await startSimulator({ reports: 10 });
+  // A bare close on a fresh connection: fetch rejects, the launch happened.
+  sim.addFault({
+    method: "POST",
+    after: true,
+    nth: 1,
+    action: { type: "reset", bare: true },
+  });
+  await assert.rejects(launch(sim, 1, { plugin: "igv" }), TypeError);
+  assert.equal(sim.launches.length, 1);
+  sim.clearFaults();
+  const pattern = async (s: Simulator) => {
+    s.addFault({
+      path: "/version/",
+      rate: 0.5,
+      times: 6,
+      action: { type: "status", status: 503 },
+    });
+    const out: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      out.push((await call(s, `${API}torrentsuite/version/`)).status);
+    }
+    s.clearFaults();
+    return out;
+  };
+  const first = await pattern(sim);
+  assert.equal(first.filter((s) => s === 503).length, 6);
+  await using twin = await startSimulator({ reports: 10 });
+  assert.deepEqual(await pattern(twin), first, "deterministic for a seed");
+  // `pluginresult` reruns into an existing run of the report.
+  const old = sim.addPluginResult(2, "igv", "Error");
+  assert.equal(
+    (await launch(sim, 2, { plugin: "igv", pluginresult: old })).status,
+    202,
+  );
+  assert.equal(sim.launches.at(-1)!.pluginResultId, old);
+  const rerun = (await call(sim, `${API}pluginresult/${old}/`)).json();
+  assert.deepEqual([rerun.state, rerun.plugin_result_jobs.length], [
+    "Queued",
+    2,
+  ]);
+  const opts = await call(
+    sim,
+    `${API}pluginresult/`,
+    { method: "OPTIONS" },
+    null,
+  );
+  assert.deepEqual([opts.status, opts.headers.get("allow")], [
+    200,
+    "GET,POST,PUT,DELETE,PATCH",
+  ]);
+});

@@ -50,18 +50,6 @@ function launch(
   });
 }
 
-async function newestRun(
-  sim: Simulator,
-  report: number,
-  plugin: string,
-): Promise<Json> {
-  const r = await call(
-    sim,
-    `${API}pluginresult/?result=${report}&plugin__name=${plugin}&order_by=-id&limit=1`,
-  );
-  return r.json().objects[0];
-}
-
 Deno.test("simulator serves the no-auth endpoints and exact datetimes", async () => {
   let t = Date.UTC(2019, 0, 17, 23, 50, 39, 550);
   await using sim = await startSimulator({ reports: 5, now: () => t });

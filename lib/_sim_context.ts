@@ -1,0 +1,122 @@
+// Simulator internals: what handlers share (the context), the request and
+// reply shapes, and reply helpers (JSON, empty, canned error, JSONP).
+
+import type { resourceSpecs } from "./_sim_specs.ts";
+import type { SimStore } from "./_sim_store.ts";
+import { CANNED, pyJson, SimHttpError } from "./_sim_tastypie.ts";
+
+/** Prefix of every API URL. */
+export const API = "/rundb/api/v1/";
+
+/** A user of the simulated server (mirrors the public `SimUser`). */
+export interface RouteUser {
+  username: string;
+  password: string;
+  apiKey: string;
+}
+
+/** How a request authenticated. */
+export type AuthKind =
+  | "apikey-header"
+  | "apikey-query"
+  | "basic"
+  | "session"
+  | "none"
+  | "invalid";
+
+/** Everything handlers share: the database and the simulation settings. */
+export interface RouteContext {
+  store: SimStore;
+  specs: ReturnType<typeof resourceSpecs>;
+  users: RouteUser[];
+  sessions: Map<string, string>;
+  localhostAutoLogin: boolean;
+  queuedMs: number;
+  runMs: number;
+  failureRate: number;
+  launchDelayMs: number;
+  failRng: () => number;
+  keyRng: () => number;
+  closing: AbortSignal;
+  now: () => number;
+  onLaunch: (
+    report: number,
+    plugin: string,
+    pr: number | null,
+    config: unknown,
+  ) => void;
+}
+
+/** One request as the handlers see it. */
+export interface Req {
+  method: string;
+  pathname: string;
+  params: URLSearchParams;
+  headers: Headers;
+  bodyText: string;
+  now: number;
+  origin: string;
+  auth: { kind: AuthKind; user: RouteUser | null; cookie?: string };
+}
+
+/** A response. */
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export const HTML = { "Content-Type": "text/html; charset=utf-8" };
+export const empty = (
+  status: number,
+  headers: Record<string, string> = {},
+): Reply => ({
+  status,
+  headers: { ...HTML, ...headers },
+  body: "",
+});
+export const json = (status: number, data: unknown): Reply => ({
+  status,
+  headers: { "Content-Type": "application/json; charset=utf-8" },
+  body: pyJson(data),
+});
+export const canned = (status: number) => json(status, CANNED);
+
+/** Success bodies honour JSONP (`format=jsonp` or `callback=`); errors stay JSON. */
+export function ok(req: Req, data: unknown): Reply {
+  const format = req.params.get("format");
+  const accept = req.headers.get("accept") ?? "";
+  if (
+    format === "jsonp" || req.params.has("callback") ||
+    (!format && accept.startsWith("text/javascript"))
+  ) {
+    const cb = req.params.get("callback") ?? "callback";
+    if (!/^[_a-zA-Z][_a-zA-Z0-9.]*$/.test(cb)) {
+      return json(400, { error: "JSONP callback name is invalid." });
+    }
+    return {
+      status: 200,
+      headers: { "Content-Type": "text/javascript; charset=utf-8" },
+      body: `${cb}(${pyJson(data)})`,
+    };
+  }
+  return json(200, data);
+}
+
+/** A numeric pk, or 404 with the canned body (non-numeric pk). */
+export function numericPk(pk: string): number {
+  if (!/^\d+$/.test(pk)) throw new SimHttpError(404, CANNED);
+  return Number(pk);
+}
+
+/** The report of a pk, or `status` (with `payload`) when there is none. */
+export function reportOr(
+  ctx: RouteContext,
+  pk: string,
+  status: number,
+  payload: unknown = null,
+) {
+  const report = ctx.store.reportById.get(numericPk(pk));
+  if (!report) throw new SimHttpError(status, payload);
+  return report;
+}

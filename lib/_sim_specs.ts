@@ -1,0 +1,151 @@
+// Simulator internals: the fields of each resource for filtering and
+// ordering (model fields whitelisted, computed fields refused).
+
+import type { FieldSpec, ResourceSpec } from "./_sim_filters.ts";
+import {
+  jobNow,
+  type JobRow,
+  type PluginRow,
+  type PrRow,
+  reportDir,
+  reportLink,
+  type ReportRow,
+} from "./_sim_store.ts";
+
+const API = "/rundb/api/v1";
+
+const m = <T>(
+  kind: FieldSpec<T>["kind"],
+  get: FieldSpec<T>["get"],
+  extra: Partial<FieldSpec<T>> = {},
+) => ({ kind, get, ...extra }) as FieldSpec<T>;
+const computed = <T>(kind: FieldSpec<T>["kind"], get: FieldSpec<T>["get"]) =>
+  m<T>(kind, get, { model: false });
+
+/** Filter/order specs of the four resources (model fields filterable, computed fields not). */
+export function resourceSpecs() {
+  const plugin: ResourceSpec<PluginRow> = {
+    fields: {
+      id: m("int", (p) => p.id),
+      name: m("str", (p) => p.name),
+      version: m("str", (p) => p.version),
+      description: m("str", (p) => p.description),
+      date: m("dt", (p) => p.date),
+      active: m("bool", (p) => p.active),
+      selected: m("bool", (p) => p.selected),
+      defaultSelected: m("bool", (p) => p.defaultSelected),
+      majorBlock: m("bool", (p) => p.majorBlock),
+      "requires_configuration": m("bool", (p) => p.requires_configuration),
+      script: m("str", (p) => p.script),
+      packageName: m("str", (p) => p.packageName),
+      path: m("str", (p) => `/results/plugins/${p.name}`),
+      url: m("str", () => ""),
+      config: m("json", () => ({})),
+      status: m("json", () => ({})),
+      pluginsettings: m("json", () => ({})),
+      userinputfields: m("json", () => ({})),
+      isConfig: m("bool", (p) => p.isConfig),
+      "resource_uri": computed("str", (p) => `${API}/plugin/${p.id}/`),
+      versionedName: computed("str", (p) => `${p.name}--v${p.version}`),
+      isPlanConfig: computed("bool", (p) => p.isPlanConfig),
+      isInstance: computed("bool", (p) => p.isInstance),
+      hasAbout: computed("bool", (p) => p.hasAbout),
+      input: computed("str", () => ""),
+      isSupported: computed(
+        "bool",
+        (p) => p.packageName.startsWith("ion-plugin"),
+      ),
+      availableVersions: computed("json", (p) => p.availableVersions),
+      isUpgradable: computed("bool", () => false),
+    },
+  };
+  const experiment: ResourceSpec<ReportRow> = {
+    fields: {
+      id: m("int", (r) => r.experimentId),
+      expName: m("str", (r) => r.expName),
+      chipType: m("str", (r) => r.chipType),
+    },
+  };
+  const str = (f: (r: ReportRow) => string) => m<ReportRow>("str", f);
+  const results: ResourceSpec<ReportRow> = {
+    fields: {
+      id: m("int", (r) => r.id),
+      resultsName: str((r) => r.resultsName),
+      status: str((r) => r.status),
+      timeStamp: m("dt", (r) => r.timeStamp),
+      reportLink: str(reportLink),
+      filesystempath: str((r) =>
+        `/results/analysis/output/Home/${reportDir(r)}`
+      ),
+      experiment: m("rel", (r) => r, {
+        rel: () => experiment as ResourceSpec<unknown>,
+      }),
+      runid: str((r) => r.runid),
+      planShortID: str((r) => r.planShortID),
+      reference: str((r) => r.reference),
+      resultsType: str((r) => r.resultsType),
+      processedflows: m("int", (r) => r.processedflows),
+      diskusage: m("int", (r) => r.diskusage),
+      analysisVersion: str((r) => r.analysisVersion),
+      reportStatus: str(() => "Nothing"),
+      autoExempt: m("bool", () => false),
+      representative: m("bool", () => false),
+      parentIDs: str(() => ""),
+      timeToComplete: str(() => "0"),
+      framesProcessed: m("int", () => 0),
+      processedCycles: m("int", () => 0),
+      metaData: m("json", () => ({})),
+      log: str((r) => `${reportLink(r)}log.html`),
+      "resource_uri": computed("str", (r) => `${API}/results/${r.id}/`),
+      i18nstatus: computed("json", (r) => r.status),
+      reportstorage: computed("json", () => ({})),
+    },
+  };
+  const job: ResourceSpec<JobRow> = {
+    fields: {
+      id: m("int", (j) => j.id),
+      state: m("str", (j, now) => jobNow(j, now).state),
+      "run_level": m("str", (j) => j.runLevel),
+      "grid_engine_jobid": m("int", (j) => j.gridEngineJobId),
+      starttime: m("dt", (j, now) => jobNow(j, now).start),
+      endtime: m("dt", (j, now) => jobNow(j, now).end),
+      config: m("json", (j) => j.config),
+      "resource_uri": computed("str", (j) => `${API}/PluginResultJob/${j.id}/`),
+    },
+  };
+  const rel = <T>(
+    spec: ResourceSpec<T>,
+    get: FieldSpec<PrRow>["get"],
+    many = false,
+  ) => m<PrRow>("rel", get, { rel: () => spec as ResourceSpec<unknown>, many });
+  const pc = (kind: FieldSpec<PrRow>["kind"]) =>
+    computed<PrRow>(kind, () => null);
+  const pluginresult: ResourceSpec<PrRow> = {
+    fields: {
+      id: m("int", (p) => p.id),
+      result: rel(results, (p) => p.report),
+      plugin: rel(plugin, (p) => p.plugin),
+      owner: m("int", (p) => p.owner),
+      apikey: m("str", (p) => p.apikey),
+      size: m("str", (p) => String(p.size)),
+      inodes: m("str", (p) => String(p.inodes)),
+      store: m("json", () => ({})),
+      "validation_errors": m("json", (p) => p.validationErrors ?? {}),
+      "plugin_result_jobs": rel(job, (p) => p.jobs, true),
+      state: pc("str"),
+      pluginName: pc("str"),
+      pluginVersion: pc("str"),
+      resultName: pc("str"),
+      reportLink: pc("str"),
+      path: pc("str"),
+      URL: pc("str"),
+      files: pc("json"),
+      major: pc("bool"),
+      "can_terminate": pc("bool"),
+      starttime: pc("dt"),
+      endtime: pc("dt"),
+      "resource_uri": pc("str"),
+    },
+  };
+  return { plugin, results, pluginresult, job };
+}
