@@ -50,11 +50,45 @@ export async function launchAll(
 ): Promise<boolean> {
   const queue = [...tasks];
   let fatal: unknown;
+  // New run ids are looked up in batches while later launches go on.
+  const unresolved: Task[] = [];
+  const resolving: Promise<void>[] = [];
+  const stopped = () => options.signal?.aborted || fatal !== undefined;
+  // Each worker journals the intent of its next launch while the current one
+  // is in flight, so the disk sync is off the critical path. An intent with
+  // no outcome is "in doubt": a resume checks the server before relaunching.
+  const intentFor = (t: Task): Promise<void> | undefined => {
+    const written = journal?.append({
+      type: "intent",
+      report: t.report,
+      plugin: t.plugin,
+      before: t.before,
+      attempt: 0,
+    });
+    written?.catch(() => {}); // reported where it is awaited
+    return written;
+  };
   const worker = async () => {
-    while (queue.length > 0 && !options.signal?.aborted && !fatal) {
-      const task = queue.shift()!;
+    let task = stopped() ? undefined : queue.shift();
+    let intent = task && intentFor(task);
+    while (task) {
+      const next = stopped() ? undefined : queue.shift();
+      const nextIntent = next && intentFor(next);
       try {
-        await launchOne(client, task, journal, options, emit);
+        await launchOne(client, task, journal, options, emit, intent);
+        if (
+          task.rows[0]!.outcome === "launched" && task.rows[0]!.run === null
+        ) {
+          unresolved.push(task);
+          if (unresolved.length >= RESOLVE_BATCH) {
+            const batch = unresolved.splice(0);
+            resolving.push(
+              resolveRuns(client, batch, journal, { final: false }).catch(
+                () => {}, // left unresolved: the final pass retries them
+              ),
+            );
+          }
+        }
       } catch (error) {
         fatal = error; // auth or redirect: every other launch would fail too
         settle(
@@ -65,10 +99,17 @@ export async function launchAll(
           emit,
         );
       }
+      if (next && stopped()) {
+        queue.unshift(next); // not launched: reported as not started
+        break;
+      }
+      task = next;
+      intent = nextIntent;
     }
   };
   const n = Math.max(1, Math.min(options.concurrency ?? 4, tasks.length));
   await Promise.all(Array.from({ length: n }, worker));
+  await Promise.all(resolving);
   for (const t of queue) {
     settle(
       t,
@@ -90,6 +131,7 @@ async function launchOne(
   journal: Journal | undefined,
   options: BulkRunOptions,
   emit: (e: BulkEvent) => void,
+  firstIntent: Promise<void> | undefined,
 ): Promise<void> {
   const { report, plugin, before } = task;
   const retries = options.retries ?? 3;
@@ -117,15 +159,18 @@ async function launchOne(
         }
         inDoubt = false;
       }
-      await journal?.append({
-        type: "intent",
-        report,
-        plugin,
-        before,
-        attempt,
-      });
+      if (attempt === 0) await firstIntent;
+      else {await journal?.append({
+          type: "intent",
+          report,
+          plugin,
+          before,
+          attempt,
+        });}
       await postLaunch(client, report, plugin, { config: task.config });
-      await journal?.append({
+      // Not awaited: until it is on disk the intent alone says "in doubt",
+      // which a resume settles from the server. The next launch need not wait.
+      journal?.appendLater({
         type: "launched",
         report,
         plugin,
@@ -181,18 +226,21 @@ async function launchOne(
   }
 }
 
-/** Finds the run each launched pair created, in batches. */
+/** Launches per background look-up of new run ids (one `__in` batch). */
+const RESOLVE_BATCH = 500;
+
+/**
+ * Finds the run each launched pair created, with batched look-ups. In the
+ * final pass, a pair with no new run is marked failed.
+ */
 export async function resolveRuns(
   client: TsClient,
-  tasks: Map<string, Task>,
+  open: Task[],
   journal: Journal | undefined,
-  emit: (e: BulkEvent) => void,
+  options: { final: boolean },
 ): Promise<void> {
-  const open = [...tasks.values()].filter((t) =>
-    t.rows[0]!.outcome === "launched" && t.rows[0]!.run === null
-  );
   if (open.length === 0) return;
-  emit({ type: "phase", phase: "resolve", total: open.length });
+  const byKey = new Map(open.map((t) => [t.key, t]));
   const minBefore = Math.min(...open.map((t) => t.before));
   const runs = await runsOf(
     client,
@@ -203,7 +251,7 @@ export async function resolveRuns(
   const found = new Map<string, number>();
   for (const run of runs) {
     const key = pairKey(reportOf(run), run.pluginName);
-    const task = tasks.get(key);
+    const task = byKey.get(key);
     if (!task || run.id <= task.before) continue;
     const seen = found.get(key);
     if (seen === undefined || run.id < seen) found.set(key, run.id);
@@ -212,13 +260,14 @@ export async function resolveRuns(
     const id = found.get(task.key);
     const row = task.rows[0]!;
     if (id === undefined) {
+      if (!options.final) continue;
       row.outcome = "failed";
       row.message =
         "the server accepted the launch (202) but created no plugin run: it failed before starting (see the server's ionPlugin log)";
       continue;
     }
     for (const r of task.rows) r.run = id;
-    await journal?.append({
+    journal?.appendLater({
       type: "resolved",
       report: task.report,
       plugin: task.plugin,

@@ -280,7 +280,13 @@ export async function bulkRun(
     } else {
       emit({ type: "phase", phase: "launch", total: toLaunch.length });
       interrupted = await launchAll(client, toLaunch, journal, options, emit);
-      await resolveRuns(client, tasks, journal, emit);
+      const open = [...tasks.values()].filter((t) =>
+        t.rows[0]!.outcome === "launched" && t.rows[0]!.run === null
+      );
+      if (open.length > 0) {
+        emit({ type: "phase", phase: "resolve", total: open.length });
+        await resolveRuns(client, open, journal, { final: true });
+      }
     }
 
     let pendingAfterWait = 0;

@@ -86,6 +86,7 @@ export class TsClient {
   #fetch: typeof fetch;
   #timeoutMs: number;
   #httpClient: Deno.HttpClient | undefined;
+  #writeClient: Deno.HttpClient | undefined;
 
   /**
    * Creates a client; prefer {@linkcode createClient}, which also reads the CA file.
@@ -114,9 +115,15 @@ export class TsClient {
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? defaultSleep;
-    if (options.caCert !== undefined) {
-      this.#httpClient = Deno.createHttpClient({ caCerts: [options.caCert] });
-    }
+    const caCerts = options.caCert !== undefined ? [options.caCert] : undefined;
+    if (caCerts) this.#httpClient = Deno.createHttpClient({ caCerts });
+    // Writes never reuse a pooled connection: when a kept-alive connection
+    // drops after a POST was sent, the HTTP stack silently sends the POST
+    // again on a new one, which would launch a plugin twice.
+    this.#writeClient = Deno.createHttpClient({
+      poolMaxIdlePerHost: 0,
+      ...(caCerts ? { caCerts } : {}),
+    });
   }
 
   /**
@@ -209,7 +216,10 @@ export class TsClient {
       signal,
     };
     if (body !== undefined) init.body = JSON.stringify(body);
-    if (this.#httpClient) init.client = this.#httpClient;
+    const client = method === "GET" || method === "HEAD"
+      ? this.#httpClient
+      : this.#writeClient;
+    if (client) init.client = client;
 
     let response: Response;
     let text: string;
@@ -264,7 +274,9 @@ export class TsClient {
   /** Releases the TLS client, if one was created. Safe to call twice. */
   close(): void {
     this.#httpClient?.close();
+    this.#writeClient?.close();
     this.#httpClient = undefined;
+    this.#writeClient = undefined;
   }
 
   /** Same as {@linkcode TsClient.close}, for `using`. */

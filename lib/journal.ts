@@ -86,6 +86,7 @@ export class Journal {
   #waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   #flushing: Promise<void> | undefined;
   #now: () => Date;
+  #error: unknown = undefined;
 
   private constructor(path: string, file: Deno.FsFile, now: () => Date) {
     this.path = path;
@@ -115,6 +116,7 @@ export class Journal {
    * @returns Resolves when durable.
    */
   append(record: NewJournalRecord): Promise<void> {
+    if (this.#error !== undefined) return Promise.reject(this.#error);
     const line = JSON.stringify({ ...record, time: this.#now().toISOString() });
     this.#queue.push(`${line}\n`);
     const done = new Promise<void>((resolve, reject) =>
@@ -145,10 +147,26 @@ export class Journal {
     this.#flushing = undefined;
   }
 
-  /** Waits for pending appends and closes the file. */
+  /**
+   * Appends a record without waiting for the disk. A write error is
+   * reported by the next {@linkcode Journal.append} or by
+   * {@linkcode Journal.close}.
+   *
+   * @param record The record (its `time` is set here).
+   */
+  appendLater(record: NewJournalRecord): void {
+    this.append(record).catch((error) => this.#error ??= error);
+  }
+
+  /**
+   * Waits for pending appends and closes the file.
+   *
+   * @throws The first write error of an {@linkcode Journal.appendLater}.
+   */
   async close(): Promise<void> {
     await this.#flushing;
     this.#file.close();
+    if (this.#error !== undefined) throw this.#error;
   }
 }
 

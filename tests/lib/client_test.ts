@@ -245,3 +245,25 @@ openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out s
     key: await Deno.readTextFile(`${dir}/server.key`),
   };
 }
+
+Deno.test("TsClient never lets the HTTP stack resend a POST on a dropped keep-alive connection", async () => {
+  await using sim = await simulator();
+  // The 2nd launch is recorded, then its connection closes without an
+  // answer. A POST on a reused keep-alive connection would be sent again
+  // silently by the HTTP stack: a second, unwanted run.
+  sim.addFault({
+    method: "POST",
+    nth: 2,
+    after: true,
+    action: { type: "reset", bare: true },
+  });
+  using client = await clientFor(sim);
+  const [a, b] = sim.reportIds();
+  await client.get("plugin/"); // a pooled connection exists
+  await client.post(`results/${a}/plugin/`, { plugin: ["igv"] });
+  const error = await client.post(`results/${b}/plugin/`, { plugin: ["igv"] })
+    .catch((e) => e);
+  assert.ok(error instanceof NetworkError, String(error));
+  assert.equal(error.outcomeUnknown, true);
+  assert.deepEqual(sim.launches.map((l) => l.report), [a, b]);
+});
