@@ -110,6 +110,7 @@ export async function launchAll(
   const n = Math.max(1, Math.min(options.concurrency ?? 4, tasks.length));
   await Promise.all(Array.from({ length: n }, worker));
   await Promise.all(resolving);
+  await journal?.flush();
   for (const t of queue) {
     settle(
       t,
@@ -168,7 +169,7 @@ async function launchOne(
           attempt,
         });}
       await postLaunch(client, report, plugin, { config: task.config });
-      // Not awaited: until it is on disk the intent alone says "in doubt",
+      // Not synced now: until it is on disk the intent alone says "in doubt",
       // which a resume settles from the server. The next launch need not wait.
       journal?.appendLater({
         type: "launched",

@@ -347,6 +347,7 @@ export function serveHttp(
         conn.close();
         return;
       }
+      if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
       conns.add(conn);
       const task = serveConn(conn).finally(() => tasks.delete(task));
       tasks.add(task);

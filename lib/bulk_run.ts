@@ -169,7 +169,15 @@ export async function bulkRun(
     throw new InputError(problems);
   }
   emit({ type: "phase", phase: "preflight", total: valid.length });
-  const checked = await preflight(client, valid, options.file);
+  // The guard's look-up of existing runs goes along with the preflight.
+  const [checked, latest] = await both(
+    preflight(client, valid, options.file),
+    latestRuns(
+      client,
+      valid.map((r) => r.report),
+      new Set(valid.map((r) => r.plugin)),
+    ),
+  );
   problems.push(...checked.problems);
   if (checked.problems.length > 0 && !options.skipInvalid) {
     throw new InputError(sortProblems(problems));
@@ -218,11 +226,6 @@ export async function bulkRun(
       version: VERSION,
     });
     emit({ type: "phase", phase: "guard", total: tasks.size });
-    const latest = await latestRuns(
-      client,
-      [...tasks.values()].map((t) => t.report),
-      new Set([...tasks.values()].map((t) => t.plugin)),
-    );
     const toLaunch: Task[] = [];
     let resumed = 0;
     for (const task of tasks.values()) {
@@ -332,6 +335,14 @@ function rowResult(
     message,
     state: null,
   };
+}
+
+/** Awaits two promises; rejects with the first error once both settled. */
+async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === "rejected") throw x.reason;
+  if (y.status === "rejected") throw y.reason;
+  return [x.value, y.value];
 }
 
 function sortProblems(problems: RowProblem[]): RowProblem[] {

@@ -199,10 +199,14 @@ export class TsClient {
   ): Promise<ApiResponse<T>> {
     const url = this.url(path, options.params);
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new DOMException("timed out", "TimeoutError")),
+      timeoutMs,
+    );
     const signal = options.signal
-      ? AbortSignal.any([options.signal, timeout])
-      : timeout;
+      ? AbortSignal.any([options.signal, timeout.signal])
+      : timeout.signal;
     const headers: Record<string, string> = {
       "Accept": "application/json",
       "User-Agent": `ionrun/${VERSION} (Deno ${Deno.version.deno})`,
@@ -228,7 +232,9 @@ export class TsClient {
       text = await response.text();
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
-      throw networkError(method, url, error, timeout.aborted, timeoutMs);
+      throw networkError(method, url, error, timeout.signal.aborted, timeoutMs);
+    } finally {
+      clearTimeout(timer);
     }
     const status = response.status;
     if (status >= 300 && status < 400) {

@@ -141,6 +141,7 @@ export class Journal {
         await this.#file.syncData();
         for (const w of waiters) w.resolve();
       } catch (error) {
+        this.#error ??= error;
         for (const w of waiters) w.reject(error);
       }
     }
@@ -148,14 +149,30 @@ export class Journal {
   }
 
   /**
-   * Appends a record without waiting for the disk. A write error is
-   * reported by the next {@linkcode Journal.append} or by
-   * {@linkcode Journal.close}.
+   * Queues a record that may reach the disk later: with the next
+   * {@linkcode Journal.append}, {@linkcode Journal.flush} or
+   * {@linkcode Journal.close}. For records whose loss a resume can repair.
    *
    * @param record The record (its `time` is set here).
    */
   appendLater(record: NewJournalRecord): void {
-    this.append(record).catch((error) => this.#error ??= error);
+    const line = JSON.stringify({ ...record, time: this.#now().toISOString() });
+    this.#queue.push(`${line}\n`);
+  }
+
+  /**
+   * Writes and syncs every queued record.
+   *
+   * @returns Resolves when they are on disk.
+   */
+  flush(): Promise<void> {
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (this.#queue.length === 0) return this.#flushing ?? Promise.resolve();
+    const done = new Promise<void>((resolve, reject) =>
+      this.#waiters.push({ resolve, reject })
+    );
+    this.#flushing ??= this.#flush();
+    return done;
   }
 
   /**
@@ -164,6 +181,7 @@ export class Journal {
    * @throws The first write error of an {@linkcode Journal.appendLater}.
    */
   async close(): Promise<void> {
+    await this.flush().catch((error) => this.#error ??= error);
     await this.#flushing;
     this.#file.close();
     if (this.#error !== undefined) throw this.#error;

@@ -149,3 +149,33 @@ export function batchIds(ids: readonly number[]): number[][] {
   if (current.length > 0) batches.push(current);
   return batches;
 }
+
+/** `__in` look-ups in flight at once. */
+const BATCH_CONCURRENCY = 3;
+
+/**
+ * Runs a look-up per batch of ids ({@linkcode batchIds}), a few batches at a
+ * time, and joins the results in batch order.
+ *
+ * @param ids Ids to look up.
+ * @param lookUp Fetches the objects of one batch.
+ * @returns Every batch's objects, in batch order.
+ */
+export async function inBatches<T>(
+  ids: readonly number[],
+  lookUp: (batch: number[]) => Promise<T[]>,
+): Promise<T[]> {
+  const batches = batchIds(ids);
+  const results: T[][] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < batches.length) {
+      const i = next++;
+      results[i] = await lookUp(batches[i]!);
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(BATCH_CONCURRENCY, batches.length) }, worker),
+  );
+  return results.flat();
+}

@@ -5,7 +5,7 @@
  */
 
 import type { TsClient } from "./client.ts";
-import { batchIds, paginate } from "./paginate.ts";
+import { inBatches, listAll, paginate } from "./paginate.ts";
 import type { Report } from "./types.ts";
 
 /** Options for {@linkcode listReports}. */
@@ -104,15 +104,14 @@ export async function getReports(
 ): Promise<Map<number, Report>> {
   const unique = [...new Set(ids)].sort((a, b) => a - b);
   const found = new Map<number, Report>();
-  for (const batch of batchIds(unique)) {
+  const reports = await inBatches(unique, (batch) => {
     const wanted = new Set(batch);
-    for await (
-      const report of paginate<Report>(client, "results/", {
-        params: { id__in: batch },
-        verify: { id__in: (r) => wanted.has(r.id) },
-        ...(options.signal ? { signal: options.signal } : {}),
-      })
-    ) found.set(report.id, report);
-  }
+    return listAll<Report>(client, "results/", {
+      params: { id__in: batch },
+      verify: { id__in: (r) => wanted.has(r.id) },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  });
+  for (const report of reports) found.set(report.id, report);
   return found;
 }

@@ -6,7 +6,7 @@
  */
 
 import type { TsClient } from "./client.ts";
-import { batchIds, listAll, paginate } from "./paginate.ts";
+import { inBatches, listAll, paginate } from "./paginate.ts";
 import { classifyState } from "./states.ts";
 import type { PluginResult } from "./types.ts";
 
@@ -70,31 +70,26 @@ export async function runsOf(
   const ids = [...new Set(reports)].sort((a, b) => a - b);
   if (names.length === 0 || ids.length === 0) return [];
   const nameSet = new Set(names);
-  const runs: PluginResult[] = [];
-  for (const batch of batchIds(ids)) {
+  const nameFilter = names.length === 1 ? "plugin__name" : "plugin__name__in";
+  const afterId = options.afterId ?? -Infinity;
+  return await inBatches(ids, (batch) => {
     const wanted = new Set(batch);
-    const params: Record<string, string | number | number[]> = {
-      result__in: batch,
-    };
-    if (names.length === 1) params.plugin__name = names[0]!;
-    else params.plugin__name__in = names.join(",");
-    if (options.afterId !== undefined) params.id__gt = options.afterId;
-    const afterId = options.afterId ?? -Infinity;
-    const page = await listAll<PluginResult>(client, "pluginresult/", {
-      params,
+    return listAll<PluginResult>(client, "pluginresult/", {
+      params: {
+        result__in: batch,
+        [nameFilter]: names.join(","),
+        ...(options.afterId !== undefined ? { id__gt: options.afterId } : {}),
+      },
       verify: {
         result__in: (r) => wanted.has(reportOf(r)),
-        [names.length === 1 ? "plugin__name" : "plugin__name__in"]: (r) =>
-          nameSet.has(r.pluginName),
+        [nameFilter]: (r) => nameSet.has(r.pluginName),
         ...(options.afterId !== undefined
           ? { id__gt: (r: PluginResult) => r.id > afterId }
           : {}),
       },
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    runs.push(...page);
-  }
-  return runs;
+  });
 }
 
 /**
@@ -173,16 +168,15 @@ export async function getRuns(
 ): Promise<Map<number, PluginResult>> {
   const found = new Map<number, PluginResult>();
   const unique = [...new Set(ids)].sort((a, b) => a - b);
-  for (const batch of batchIds(unique)) {
+  const runs = await inBatches(unique, (batch) => {
     const wanted = new Set(batch);
-    for await (
-      const run of paginate<PluginResult>(client, "pluginresult/", {
-        params: { id__in: batch },
-        verify: { id__in: (r) => wanted.has(r.id) },
-        ...(options.signal ? { signal: options.signal } : {}),
-      })
-    ) found.set(run.id, run);
-  }
+    return listAll<PluginResult>(client, "pluginresult/", {
+      params: { id__in: batch },
+      verify: { id__in: (r) => wanted.has(r.id) },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  });
+  for (const run of runs) found.set(run.id, run);
   return found;
 }
 

@@ -296,3 +296,75 @@ export async function withInterrupt<T>(
     Deno.removeSignalListener("SIGINT", onSignal);
   }
 }
+
+/** Flags of {@linkcode addGuardOptions}. */
+export interface GuardFlags {
+  rerun: "failed" | "missing";
+  force?: boolean;
+}
+
+/** Adds the duplicate-guard flags `--rerun` and `--force`. */
+export function addGuardOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option("--rerun <which>", "which existing pairs to launch again")
+        .choices(["failed", "missing"]).default("failed"),
+    )
+    .option("--force", "launch even when a run is running or completed");
+}
+
+/** The rerun policy the guard flags ask for. */
+export function rerunPolicy(
+  flags: GuardFlags,
+): "failed" | "missing" | "always" {
+  return flags.force ? "always" : flags.rerun;
+}
+
+/** Flags of {@linkcode addWaitOptions}. */
+export interface WaitFlags {
+  wait?: boolean;
+  timeout: number;
+  poll: number;
+}
+
+/** Adds `--wait`, `--timeout` and `--poll`. */
+export function addWaitOptions(command: Command, what: string): Command {
+  return command
+    .option("--wait", `follow ${what} until they finish`)
+    .option(
+      "--timeout <duration>",
+      "with --wait: give up waiting after this long (e.g. 90m, 6h)",
+      parseDuration("--timeout"),
+      6 * 3600_000,
+    )
+    .option(
+      "--poll <seconds>",
+      "with --wait: seconds between status checks",
+      positiveNumber("--poll"),
+      10,
+    );
+}
+
+/** The wait settings for the library, or none without `--wait`. */
+export function waitSettings(
+  flags: WaitFlags,
+): { wait: { timeoutMs: number; pollMs: number } } | Record<never, never> {
+  return flags.wait
+    ? { wait: { timeoutMs: flags.timeout, pollMs: flags.poll * 1000 } }
+    : {};
+}
+
+/** The exit code of a launch summary: 130, 1, 2 or 0. */
+export function launchExitCode(summary: {
+  interrupted: boolean;
+  pendingAfterWait: number;
+  counts: Record<string, number>;
+}): number {
+  const c = summary.counts;
+  if (summary.interrupted) return EXIT.interrupted;
+  if (
+    (c.failed ?? 0) > 0 || (c["not-started"] ?? 0) > 0 ||
+    summary.pendingAfterWait > 0
+  ) return EXIT.failed;
+  return (c.invalid ?? 0) > 0 ? EXIT.usage : EXIT.ok;
+}

@@ -8,48 +8,45 @@
  * @module
  */
 
-import { Option } from "commander";
 import type { Command } from "commander";
 import { bulkRun, type BulkSummary } from "../lib/bulk_run.ts";
 import { UsageError } from "../lib/errors.ts";
-import type { RerunPolicy } from "../lib/guard.ts";
 import { readRunRows } from "../lib/run_rows.ts";
 import { formatSummary } from "../lib/summary.ts";
 import {
   addFormatOption,
+  addGuardOptions,
+  addWaitOptions,
   clientFromFlags,
   type CommonFlags,
   eprint,
-  EXIT,
   type Format,
+  type GuardFlags,
+  launchExitCode,
   newProgram,
   nonNegativeInt,
   parseConfigFlag,
-  parseDuration,
-  positiveNumber,
+  rerunPolicy,
   resolveFormat,
   runMain,
+  type WaitFlags,
+  waitSettings,
   withInterrupt,
 } from "./_cli.ts";
 import { type Column, writeRows } from "./_output.ts";
 import { Progress } from "./_progress.ts";
 import type { RowResult } from "../lib/bulk_run.ts";
 
-interface Flags extends CommonFlags {
+interface Flags extends CommonFlags, GuardFlags, WaitFlags {
   plugin?: string;
   config?: string;
   keyColumn?: string;
   delimiter?: string;
   skipInvalid?: boolean;
-  rerun: "failed" | "missing";
-  force?: boolean;
   concurrency: number;
   retries: number;
   journal?: string;
   summary?: string;
-  wait?: boolean;
-  timeout: number;
-  poll: number;
   dryRun?: boolean;
   format?: Format;
 }
@@ -106,11 +103,6 @@ export function program(): Command {
     .option("--key-column <name>", "name of the report-key column")
     .option("--delimiter <char>", "field delimiter (default: detected)")
     .option("--skip-invalid", "launch the valid rows even if some are invalid")
-    .addOption(
-      new Option("--rerun <which>", "which existing pairs to launch again")
-        .choices(["failed", "missing"]).default("failed"),
-    )
-    .option("--force", "launch even when a run is running or completed")
     .option(
       "--concurrency <n>",
       "launches in flight at once",
@@ -131,24 +123,13 @@ export function program(): Command {
       "--summary <path>",
       "write one row per input row to a .csv or .json",
     )
-    .option("--wait", "follow launched runs until they finish")
-    .option(
-      "--timeout <duration>",
-      "with --wait: give up waiting after this long (e.g. 90m, 6h)",
-      parseDuration("--timeout"),
-      6 * 3600_000,
-    )
-    .option(
-      "--poll <seconds>",
-      "with --wait: seconds between status checks",
-      positiveNumber("--poll"),
-      10,
-    )
     .option("--dry-run", "check and print the plan; launch nothing")
     .addHelpText("after", HELP)
     .action(async (input: string, _opts, command: Command) => {
       Deno.exitCode = await run(input, command.opts<Flags>());
     });
+  addGuardOptions(cmd);
+  addWaitOptions(cmd, "launched runs");
   return addFormatOption(cmd);
 }
 
@@ -180,14 +161,12 @@ async function run(input: string, flags: Flags): Promise<number> {
         file,
         problems: parsed.problems,
         skipInvalid: flags.skipInvalid ?? false,
-        policy: (flags.force ? "always" : flags.rerun) as RerunPolicy,
+        policy: rerunPolicy(flags),
         concurrency: flags.concurrency,
         retries: flags.retries,
         dryRun: flags.dryRun ?? false,
         ...(journal ? { journal } : {}),
-        ...(flags.wait
-          ? { wait: { timeoutMs: flags.timeout, pollMs: flags.poll * 1000 } }
-          : {}),
+        ...waitSettings(flags),
         signal,
         onEvent: progress.handle,
       })
@@ -227,12 +206,8 @@ async function run(input: string, flags: Flags): Promise<number> {
     eprint(
       "interrupted: run the same command again to resume (launched pairs are not launched twice)",
     );
-    return EXIT.interrupted;
   }
-  if (c.failed > 0 || c["not-started"] > 0 || summary.pendingAfterWait > 0) {
-    return EXIT.failed;
-  }
-  return c.invalid > 0 ? EXIT.usage : EXIT.ok;
+  return launchExitCode(summary);
 }
 
 function unescapeDelimiter(value: string): string {

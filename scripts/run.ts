@@ -8,37 +8,34 @@
  * @module
  */
 
-import { Option } from "commander";
 import type { Command } from "commander";
 import { type BulkRow, bulkRun } from "../lib/bulk_run.ts";
 import { InputError, type RowProblem } from "../lib/errors.ts";
-import type { RerunPolicy } from "../lib/guard.ts";
 import {
   addFormatOption,
+  addGuardOptions,
+  addWaitOptions,
   clientFromFlags,
   type CommonFlags,
   eprint,
-  EXIT,
   type Format,
+  type GuardFlags,
+  launchExitCode,
   newProgram,
   parseConfigFlag,
-  parseDuration,
-  positiveNumber,
+  rerunPolicy,
   resolveFormat,
   runMain,
+  type WaitFlags,
+  waitSettings,
   withInterrupt,
 } from "./_cli.ts";
 import { writeRows } from "./_output.ts";
 import { RESULT_COLUMNS } from "./bulk_run.ts";
 import { Progress } from "./_progress.ts";
 
-interface Flags extends CommonFlags {
+interface Flags extends CommonFlags, GuardFlags, WaitFlags {
   config?: string;
-  rerun: "failed" | "missing";
-  force?: boolean;
-  wait?: boolean;
-  timeout: number;
-  poll: number;
   dryRun?: boolean;
   format?: Format;
 }
@@ -59,24 +56,6 @@ export function program(): Command {
     .argument("<plugin>", "plugin name (case-sensitive), e.g. coverageAnalysis")
     .argument("<report...>", "report keys (primary keys of the reports)")
     .option("--config <json>", "plugin config: a JSON object or @file.json")
-    .addOption(
-      new Option("--rerun <which>", "which existing runs to launch again")
-        .choices(["failed", "missing"]).default("failed"),
-    )
-    .option("--force", "launch even when a run is running or completed")
-    .option("--wait", "follow the runs until they finish")
-    .option(
-      "--timeout <duration>",
-      "with --wait: give up after this long (e.g. 90m, 6h)",
-      parseDuration("--timeout"),
-      6 * 3600_000,
-    )
-    .option(
-      "--poll <seconds>",
-      "with --wait: seconds between status checks",
-      positiveNumber("--poll"),
-      10,
-    )
     .option("--dry-run", "show what would be launched; launch nothing")
     .addHelpText("after", HELP)
     .action(
@@ -84,6 +63,8 @@ export function program(): Command {
         Deno.exitCode = await run(plugin, reports, command.opts<Flags>());
       },
     );
+  addGuardOptions(cmd);
+  addWaitOptions(cmd, "the runs");
   return addFormatOption(cmd);
 }
 
@@ -114,12 +95,10 @@ async function run(
       bulkRun(client, rows, {
         file: "arguments",
         skipInvalid: true,
-        policy: (flags.force ? "always" : flags.rerun) as RerunPolicy,
+        policy: rerunPolicy(flags),
         concurrency: 4,
         dryRun: flags.dryRun ?? false,
-        ...(flags.wait
-          ? { wait: { timeoutMs: flags.timeout, pollMs: flags.poll * 1000 } }
-          : {}),
+        ...waitSettings(flags),
         signal,
         onEvent: progress.handle,
       })
@@ -132,12 +111,7 @@ async function run(
         eprint(`report ${r.report}: ${r.outcome}: ${r.message}`);
       }
     }
-    const c = summary.counts;
-    if (summary.interrupted) return EXIT.interrupted;
-    if (c.failed > 0 || c["not-started"] > 0 || summary.pendingAfterWait > 0) {
-      return EXIT.failed;
-    }
-    return c.invalid > 0 ? EXIT.usage : EXIT.ok;
+    return launchExitCode(summary);
   } finally {
     progress.finish();
     client.close();

@@ -25,27 +25,24 @@ import {
 import { renderStatusPage } from "../lib/status_page.ts";
 import {
   addFormatOption,
+  addWaitOptions,
   clientFromFlags,
   type CommonFlags,
   eprint,
   EXIT,
   type Format,
   newProgram,
-  parseDuration,
-  positiveNumber,
   resolveFormat,
   runMain,
+  type WaitFlags,
 } from "./_cli.ts";
 import { type Column, writeRows } from "./_output.ts";
 import { Progress } from "./_progress.ts";
 
-interface Flags extends CommonFlags {
+interface Flags extends CommonFlags, WaitFlags {
   plugin: string[];
   report: number[];
   failed?: boolean;
-  wait?: boolean;
-  timeout: number;
-  poll: number;
   stop?: boolean;
   yes?: boolean;
   dryRun?: boolean;
@@ -95,19 +92,6 @@ export function program(): Command {
     .option("--plugin <name>", "plugin to show (repeatable)", collect, [])
     .option("--report <key>", "report key (repeatable)", collectKey, [])
     .option("--failed", "only failed pairs (CSV of them feeds bulk_run.ts)")
-    .option("--wait", "follow running runs until they finish")
-    .option(
-      "--timeout <duration>",
-      "with --wait: give up after this long (e.g. 90m, 6h)",
-      parseDuration("--timeout"),
-      6 * 3600_000,
-    )
-    .option(
-      "--poll <seconds>",
-      "with --wait: seconds between checks",
-      positiveNumber("--poll"),
-      10,
-    )
     .option("--stop", "stop the running runs among the selection")
     .option("--yes", "with --stop: do not ask for confirmation")
     .option("--dry-run", "with --stop: show what would be stopped")
@@ -116,6 +100,7 @@ export function program(): Command {
     .action(async (input: string | undefined, _o, command: Command) => {
       Deno.exitCode = await run(input, command.opts<Flags>());
     });
+  addWaitOptions(cmd, "running runs");
   return addFormatOption(cmd);
 }
 
