@@ -54,19 +54,33 @@ export async function launchAll(
   const unresolved: Task[] = [];
   const resolving: Promise<void>[] = [];
   const stopped = () => options.signal?.aborted || fatal !== undefined;
-  // Each worker journals the intent of its next launch while the current one
-  // is in flight, so the disk sync is off the critical path. An intent with
-  // no outcome is "in doubt": a resume checks the server before relaunching.
+  // Intents are journaled ahead, INTENT_BATCH launches per disk sync, while
+  // earlier launches are in flight: the sync stays off the critical path. An
+  // intent with no outcome is "in doubt", and a resume checks the server
+  // before launching that pair again.
+  const intents = new Map<Task, Promise<void>>();
   const intentFor = (t: Task): Promise<void> | undefined => {
-    const written = journal?.append({
-      type: "intent",
-      report: t.report,
-      plugin: t.plugin,
-      before: t.before,
-      attempt: 0,
-    });
-    written?.catch(() => {}); // reported where it is awaited
-    return written;
+    if (!journal) return undefined;
+    const known = intents.get(t);
+    if (known) return known;
+    const batch = [t];
+    for (const q of queue) {
+      if (batch.length >= INTENT_BATCH) break;
+      if (!intents.has(q)) batch.push(q);
+    }
+    for (const b of batch) {
+      journal.appendLater({
+        type: "intent",
+        report: b.report,
+        plugin: b.plugin,
+        before: b.before,
+        attempt: 0,
+      });
+    }
+    const synced = journal.flush();
+    synced.catch(() => {}); // reported where it is awaited
+    for (const b of batch) intents.set(b, synced);
+    return synced;
   };
   const worker = async () => {
     let task = stopped() ? undefined : queue.shift();
@@ -226,6 +240,9 @@ async function launchOne(
     }
   }
 }
+
+/** Launch intents journaled per disk sync. */
+const INTENT_BATCH = 64;
 
 /** Launches per background look-up of new run ids (one `__in` batch). */
 const RESOLVE_BATCH = 500;
