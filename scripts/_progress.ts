@@ -38,6 +38,7 @@ export class Progress {
   #lastDraw = 0;
   #drawn = false;
   #quiet: boolean;
+  #text: string | undefined;
 
   constructor(options: { quiet?: boolean; now?: () => number } = {}) {
     this.#tty = Deno.stderr.isTerminal();
@@ -52,6 +53,7 @@ export class Progress {
       case "phase":
         this.#finishLine();
         this.#phase = event.phase;
+        this.#text = undefined;
         this.#total = event.total;
         this.#done = 0;
         this.#started = this.#now();
@@ -83,9 +85,10 @@ export class Progress {
       case "wait": {
         this.#done = event.completed + event.failed;
         const text =
-          `waiting: ${event.running} running, ${event.completed} completed, ${event.failed} failed`;
-        if (this.#tty) this.#draw(text);
-        else if (!this.#quiet) eprint(text);
+          `running ${event.running}  completed ${event.completed}  failed ${event.failed}`;
+        this.#text = text;
+        if (this.#tty) this.#draw();
+        else if (!this.#quiet) eprint(`waiting: ${text}`);
         break;
       }
     }
@@ -124,8 +127,10 @@ export class Progress {
     const remaining = Math.max(0, this.#total - this.#done);
     const eta = rate > 0 ? formatDuration(remaining / rate) : "--";
     const c = this.#counts;
-    const line = text ??
-      `${this.#phase} ${bar} ${this.#done}/${this.#total}  launched ${c.launched}  skipped ${c.skipped}  failed ${c.failed}  remaining ${remaining}  ${
+    const detail = text ?? this.#text ??
+      `launched ${c.launched}  skipped ${c.skipped}  failed ${c.failed}  remaining ${remaining}`;
+    const line =
+      `${this.#phase} ${bar} ${this.#done}/${this.#total}  ${detail}  ${
         rate.toFixed(1)
       }/s  ETA ${eta}`;
     write(Deno.stderr, `\r\x1b[K${line}`);
