@@ -114,7 +114,7 @@ try {
     "--status",
     "Completed",
     "--limit",
-    "40",
+    "20",
     "--format",
     "csv",
   ]);
