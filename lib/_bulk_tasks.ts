@@ -13,7 +13,7 @@ import { AuthError } from "./errors.ts";
 import type { Journal } from "./journal.ts";
 import { findNewRun, postLaunch } from "./launch.ts";
 import { pairKey, reportOf, runsOf, waitForRuns } from "./runs.ts";
-import { classifyState } from "./states.ts";
+import { classifyState, countStates } from "./states.ts";
 
 /** One (report, plugin) pair to launch, with the input rows asking for it. */
 export interface Task {
@@ -314,14 +314,7 @@ export async function waitAll(
     outcome = await waitForRuns(client, byRun.keys(), {
       ...wait,
       ...(signal ? { signal } : {}),
-      onPoll: (runs) => {
-        const n = { running: 0, completed: 0, failed: 0 };
-        for (const r of runs.values()) {
-          const c = classifyState(r.state);
-          if (c !== "missing") n[c]++;
-        }
-        emit({ type: "wait", ...n });
-      },
+      onPoll: (runs) => emit({ type: "wait", ...countStates(runs.values()) }),
     });
   } catch (error) {
     if (signal?.aborted) return byRun.size;

@@ -40,3 +40,37 @@ export function classifyState(state: string | null | undefined): StateClass {
   if (state === SUCCESS_STATE) return "completed";
   return "failed";
 }
+
+/** How many runs are running, completed and failed. */
+export interface StateCounts {
+  /** Runs still in a running state. */
+  running: number;
+  /** Runs that completed. */
+  completed: number;
+  /** Runs that ended in any other state. */
+  failed: number;
+}
+
+/**
+ * Counts runs per state group.
+ *
+ * @example
+ * ```ts
+ * import { countStates } from "./states.ts";
+ * const n = countStates([{ state: "Started" }, { state: "Error" }]);
+ * if (n.running !== 1 || n.failed !== 1) throw new Error();
+ * ```
+ *
+ * @param runs Runs (anything with a `state`).
+ * @returns The counts.
+ */
+export function countStates(
+  runs: Iterable<{ state: string | null | undefined }>,
+): StateCounts {
+  const counts: StateCounts = { running: 0, completed: 0, failed: 0 };
+  for (const run of runs) {
+    const group = classifyState(run.state);
+    if (group !== "missing") counts[group]++;
+  }
+  return counts;
+}

@@ -16,6 +16,7 @@ import type { TsClient } from "../lib/client.ts";
 import { InputError, UsageError } from "../lib/errors.ts";
 import { readRunRows } from "../lib/run_rows.ts";
 import { pairKey, waitForRuns } from "../lib/runs.ts";
+import { countStates } from "../lib/states.ts";
 import {
   type PairStatus,
   pairStatus,
@@ -180,14 +181,8 @@ async function follow(
   const { runs } = await waitForRuns(client, running.map((s) => s.id!), {
     timeoutMs: flags.timeout,
     pollMs: flags.poll * 1000,
-    onPoll: (seen) => {
-      const n = { running: 0, completed: 0, failed: 0 };
-      for (const r of seen.values()) {
-        const s = pairStatus(client, 0, r.pluginName, r);
-        if (s.stateClass !== "missing") n[s.stateClass]++;
-      }
-      progress.handle({ type: "wait", ...n });
-    },
+    onPoll: (seen) =>
+      progress.handle({ type: "wait", ...countStates(seen.values()) }),
   });
   progress.finish();
   return statuses.map((s) => {
