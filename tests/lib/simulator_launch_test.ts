@@ -2,53 +2,15 @@
 // real HTTP with plain fetch.
 
 import assert from "node:assert/strict";
+import { type Simulator, startSimulator } from "../../lib/simulator.ts";
 import {
-  CANNED_ERROR,
-  DEFAULT_USERS,
-  type Simulator,
-  startSimulator,
-} from "../../lib/simulator.ts";
-
-const U = DEFAULT_USERS[0]!;
-const API_KEY = { Authorization: `ApiKey ${U.username}:${U.apiKey}` };
-const API = "/rundb/api/v1/";
-const CANNED = JSON.stringify(CANNED_ERROR).replace(":", ": ");
-// deno-lint-ignore no-explicit-any
-type Json = Record<string, any>;
-
-/** GETs (or sends) and consumes the body; redirects are not followed. */
-async function call(
-  sim: Simulator,
-  path: string,
-  init: RequestInit & { headers?: Record<string, string> } = {},
-  auth: Record<string, string> | null = API_KEY,
-) {
-  const res = await fetch(`${sim.url}${path}`, {
-    redirect: "manual",
-    ...init,
-    headers: { ...auth, ...init.headers },
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    headers: res.headers,
-    text,
-    json: (): Json => JSON.parse(text),
-  };
-}
-
-function launch(
-  sim: Simulator,
-  report: number | string,
-  body: unknown,
-  type = "application/json",
-) {
-  return call(sim, `${API}results/${report}/plugin/`, {
-    method: "POST",
-    headers: { "Content-Type": type },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
-}
+  API,
+  API_KEY,
+  call,
+  CANNED,
+  type Json,
+  launch,
+} from "../_sim_helpers.ts";
 
 async function newestRun(
   sim: Simulator,
