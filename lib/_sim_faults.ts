@@ -4,22 +4,13 @@
 import { makeRng } from "./_sim_data.ts";
 import { CANNED, pyJson } from "./_sim_tastypie.ts";
 
-/** What an injected fault does (mirrors the public `FaultAction`). */
-export type SimFaultAction =
-  | { type: "status"; status: number; html?: boolean }
-  | { type: "reset"; bare?: boolean }
-  | { type: "delay"; ms: number };
+import type { Fault, FaultAction } from "./simulator.ts";
 
-/** A fault as registered (mirrors the public `Fault`). */
-export interface SimFault {
-  method?: string;
-  path?: string | RegExp;
-  nth?: number;
-  rate?: number;
-  times?: number;
-  after?: boolean;
-  action: SimFaultAction;
-}
+/** What an injected fault does: the public `FaultAction`. */
+export type SimFaultAction = FaultAction;
+
+/** A fault as registered: the public `Fault`. */
+export type SimFault = Fault;
 
 interface Entry {
   fault: SimFault;
