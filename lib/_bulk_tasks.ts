@@ -23,6 +23,8 @@ export interface Task {
   config: Record<string, unknown> | null;
   rows: RowResult[];
   before: number;
+  /** Set when the launch may have reached the server but could not be checked. */
+  inDoubt?: boolean;
 }
 
 /** Records a pair's outcome on its first row and reports it. */
@@ -210,6 +212,30 @@ async function launchOne(
       }
       inDoubt ||= mayHaveLaunched(error);
       if (attempt >= retries || options.signal?.aborted) {
+        if (inDoubt) {
+          // One last look: the server may have the run after all.
+          const run = await findNewRun(client, report, plugin, before).catch(
+            () => null,
+          );
+          if (run) {
+            journal?.appendLater({
+              type: "launched",
+              report,
+              plugin,
+              before,
+              run: run.id,
+            });
+            return settle(
+              task,
+              "launched",
+              run.id,
+              `launched (confirmed on the server after: ${lastError})`,
+              emit,
+            );
+          }
+          if (run === undefined) inDoubt = false; // checked: not launched
+        }
+        task.inDoubt = inDoubt;
         if (!inDoubt) {
           await journal?.append({
             type: "failed",

@@ -242,7 +242,7 @@ export async function bulkRun(
           (run && run.id > earlier.before ? run.id : null);
         task.before = earlier.before;
         if (earlier.status === "in-doubt") {
-          await journal?.append({
+          journal?.appendLater({
             type: "launched",
             report: task.report,
             plugin: task.plugin,
@@ -304,8 +304,11 @@ export async function bulkRun(
       );
     }
     interrupted ||= stop?.aborted ?? false;
+    // A launch whose outcome could not be checked keeps the journal open, so
+    // that the next run settles it from the server before anything else.
+    const unsettled = [...tasks.values()].some((t) => t.inDoubt);
     await journal?.append(
-      interrupted ? { type: "interrupted" } : { type: "end" },
+      interrupted || unsettled ? { type: "interrupted" } : { type: "end" },
     );
     results.sort((a, b) => a.line - b.line);
     return {

@@ -368,3 +368,46 @@ Deno.test("bulkRun() over 2,000 rows costs at most 1.1 requests per launch", asy
   assert.ok(perLaunch <= 1.1, `${perLaunch} requests per launch`);
   assertOnceEach(sim, launched);
 });
+
+Deno.test("bulkRun() keeps an unverifiable launch in doubt, and the next run settles it", async () => {
+  await using sim = await simulator();
+  using client = await clientFor(sim);
+  const dir = await Deno.makeTempDir();
+  try {
+    const journal = `${dir}/j.ndjson`;
+    const [a] = freshReports(sim, "igv", 1);
+    // The launch is recorded, then the connection drops; every later look-up
+    // of runs fails, so the launch cannot be confirmed either way.
+    sim.addFault({ method: "POST", after: true, action: { type: "reset" } });
+    sim.addFault({
+      method: "GET",
+      path: "/pluginresult/",
+      nth: 2,
+      times: 100,
+      action: { type: "status", status: 500 },
+    });
+    const first = await bulkRun(client, rowsFor([a!], "igv"), {
+      file: "in.csv",
+      journal,
+      retries: 1,
+      retryDelayMs: 1,
+    });
+    assert.equal(first.counts.failed, 1);
+    assert.match(first.results[0]!.message, /outcome unknown/);
+    assert.equal((await readJournal(journal)).at(-1)!.type, "interrupted");
+
+    // Even with --force, the next run finds the run and launches nothing.
+    sim.clearFaults();
+    const second = await bulkRun(client, rowsFor([a!], "igv"), {
+      file: "in.csv",
+      journal,
+      policy: "always",
+    });
+    assert.equal(second.results[0]!.outcome, "launched");
+    assert.equal(second.results[0]!.run, sim.launches[0]!.pluginResultId);
+    assert.equal(sim.launches.length, 1);
+    assert.equal((await readJournal(journal)).at(-1)!.type, "end");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
