@@ -58,6 +58,14 @@ async function script(
   return seconds;
 }
 
+/** Settings that point a script at a simulator. */
+function envFor(
+  sim: { url: string; users: { username: string; apiKey: string }[] },
+) {
+  const user = sim.users[0]!;
+  return { TS_URL: sim.url, TS_USER: user.username, TS_API_KEY: user.apiKey };
+}
+
 const results: Record<string, unknown> = {};
 const cwd = await Deno.makeTempDir({ prefix: "ionrun-bench-" });
 
@@ -90,12 +98,7 @@ const cwd = await Deno.makeTempDir({ prefix: "ionrun-bench-" });
 {
   // 1b. The same through bulk_run.ts.
   await using sim = await startSimulator({ reports: 2500 });
-  const user = sim.users[0]!;
-  const env = {
-    TS_URL: sim.url,
-    TS_USER: user.username,
-    TS_API_KEY: user.apiKey,
-  };
+  const env = envFor(sim);
   const reports = sim.reportIds().slice(0, ROWS);
   await Deno.writeTextFile(`${cwd}/in.csv`, `report\n${reports.join("\n")}\n`);
   await Deno.remove(`${cwd}/in.csv.journal.ndjson`).catch(() => {});
@@ -245,12 +248,7 @@ const cwd = await Deno.makeTempDir({ prefix: "ionrun-bench-" });
   // 3b. Requests issued by status.ts for 2,000 reports × 2 plugins, counted
   // in the simulator's log.
   await using sim = await startSimulator({ reports: 2500 });
-  const user = sim.users[0]!;
-  const env = {
-    TS_URL: sim.url,
-    TS_USER: user.username,
-    TS_API_KEY: user.apiKey,
-  };
+  const env = envFor(sim);
   const reports = sim.reportIds().slice(0, ROWS);
   await Deno.writeTextFile(`${cwd}/s.csv`, `report\n${reports.join("\n")}\n`);
   sim.clearLog();

@@ -154,36 +154,35 @@ async function launchOne(
   const retries = options.retries ?? 3;
   let inDoubt = false;
   let lastError = "";
+  // The server has a new run for the pair: the launch happened after all.
+  const confirmed = (run: number) => {
+    journal?.appendLater({ type: "launched", report, plugin, before, run });
+    settle(
+      task,
+      "launched",
+      run,
+      `launched (confirmed on the server after: ${lastError})`,
+      emit,
+    );
+  };
+  const failed = async (message: string) => {
+    await journal?.append({ type: "failed", report, plugin, error: lastError });
+    settle(task, "failed", null, message, emit);
+  };
   for (let attempt = 0;; attempt++) {
     try {
       if (inDoubt) {
         const run = await findNewRun(client, report, plugin, before);
-        if (run) {
-          await journal?.append({
-            type: "launched",
-            report,
-            plugin,
-            before,
-            run: run.id,
-          });
-          return settle(
-            task,
-            "launched",
-            run.id,
-            `launched (confirmed on the server after: ${lastError})`,
-            emit,
-          );
-        }
+        if (run) return confirmed(run.id);
         inDoubt = false;
       }
-      if (attempt === 0) await firstIntent;
-      else {await journal?.append({
-          type: "intent",
-          report,
-          plugin,
-          before,
-          attempt,
-        });}
+      await (attempt === 0 ? firstIntent : journal?.append({
+        type: "intent",
+        report,
+        plugin,
+        before,
+        attempt,
+      }));
       await postLaunch(client, report, plugin, { config: task.config });
       // Not synced now: until it is on disk the intent alone says "in doubt",
       // which a resume settles from the server. The next launch need not wait.
@@ -199,16 +198,11 @@ async function launchOne(
       if (error instanceof AuthError) throw error;
       lastError = error instanceof Error ? error.message : String(error);
       if (isPermanent(error)) {
-        await journal?.append({
-          type: "failed",
-          report,
-          plugin,
-          error: lastError,
-        });
+        await failed(lastError);
         if (error instanceof Error && error.name === "RedirectError") {
           throw error;
         }
-        return settle(task, "failed", null, lastError, emit);
+        return;
       }
       inDoubt ||= mayHaveLaunched(error);
       if (attempt >= retries || options.signal?.aborted) {
@@ -217,37 +211,18 @@ async function launchOne(
           const run = await findNewRun(client, report, plugin, before).catch(
             () => null,
           );
-          if (run) {
-            journal?.appendLater({
-              type: "launched",
-              report,
-              plugin,
-              before,
-              run: run.id,
-            });
-            return settle(
-              task,
-              "launched",
-              run.id,
-              `launched (confirmed on the server after: ${lastError})`,
-              emit,
-            );
-          }
+          if (run) return confirmed(run.id);
           if (run === undefined) inDoubt = false; // checked: not launched
         }
-        task.inDoubt = inDoubt;
-        if (!inDoubt) {
-          await journal?.append({
-            type: "failed",
-            report,
-            plugin,
-            error: lastError,
-          });
-        }
-        const doubt = inDoubt
-          ? " (outcome unknown: the next run of the same command checks the server)"
-          : "";
-        return settle(task, "failed", null, `${lastError}${doubt}`, emit);
+        if (!inDoubt) return await failed(lastError);
+        task.inDoubt = true; // the journal stays open for the next run
+        return settle(
+          task,
+          "failed",
+          null,
+          `${lastError} (outcome unknown: the next run of the same command checks the server)`,
+          emit,
+        );
       }
       const delayMs = backoffMs(
         attempt,

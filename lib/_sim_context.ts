@@ -2,27 +2,18 @@
 // reply shapes, and reply helpers (JSON, empty, canned error, JSONP).
 
 import type { resourceSpecs } from "./_sim_specs.ts";
+import type { RecordedRequest, SimUser } from "./simulator.ts";
 import type { SimStore } from "./_sim_store.ts";
 import { CANNED, pyJson, SimHttpError } from "./_sim_tastypie.ts";
 
 /** Prefix of every API URL. */
 export const API = "/rundb/api/v1/";
 
-/** A user of the simulated server (mirrors the public `SimUser`). */
-export interface RouteUser {
-  username: string;
-  password: string;
-  apiKey: string;
-}
+/** A user of the simulated server: the public `SimUser`. */
+export type RouteUser = SimUser;
 
-/** How a request authenticated. */
-export type AuthKind =
-  | "apikey-header"
-  | "apikey-query"
-  | "basic"
-  | "session"
-  | "none"
-  | "invalid";
+/** How a request authenticated: the public `RecordedRequest.auth`. */
+export type AuthKind = RecordedRequest["auth"];
 
 /** Everything handlers share: the database and the simulation settings. */
 export interface RouteContext {

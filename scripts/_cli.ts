@@ -114,12 +114,15 @@ export function positiveNumber(flag: string): (value: string) => number {
   };
 }
 
-/** A commander argument parser for non-negative integers. */
-export function nonNegativeInt(flag: string): (value: string) => number {
+/** A commander argument parser for whole numbers of at least `min`. */
+export function wholeNumber(
+  flag: string,
+  min = 0,
+): (value: string) => number {
   return (value) => {
-    if (!/^\d+$/.test(value.trim())) {
+    if (!/^\d+$/.test(value.trim()) || Number(value) < min) {
       throw new UsageError(
-        `${flag} must be a whole number >= 0, got "${value}"`,
+        `${flag} must be a whole number >= ${min}, got "${value}"`,
       );
     }
     return Number(value);

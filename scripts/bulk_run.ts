@@ -24,13 +24,13 @@ import {
   type GuardFlags,
   launchExitCode,
   newProgram,
-  nonNegativeInt,
   parseConfigFlag,
   rerunPolicy,
   resolveFormat,
   runMain,
   type WaitFlags,
   waitSettings,
+  wholeNumber,
   withInterrupt,
 } from "./_cli.ts";
 import { type Column, writeRows } from "./_output.ts";
@@ -106,13 +106,13 @@ export function program(): Command {
     .option(
       "--concurrency <n>",
       "launches in flight at once",
-      positiveInt("--concurrency"),
+      wholeNumber("--concurrency", 1),
       4,
     )
     .option(
       "--retries <n>",
       "retries of a transient failure",
-      nonNegativeInt("--retries"),
+      wholeNumber("--retries"),
       3,
     )
     .option(
@@ -218,17 +218,6 @@ function unescapeDelimiter(value: string): string {
     );
   }
   return d;
-}
-
-function positiveInt(flag: string): (value: string) => number {
-  return (value) => {
-    if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
-      throw new UsageError(
-        `${flag} must be a whole number >= 1, got "${value}"`,
-      );
-    }
-    return Number(value);
-  };
 }
 
 /** Runs the script with the given arguments; returns the exit code. */

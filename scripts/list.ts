@@ -22,9 +22,9 @@ import {
   eprint,
   type Format,
   newProgram,
-  nonNegativeInt,
   resolveFormat,
   runMain,
+  wholeNumber,
 } from "./_cli.ts";
 import { type Column, writeRows } from "./_output.ts";
 
@@ -76,7 +76,7 @@ export function program(): Command {
       "list plugins: launchable ones (active and enabled) by default",
     )
     .option("--name <name>", "only the plugin with this exact name")
-    .option("--id <id>", "only the plugin with this id", nonNegativeInt("--id"))
+    .option("--id <id>", "only the plugin with this id", wholeNumber("--id", 1))
     .option("--all", "include plugins that are not enabled")
     .action(async (_opts, cmd: Command) => {
       const flags = cmd.optsWithGlobals<PluginFlags>();
@@ -93,9 +93,9 @@ export function program(): Command {
     .option(
       "--limit <n>",
       "at most this many reports",
-      nonNegativeInt("--limit"),
+      wholeNumber("--limit"),
     )
-    .option("--id <id>", "only the report with this id", nonNegativeInt("--id"))
+    .option("--id <id>", "only the report with this id", wholeNumber("--id", 1))
     .addHelpText(
       "after",
       "\nWith --format csv the first column is `report`, ready for bulk_run.ts.",

@@ -36,6 +36,7 @@ import {
   resolveFormat,
   runMain,
   type WaitFlags,
+  wholeNumber,
 } from "./_cli.ts";
 import { type Column, writeRows } from "./_output.ts";
 import { Progress } from "./_progress.ts";
@@ -258,10 +259,7 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 function collectKey(value: string, previous: number[]): number[] {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
-    throw new UsageError(`--report must be a positive integer, got "${value}"`);
-  }
-  return [...previous, Number(value)];
+  return [...previous, wholeNumber("--report", 1)(value)];
 }
 
 /** Runs the script with the given arguments; returns the exit code. */
