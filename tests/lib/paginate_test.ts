@@ -80,9 +80,17 @@ Deno.test("listReports() filters by status, name and dates, verified", async () 
     all.filter((r) => r.status === some.status).map((r) => r.id),
   );
   const needle = some.resultsName.slice(2, 9).toUpperCase();
+  const named: number[] = [];
   for await (const r of listReports(client, { nameContains: needle })) {
-    assert.ok(r.resultsName.toUpperCase().includes(needle));
+    named.push(r.id);
   }
+  assert.deepEqual(
+    named,
+    all.filter((r) => r.resultsName.toUpperCase().includes(needle)).map((r) =>
+      r.id
+    ),
+  );
+  assert.ok(named.includes(some.id));
   const since = new Date(some.timeStamp);
   const recent: number[] = [];
   for await (const r of listReports(client, { since })) recent.push(r.id);

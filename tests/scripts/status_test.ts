@@ -120,7 +120,7 @@ Deno.test("status.ts --stop stops running runs only, after --yes", async (t) => 
   await using sim = await simulator({ queuedMs: 60_000 });
   const [a, b, c] = freshReports(sim, "igv", 3);
   const running = sim.addPluginResult(a!, "igv", "Started");
-  sim.addPluginResult(b!, "igv", "Completed");
+  const done = sim.addPluginResult(b!, "igv", "Completed");
   const queued = sim.addPluginResult(c!, "igv", "Queued");
   const args = [
     "--report",
@@ -173,9 +173,10 @@ Deno.test("status.ts --stop stops running runs only, after --yes", async (t) => 
       state: string;
     }[];
     assert.equal(states.find((s) => s.id === running)!.state, "Cancelled");
-    assert.ok(
-      states.filter((s) => s.state === "Completed").length >= 1,
-      "finished run untouched",
+    assert.equal(
+      states.find((s) => s.id === done)!.state,
+      "Completed",
+      "the finished run is untouched (stopping it would relabel it)",
     );
   });
 });
