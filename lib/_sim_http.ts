@@ -4,6 +4,8 @@
 // applies to; so the simulator parses HTTP itself (keep-alive, Content-Length
 // and chunked bodies, Expect: 100-continue).
 
+import { ByteReader, parseHeaders, readBody, writeAll } from "./_http1.ts";
+
 /** A parsed request. */
 export interface RawRequest {
   /** Method as sent. */
@@ -18,6 +20,8 @@ export interface RawRequest {
   body: Uint8Array;
   /** Aborted when the client disconnects or the server closes. */
   signal: AbortSignal;
+  /** Number of the connection that carried it, from 1 in order of acceptance. */
+  connection: number;
 }
 
 /**
@@ -76,124 +80,6 @@ const REASONS: Record<number, string> = {
 };
 
 const enc = new TextEncoder();
-const latin1 = new TextDecoder("latin1");
-
-class Reader {
-  buf = new Uint8Array(16_384);
-  start = 0;
-  end = 0;
-  eof = false;
-  #pending: Promise<boolean> | null = null;
-  constructor(readonly conn: Deno.Conn) {}
-
-  /** Reads more bytes; false at EOF or on a connection error. Shared by concurrent callers. */
-  fill(): Promise<boolean> {
-    if (this.eof) return Promise.resolve(false);
-    this.#pending ??= (async () => {
-      if (this.start === this.end) this.start = this.end = 0;
-      if (this.end === this.buf.length) {
-        const live = this.end - this.start;
-        const next = live * 2 > this.buf.length
-          ? new Uint8Array(this.buf.length * 2)
-          : this.buf;
-        next.set(this.buf.subarray(this.start, this.end), 0);
-        this.buf = next;
-        this.start = 0;
-        this.end = live;
-      }
-      let n: number | null = null;
-      try {
-        n = await this.conn.read(this.buf.subarray(this.end));
-      } catch {
-        n = null;
-      }
-      this.#pending = null;
-      if (n === null) {
-        this.eof = true;
-        return false;
-      }
-      this.end += n;
-      return true;
-    })();
-    return this.#pending;
-  }
-
-  /** The read in progress, if any (awaited before a connection is done). */
-  settled(): Promise<unknown> {
-    return this.#pending ?? Promise.resolve();
-  }
-
-  /** Index of CRLF CRLF (end of head) from start, or -1. */
-  headEnd(): number {
-    const b = this.buf;
-    for (let i = this.start; i + 3 < this.end; i++) {
-      if (
-        b[i] === 13 && b[i + 1] === 10 && b[i + 2] === 13 && b[i + 3] === 10
-      ) return i;
-    }
-    return -1;
-  }
-
-  async readLine(): Promise<string | null> {
-    for (;;) {
-      const i = this.buf.subarray(this.start, this.end).indexOf(10);
-      if (i >= 0) {
-        const line = latin1.decode(
-          this.buf.subarray(this.start, this.start + i),
-        ).replace(/\r$/, "");
-        this.start += i + 1;
-        return line;
-      }
-      if (!(await this.fill())) return null;
-    }
-  }
-
-  async readExact(n: number): Promise<Uint8Array | null> {
-    while (this.end - this.start < n) if (!(await this.fill())) return null;
-    const out = this.buf.slice(this.start, this.start + n);
-    this.start += n;
-    return out;
-  }
-}
-
-async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < data.length) off += await conn.write(data.subarray(off));
-}
-
-async function readBody(
-  reader: Reader,
-  headers: Headers,
-): Promise<Uint8Array | null> {
-  if (
-    (headers.get("transfer-encoding") ?? "").toLowerCase().includes("chunked")
-  ) {
-    const parts: Uint8Array[] = [];
-    for (;;) {
-      const line = await reader.readLine();
-      if (line === null) return null;
-      const size = parseInt(line.split(";")[0]!.trim(), 16);
-      if (Number.isNaN(size)) return null;
-      if (size === 0) {
-        for (;;) {
-          const t = await reader.readLine();
-          if (t === null || t === "") break;
-        }
-        break;
-      }
-      const chunk = await reader.readExact(size);
-      if (chunk === null || (await reader.readLine()) === null) return null;
-      parts.push(chunk);
-    }
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let off = 0;
-    for (const p of parts) (out.set(p, off), off += p.length);
-    return out;
-  }
-  const length = Number(headers.get("content-length") ?? "0");
-  if (!Number.isSafeInteger(length) || length < 0) return null;
-  return length ? await reader.readExact(length) : new Uint8Array();
-}
 
 function serialize(
   res: Exclude<RawResponse, string>,
@@ -248,20 +134,14 @@ export function serveHttp(
   const tasks = new Set<Promise<void>>();
   const maxLine = options.maxLine ?? 8190;
 
-  async function serveConn(conn: Deno.Conn): Promise<void> {
-    const reader = new Reader(conn);
+  let accepted = 0;
+
+  async function serveConn(conn: Deno.Conn, id: number): Promise<void> {
+    const reader = new ByteReader(conn);
     try {
       while (!closing.signal.aborted) {
-        let end = reader.headEnd();
-        while (end < 0) {
-          if (reader.end - reader.start > 1_048_576 || !(await reader.fill())) {
-            return;
-          }
-          end = reader.headEnd();
-        }
-        const lines = latin1.decode(reader.buf.subarray(reader.start, end))
-          .split("\r\n");
-        reader.start = end + 4;
+        const lines = await reader.readHead(1_048_576);
+        if (lines === null) return;
         const line = lines[0]!;
         const [method, target, version] = line.split(" ");
         if (!method || !target || !version?.startsWith("HTTP/1.")) {
@@ -272,13 +152,9 @@ export function serveHttp(
           await writeAll(conn, serialize(onTooLong(line), false, false));
           return;
         }
-        const headers = new Headers();
+        let headers: Headers;
         try {
-          for (const h of lines.slice(1)) {
-            const i = h.indexOf(":");
-            if (i <= 0 || h.length > maxLine) throw new Error("bad header");
-            headers.append(h.slice(0, i).trim(), h.slice(i + 1).trim());
-          }
+          headers = parseHeaders(lines.slice(1), maxLine);
         } catch {
           await writeAll(conn, serialize(BAD_REQUEST, false, false));
           return;
@@ -304,6 +180,7 @@ export function serveHttp(
           headers,
           body,
           signal,
+          connection: id,
         });
         if (closing.signal.aborted) return;
         if (res === "bare-reset") return;
@@ -349,7 +226,9 @@ export function serveHttp(
       }
       if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
       conns.add(conn);
-      const task = serveConn(conn).finally(() => tasks.delete(task));
+      const task = serveConn(conn, ++accepted).finally(() =>
+        tasks.delete(task)
+      );
       tasks.add(task);
     }
   })();

@@ -48,6 +48,7 @@ export async function handle(
     status: 0,
     time: clock(),
     headers,
+    connection: raw.connection,
   };
   const bodyText = new TextDecoder().decode(raw.body);
   if (BODY_METHODS.has(raw.method)) rec.bodyText = bodyText;
@@ -99,6 +100,7 @@ export function tooLongRecorded(
     status: 414,
     time,
     headers: {},
+    connection: 0,
   });
   return tooLong();
 }

@@ -17,6 +17,10 @@ import {
   serverMessage,
   statusError,
 } from "./_http.ts";
+import {
+  createKeepAliveFetch,
+  type KeepAliveFetch,
+} from "./_keepalive_fetch.ts";
 import type { ConnectionConfig } from "./config.ts";
 import { type CredentialForm, UsageError } from "./errors.ts";
 import { VERSION } from "./version.ts";
@@ -87,6 +91,7 @@ export class TsClient {
   #timeoutMs: number;
   #httpClient: Deno.HttpClient | undefined;
   #writeClient: Deno.HttpClient | undefined;
+  #keepAlive: KeepAliveFetch | undefined;
 
   /**
    * Creates a client; prefer {@linkcode createClient}, which also reads the CA file.
@@ -117,13 +122,20 @@ export class TsClient {
     this.sleep = options.sleep ?? defaultSleep;
     const caCerts = options.caCert !== undefined ? [options.caCert] : undefined;
     if (caCerts) this.#httpClient = Deno.createHttpClient({ caCerts });
-    // Writes never reuse a pooled connection: when a kept-alive connection
-    // drops after a POST was sent, the HTTP stack silently sends the POST
-    // again on a new one, which would launch a plugin twice.
-    this.#writeClient = Deno.createHttpClient({
-      poolMaxIdlePerHost: 0,
-      ...(caCerts ? { caCerts } : {}),
-    });
+    // Writes are never sent twice. When a kept-alive connection drops after a
+    // POST went out, Deno's fetch silently sends the POST again on a new one:
+    // a second plugin run. So writes go through our own HTTP/1.1 connections,
+    // which are reused but never resend; behind a proxy (which only fetch
+    // knows how to use) or with an injected fetch, every write gets a new
+    // connection instead.
+    if (!options.fetch && !proxyConfigured(this.baseUrl)) {
+      this.#keepAlive = createKeepAliveFetch(caCerts ? { caCerts } : {});
+    } else {
+      this.#writeClient = Deno.createHttpClient({
+        poolMaxIdlePerHost: 0,
+        ...(caCerts ? { caCerts } : {}),
+      });
+    }
   }
 
   /**
@@ -225,10 +237,13 @@ export class TsClient {
       : this.#writeClient;
     if (client) init.client = client;
 
+    const write = method !== "GET" && method !== "HEAD";
     let response: Response;
     let text: string;
     try {
-      response = await this.#fetch(url, init);
+      response = write && this.#keepAlive
+        ? await this.#keepAlive(url, init)
+        : await this.#fetch(url, init);
       text = await response.text();
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
@@ -277,12 +292,14 @@ export class TsClient {
     return { status, data: data as T };
   }
 
-  /** Releases the TLS client, if one was created. Safe to call twice. */
+  /** Closes the client's connections. Safe to call twice. */
   close(): void {
     this.#httpClient?.close();
     this.#writeClient?.close();
+    this.#keepAlive?.close();
     this.#httpClient = undefined;
     this.#writeClient = undefined;
+    this.#keepAlive = undefined;
   }
 
   /** Same as {@linkcode TsClient.close}, for `using`. */
@@ -319,6 +336,38 @@ export async function createClient(config: ClientOptions): Promise<TsClient> {
     return new TsClient({ ...config, caCert: pem });
   }
   return new TsClient(config);
+}
+
+/**
+ * True when fetch would send requests to `url` through a proxy (which only
+ * fetch knows how to use): `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY` set and the
+ * host not excluded by `NO_PROXY`. Also true when the environment cannot be
+ * read, since fetch reads it regardless of permissions.
+ */
+function proxyConfigured(url: string): boolean {
+  const read = (name: string): string | null | undefined => {
+    for (const variable of [name, name.toLowerCase()]) {
+      const state = Deno.permissions.querySync({ name: "env", variable }).state;
+      if (state !== "granted") return null; // unknown
+      const value = Deno.env.get(variable)?.trim();
+      if (value) return value;
+    }
+    return undefined;
+  };
+  const target = new URL(url);
+  const scheme = target.protocol === "https:" ? "HTTPS_PROXY" : "HTTP_PROXY";
+  const proxy = [read(scheme), read("ALL_PROXY")];
+  if (proxy.includes(null)) return true;
+  if (!proxy.some((p) => p)) return false;
+  const noProxy = read("NO_PROXY");
+  if (noProxy === null) return true;
+  const host = target.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return !(noProxy ?? "").split(",").some((entry) => {
+    const name = entry.trim().toLowerCase().replace(/^\*?\./, "")
+      .replace(/:\d+$/, "");
+    return entry.trim() === "*" ||
+      (name !== "" && (host === name || host.endsWith(`.${name}`)));
+  });
 }
 
 function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {

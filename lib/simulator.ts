@@ -93,6 +93,8 @@ export interface RecordedRequest {
   bodyText?: string;
   /** Headers with lowercase names; `authorization` is reduced to its scheme. */
   headers: Record<string, string>;
+  /** Number of the connection that carried it, from 1 in order of acceptance (0: unknown). */
+  connection: number;
 }
 
 /** A launch the simulator accepted with 202. */

@@ -18,7 +18,7 @@ export const SCRIPT_FLAGS = [
   "--allow-net=127.0.0.1,localhost",
   "--allow-read",
   "--allow-write",
-  "--allow-env=TS_URL,TS_USER,TS_PASSWORD,TS_API_KEY,TS_CA_CERT,NO_COLOR,FORCE_COLOR,CLICOLOR_FORCE",
+  "--allow-env=TS_URL,TS_USER,TS_PASSWORD,TS_API_KEY,TS_CA_CERT,NO_COLOR,FORCE_COLOR,CLICOLOR_FORCE,HTTP_PROXY,HTTPS_PROXY,ALL_PROXY,NO_PROXY,http_proxy,https_proxy,all_proxy,no_proxy",
 ];
 
 /** Starts a simulator (default 200 reports, fast lifecycle). */

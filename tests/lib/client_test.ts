@@ -209,6 +209,13 @@ Deno.test("TsClient trusts a private CA given as TS_CA_CERT", async (t) => {
         caCertFile: `${dir}/ca.pem`,
       });
       assert.ok((await listPlugins(client)).length > 0);
+      // Launches over TLS share one kept-alive connection.
+      for (const report of sim.reportIds().slice(0, 2)) {
+        await client.post(`results/${report}/plugin/`, { plugin: ["igv"] });
+      }
+      const posts = sim.requests.filter((r) => r.method === "POST");
+      assert.equal(sim.launches.length, 2);
+      assert.equal(posts[0]!.connection, posts[1]!.connection);
     });
     await t.step("without it: a TLS error with the hint", async () => {
       using client = await createClient({
@@ -224,6 +231,13 @@ Deno.test("TsClient trusts a private CA given as TS_CA_CERT", async (t) => {
         error.hint,
         /--unsafely-ignore-certificate-errors=localhost/,
       );
+      const [report] = sim.reportIds();
+      const refused = await client.post(`results/${report}/plugin/`, {
+        plugin: ["igv"],
+      }).catch((e) => e);
+      assert.ok(refused instanceof NetworkError, String(refused));
+      assert.equal(refused.kind, "tls");
+      assert.equal(refused.outcomeUnknown, false);
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -266,4 +280,47 @@ Deno.test("TsClient never lets the HTTP stack resend a POST on a dropped keep-al
   assert.ok(error instanceof NetworkError, String(error));
   assert.equal(error.outcomeUnknown, true);
   assert.deepEqual(sim.launches.map((l) => l.report), [a, b]);
+  // The case that matters: the failed POST went out on a reused connection.
+  const posts = sim.requests.filter((r) => r.method === "POST");
+  assert.equal(posts.length, 2);
+  assert.equal(posts[0]!.connection, posts[1]!.connection);
+});
+
+Deno.test("TsClient sends writes through a configured proxy, and keeps connections alive when the host is in NO_PROXY", async () => {
+  await using sim = await simulator();
+  const user = sim.users[0]!;
+  const url = sim.url.replace("127.0.0.1", "localhost");
+  const saved = ["HTTP_PROXY", "NO_PROXY"].map((n) => [n, Deno.env.get(n)]);
+  // The simulator doubles as the proxy: a proxied request arrives with an
+  // absolute URL as its target.
+  Deno.env.set("HTTP_PROXY", sim.url);
+  try {
+    for (const noProxy of ["", ".example.org, localhost:8000"]) {
+      Deno.env.set("NO_PROXY", noProxy);
+      sim.clearLog();
+      using client = await createClient({
+        url,
+        user: user.username,
+        apiKey: user.apiKey,
+      });
+      for (const report of sim.reportIds().slice(0, 2)) {
+        await client.post(`results/${report}/plugin/`, { plugin: ["igv"] })
+          .catch(() => {}); // through the "proxy" the simulator answers 404
+      }
+      const posts = sim.requests.filter((r) => r.method === "POST");
+      assert.equal(posts.length, 2);
+      if (noProxy === "") {
+        assert.ok(posts.every((r) => r.path.startsWith(`${url}/rundb/`)));
+        assert.notEqual(posts[0]!.connection, posts[1]!.connection);
+      } else {
+        assert.ok(posts.every((r) => r.path.startsWith("/rundb/")));
+        assert.equal(posts[0]!.connection, posts[1]!.connection);
+      }
+    }
+  } finally {
+    for (const [name, value] of saved) {
+      if (value === undefined) Deno.env.delete(name!);
+      else Deno.env.set(name!, value);
+    }
+  }
 });
