@@ -127,7 +127,9 @@ export const MAX_IN_CHARS = 4000;
 
 /**
  * Splits ids into batches whose comma-joined length stays under
- * {@linkcode MAX_IN_CHARS}, so that `__in` URLs stay short.
+ * {@linkcode MAX_IN_CHARS}, so that `__in` URLs stay short, and that hold at
+ * most {@linkcode MAX_PAGE_SIZE} ids, so that a look-up by primary key
+ * answers in one page.
  *
  * @param ids Ids to split.
  * @returns Batches, in order.
@@ -138,7 +140,10 @@ export function batchIds(ids: readonly number[]): number[][] {
   let chars = 0;
   for (const id of ids) {
     const len = String(id).length + 1;
-    if (current.length > 0 && chars + len > MAX_IN_CHARS) {
+    if (
+      current.length > 0 &&
+      (chars + len > MAX_IN_CHARS || current.length === MAX_PAGE_SIZE)
+    ) {
       batches.push(current);
       current = [];
       chars = 0;

@@ -21,6 +21,7 @@ export const EXIT = {
   usage: 2,
   auth: 3,
   interrupted: 130,
+  brokenPipe: 141,
 } as const;
 
 /** Text appended to every script's --help. */
@@ -152,6 +153,9 @@ export function reportError(
   error: unknown,
   debug: boolean,
 ): number {
+  // The reader of our output went away (`list.ts | head`): stop quietly, as
+  // a Unix tool killed by SIGPIPE does.
+  if (error instanceof Deno.errors.BrokenPipe) return EXIT.brokenPipe;
   if (error instanceof CommanderError) {
     if (
       error.code === "commander.helpDisplayed" ||

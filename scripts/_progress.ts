@@ -1,5 +1,7 @@
 // Progress display on stderr: a redrawn bar on a terminal, one plain line per
-// row otherwise. Results never go here; they go to stdout.
+// row otherwise (written in small batches, at most 100 ms late, so that a
+// thousand launches are not a thousand blocking writes). Results never go
+// here; they go to stdout.
 
 import type { BulkEvent, RowResult } from "../lib/bulk_run.ts";
 import { eprint, useColor, write } from "./_cli.ts";
@@ -39,6 +41,8 @@ export class Progress {
   #drawn = false;
   #quiet: boolean;
   #text: string | undefined;
+  #lines: string[] = [];
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: { quiet?: boolean; now?: () => number } = {}) {
     this.#tty = Deno.stderr.isTerminal();
@@ -57,8 +61,8 @@ export class Progress {
         this.#total = event.total;
         this.#done = 0;
         this.#started = this.#now();
-        if (!this.#tty && !this.#quiet) {
-          eprint(`${PHASE_TEXT[event.phase]} (${event.total})`);
+        if (!this.#tty) {
+          this.#log(`${PHASE_TEXT[event.phase]} (${event.total})`);
         }
         break;
       case "row": {
@@ -70,7 +74,7 @@ export class Progress {
         if (this.#tty) {
           if (r.outcome === "failed") this.#above(describeRow(r, this.#color));
           this.#draw();
-        } else if (!this.#quiet) eprint(describeRow(r));
+        } else this.#log(describeRow(r));
         break;
       }
       case "retry": {
@@ -79,7 +83,7 @@ export class Progress {
             (event.delayMs / 1000).toFixed(1)
           } s: ${event.error}`;
         if (this.#tty) this.#above(line);
-        else if (!this.#quiet) eprint(line);
+        else this.#log(line);
         break;
       }
       case "wait": {
@@ -88,15 +92,31 @@ export class Progress {
           `running ${event.running}  completed ${event.completed}  failed ${event.failed}`;
         this.#text = text;
         if (this.#tty) this.#draw();
-        else if (!this.#quiet) eprint(`waiting: ${text}`);
+        else this.#log(`waiting: ${text}`);
         break;
       }
     }
   };
 
-  /** Ends the redrawn line, if any. */
+  /** Ends the redrawn line, if any, and writes the lines not yet written. */
   finish(): void {
     this.#finishLine();
+    this.#flush();
+  }
+
+  #log(line: string) {
+    if (this.#quiet) return;
+    this.#lines.push(line);
+    if (this.#lines.length >= 256) this.#flush();
+    else this.#flushTimer ??= setTimeout(() => this.#flush(), 100);
+  }
+
+  #flush() {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    if (this.#lines.length === 0) return;
+    write(Deno.stderr, `${this.#lines.join("\n")}\n`);
+    this.#lines = [];
   }
 
   #finishLine() {

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { FilterNotAppliedError } from "../../lib/errors.ts";
-import { batchIds, listAll, MAX_IN_CHARS } from "../../lib/paginate.ts";
+import {
+  batchIds,
+  listAll,
+  MAX_IN_CHARS,
+  MAX_PAGE_SIZE,
+} from "../../lib/paginate.ts";
 import { findPlugin, listPlugins } from "../../lib/plugins.ts";
 import { getReports, listReports } from "../../lib/reports.ts";
 import type { Report } from "../../lib/types.ts";
@@ -113,7 +118,9 @@ Deno.test("getReports() batches id__in look-ups and keeps URLs short", async () 
   assert.equal(found.size, ids.length);
   assert.ok(!found.has(999_999));
   const requests = sim.requests.filter((r) => r.path.includes("id__in="));
-  assert.ok(requests.length <= 4, `${requests.length} requests`);
+  // 1,000 / 800 / 701 ids: the page size or the URL budget, one page each.
+  assert.equal(requests.length, 3, `${requests.length} requests`);
+  assert.ok(requests.every((r) => r.path.includes("offset=0")));
   assert.ok(requests.every((r) => r.path.length < 6000));
 });
 
@@ -123,4 +130,8 @@ Deno.test("batchIds() splits under the URL budget", () => {
   assert.deepEqual(batches.flat(), ids);
   for (const b of batches) assert.ok(b.join(",").length <= MAX_IN_CHARS);
   assert.deepEqual(batchIds([]), []);
+  // Short ids: the page size is the limit, so each look-up is one page.
+  const small = Array.from({ length: 2500 }, (_, i) => (i % 9) + 1);
+  assert.deepEqual(batchIds(small).map((b) => b.length), [1000, 1000, 500]);
+  assert.equal(MAX_PAGE_SIZE, 1000);
 });

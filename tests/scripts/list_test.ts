@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
-import { assertNoSecrets, envFor, runScript, simulator } from "../_helpers.ts";
+import {
+  assertNoSecrets,
+  envFor,
+  runScript,
+  simulator,
+  spawnScript,
+} from "../_helpers.ts";
 
 Deno.test("list.ts lists launchable plugins as CSV when piped", async () => {
   await using sim = await simulator();
@@ -147,4 +153,19 @@ Deno.test("list.ts --help explains flags and environment", async () => {
   ) {
     assert.ok(reports.stdout.includes(flag), flag);
   }
+});
+
+Deno.test("list.ts stops quietly with 141 when its reader closes the pipe (| head)", async () => {
+  await using sim = await simulator({ reports: 3000 });
+  const child = spawnScript("list.ts", ["reports", "--format", "csv"], {
+    env: envFor(sim),
+  });
+  const reader = child.stdout.getReader();
+  const first = await reader.read();
+  assert.match(new TextDecoder().decode(first.value), /^report,/);
+  await reader.cancel();
+  const status = await child.status;
+  const stderr = await new Response(child.stderr).text();
+  assert.equal(stderr, "");
+  assert.equal(status.code, 141);
 });
