@@ -33,6 +33,7 @@ Environment (also read from a .env file in the working directory; set variables 
   TS_PASSWORD   password, used for HTTP Basic when TS_API_KEY is not set
   TS_CA_CERT    PEM file of the server's CA or self-signed certificate
   NO_COLOR      disable colors
+  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY  honoured (from the environment only)
 Secrets are read only from the environment or .env, never from flags, and never printed.`;
 
 /** Flags common to every script. */
