@@ -27,9 +27,10 @@ export interface KeepAliveOptions {
   /**
    * A connection idle longer than this is closed rather than reused, to stay
    * clear of the server's keep-alive timeout (Apache's default is 5 s).
+   * Default 2,000 ms.
    */
   idleMs?: number;
-  /** Idle connections kept per origin. */
+  /** Idle connections kept per origin; default 32. */
   maxIdle?: number;
 }
 
@@ -48,7 +49,7 @@ export function createKeepAliveFetch(
   options: KeepAliveOptions = {},
 ): KeepAliveFetch {
   const idleMs = options.idleMs ?? 2_000;
-  const maxIdle = options.maxIdle ?? 16;
+  const maxIdle = options.maxIdle ?? 32;
   const idle = new Map<string, Pooled[]>();
   const open = new Set<Deno.Conn>();
 
@@ -119,6 +120,7 @@ export function createKeepAliveFetch(
     // on it fails, and the caller learns the outcome is unknown.
     const onAbort = () => discard(c);
     signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) onAbort();
     try {
       await writeAll(c.conn, request);
       const answer = await readResponse(c.reader, method);

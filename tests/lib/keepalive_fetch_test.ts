@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
-import { ByteReader, readBody, writeAll } from "../../lib/_http1.ts";
-import { createKeepAliveFetch } from "../../lib/_keepalive_fetch.ts";
+import {
+  ByteReader,
+  parseHeaders,
+  readBody,
+  writeAll,
+} from "../../lib/_http1.ts";
+import {
+  createKeepAliveFetch,
+  type KeepAliveFetch,
+} from "../../lib/_keepalive_fetch.ts";
+import type { Simulator } from "../../lib/simulator.ts";
 import { simulator } from "../_helpers.ts";
 
 const enc = new TextEncoder();
@@ -34,12 +43,7 @@ function rawServer(
       for (;;) {
         const head = await reader.readHead(65_536);
         if (head === null) return;
-        const headers = new Headers();
-        for (const line of head.slice(1)) {
-          const i = line.indexOf(":");
-          headers.append(line.slice(0, i), line.slice(i + 1).trim());
-        }
-        const body = await readBody(reader, headers);
+        const body = await readBody(reader, parseHeaders(head.slice(1), 8190));
         const s = { connection, head, body: new TextDecoder().decode(body!) };
         seen.push(s);
         if (await answer(s, conn, seen.length - 1) === "close") return;
@@ -48,11 +52,7 @@ function rawServer(
       // the client went away
     } finally {
       conns.delete(conn);
-      try {
-        conn.close();
-      } catch {
-        // closed by the answer already
-      }
+      closeQuietly(conn);
       await reader.settled();
     }
   };
@@ -78,6 +78,27 @@ function rawServer(
 const OK =
   "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nContent-Type: text/html\r\n\r\n";
 
+function closeQuietly(conn: Deno.Conn) {
+  try {
+    conn.close();
+  } catch {
+    // closed by the answer already
+  }
+}
+
+/** Launches igv on a simulator report through `fetch`; returns the answer. */
+function launch(fetch: KeepAliveFetch, sim: Simulator, report: number) {
+  const user = sim.users[0]!;
+  return fetch(`${sim.url}/rundb/api/v1/results/${report}/plugin/`, {
+    method: "POST",
+    headers: {
+      "Authorization": `ApiKey ${user.username}:${user.apiKey}`,
+      "Content-Type": "application/json",
+    },
+    body: JSON.stringify({ plugin: ["igv"] }),
+  });
+}
+
 function post(url: string, body = '{"plugin":["igv"]}') {
   return {
     input: `${url}/rundb/api/v1/results/7/plugin/`,
@@ -93,20 +114,9 @@ Deno.test("keep-alive fetch sends successive POSTs on one connection, each once"
   await using sim = await simulator();
   const fetch = createKeepAliveFetch();
   try {
-    const user = sim.users[0]!;
     const [a, b, c] = sim.reportIds();
-    for (const report of [a, b, c]) {
-      const res = await fetch(
-        `${sim.url}/rundb/api/v1/results/${report}/plugin/`,
-        {
-          method: "POST",
-          headers: {
-            "Authorization": `ApiKey ${user.username}:${user.apiKey}`,
-            "Content-Type": "application/json",
-          },
-          body: JSON.stringify({ plugin: ["igv"] }),
-        },
-      );
+    for (const report of [a!, b!, c!]) {
+      const res = await launch(fetch, sim, report);
       assert.equal(res.status, 202);
       assert.equal(await res.text(), "");
     }
@@ -230,19 +240,8 @@ Deno.test("keep-alive fetch does not reuse a connection idle longer than idleMs"
   await using sim = await simulator();
   const fetch = createKeepAliveFetch({ idleMs: 0 });
   try {
-    const user = sim.users[0]!;
     for (const report of sim.reportIds().slice(0, 2)) {
-      const res = await fetch(
-        `${sim.url}/rundb/api/v1/results/${report}/plugin/`,
-        {
-          method: "POST",
-          headers: {
-            "Authorization": `ApiKey ${user.username}:${user.apiKey}`,
-            "Content-Type": "application/json",
-          },
-          body: JSON.stringify({ plugin: ["igv"] }),
-        },
-      );
+      const res = await launch(fetch, sim, report);
       assert.equal(res.status, 202);
       await new Promise((r) => setTimeout(r, 5));
     }
