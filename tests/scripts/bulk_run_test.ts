@@ -96,6 +96,10 @@ Deno.test("bulk_run.ts launches from stdin, prints rows and writes a summary", a
   const rows = parse(r.stdout, { columns: true }) as Record<string, string>[];
   assert.deepEqual(rows.map((x) => x.outcome), Array(5).fill("launched"));
   assert.ok(rows.every((x) => /^\d+$/.test(x.plugin_result_id!)));
+  // 5 launches, 4 at a time: kept-alive connections were reused.
+  const posts = sim.requests.filter((x) => x.method === "POST");
+  assert.equal(posts.length, 5);
+  assert.ok(new Set(posts.map((x) => x.connection)).size <= 4);
   assert.match(r.stderr, /summary: 5 row\(s\): 5 launched/);
   assert.match(r.stderr, /^line 2: report \d+ igv: launched/m); // plain lines, no bar
   assert.ok(
