@@ -42,7 +42,11 @@ export function settle(
   emit({ type: "row", result: first! });
 }
 
-/** Launches tasks with bounded concurrency; returns true if interrupted. */
+/**
+ * Launches tasks with bounded concurrency; returns true if interrupted. When
+ * launch after launch fails on network or server errors (the server is down),
+ * it stops starting new ones: those are reported `not-started`.
+ */
 export async function launchAll(
   client: TsClient,
   tasks: Task[],
@@ -52,10 +56,17 @@ export async function launchAll(
 ): Promise<boolean> {
   const queue = [...tasks];
   let fatal: unknown;
+  // Launches that gave up on network or server errors in a row: past
+  // `giveUpAfter`, the server is down and the rest waits for a later run.
+  const n = Math.max(1, Math.min(options.concurrency ?? 4, tasks.length));
+  const giveUpAfter = Math.max(5, 2 * n);
+  let troubleStreak = 0;
+  let serverDown: string | undefined;
   // New run ids are looked up in batches while later launches go on.
   const unresolved: Task[] = [];
   const resolving: Promise<void>[] = [];
-  const stopped = () => options.signal?.aborted || fatal !== undefined;
+  const stopped = () =>
+    options.signal?.aborted || fatal !== undefined || serverDown !== undefined;
   // Intents are journaled ahead, INTENT_BATCH launches per disk sync, while
   // earlier launches are in flight: the sync stays off the critical path. An
   // intent with no outcome is "in doubt", and a resume checks the server
@@ -91,7 +102,16 @@ export async function launchAll(
       const next = stopped() ? undefined : queue.shift();
       const nextIntent = next && intentFor(next);
       try {
-        await launchOne(client, task, journal, options, emit, intent);
+        const gaveUp = await launchOne(
+          client,
+          task,
+          journal,
+          options,
+          emit,
+          intent,
+        );
+        troubleStreak = gaveUp ? troubleStreak + 1 : 0;
+        if (troubleStreak >= giveUpAfter) serverDown ??= task.rows[0]!.message;
         if (
           task.rows[0]!.outcome === "launched" && task.rows[0]!.run === null
         ) {
@@ -123,7 +143,6 @@ export async function launchAll(
       intent = nextIntent;
     }
   };
-  const n = Math.max(1, Math.min(options.concurrency ?? 4, tasks.length));
   await Promise.all(Array.from({ length: n }, worker));
   await Promise.all(resolving);
   await journal?.flush();
@@ -134,12 +153,14 @@ export async function launchAll(
       null,
       fatal
         ? "not launched: stopped after a fatal error"
+        : serverDown !== undefined
+        ? `not launched: the last ${giveUpAfter} launches failed on network or server errors (${serverDown}); run the same command again when the server is back`
         : "not launched: interrupted",
       emit,
     );
   }
   if (fatal) throw fatal;
-  return queue.length > 0;
+  return queue.length > 0 && serverDown === undefined;
 }
 
 async function launchOne(
@@ -149,7 +170,7 @@ async function launchOne(
   options: BulkRunOptions,
   emit: (e: BulkEvent) => void,
   firstIntent: Promise<void> | undefined,
-): Promise<void> {
+): Promise<boolean> {
   const { report, plugin, before } = task;
   const retries = options.retries ?? 3;
   let inDoubt = false;
@@ -164,6 +185,7 @@ async function launchOne(
       `launched (confirmed on the server after: ${lastError})`,
       emit,
     );
+    return false;
   };
   const failed = async (message: string) => {
     await journal?.append({ type: "failed", report, plugin, error: lastError });
@@ -193,7 +215,8 @@ async function launchOne(
         before,
         run: null,
       });
-      return settle(task, "launched", null, task.rows[0]!.message, emit);
+      settle(task, "launched", null, task.rows[0]!.message, emit);
+      return false;
     } catch (error) {
       if (error instanceof AuthError) throw error;
       lastError = error instanceof Error ? error.message : String(error);
@@ -202,7 +225,7 @@ async function launchOne(
         if (error instanceof Error && error.name === "RedirectError") {
           throw error;
         }
-        return;
+        return false;
       }
       inDoubt ||= mayHaveLaunched(error);
       if (attempt >= retries || options.signal?.aborted) {
@@ -214,15 +237,20 @@ async function launchOne(
           if (run) return confirmed(run.id);
           if (run === undefined) inDoubt = false; // checked: not launched
         }
-        if (!inDoubt) return await failed(lastError);
+        const gaveUp = !options.signal?.aborted;
+        if (!inDoubt) {
+          await failed(lastError);
+          return gaveUp;
+        }
         task.inDoubt = true; // the journal stays open for the next run
-        return settle(
+        settle(
           task,
           "failed",
           null,
           `${lastError} (outcome unknown: the next run of the same command checks the server)`,
           emit,
         );
+        return gaveUp;
       }
       const delayMs = backoffMs(
         attempt,

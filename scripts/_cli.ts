@@ -339,11 +339,11 @@ export interface WaitFlags {
 export function addWaitOptions(command: Command, what: string): Command {
   return command
     .option("--wait", `follow ${what} until they finish`)
-    .option(
-      "--timeout <duration>",
-      "with --wait: give up waiting after this long (e.g. 90m, 6h)",
-      parseDuration("--timeout"),
-      6 * 3600_000,
+    .addOption(
+      new Option(
+        "--timeout <duration>",
+        "with --wait: give up waiting after this long (e.g. 90m, 6h)",
+      ).argParser(parseDuration("--timeout")).default(6 * 3600_000, "6h"),
     )
     .option(
       "--poll <seconds>",

@@ -205,6 +205,45 @@ Deno.test("bulkRun() gives up after --retries and says so", async () => {
   assert.equal(sim.launches.length, 0);
 });
 
+Deno.test("bulkRun() stops starting launches when the server stays down, and the same command resumes", async () => {
+  await using sim = await simulator();
+  using client = await clientFor(sim);
+  const dir = await Deno.makeTempDir();
+  try {
+    const journal = `${dir}/j.ndjson`;
+    const rows = rowsFor(freshReports(sim, "igv", 30), "igv");
+    // Three launches go through, then every POST gets 503.
+    sim.addFault({
+      method: "POST",
+      nth: 4,
+      times: 1_000,
+      action: { type: "status", status: 503 },
+    });
+    const options = { file: "in.csv", journal, concurrency: 2, retries: 1 };
+    const first = await bulkRun(client, rows, { ...options, retryDelayMs: 1 });
+    assert.equal(first.interrupted, false);
+    assert.equal(first.counts.launched, 3);
+    // 2 workers: 5 failures in a row stop it; the other worker's row may fail too.
+    assert.ok([5, 6].includes(first.counts.failed), `${first.counts.failed}`);
+    assert.equal(first.counts["not-started"], 27 - first.counts.failed);
+    assert.equal(posts(sim), 3 + 2 * first.counts.failed);
+    const notStarted = first.results.find((r) => r.outcome === "not-started")!;
+    assert.match(
+      notStarted.message,
+      /the last 5 launches failed on network or server errors \(.*503.*\); run the same command again/,
+    );
+
+    sim.clearFaults();
+    const second = await bulkRun(client, rows, options);
+    assert.equal(second.counts.launched, 27);
+    assert.equal(second.counts.skipped, 3); // the guard: already running
+    assert.equal(second.counts.failed, 0);
+    assertOnceEach(sim, 30);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("bulkRun() stops on the signal, journals, and resumes without relaunching", async () => {
   await using sim = await simulator({ launchDelayMs: 20 });
   using client = await clientFor(sim);
