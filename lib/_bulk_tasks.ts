@@ -344,13 +344,28 @@ export async function waitAll(
       ...wait,
       ...(signal ? { signal } : {}),
       onPoll: (runs) => emit({ type: "wait", ...countStates(runs.values()) }),
+      onPollError: (error) =>
+        emit({
+          type: "warning",
+          message: `status check failed, still waiting: ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+        }),
     });
   } catch (error) {
     if (signal?.aborted) return byRun.size;
     throw error;
   }
+  const pending = new Set(outcome.pending);
+  const lastError = outcome.lastError
+    ? ` (the last status check failed: ${outcome.lastError})`
+    : "";
   for (const [id, task] of byRun) {
     const run = outcome.runs.get(id);
+    if (!run && pending.has(id)) {
+      task.rows[0]!.message = `run ${id}: state not known${lastError}`;
+      continue;
+    }
     const state = run?.state ?? "Unknown";
     for (const r of task.rows) r.state = state;
     const row = task.rows[0]!;
@@ -362,7 +377,8 @@ export async function waitAll(
         errors.length ? `: ${errors.join("; ")}` : ""
       }`;
     } else if (cls === "running") {
-      row.message = `run ${id} still ${state} when --timeout passed`;
+      row.message =
+        `run ${id} still ${state} when --timeout passed${lastError}`;
     }
     if (cls !== "running") {
       await journal?.append({

@@ -28,6 +28,27 @@ export function redactUrl(url: string | URL): string {
   return u.href.replaceAll("%2A%2A%2A", "***");
 }
 
+/**
+ * Shortens long comma-separated query values (`id__in=` lists) for messages:
+ * `1,2,3,…,79 (72 values)`.
+ */
+export function shortUrl(url: string): string {
+  return url.replace(/=([^&=]*?,){8,}[^&]*/g, (match) => {
+    const values = match.slice(1).split(",");
+    return `=${values.slice(0, 3).join(",")},…,${
+      values.at(-1)
+    } (${values.length} values)`;
+  });
+}
+
+/** Drops the noise Deno's fetch wraps around the cause of a failure. */
+function plainCause(chain: string): string {
+  const plain = chain
+    .replace(/error sending request for url \([^)]*\): /g, "")
+    .replace(/client error \(\w+\): /g, "");
+  return plain.replace(/^fetch failed: (?=.)/, "");
+}
+
 /** Extracts the server's message from an error body. */
 export function serverMessage(body: string, contentType: string): string {
   const text = body.trim();
@@ -77,14 +98,16 @@ export function statusError(
       ? `a password for user "${user}" (check TS_USER and TS_PASSWORD)`
       : "no credentials (set TS_USER and TS_API_KEY, or TS_PASSWORD)";
     return new AuthError(
-      `Authentication failed: ${method} ${url} answered 401 using ${tried}`,
+      `Authentication failed: ${method} ${
+        shortUrl(url)
+      } answered 401 using ${tried}`,
       { method, url, credentialForm },
     );
   }
   const reason = STATUS_TEXT[status] ?? "error";
   const detail = message === "" ? "" : `: ${message}`;
   return new ApiError(
-    `${method} ${url} failed with ${status} ${reason}${detail}`,
+    `${method} ${shortUrl(url)} failed with ${status} ${reason}${detail}`,
     { method, url, status, serverMessage: message },
   );
 }
@@ -127,8 +150,8 @@ export function redirectError(
     why = "the server sent the login page: check TS_URL and the credentials";
   }
   return new RedirectError(
-    `${method} ${redacted} was redirected (${status}) to ${
-      target ? redactUrl(target) : location
+    `${method} ${shortUrl(redacted)} was redirected (${status}) to ${
+      target ? shortUrl(redactUrl(target)) : location
     }: ${why}`,
     { method, url: redacted, status, location },
   );
@@ -143,10 +166,11 @@ export function networkError(
   timeoutMs: number,
 ): NetworkError {
   const redacted = redactUrl(url);
+  const short = shortUrl(redacted);
   const isWrite = method !== "GET" && method !== "HEAD";
   if (timedOut) {
     return new NetworkError(
-      `${method} ${redacted} timed out after ${timeoutMs / 1000} s`,
+      `${method} ${short} timed out after ${timeoutMs / 1000} s`,
       {
         method,
         url: redacted,
@@ -156,10 +180,10 @@ export function networkError(
       },
     );
   }
-  const chain = causeChain(error);
+  const chain = plainCause(causeChain(error));
   if (/certificate|tls|ssl|handshake/i.test(chain)) {
     return new NetworkError(
-      `${method} ${redacted}: TLS failed: ${chain}`,
+      `${method} ${short}: TLS failed: ${chain}`,
       {
         method,
         url: redacted,
@@ -175,7 +199,7 @@ export function networkError(
   const refused = /refused|os error 111|ECONNREFUSED|dns|lookup|resolve/i
     .test(chain);
   return new NetworkError(
-    `${method} ${redacted}: ${
+    `${method} ${short}: ${
       refused ? "cannot connect" : "connection failed"
     }: ${chain}`,
     {

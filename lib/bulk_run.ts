@@ -85,7 +85,8 @@ export type BulkEvent =
     error: string;
     delayMs: number;
   }
-  | { type: "wait"; running: number; completed: number; failed: number };
+  | { type: "wait"; running: number; completed: number; failed: number }
+  | { type: "warning"; message: string };
 
 /** Options for {@linkcode bulkRun}. */
 export interface BulkRunOptions {
@@ -288,7 +289,21 @@ export async function bulkRun(
       );
       if (open.length > 0) {
         emit({ type: "phase", phase: "resolve", total: open.length });
-        await resolveRuns(client, open, journal, { final: true });
+        await resolveRuns(client, open, journal, { final: true }).catch(
+          (error) => {
+            if (error instanceof TypeError) throw error; // a bug, not the server
+            // The launches happened; only their run ids are unknown.
+            const why = error instanceof Error ? error.message : String(error);
+            emit({
+              type: "warning",
+              message: `cannot look up the new runs: ${why}`,
+            });
+            for (const t of open) {
+              t.rows[0]!.message =
+                "launched (run id not known: the server did not answer the look-up)";
+            }
+          },
+        );
       }
     }
 

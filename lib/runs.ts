@@ -5,6 +5,7 @@
  * @module
  */
 
+import { isPermanent } from "./_retry.ts";
 import type { TsClient } from "./client.ts";
 import { inBatches, listAll, paginate } from "./paginate.ts";
 import { classifyState } from "./states.ts";
@@ -188,6 +189,11 @@ export interface WaitOptions {
   pollMs?: number;
   /** Called after each poll with every run seen so far. */
   onPoll?: (runs: ReadonlyMap<number, PluginResult>) => void;
+  /**
+   * Called when a poll fails on a network or server error; the wait goes on
+   * (a server restart does not end hours of waiting). Other errors end it.
+   */
+  onPollError?: (error: unknown) => void;
   /** Aborts the wait (the promise rejects with the signal's reason). */
   signal?: AbortSignal;
 }
@@ -200,6 +206,8 @@ export interface WaitResult {
   pending: number[];
   /** Ids the server no longer has. */
   missing: number[];
+  /** Message of the last poll, if it failed (states are then older). */
+  lastError?: string;
 }
 
 /**
@@ -228,22 +236,33 @@ export async function waitForRuns(
   const missing: number[] = [];
   let open = [...new Set(ids)];
   const signal = options.signal ? { signal: options.signal } : {};
+  let lastError: string | undefined;
   while (true) {
-    const found = await getRuns(client, open, signal);
-    const still: number[] = [];
-    for (const id of open) {
-      const run = found.get(id);
-      if (!run) {
-        missing.push(id);
-        continue;
-      }
-      runs.set(id, run);
-      if (classifyState(run.state) === "running") still.push(id);
+    let found: Map<number, PluginResult> | undefined;
+    try {
+      found = await getRuns(client, open, signal);
+      lastError = undefined;
+    } catch (error) {
+      if (options.signal?.aborted || isPermanent(error)) throw error;
+      lastError = error instanceof Error ? error.message : String(error);
+      options.onPollError?.(error);
     }
-    open = still;
-    options.onPoll?.(runs);
+    if (found) {
+      const still: number[] = [];
+      for (const id of open) {
+        const run = found.get(id);
+        if (!run) {
+          missing.push(id);
+          continue;
+        }
+        runs.set(id, run);
+        if (classifyState(run.state) === "running") still.push(id);
+      }
+      open = still;
+      options.onPoll?.(runs);
+    }
     if (open.length === 0 || client.now() + pollMs > deadline) break;
     await client.sleep(pollMs, options.signal);
   }
-  return { runs, pending: open, missing };
+  return { runs, pending: open, missing, ...(lastError ? { lastError } : {}) };
 }

@@ -86,6 +86,10 @@ export class Progress {
         else this.#log(line);
         break;
       }
+      case "warning":
+        if (this.#tty) this.#above(`warning: ${event.message}`);
+        else this.#log(`warning: ${event.message}`);
+        break;
       case "wait": {
         this.#done = event.completed + event.failed;
         const text =

@@ -184,6 +184,13 @@ async function follow(
     pollMs: flags.poll * 1000,
     onPoll: (seen) =>
       progress.handle({ type: "wait", ...countStates(seen.values()) }),
+    onPollError: (error) =>
+      progress.handle({
+        type: "warning",
+        message: `status check failed, still waiting: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      }),
   });
   progress.finish();
   return statuses.map((s) => {

@@ -244,6 +244,31 @@ Deno.test("bulkRun() stops starting launches when the server stays down, and the
   }
 });
 
+Deno.test("bulkRun() still returns its summary when the new runs cannot be looked up", async () => {
+  await using sim = await simulator();
+  using client = await clientFor(sim);
+  const rows = rowsFor(freshReports(sim, "igv", 3), "igv");
+  // The guard's look-up works; the look-up of the new runs gets 503.
+  sim.addFault({
+    method: "GET",
+    path: "pluginresult",
+    nth: 2,
+    times: 100,
+    action: { type: "status", status: 503 },
+  });
+  const warnings: string[] = [];
+  const summary = await bulkRun(client, rows, {
+    file: "in.csv",
+    onEvent: (e) => e.type === "warning" && warnings.push(e.message),
+  });
+  assert.equal(summary.counts.launched, 3);
+  assert.ok(summary.results.every((r) => r.run === null));
+  assert.match(summary.results[0]!.message, /run id not known/);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /cannot look up the new runs: .*503/);
+  assertOnceEach(sim, 3);
+});
+
 Deno.test("bulkRun() stops on the signal, journals, and resumes without relaunching", async () => {
   await using sim = await simulator({ launchDelayMs: 20 });
   using client = await clientFor(sim);

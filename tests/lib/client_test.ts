@@ -324,3 +324,26 @@ Deno.test("TsClient sends writes through a configured proxy, and keeps connectio
     }
   }
 });
+
+Deno.test("TsClient errors name the request briefly: long id lists shortened, no fetch noise", async () => {
+  // A port nothing listens on: take one, then free it.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  using client = new TsClient({ url: `http://127.0.0.1:${port}` });
+  const ids = Array.from({ length: 72 }, (_, i) => i + 1);
+  const error = await client.get("pluginresult/", {
+    params: { result__in: ids, plugin__name: "igv" },
+  }).catch((e) => e);
+  assert.ok(error instanceof NetworkError, String(error));
+  assert.equal(
+    error.message,
+    `GET http://127.0.0.1:${port}/rundb/api/v1/pluginresult/?result__in=1,2,3,…,72 (72 values)&plugin__name=igv: cannot connect: tcp connect error: Connection refused (os error 111)`,
+  );
+  assert.ok(error.url.includes(ids.join(",")), "the field keeps the full URL");
+  const post = await client.post("results/1/plugin/", { plugin: ["igv"] })
+    .catch((e) => e);
+  assert.ok(post instanceof NetworkError, String(post));
+  assert.match(post.message, /cannot connect: Connection refused/);
+  assert.equal(post.outcomeUnknown, false);
+});

@@ -92,6 +92,48 @@ Deno.test("waitForRuns() follows runs to Completed and Error", async () => {
   assert.ok(polls.length >= 2, "it polled more than once");
 });
 
+Deno.test("waitForRuns() rides out failed status checks; a 401 still ends it", async () => {
+  await using sim = await simulator();
+  using client = await clientFor(sim);
+  const { run } = await launchPlugin(client, sim.reportIds()[0]!, "sampleID");
+  // The server restarts: two polls get 503, one a dropped connection.
+  sim.addFault({
+    method: "GET",
+    path: "pluginresult",
+    nth: 1,
+    times: 2,
+    action: { type: "status", status: 503 },
+  });
+  sim.addFault({
+    method: "GET",
+    path: "pluginresult",
+    nth: 3,
+    action: { type: "reset" },
+  });
+  const errors: string[] = [];
+  const result = await waitForRuns(client, [run!.id], {
+    pollMs: 20,
+    timeoutMs: 10_000,
+    onPollError: (e) => errors.push(String(e)),
+  });
+  assert.equal(errors.length, 3);
+  assert.match(errors[0]!, /503/);
+  assert.deepEqual(result.pending, []);
+  assert.equal(result.runs.get(run!.id)!.state, "Completed");
+  assert.equal(result.lastError, undefined);
+
+  sim.clearFaults();
+  sim.addFault({
+    method: "GET",
+    path: "pluginresult",
+    action: { type: "status", status: 401 },
+  });
+  await assert.rejects(
+    waitForRuns(client, [run!.id], { pollMs: 20, timeoutMs: 10_000 }),
+    /401/,
+  );
+});
+
 Deno.test("waitForRuns() gives up at the timeout and lists what still runs", async () => {
   await using sim = await simulator({ queuedMs: 60_000 });
   using client = await clientFor(sim);
