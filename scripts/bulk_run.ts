@@ -82,11 +82,13 @@ Journal: every launch is recorded (synced to disk) in the journal, by default
 <input>.journal.ndjson. Running the same command again after a crash, kill or
 Ctrl-C resumes: pairs already launched are not launched again, pairs whose
 launch was in flight are checked on the server. Ctrl-C stops new launches,
-lets those in flight finish, and exits 130.
+lets those in flight finish, and exits 130. When the server stops answering
+(launch after launch failing after retries), no new launch is started: the
+rest is listed as not-started, for the same command to do later.
 
 Exit codes: 0 every row launched, skipped or (with --wait) completed;
-1 some rows failed; 2 usage or invalid input; 3 authentication failed;
-130 interrupted.`;
+1 some rows failed or were not started; 2 usage or invalid input;
+3 authentication failed; 130 interrupted.`;
 
 /** Builds the command-line program. */
 export function program(): Command {
