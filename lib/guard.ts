@@ -43,7 +43,7 @@ export function guard(
   latest: Pick<PluginResult, "id" | "state"> | undefined,
   policy: RerunPolicy,
 ): GuardDecision {
-  if (!latest) return { launch: true, reason: "never run" };
+  if (!latest) return { launch: true, reason: "first run on this report" };
   const which = `run ${latest.id} is ${latest.state}`;
   if (policy === "always") return { launch: true, reason: `forced (${which})` };
   switch (classifyState(latest.state)) {

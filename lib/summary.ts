@@ -52,7 +52,7 @@ export function summaryRecords(results: readonly RowResult[]): SummaryRecord[] {
  * import { formatSummary } from "./summary.ts";
  * const csv = formatSummary([{
  *   line: 2, report: 7, plugin: "igv", outcome: "launched",
- *   run: 41, message: "never run", state: null,
+ *   run: 41, message: "first run on this report", state: null,
  * }], "csv");
  * if (!csv.startsWith("line,report,plugin,outcome")) throw new Error(csv);
  * ```

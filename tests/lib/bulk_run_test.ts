@@ -374,7 +374,7 @@ Deno.test("bulkRun() dry run plans without launching", async () => {
     "planned",
     "skipped",
   ]);
-  assert.match(summary.results[0]!.message, /would launch: never run/);
+  assert.match(summary.results[0]!.message, /would launch: first run on this report/);
   assert.equal(posts(sim), 0);
 });
 
