@@ -6,13 +6,8 @@
  * @module
  */
 
-import {
-  launchAll,
-  resolveRuns,
-  settle,
-  type Task,
-  waitAll,
-} from "./_bulk_tasks.ts";
+import { resolveRuns, waitAll } from "./_bulk_follow.ts";
+import { launchAll, settle, type Task } from "./_bulk_launch.ts";
 import type { TsClient } from "./client.ts";
 import { InputError, type RowProblem } from "./errors.ts";
 import { guard, type RerunPolicy } from "./guard.ts";

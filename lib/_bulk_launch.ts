@@ -1,6 +1,7 @@
 // Internals of the bulk launcher: the launch worker pool (retries that
-// reconcile before resending), resolving new run ids, and waiting for runs.
+// reconcile before resending, a stop when the server stays down).
 
+import { resolveRuns } from "./_bulk_follow.ts";
 import { backoffMs, isPermanent, mayHaveLaunched } from "./_retry.ts";
 import type {
   BulkEvent,
@@ -12,8 +13,6 @@ import type { TsClient } from "./client.ts";
 import { AuthError } from "./errors.ts";
 import type { Journal } from "./journal.ts";
 import { findNewRun, postLaunch } from "./launch.ts";
-import { pairKey, reportOf, runsOf, waitForRuns } from "./runs.ts";
-import { classifyState, countStates } from "./states.ts";
 
 /** One (report, plugin) pair to launch, with the input rows asking for it. */
 export interface Task {
@@ -275,120 +274,3 @@ const INTENT_BATCH = 64;
 
 /** Launches per background look-up of new run ids (one `__in` batch). */
 const RESOLVE_BATCH = 500;
-
-/**
- * Finds the run each launched pair created, with batched look-ups. In the
- * final pass, a pair with no new run is marked failed.
- */
-export async function resolveRuns(
-  client: TsClient,
-  open: Task[],
-  journal: Journal | undefined,
-  options: { final: boolean },
-): Promise<void> {
-  if (open.length === 0) return;
-  const byKey = new Map(open.map((t) => [t.key, t]));
-  const minBefore = Math.min(...open.map((t) => t.before));
-  const runs = await runsOf(
-    client,
-    open.map((t) => t.report),
-    new Set(open.map((t) => t.plugin)),
-    { afterId: minBefore },
-  );
-  const found = new Map<string, number>();
-  for (const run of runs) {
-    const key = pairKey(reportOf(run), run.pluginName);
-    const task = byKey.get(key);
-    if (!task || run.id <= task.before) continue;
-    const seen = found.get(key);
-    if (seen === undefined || run.id < seen) found.set(key, run.id);
-  }
-  for (const task of open) {
-    const id = found.get(task.key);
-    const row = task.rows[0]!;
-    if (id === undefined) {
-      if (!options.final) continue;
-      row.outcome = "failed";
-      row.message =
-        "the server accepted the launch (202) but created no plugin run: it failed before starting (see the server's ionPlugin log)";
-      continue;
-    }
-    for (const r of task.rows) r.run = id;
-    journal?.appendLater({
-      type: "resolved",
-      report: task.report,
-      plugin: task.plugin,
-      run: id,
-    });
-  }
-}
-
-/** Follows launched runs to their end; returns how many still run. */
-export async function waitAll(
-  client: TsClient,
-  tasks: Map<string, Task>,
-  journal: Journal | undefined,
-  wait: { timeoutMs: number; pollMs: number },
-  signal: AbortSignal | undefined,
-  emit: (e: BulkEvent) => void,
-): Promise<number> {
-  const byRun = new Map<number, Task>();
-  for (const t of tasks.values()) {
-    const row = t.rows[0]!;
-    if (row.outcome === "launched" && row.run !== null) byRun.set(row.run, t);
-  }
-  emit({ type: "phase", phase: "wait", total: byRun.size });
-  let outcome;
-  try {
-    outcome = await waitForRuns(client, byRun.keys(), {
-      ...wait,
-      ...(signal ? { signal } : {}),
-      onPoll: (runs) => emit({ type: "wait", ...countStates(runs.values()) }),
-      onPollError: (error) =>
-        emit({
-          type: "warning",
-          message: `status check failed, still waiting: ${
-            error instanceof Error ? error.message : String(error)
-          }`,
-        }),
-    });
-  } catch (error) {
-    if (signal?.aborted) return byRun.size;
-    throw error;
-  }
-  const pending = new Set(outcome.pending);
-  const lastError = outcome.lastError
-    ? ` (the last status check failed: ${outcome.lastError})`
-    : "";
-  for (const [id, task] of byRun) {
-    const run = outcome.runs.get(id);
-    if (!run && pending.has(id)) {
-      task.rows[0]!.message = `run ${id}: state not known${lastError}`;
-      continue;
-    }
-    const state = run?.state ?? "Unknown";
-    for (const r of task.rows) r.state = state;
-    const row = task.rows[0]!;
-    const cls = classifyState(state);
-    if (cls === "failed") {
-      const errors = run?.validation_errors?.validation_errors ?? [];
-      row.outcome = "failed";
-      row.message = `run ${id} ended ${state}${
-        errors.length ? `: ${errors.join("; ")}` : ""
-      }`;
-    } else if (cls === "running") {
-      row.message =
-        `run ${id} still ${state} when --timeout passed${lastError}`;
-    }
-    if (cls !== "running") {
-      await journal?.append({
-        type: "final",
-        report: task.report,
-        plugin: task.plugin,
-        run: id,
-        state,
-      });
-    }
-  }
-  return outcome.pending.length;
-}
