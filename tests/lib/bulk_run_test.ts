@@ -374,7 +374,10 @@ Deno.test("bulkRun() dry run plans without launching", async () => {
     "planned",
     "skipped",
   ]);
-  assert.match(summary.results[0]!.message, /would launch: first run on this report/);
+  assert.match(
+    summary.results[0]!.message,
+    /would launch: first run on this report/,
+  );
   assert.equal(posts(sim), 0);
 });
 
