@@ -45,6 +45,10 @@ export interface ServeOptions {
   tls?: { cert: string; key: string } | undefined;
   /** Longest request line read in full before answering 414 without reading more. */
   maxLine?: number;
+  /** Apache's KeepAliveTimeout: an idle connection is closed after this; default 5,000 ms. */
+  keepAliveTimeoutMs?: number;
+  /** Apache's MaxKeepAliveRequests: the answer to the last one says close; default 100. */
+  maxKeepAliveRequests?: number;
 }
 
 /** A running server. */
@@ -133,14 +137,22 @@ export function serveHttp(
   const conns = new Set<Deno.Conn>();
   const tasks = new Set<Promise<void>>();
   const maxLine = options.maxLine ?? 8190;
+  const idleMs = options.keepAliveTimeoutMs ?? 5_000;
+  const maxRequests = options.maxKeepAliveRequests ?? 100;
 
   let accepted = 0;
 
   async function serveConn(conn: Deno.Conn, id: number): Promise<void> {
     const reader = new ByteReader(conn);
+    let idleTimer: ReturnType<typeof setTimeout> | undefined;
     try {
-      while (!closing.signal.aborted) {
+      for (let served = 0; !closing.signal.aborted; served++) {
+        if (served > 0 && reader.buffered === 0) {
+          // Between requests Apache waits KeepAliveTimeout, then closes.
+          idleTimer = setTimeout(() => closeQuietly(conn), idleMs);
+        }
         const lines = await reader.readHead(1_048_576);
+        clearTimeout(idleTimer);
         if (lines === null) return;
         const line = lines[0]!;
         const [method, target, version] = line.split(" ");
@@ -193,6 +205,7 @@ export function serveHttp(
         }
         const connHeader = (headers.get("connection") ?? "").toLowerCase();
         const keepAlive = !res.close && !reader.eof &&
+          served + 1 < maxRequests &&
           (version === "HTTP/1.1"
             ? connHeader !== "close"
             : connHeader === "keep-alive");
@@ -202,12 +215,9 @@ export function serveHttp(
     } catch {
       // Broken pipe, reset by peer, TLS handshake failure: drop the connection.
     } finally {
+      clearTimeout(idleTimer);
       conns.delete(conn);
-      try {
-        conn.close();
-      } catch {
-        // already closed
-      }
+      closeQuietly(conn);
       await reader.settled();
     }
   }
@@ -242,16 +252,18 @@ export function serveHttp(
         closing.abort();
         listener.close();
         await accepting;
-        for (const conn of conns) {
-          try {
-            conn.close();
-          } catch {
-            // closed meanwhile
-          }
-        }
+        for (const conn of conns) closeQuietly(conn);
         await Promise.allSettled([...tasks]);
       })();
       return closed;
     },
   };
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
 }

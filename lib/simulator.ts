@@ -67,6 +67,16 @@ export interface SimulatorOptions {
   failureRate?: number;
   /** Extra latency of each accepted launch POST, in ms; default 0. */
   launchDelayMs?: number;
+  /**
+   * Apache's KeepAliveTimeout (Ubuntu's default 5 s): a connection idle this
+   * long between requests is closed. In ms; default 5,000.
+   */
+  keepAliveTimeoutMs?: number;
+  /**
+   * Apache's MaxKeepAliveRequests (default 100): the answer to the last
+   * request a connection may carry says `Connection: close`.
+   */
+  maxKeepAliveRequests?: number;
   /** Clock in ms; default `Date.now`. Job states are computed from it on each request. */
   now?: () => number;
 }
@@ -277,7 +287,19 @@ function create(options: SimulatorOptions): Simulator {
     fallbackHost: () => `${host}:${server.port}`,
   };
   const server = serveHttp(
-    { hostname, port: options.port ?? 0, tls: options.tls },
+    {
+      hostname,
+      port: options.port ?? 0,
+      tls: options.tls,
+      keepAliveTimeoutMs: check(
+        "keepAliveTimeoutMs",
+        options.keepAliveTimeoutMs ?? 5_000,
+        1,
+      ),
+      maxKeepAliveRequests: Math.floor(
+        check("maxKeepAliveRequests", options.maxKeepAliveRequests ?? 100, 1),
+      ),
+    },
     (raw) => handle(pipeline, raw),
     (line) => tooLongRecorded(pipeline, line),
   );

@@ -250,3 +250,24 @@ Deno.test("keep-alive fetch does not reuse a connection idle longer than idleMs"
     fetch.close();
   }
 });
+
+Deno.test("keep-alive fetch follows Apache's MaxKeepAliveRequests and KeepAliveTimeout", async () => {
+  await using sim = await simulator({
+    maxKeepAliveRequests: 3,
+    keepAliveTimeoutMs: 100,
+  });
+  const fetch = createKeepAliveFetch();
+  try {
+    const reports = sim.reportIds().slice(0, 6);
+    for (const report of reports.slice(0, 5)) {
+      assert.equal((await launch(fetch, sim, report)).status, 202);
+    }
+    // The server closed the idle connection meanwhile: a new one, no error.
+    await new Promise((r) => setTimeout(r, 250));
+    assert.equal((await launch(fetch, sim, reports[5]!)).status, 202);
+    assert.deepEqual(sim.requests.map((r) => r.connection), [1, 1, 1, 2, 2, 3]);
+    assert.deepEqual(sim.launches.map((l) => l.report), reports);
+  } finally {
+    fetch.close();
+  }
+});
