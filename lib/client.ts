@@ -2,9 +2,10 @@
  * The HTTP client every API call goes through.
  *
  * It always writes the trailing slash, never follows redirects (a followed
- * POST would turn into a GET and launch nothing), times every request out,
- * sends `Accept: application/json` and a `User-Agent`, and turns failures into
- * typed errors whose messages never contain a secret.
+ * POST would turn into a GET and launch nothing), never lets the HTTP stack
+ * send a write twice, times every request out, sends `Accept:
+ * application/json` and a `User-Agent`, and turns failures into typed errors
+ * whose messages never contain a secret.
  *
  * @module
  */
@@ -37,7 +38,12 @@ export interface ClientOptions extends ConnectionConfig {
   caCert?: string;
   /** Per-request timeout in milliseconds; default 30 000. */
   timeoutMs?: number;
-  /** The fetch implementation; default the global `fetch`. */
+  /**
+   * The fetch implementation; default the global `fetch` for reads and, for
+   * writes, a keep-alive HTTP/1.1 client that never resends a request (or,
+   * behind a proxy, `fetch` on a new connection each). When given, it is used
+   * for every request.
+   */
   fetch?: typeof fetch;
   /** Clock in milliseconds; default `Date.now`. */
   now?: () => number;
