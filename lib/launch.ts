@@ -8,6 +8,7 @@
  * @module
  */
 
+import { mayHaveLaunched } from "./_retry.ts";
 import type { TsClient } from "./client.ts";
 import { ApiError } from "./errors.ts";
 import { paginate } from "./paginate.ts";
@@ -139,7 +140,9 @@ export interface LaunchResult {
  * id before, POST, then the new run after the 202.
  *
  * It does not check for a running duplicate: see `bulkRun` or `run.ts` for
- * the guard.
+ * the guard. It never sends the launch twice: when the answer is lost (a
+ * dropped connection, a timeout, a 5xx) it looks for the new run, returns it
+ * if the launch happened after all, and otherwise rethrows the error.
  *
  * @example
  * ```ts ignore
@@ -165,7 +168,15 @@ export async function launchPlugin(
   const signal = options.signal ? { signal: options.signal } : {};
   const before = await latestRun(client, report, plugin, signal);
   const previousId = before?.id ?? 0;
-  await postLaunch(client, report, plugin, options);
+  try {
+    await postLaunch(client, report, plugin, options);
+  } catch (error) {
+    if (!mayHaveLaunched(error)) throw error;
+    const run = await findNewRun(client, report, plugin, previousId, signal)
+      .catch(() => undefined);
+    if (run) return { report, plugin, previousId, run };
+    throw error;
+  }
   let run = await findNewRun(client, report, plugin, previousId, signal);
   for (let attempt = 0; !run && attempt < 3; attempt++) {
     // The server creates the run inside the launch call; allow for lag.

@@ -48,6 +48,25 @@ Deno.test("launchPlugin() sends exactly the documented request and finds the new
   assert.equal(sim.launches.length, 2);
 });
 
+Deno.test("launchPlugin() never sends twice: a lost answer is checked on the server", async () => {
+  await using sim = await simulator();
+  using client = await clientFor(sim);
+  const [a, b] = sim.reportIds();
+  // Recorded, then the connection drops: the launch happened.
+  sim.addFault({ method: "POST", after: true, action: { type: "reset" } });
+  const result = await launchPlugin(client, a!, "igv");
+  assert.ok(result.run, "the run was found");
+  assert.equal(sim.launches.length, 1);
+  assert.equal(result.run!.id, sim.launches[0]!.pluginResultId);
+
+  // Refused before anything happened: the error comes back, nothing launched.
+  sim.clearFaults();
+  sim.addFault({ method: "POST", action: { type: "status", status: 503 } });
+  await assert.rejects(launchPlugin(client, b!, "igv"), ApiError);
+  assert.equal(sim.launches.length, 1);
+  assert.equal(sim.requests.filter((r) => r.method === "POST").length, 2);
+});
+
 Deno.test("postLaunch() explains 410 (not launchable) and 404 (no report)", async () => {
   await using sim = await simulator();
   using client = await clientFor(sim);
