@@ -76,12 +76,10 @@ export async function waitAll(
       ...wait,
       ...(signal ? { signal } : {}),
       onPoll: (runs) => emit({ type: "wait", ...countStates(runs.values()) }),
-      onPollError: (error) =>
+      onPollError: (message) =>
         emit({
           type: "warning",
-          message: `status check failed, still waiting: ${
-            error instanceof Error ? error.message : String(error)
-          }`,
+          message: `status check failed, still waiting: ${message}`,
         }),
     });
   } catch (error) {

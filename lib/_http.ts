@@ -33,7 +33,7 @@ export function redactUrl(url: string | URL): string {
  * `1,2,3,…,79 (72 values)`.
  */
 export function shortUrl(url: string): string {
-  return url.replace(/=([^&=]*?,){8,}[^&]*/g, (match) => {
+  return url.replace(/=(?:[^&=,]*,){8,}[^&]*/g, (match) => {
     const values = match.slice(1).split(",");
     return `=${values.slice(0, 3).join(",")},…,${
       values.at(-1)

@@ -115,6 +115,15 @@ export class ByteReader {
   }
 }
 
+/** Closes a connection, ignoring that it may be closed already. */
+export function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // already closed
+  }
+}
+
 /** Writes every byte of `data`. */
 export async function writeAll(
   conn: Deno.Conn,

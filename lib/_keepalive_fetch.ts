@@ -10,7 +10,13 @@
 // reports the failure and leaves the decision to resend to the caller, which
 // first checks on the server whether the launch happened.
 
-import { ByteReader, parseHeaders, readBody, writeAll } from "./_http1.ts";
+import {
+  ByteReader,
+  closeQuietly,
+  parseHeaders,
+  readBody,
+  writeAll,
+} from "./_http1.ts";
 
 /** A fetch limited to HTTP/1.1 over http: and https:, with a pool to close. */
 export interface KeepAliveFetch {
@@ -55,11 +61,7 @@ export function createKeepAliveFetch(
 
   const discard = (c: Pooled) => {
     open.delete(c.conn);
-    try {
-      c.conn.close();
-    } catch {
-      // already closed
-    }
+    closeQuietly(c.conn);
   };
 
   const checkout = async (
@@ -139,13 +141,7 @@ export function createKeepAliveFetch(
 
   return Object.assign(keepAliveFetch, {
     close() {
-      for (const conn of open) {
-        try {
-          conn.close();
-        } catch {
-          // already closed
-        }
-      }
+      for (const conn of open) closeQuietly(conn);
       open.clear();
       idle.clear();
     },

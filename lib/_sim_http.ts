@@ -4,7 +4,13 @@
 // applies to; so the simulator parses HTTP itself (keep-alive, Content-Length
 // and chunked bodies, Expect: 100-continue).
 
-import { ByteReader, parseHeaders, readBody, writeAll } from "./_http1.ts";
+import {
+  ByteReader,
+  closeQuietly,
+  parseHeaders,
+  readBody,
+  writeAll,
+} from "./_http1.ts";
 
 /** A parsed request. */
 export interface RawRequest {
@@ -258,12 +264,4 @@ export function serveHttp(
       return closed;
     },
   };
-}
-
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // already closed
-  }
 }

@@ -239,12 +239,10 @@ export class TsClient {
       signal,
     };
     if (body !== undefined) init.body = JSON.stringify(body);
-    const client = method === "GET" || method === "HEAD"
-      ? this.#httpClient
-      : this.#writeClient;
+    const write = method !== "GET" && method !== "HEAD";
+    const client = write ? this.#writeClient : this.#httpClient;
     if (client) init.client = client;
 
-    const write = method !== "GET" && method !== "HEAD";
     let response: Response;
     let text: string;
     try {

@@ -193,7 +193,7 @@ export interface WaitOptions {
    * Called when a poll fails on a network or server error; the wait goes on
    * (a server restart does not end hours of waiting). Other errors end it.
    */
-  onPollError?: (error: unknown) => void;
+  onPollError?: (message: string, error: unknown) => void;
   /** Aborts the wait (the promise rejects with the signal's reason). */
   signal?: AbortSignal;
 }
@@ -245,7 +245,7 @@ export async function waitForRuns(
     } catch (error) {
       if (options.signal?.aborted || isPermanent(error)) throw error;
       lastError = error instanceof Error ? error.message : String(error);
-      options.onPollError?.(error);
+      options.onPollError?.(lastError, error);
     }
     if (found) {
       const still: number[] = [];

@@ -184,12 +184,10 @@ async function follow(
     pollMs: flags.poll * 1000,
     onPoll: (seen) =>
       progress.handle({ type: "wait", ...countStates(seen.values()) }),
-    onPollError: (error) =>
+    onPollError: (message) =>
       progress.handle({
         type: "warning",
-        message: `status check failed, still waiting: ${
-          error instanceof Error ? error.message : String(error)
-        }`,
+        message: `status check failed, still waiting: ${message}`,
       }),
   });
   progress.finish();

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   ByteReader,
+  closeQuietly,
   parseHeaders,
   readBody,
   writeAll,
@@ -54,11 +55,7 @@ Deno.test("ByteReader reads a head and a chunked body however the bytes are spli
     assert.equal(await reader.readHead(65_536), null, "the end of the stream");
   } finally {
     clearTimeout(deadline);
-    try {
-      server.close();
-    } catch {
-      // closed by the deadline
-    }
+    closeQuietly(server); // perhaps closed by the deadline already
     await reader.settled();
   }
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   ByteReader,
+  closeQuietly,
   parseHeaders,
   readBody,
   writeAll,
@@ -77,14 +78,6 @@ function rawServer(
 
 const OK =
   "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nContent-Type: text/html\r\n\r\n";
-
-function closeQuietly(conn: Deno.Conn) {
-  try {
-    conn.close();
-  } catch {
-    // closed by the answer already
-  }
-}
 
 /** Launches igv on a simulator report through `fetch`; returns the answer. */
 function launch(fetch: KeepAliveFetch, sim: Simulator, report: number) {

@@ -133,7 +133,7 @@ Deno.test("waitForRuns() rides out failed status checks; a 401 still ends it", a
   const result = await waitForRuns(client, [run!.id], {
     pollMs: 20,
     timeoutMs: 10_000,
-    onPollError: (e) => errors.push(String(e)),
+    onPollError: (message) => errors.push(message),
   });
   assert.equal(errors.length, 3);
   assert.match(errors[0]!, /503/);
