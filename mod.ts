@@ -8,10 +8,12 @@
  * and the absence of any duplicate check on the server.
  *
  * ```ts
- * import { createClient, listPlugins, startSimulator } from "./mod.ts";
+ * import { bulkRun, createClient, listPlugins, parseRunRows } from "./mod.ts";
+ * import { startSimulator } from "./simulator/mod.ts";
  *
- * // A built-in simulator of a Torrent Suite server, for trying things out.
- * await using server = await startSimulator({ reports: 50 });
+ * // Against a real server: `createClient(await loadConfig())` reads TS_URL,
+ * // TS_USER and TS_API_KEY. Here, the toolkit's simulator of a server.
+ * await using server = await startSimulator({ reports: 20 });
  * const [admin] = server.users;
  * using client = await createClient({
  *   url: server.url,
@@ -19,10 +21,16 @@
  *   apiKey: admin!.apiKey,
  * });
  *
- * const plugins = await listPlugins(client); // launchable ones
- * if (!plugins.some((p) => p.name === "coverageAnalysis")) {
- *   throw new Error("expected coverageAnalysis");
- * }
+ * const plugins = await listPlugins(client); // the launchable ones
+ * if (!plugins.some((p) => p.name === "igv")) throw new Error("no igv");
+ *
+ * const [a, b] = server.reportIds();
+ * const { rows, problems } = parseRunRows(`report\n${a}\n${b}\n`, {
+ *   file: "inline",
+ *   plugin: "igv",
+ * });
+ * const summary = await bulkRun(client, rows, { file: "inline", problems });
+ * if (summary.counts.launched !== 2) throw new Error("expected 2 launches");
  * ```
  *
  * The scripts in `scripts/` (`list.ts`, `run.ts`, `bulk_run.ts`,
@@ -31,23 +39,96 @@
  * @module
  */
 
-export * from "./lib/errors.ts";
-export * from "./lib/types.ts";
-export * from "./lib/version.ts";
-export * from "./lib/config.ts";
-export * from "./lib/client.ts";
-export * from "./lib/paginate.ts";
-export * from "./lib/plugins.ts";
-export * from "./lib/reports.ts";
-export * from "./lib/states.ts";
-export * from "./lib/runs.ts";
-export * from "./lib/launch.ts";
-export * from "./lib/guard.ts";
-export * from "./lib/preflight.ts";
-export * from "./lib/run_rows.ts";
-export * from "./lib/journal.ts";
-export * from "./lib/bulk_run.ts";
-export * from "./lib/summary.ts";
-export * from "./lib/status.ts";
-export * from "./lib/status_page.ts";
-export * from "./lib/simulator.ts";
+// Errors and the API's wire types.
+export {
+  ApiError,
+  AuthError,
+  type CredentialForm,
+  FilterNotAppliedError,
+  InputError,
+  NetworkError,
+  type NetworkFailure,
+  RedirectError,
+  type RowProblem,
+  UsageError,
+} from "./lib/errors.ts";
+export type {
+  ListMeta,
+  ListPage,
+  Plugin,
+  PluginConfig,
+  PluginResult,
+  PluginResultJob,
+  Report,
+} from "./lib/types.ts";
+
+// Connecting: settings, the client, pagination.
+export {
+  type ConfigFlags,
+  type ConnectionConfig,
+  loadConfig,
+  type LoadConfigOptions,
+} from "./lib/config.ts";
+export {
+  type ApiResponse,
+  type ClientOptions,
+  createClient,
+  type QueryParams,
+  type RequestOptions,
+  TsClient,
+} from "./lib/client.ts";
+export { listAll, paginate, type PaginateOptions } from "./lib/paginate.ts";
+
+// Plugins, reports and their runs.
+export {
+  findPlugin,
+  listPlugins,
+  type ListPluginsOptions,
+} from "./lib/plugins.ts";
+export {
+  getReport,
+  getReports,
+  listReports,
+  type ListReportsOptions,
+} from "./lib/reports.ts";
+export { classifyState, type StateClass } from "./lib/states.ts";
+export {
+  latestRun,
+  type Pair,
+  type PairsQuery,
+  waitForRuns,
+  type WaitOptions,
+  type WaitResult,
+} from "./lib/runs.ts";
+
+// Launching one run, and many from an input file.
+export {
+  type LaunchOptions,
+  launchPlugin,
+  type LaunchResult,
+} from "./lib/launch.ts";
+export {
+  type ParsedRunRows,
+  parseRunRows,
+  type ParseRunRowsOptions,
+  readRunRows,
+  type RunRow,
+} from "./lib/run_rows.ts";
+export { type RerunPolicy } from "./lib/guard.ts";
+export { bulkRun, type BulkRunOptions } from "./lib/bulk_run.ts";
+export {
+  type BulkEvent,
+  type BulkSummary,
+  formatSummary,
+  type Outcome,
+  type RowResult,
+} from "./lib/summary.ts";
+
+// Following runs: status, stop, the status page.
+export {
+  type PairStatus,
+  pairStatuses,
+  type StopResult,
+  stopRuns,
+} from "./lib/status.ts";
+export { renderStatusPage, type StatusPageInput } from "./lib/status_page.ts";

@@ -16,15 +16,16 @@
  */
 
 import { createKeepAliveFetch } from "../lib/_keepalive_fetch.ts";
-import { type BulkRow, bulkRun } from "../lib/bulk_run.ts";
+import { bulkRun } from "../lib/bulk_run.ts";
+import type { RunRow } from "../lib/run_rows.ts";
 import { createClient } from "../lib/client.ts";
 import { listReports } from "../lib/reports.ts";
-import { startSimulator } from "../lib/simulator.ts";
+import { startSimulator } from "../simulator/mod.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const ROWS = 2000;
 
-function rows(reports: number[], plugin: string): BulkRow[] {
+function rows(reports: number[], plugin: string): RunRow[] {
   return reports.map((report, i) => ({
     line: i + 2,
     report,

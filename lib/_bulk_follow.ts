@@ -1,10 +1,7 @@
-// Internals of the bulk launcher: after the launches, finding the run each
-// one created, and following the runs to their end.
+// Internals of the bulk launcher, last phase: finding the run each launch
+// created, and following the runs to their end.
 
-import type { Task } from "./_bulk_launch.ts";
-import type { BulkEvent } from "./bulk_run.ts";
-import type { TsClient } from "./client.ts";
-import type { Journal } from "./journal.ts";
+import type { BulkContext, Task } from "./_bulk_context.ts";
 import { pairKey, reportOf, runsOf, waitForRuns } from "./runs.ts";
 import { classifyState, countStates } from "./states.ts";
 
@@ -13,20 +10,17 @@ import { classifyState, countStates } from "./states.ts";
  * final pass, a pair with no new run is marked failed.
  */
 export async function resolveRuns(
-  client: TsClient,
-  open: Task[],
-  journal: Journal | undefined,
+  ctx: BulkContext,
+  open: readonly Task[],
   options: { final: boolean },
 ): Promise<void> {
   if (open.length === 0) return;
   const byKey = new Map(open.map((t) => [t.key, t]));
   const minBefore = Math.min(...open.map((t) => t.before));
-  const runs = await runsOf(
-    client,
-    open.map((t) => t.report),
-    new Set(open.map((t) => t.plugin)),
-    { afterId: minBefore },
-  );
+  const runs = await runsOf(ctx.client, {
+    reports: open.map((t) => t.report),
+    plugins: new Set(open.map((t) => t.plugin)),
+  }, { afterId: minBefore });
   const found = new Map<string, number>();
   for (const run of runs) {
     const key = pairKey(reportOf(run), run.pluginName);
@@ -46,7 +40,7 @@ export async function resolveRuns(
       continue;
     }
     for (const r of task.rows) r.run = id;
-    journal?.appendLater({
+    ctx.journal?.appendLater({
       type: "resolved",
       report: task.report,
       plugin: task.plugin,
@@ -57,15 +51,13 @@ export async function resolveRuns(
 
 /** Follows launched runs to their end; returns how many still run. */
 export async function waitAll(
-  client: TsClient,
-  tasks: Map<string, Task>,
-  journal: Journal | undefined,
+  ctx: BulkContext,
+  tasks: readonly Task[],
   wait: { timeoutMs: number; pollMs: number },
-  signal: AbortSignal | undefined,
-  emit: (e: BulkEvent) => void,
 ): Promise<number> {
+  const { client, journal, signal, emit } = ctx;
   const byRun = new Map<number, Task>();
-  for (const t of tasks.values()) {
+  for (const t of tasks) {
     const row = t.rows[0]!;
     if (row.outcome === "launched" && row.run !== null) byRun.set(row.run, t);
   }

@@ -1,45 +1,18 @@
-// Internals of the bulk launcher: the launch worker pool (retries that
-// reconcile before resending, a stop when the server stays down).
+// Internals of the bulk launcher, third phase: the launch worker pool, with
+// retries that check the server before resending and a stop when the server
+// stays down.
 
+import { type BulkContext, settle, type Task } from "./_bulk_context.ts";
 import { resolveRuns } from "./_bulk_follow.ts";
 import { backoffMs, isPermanent, mayHaveLaunched } from "./_retry.ts";
-import type {
-  BulkEvent,
-  BulkRunOptions,
-  Outcome,
-  RowResult,
-} from "./bulk_run.ts";
-import type { TsClient } from "./client.ts";
-import { AuthError } from "./errors.ts";
-import type { Journal } from "./journal.ts";
+import { AuthError, RedirectError } from "./errors.ts";
 import { findNewRun, postLaunch } from "./launch.ts";
 
-/** One (report, plugin) pair to launch, with the input rows asking for it. */
-export interface Task {
-  key: string;
-  report: number;
-  plugin: string;
-  config: Record<string, unknown> | null;
-  rows: RowResult[];
-  before: number;
-  /** Set when the launch may have reached the server but could not be checked. */
-  inDoubt?: boolean;
-}
+/** Launch intents journaled per disk sync. */
+const INTENT_BATCH = 64;
 
-/** Records a pair's outcome on its first row and reports it. */
-export function settle(
-  task: Task,
-  outcome: Outcome,
-  run: number | null,
-  message: string,
-  emit: (e: BulkEvent) => void,
-  state?: string,
-): void {
-  const [first, ...duplicates] = task.rows;
-  Object.assign(first!, { outcome, run, message, state: state ?? null });
-  for (const d of duplicates) d.run = run;
-  emit({ type: "row", result: first! });
-}
+/** Launches per background look-up of new run ids (one `__in` batch). */
+const RESOLVE_BATCH = 500;
 
 /**
  * Launches tasks with bounded concurrency; returns true if interrupted. When
@@ -47,17 +20,15 @@ export function settle(
  * it stops starting new ones: those are reported `not-started`.
  */
 export async function launchAll(
-  client: TsClient,
-  tasks: Task[],
-  journal: Journal | undefined,
-  options: BulkRunOptions,
-  emit: (e: BulkEvent) => void,
+  ctx: BulkContext,
+  tasks: readonly Task[],
 ): Promise<boolean> {
+  const { journal } = ctx;
   const queue = [...tasks];
   let fatal: unknown;
   // Launches that gave up on network or server errors in a row: past
   // `giveUpAfter`, the server is down and the rest waits for a later run.
-  const n = Math.max(1, Math.min(options.concurrency ?? 4, tasks.length));
+  const n = Math.max(1, Math.min(ctx.concurrency, tasks.length));
   const giveUpAfter = Math.max(5, 2 * n);
   let troubleStreak = 0;
   let serverDown: string | undefined;
@@ -65,7 +36,7 @@ export async function launchAll(
   const unresolved: Task[] = [];
   const resolving: Promise<void>[] = [];
   const stopped = () =>
-    options.signal?.aborted || fatal !== undefined || serverDown !== undefined;
+    ctx.signal?.aborted || fatal !== undefined || serverDown !== undefined;
   // Intents are journaled ahead, INTENT_BATCH launches per disk sync, while
   // earlier launches are in flight: the sync stays off the critical path. An
   // intent with no outcome is "in doubt", and a resume checks the server
@@ -101,14 +72,7 @@ export async function launchAll(
       const next = stopped() ? undefined : queue.shift();
       const nextIntent = next && intentFor(next);
       try {
-        const gaveUp = await launchOne(
-          client,
-          task,
-          journal,
-          options,
-          emit,
-          intent,
-        );
+        const gaveUp = await launchOne(ctx, task, intent);
         troubleStreak = gaveUp ? troubleStreak + 1 : 0;
         if (troubleStreak >= giveUpAfter) serverDown ??= task.rows[0]!.message;
         if (
@@ -118,7 +82,7 @@ export async function launchAll(
           if (unresolved.length >= RESOLVE_BATCH) {
             const batch = unresolved.splice(0);
             resolving.push(
-              resolveRuns(client, batch, journal, { final: false }).catch(
+              resolveRuns(ctx, batch, { final: false }).catch(
                 () => {}, // left unresolved: the final pass retries them
               ),
             );
@@ -126,13 +90,11 @@ export async function launchAll(
         }
       } catch (error) {
         fatal = error; // auth or redirect: every other launch would fail too
-        settle(
-          task,
-          "failed",
-          null,
-          error instanceof Error ? error.message : String(error),
-          emit,
-        );
+        settle(ctx, task, {
+          outcome: "failed",
+          run: null,
+          message: error instanceof Error ? error.message : String(error),
+        });
       }
       if (next && stopped()) {
         queue.unshift(next); // not launched: reported as not started
@@ -146,54 +108,51 @@ export async function launchAll(
   await Promise.all(resolving);
   await journal?.flush();
   for (const t of queue) {
-    settle(
-      t,
-      "not-started",
-      null,
-      fatal
+    settle(ctx, t, {
+      outcome: "not-started",
+      run: null,
+      message: fatal
         ? "not launched: stopped after a fatal error"
         : serverDown !== undefined
         ? `not launched: the last ${giveUpAfter} launches failed on network or server errors (${serverDown}); run the same command again when the server is back`
         : "not launched: interrupted",
-      emit,
-    );
+    });
   }
   if (fatal) throw fatal;
   return queue.length > 0 && serverDown === undefined;
 }
 
+/**
+ * Launches one task, retrying transient failures. Returns true when it gave
+ * up on network or server errors (a sign the server is down).
+ */
 async function launchOne(
-  client: TsClient,
+  ctx: BulkContext,
   task: Task,
-  journal: Journal | undefined,
-  options: BulkRunOptions,
-  emit: (e: BulkEvent) => void,
   firstIntent: Promise<void> | undefined,
 ): Promise<boolean> {
+  const { client, journal, retry } = ctx;
   const { report, plugin, before } = task;
-  const retries = options.retries ?? 3;
   let inDoubt = false;
   let lastError = "";
   // The server has a new run for the pair: the launch happened after all.
   const confirmed = (run: number) => {
     journal?.appendLater({ type: "launched", report, plugin, before, run });
-    settle(
-      task,
-      "launched",
+    settle(ctx, task, {
+      outcome: "launched",
       run,
-      `launched (confirmed on the server after: ${lastError})`,
-      emit,
-    );
+      message: `launched (confirmed on the server after: ${lastError})`,
+    });
     return false;
   };
   const failed = async (message: string) => {
     await journal?.append({ type: "failed", report, plugin, error: lastError });
-    settle(task, "failed", null, message, emit);
+    settle(ctx, task, { outcome: "failed", run: null, message });
   };
   for (let attempt = 0;; attempt++) {
     try {
       if (inDoubt) {
-        const run = await findNewRun(client, report, plugin, before);
+        const run = await findNewRun(client, { report, plugin, after: before });
         if (run) return confirmed(run.id);
         inDoubt = false;
       }
@@ -204,7 +163,7 @@ async function launchOne(
         before,
         attempt,
       }));
-      await postLaunch(client, report, plugin, { config: task.config });
+      await postLaunch(client, { report, plugin }, { config: task.config });
       // Not synced now: until it is on disk the intent alone says "in doubt",
       // which a resume settles from the server. The next launch need not wait.
       journal?.appendLater({
@@ -214,49 +173,48 @@ async function launchOne(
         before,
         run: null,
       });
-      settle(task, "launched", null, task.rows[0]!.message, emit);
+      settle(ctx, task, {
+        outcome: "launched",
+        run: null,
+        message: task.rows[0]!.message,
+      });
       return false;
     } catch (error) {
       if (error instanceof AuthError) throw error;
       lastError = error instanceof Error ? error.message : String(error);
       if (isPermanent(error)) {
         await failed(lastError);
-        if (error instanceof Error && error.name === "RedirectError") {
-          throw error;
-        }
+        if (error instanceof RedirectError) throw error;
         return false;
       }
       inDoubt ||= mayHaveLaunched(error);
-      if (attempt >= retries || options.signal?.aborted) {
+      if (attempt >= retry.retries || ctx.signal?.aborted) {
         if (inDoubt) {
           // One last look: the server may have the run after all.
-          const run = await findNewRun(client, report, plugin, before).catch(
-            () => null,
-          );
+          const run = await findNewRun(client, {
+            report,
+            plugin,
+            after: before,
+          }).catch(() => null);
           if (run) return confirmed(run.id);
           if (run === undefined) inDoubt = false; // checked: not launched
         }
-        const gaveUp = !options.signal?.aborted;
+        const gaveUp = !ctx.signal?.aborted;
         if (!inDoubt) {
           await failed(lastError);
           return gaveUp;
         }
         task.inDoubt = true; // the journal stays open for the next run
-        settle(
-          task,
-          "failed",
-          null,
-          `${lastError} (outcome unknown: the next run of the same command checks the server)`,
-          emit,
-        );
+        settle(ctx, task, {
+          outcome: "failed",
+          run: null,
+          message:
+            `${lastError} (outcome unknown: the next run of the same command checks the server)`,
+        });
         return gaveUp;
       }
-      const delayMs = backoffMs(
-        attempt,
-        options.retryDelayMs ?? 1000,
-        options.random ?? Math.random,
-      );
-      emit({
+      const delayMs = backoffMs(attempt, retry.baseDelayMs, retry.random);
+      ctx.emit({
         type: "retry",
         report,
         plugin,
@@ -268,9 +226,3 @@ async function launchOne(
     }
   }
 }
-
-/** Launch intents journaled per disk sync. */
-const INTENT_BATCH = 64;
-
-/** Launches per background look-up of new run ids (one `__in` batch). */
-const RESOLVE_BATCH = 500;

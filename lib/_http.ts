@@ -9,14 +9,6 @@ import {
   RedirectError,
 } from "./errors.ts";
 
-/** Query parameter values; arrays are joined with commas (for `__in`). */
-export type QueryValue =
-  | string
-  | number
-  | boolean
-  | readonly (string | number)[]
-  | undefined;
-
 const SECRET_PARAMS = ["api_key", "password", "apikey", "key"];
 
 /** Replaces the value of secret query parameters with `***`. */

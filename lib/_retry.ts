@@ -32,3 +32,13 @@ export function backoffMs(
   const cap = Math.min(baseMs * 2 ** attempt, 60_000);
   return Math.round(cap / 2 + random() * cap / 2);
 }
+
+/** How transient failures are retried. */
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  retries: number;
+  /** First delay in ms; it doubles each time, with jitter. */
+  baseDelayMs: number;
+  /** Random source for the jitter. */
+  random: () => number;
+}

@@ -12,7 +12,6 @@
 
 import {
   networkError,
-  type QueryValue,
   redactUrl,
   redirectError,
   serverMessage,
@@ -23,14 +22,18 @@ import {
   type KeepAliveFetch,
 } from "./_keepalive_fetch.ts";
 import { proxyConfigured } from "./_proxy.ts";
-import type { ConnectionConfig } from "./config.ts";
+import { type ConnectionConfig, normalizeServerUrl } from "./config.ts";
 import { type CredentialForm, UsageError } from "./errors.ts";
 import { VERSION } from "./version.ts";
 
-export type { QueryValue } from "./_http.ts";
-
-/** Query parameters of a request. `undefined` values are left out. */
-export type QueryParams = Record<string, QueryValue>;
+/**
+ * Query parameters of a request. `undefined` values are left out; arrays
+ * are joined with commas (for `__in` filters).
+ */
+export type QueryParams = Record<
+  string,
+  string | number | boolean | readonly (string | number)[] | undefined
+>;
 
 /** Options for {@linkcode TsClient}. */
 export interface ClientOptions extends ConnectionConfig {
@@ -106,7 +109,9 @@ export class TsClient {
    * @param options Connection settings and injected dependencies.
    */
   constructor(options: ClientOptions) {
-    this.baseUrl = options.url.replace(/\/+$/, "");
+    // The same rule as TS_URL: a trailing /rundb/api/v1/ (or slash) is dropped,
+    // so "https://ts/rundb/api/v1/" does not become .../rundb/api/v1/rundb/...
+    this.baseUrl = normalizeServerUrl(options.url);
     this.user = options.user;
     if (options.apiKey !== undefined) {
       this.credentialForm = "apikey";

@@ -51,7 +51,7 @@ export interface LoadConfigOptions {
   /** Values from command-line flags; they win over everything else. */
   flags?: ConfigFlags;
   /** Reads one environment variable; default `Deno.env.get`. */
-  getEnv?: (name: EnvVar) => string | undefined;
+  getEnv?: (name: string) => string | undefined;
   /** Path of the `.env` file; default `.env` in the working directory. `null` disables it. */
   envFile?: string | null;
 }
@@ -82,7 +82,7 @@ export interface LoadConfigOptions {
 export async function loadConfig(
   options: LoadConfigOptions = {},
 ): Promise<ConnectionConfig> {
-  const getEnv = options.getEnv ?? ((name: EnvVar) => Deno.env.get(name));
+  const getEnv = options.getEnv ?? ((name: string) => Deno.env.get(name));
   const fileValues = options.envFile === null
     ? {}
     : await readEnvFile(options.envFile ?? ".env");

@@ -12,11 +12,8 @@ import { mayHaveLaunched } from "./_retry.ts";
 import type { TsClient } from "./client.ts";
 import { ApiError } from "./errors.ts";
 import { paginate } from "./paginate.ts";
-import { latestRun, reportOf } from "./runs.ts";
-import type { PluginResult } from "./types.ts";
-
-/** A plugin's launch config (`pluginconfig`): always a JSON object. */
-export type PluginConfig = Record<string, unknown>;
+import { latestRun, type Pair, reportOf } from "./runs.ts";
+import type { PluginConfig, PluginResult } from "./types.ts";
 
 /** Options for {@linkcode postLaunch} and {@linkcode launchPlugin}. */
 export interface LaunchOptions {
@@ -35,17 +32,16 @@ export interface LaunchOptions {
  * there (unknown, inactive or not enabled), 404 = no such report.
  *
  * @param client The API client.
- * @param report Report primary key.
- * @param plugin Plugin name (case-sensitive).
+ * @param pair Report primary key and plugin name (case-sensitive).
  * @param options Config and signal.
  * @returns Resolves when the server accepted the launch (202).
  */
 export async function postLaunch(
   client: TsClient,
-  report: number,
-  plugin: string,
+  pair: Pair,
   options: LaunchOptions = {},
 ): Promise<void> {
+  const { report, plugin } = pair;
   const body: { plugin: string[]; pluginconfig?: PluginConfig } = {
     plugin: [plugin],
   };
@@ -87,19 +83,17 @@ function explainLaunchError(
  * made after `afterId` was recorded.
  *
  * @param client The API client.
- * @param report Report primary key.
- * @param plugin Plugin name.
- * @param afterId Newest run id before the launch (0 when there was none).
+ * @param pair The pair, and `after`: its newest run id before the launch
+ *   (0 when there was none).
  * @param options Signal.
  * @returns The new run, or `undefined` when there is none (yet).
  */
 export async function findNewRun(
   client: TsClient,
-  report: number,
-  plugin: string,
-  afterId: number,
+  pair: Pair & { after: number },
   options: { signal?: AbortSignal } = {},
 ): Promise<PluginResult | undefined> {
+  const { report, plugin, after: afterId } = pair;
   for await (
     const run of paginate<PluginResult>(client, "pluginresult/", {
       params: {
@@ -147,41 +141,43 @@ export interface LaunchResult {
  * @example
  * ```ts ignore
  * import { launchPlugin } from "./launch.ts";
- * const { run } = await launchPlugin(client, 1234, "coverageAnalysis", {
- *   config: { minimum_coverage: 20 },
- * });
+ * const { run } = await launchPlugin(
+ *   client,
+ *   { report: 1234, plugin: "coverageAnalysis" },
+ *   { config: { minimum_coverage: 20 } },
+ * );
  * console.log(run?.id, run?.state);
  * ```
  *
  * @param client The API client.
- * @param report Report primary key.
- * @param plugin Plugin name.
+ * @param pair Report primary key and plugin name.
  * @param options Config and signal.
  * @returns The new run.
  */
 export async function launchPlugin(
   client: TsClient,
-  report: number,
-  plugin: string,
+  pair: Pair,
   options: LaunchOptions = {},
 ): Promise<LaunchResult> {
+  const { report, plugin } = pair;
   const signal = options.signal ? { signal: options.signal } : {};
-  const before = await latestRun(client, report, plugin, signal);
+  const before = await latestRun(client, pair, signal);
   const previousId = before?.id ?? 0;
+  const newRun = () =>
+    findNewRun(client, { report, plugin, after: previousId }, signal);
   try {
-    await postLaunch(client, report, plugin, options);
+    await postLaunch(client, pair, options);
   } catch (error) {
     if (!mayHaveLaunched(error)) throw error;
-    const run = await findNewRun(client, report, plugin, previousId, signal)
-      .catch(() => undefined);
+    const run = await newRun().catch(() => undefined);
     if (run) return { report, plugin, previousId, run };
     throw error;
   }
-  let run = await findNewRun(client, report, plugin, previousId, signal);
+  let run = await newRun();
   for (let attempt = 0; !run && attempt < 3; attempt++) {
     // The server creates the run inside the launch call; allow for lag.
     await client.sleep(250 * 2 ** attempt, options.signal);
-    run = await findNewRun(client, report, plugin, previousId, signal);
+    run = await newRun();
   }
   return { report, plugin, previousId, run: run ?? null };
 }

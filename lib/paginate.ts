@@ -12,9 +12,6 @@ import type { ListPage } from "./types.ts";
 /** The largest page a Torrent Suite server returns (`limit=0` is capped to it too). */
 export const MAX_PAGE_SIZE = 1000;
 
-/** A check that a filter was applied: returns `true` when an object matches it. */
-export type FilterCheck<T> = (object: T) => boolean;
-
 /** Options for {@linkcode paginate}. */
 export interface PaginateOptions<T> {
   /** Query parameters (filters, `order_by`); `limit`/`offset` are managed here. */
@@ -28,7 +25,7 @@ export interface PaginateOptions<T> {
    * do not know, so every returned object is checked and a mismatch throws
    * {@linkcode FilterNotAppliedError}.
    */
-  verify?: Record<string, FilterCheck<T>>;
+  verify?: Record<string, (object: T) => boolean>;
   /** Aborts the iteration. */
   signal?: AbortSignal;
 }

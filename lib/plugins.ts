@@ -5,6 +5,7 @@
  */
 
 import type { TsClient } from "./client.ts";
+import { compareLooseVersion } from "./loose_version.ts";
 import { listAll } from "./paginate.ts";
 import type { Plugin } from "./types.ts";
 
@@ -53,7 +54,7 @@ export async function listPlugins(
     ...(options.signal ? { signal: options.signal } : {}),
   });
   return plugins.sort((a, b) =>
-    a.name.localeCompare(b.name) || compareVersions(b.version, a.version)
+    a.name.localeCompare(b.name) || compareLooseVersion(b.version, a.version)
   );
 }
 
@@ -98,41 +99,7 @@ export function getPlugin(client: TsClient, id: number): Promise<Plugin> {
 export function pickLaunchVersion(rows: readonly Plugin[]): Plugin | undefined {
   const sorted = [...rows].sort((a, b) =>
     Number(b.selected) - Number(a.selected) ||
-    compareVersions(b.version, a.version)
+    compareLooseVersion(b.version, a.version)
   );
   return sorted[0];
-}
-
-/**
- * Compares two version strings like Python's LooseVersion: numeric parts
- * numerically, others as text.
- *
- * @example
- * ```ts
- * import { compareVersions } from "./plugins.ts";
- * if (compareVersions("5.10.0.18", "5.9.1") <= 0) throw new Error("5.10 > 5.9");
- * ```
- *
- * @param a First version.
- * @param b Second version.
- * @returns Negative, zero or positive, as for `Array.prototype.sort`.
- */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.match(/\d+|[a-z]+/gi) ?? [];
-  const pb = b.match(/\d+|[a-z]+/gi) ?? [];
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i];
-    const y = pb[i];
-    if (x === undefined) return -1;
-    if (y === undefined) return 1;
-    const nx = /^\d+$/.test(x);
-    const ny = /^\d+$/.test(y);
-    const c = nx && ny
-      ? Number(x) - Number(y)
-      : nx !== ny
-      ? (nx ? 1 : -1)
-      : x.localeCompare(y);
-    if (c !== 0) return c;
-  }
-  return 0;
 }

@@ -10,19 +10,11 @@ import type { TsClient } from "./client.ts";
 import type { RowProblem } from "./errors.ts";
 import { listPlugins, pickLaunchVersion } from "./plugins.ts";
 import { getReports } from "./reports.ts";
+import type { RunRow } from "./run_rows.ts";
 import type { Plugin, Report } from "./types.ts";
 
-/** A row to check: its line, report key, plugin and config. */
-export interface PreflightRow {
-  /** 1-based line in the input. */
-  line: number;
-  /** Report key. */
-  report: number;
-  /** Plugin name. */
-  plugin: string;
-  /** Launch config, if any. */
-  config: Record<string, unknown> | null;
-}
+/** A row to check: an input row with its plugin. */
+type PreflightRow = RunRow & { plugin: string };
 
 /** What {@linkcode preflight} found. */
 export interface PreflightResult {
@@ -41,22 +33,21 @@ export interface PreflightResult {
  * @example
  * ```ts ignore
  * import { preflight } from "./preflight.ts";
- * const { problems } = await preflight(client, rows, "reports.csv");
+ * const { problems } = await preflight(client, rows, { file: "reports.csv" });
  * for (const p of problems) console.error(`${p.file}:${p.line}: ${p.message}`);
  * ```
  *
  * @param client The API client.
  * @param rows Rows to check.
- * @param file Input name used in problems.
- * @param options Signal.
+ * @param options Input name used in problems; signal.
  * @returns Problems, plugins and reports.
  */
 export async function preflight(
   client: TsClient,
   rows: readonly PreflightRow[],
-  file: string,
-  options: { signal?: AbortSignal } = {},
+  options: { file: string; signal?: AbortSignal },
 ): Promise<PreflightResult> {
+  const { file } = options;
   const signal = options.signal ? { signal: options.signal } : {};
   const all = await listPlugins(client, { all: true, ...signal });
   const byName = new Map<string, Plugin[]>();

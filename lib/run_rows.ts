@@ -8,8 +8,12 @@
 
 import { parse } from "csv-parse/sync";
 import { InputError, type RowProblem } from "./errors.ts";
+import type { PluginConfig } from "./types.ts";
 
-/** One input row asking to run a plugin on a report. */
+/**
+ * One input row asking to run a plugin on a report: what `readRunRows`
+ * returns and `bulkRun` launches.
+ */
 export interface RunRow {
   /** 1-based physical line in the file where the record starts. */
   line: number;
@@ -18,7 +22,7 @@ export interface RunRow {
   /** The row's own plugin, else the default plugin, else `null`. */
   plugin: string | null;
   /** The row's own config (a JSON object), else the default config, else `null`. */
-  config: Record<string, unknown> | null;
+  config: PluginConfig | null;
 }
 
 /** Options of {@linkcode parseRunRows}. */

@@ -41,6 +41,17 @@ export function reportOf(run: Pick<PluginResult, "result">): number {
   return m ? Number(m[1]) : NaN;
 }
 
+/** Which runs to look up: every pair of these reports and plugins. */
+export interface PairsQuery {
+  /** Report keys. */
+  reports: Iterable<number>;
+  /**
+   * Plugin names; empty (or absent) for every plugin that ran on the
+   * reports.
+   */
+  plugins?: Iterable<string>;
+}
+
 /** Options for {@linkcode runsOf}. */
 export interface RunsOfOptions {
   /** Only runs with an id above this one. */
@@ -56,19 +67,17 @@ export interface RunsOfOptions {
  * object.
  *
  * @param client The API client.
- * @param reports Report keys.
- * @param plugins Plugin names.
+ * @param query Report keys and plugin names.
  * @param options Lower id bound and signal.
  * @returns The runs, newest first within each batch.
  */
 export async function runsOf(
   client: TsClient,
-  reports: Iterable<number>,
-  plugins: Iterable<string>,
+  query: PairsQuery,
   options: RunsOfOptions = {},
 ): Promise<PluginResult[]> {
-  const names = [...new Set(plugins)].sort();
-  const ids = [...new Set(reports)].sort((a, b) => a - b);
+  const names = [...new Set(query.plugins ?? [])].sort();
+  const ids = [...new Set(query.reports)].sort((a, b) => a - b);
   if (names.length === 0 || ids.length === 0) return [];
   const nameSet = new Set(names);
   const nameFilter = names.length === 1 ? "plugin__name" : "plugin__name__in";
@@ -100,24 +109,25 @@ export async function runsOf(
  * @example
  * ```ts ignore
  * import { latestRuns, pairKey } from "./runs.ts";
- * const latest = await latestRuns(client, [1, 2, 3], ["coverageAnalysis"]);
+ * const latest = await latestRuns(client, {
+ *   reports: [1, 2, 3],
+ *   plugins: ["coverageAnalysis"],
+ * });
  * console.log(latest.get(pairKey(1, "coverageAnalysis"))?.state);
  * ```
  *
  * @param client The API client.
- * @param reports Report keys.
- * @param plugins Plugin names.
+ * @param query Report keys and plugin names.
  * @param options Lower id bound and signal.
  * @returns The newest run per {@linkcode pairKey}; pairs never run are absent.
  */
 export async function latestRuns(
   client: TsClient,
-  reports: Iterable<number>,
-  plugins: Iterable<string>,
+  query: PairsQuery,
   options: RunsOfOptions = {},
 ): Promise<Map<string, PluginResult>> {
   const latest = new Map<string, PluginResult>();
-  for (const run of await runsOf(client, reports, plugins, options)) {
+  for (const run of await runsOf(client, query, options)) {
     const key = pairKey(reportOf(run), run.pluginName);
     const seen = latest.get(key);
     if (!seen || run.id > seen.id) latest.set(key, run);
@@ -128,18 +138,24 @@ export async function latestRuns(
 /**
  * The newest run of one pair, with one request.
  *
+ * @example
+ * ```ts ignore
+ * import { latestRun } from "./runs.ts";
+ * const run = await latestRun(client, { report: 1234, plugin: "igv" });
+ * console.log(run?.state ?? "never run");
+ * ```
+ *
  * @param client The API client.
- * @param report Report key.
- * @param plugin Plugin name.
+ * @param pair Report key and plugin name.
  * @param options Signal.
  * @returns The newest run, or `undefined` when the pair was never run.
  */
 export async function latestRun(
   client: TsClient,
-  report: number,
-  plugin: string,
+  pair: Pair,
   options: { signal?: AbortSignal } = {},
 ): Promise<PluginResult | undefined> {
+  const { report, plugin } = pair;
   for await (
     const run of paginate<PluginResult>(client, "pluginresult/", {
       params: { result: report, plugin__name: plugin, order_by: "-id" },

@@ -5,7 +5,14 @@
  */
 
 import type { TsClient } from "./client.ts";
-import { getRuns, pairKey, reportOf, runsOf } from "./runs.ts";
+import {
+  getRuns,
+  type Pair,
+  pairKey,
+  type PairsQuery,
+  reportOf,
+  runsOf,
+} from "./runs.ts";
 import { classifyState, type StateClass } from "./states.ts";
 import type { PluginResult } from "./types.ts";
 
@@ -39,17 +46,14 @@ export interface PairStatus {
  * Builds the status of a pair from its newest run.
  *
  * @param client The API client (for the base URL and clock).
- * @param report Report key.
- * @param plugin Plugin name.
- * @param run Newest run, if any.
+ * @param pair Report key and plugin name, and its newest run, if any.
  * @returns The pair's status.
  */
 export function pairStatus(
   client: TsClient,
-  report: number,
-  plugin: string,
-  run: PluginResult | undefined,
+  pair: Pair & { run: PluginResult | undefined },
 ): PairStatus {
+  const { report, plugin, run } = pair;
   const start = run?.starttime ? Date.parse(run.starttime) : NaN;
   const end = run?.endtime ? Date.parse(run.endtime) : NaN;
   const cls = classifyState(run?.state);
@@ -81,26 +85,32 @@ export function pairStatus(
  * @example
  * ```ts ignore
  * import { pairStatuses } from "./status.ts";
- * for (const s of await pairStatuses(client, [1234, 1235], ["coverageAnalysis"])) {
+ * const statuses = await pairStatuses(client, {
+ *   reports: [1234, 1235],
+ *   plugins: ["coverageAnalysis"],
+ * });
+ * for (const s of statuses) {
  *   console.log(s.report, s.plugin, s.state ?? "never run");
  * }
  * ```
  *
  * @param client The API client.
- * @param reports Report keys.
- * @param plugins Plugin names (or empty for all).
+ * @param query Report keys and plugin names (none for all).
  * @param options Signal.
  * @returns One status per pair, sorted by report then plugin.
  */
 export async function pairStatuses(
   client: TsClient,
-  reports: Iterable<number>,
-  plugins: Iterable<string>,
+  query: PairsQuery,
   options: { signal?: AbortSignal } = {},
 ): Promise<PairStatus[]> {
-  const reportIds = [...new Set(reports)].sort((a, b) => a - b);
-  const names = [...new Set(plugins)].sort();
-  const runs = await runsOf(client, reportIds, names, options);
+  const reportIds = [...new Set(query.reports)].sort((a, b) => a - b);
+  const names = [...new Set(query.plugins ?? [])].sort();
+  const runs = await runsOf(
+    client,
+    { reports: reportIds, plugins: names },
+    options,
+  );
   const newest = new Map<string, PluginResult>();
   for (const run of runs) {
     const key = pairKey(reportOf(run), run.pluginName);
@@ -115,7 +125,7 @@ export async function pairStatuses(
     for (const plugin of pluginNames) {
       const run = newest.get(pairKey(report, plugin));
       if (names.length === 0 && !run) continue;
-      statuses.push(pairStatus(client, report, plugin, run));
+      statuses.push(pairStatus(client, { report, plugin, run }));
     }
   }
   return statuses;

@@ -8,28 +8,7 @@
 
 import { createHash } from "node:crypto";
 import { classifyState, type StateClass } from "./states.ts";
-
-/** The newest run of one (report, plugin) pair, as shown in one grid cell. */
-export interface StatusCell {
-  /** Report primary key. */
-  report: number;
-  /** Report name (`resultsName`), if known. */
-  reportName?: string | undefined;
-  /** Plugin name. */
-  plugin: string;
-  /** Newest run's state; `null` when the plugin never ran on the report. */
-  state: string | null;
-  /** Plugin-result id of the newest run. */
-  id: number | null;
-  /** Absolute URL of that run's output on the server, or `null`. */
-  url: string | null;
-  /** Start time (ISO), if started. */
-  starttime?: string | null | undefined;
-  /** End time (ISO), if ended. */
-  endtime?: string | null | undefined;
-  /** Validation errors of the launch. */
-  validationErrors?: string[] | undefined;
-}
+import type { PairStatus } from "./status.ts";
 
 /** What {@linkcode renderStatusPage} shows. */
 export interface StatusPageInput {
@@ -39,30 +18,8 @@ export interface StatusPageInput {
   server: string;
   /** When the statuses were read; shown as `Generated <ISO time>`. */
   generatedAt: Date;
-  /** One cell per (report, plugin) pair. */
-  cells: StatusCell[];
-}
-
-/**
- * Groups a state for the page's colors and filters: `Pending`, `Queued` and
- * `Started` are running, `Completed` is completed, `null` (never run) is
- * missing, and every other state (including unknown ones) is failed.
- *
- * @example Grouping states
- * ```ts
- * import { stateClass } from "./status_page.ts";
- * if (stateClass("Started") !== "running") throw new Error();
- * if (stateClass("Timed Out") !== "failed") throw new Error();
- * if (stateClass(null) !== "missing") throw new Error();
- * ```
- *
- * @param state A run's state, or `null` when never run.
- * @returns `"running"`, `"completed"`, `"failed"` or `"missing"`.
- */
-export function stateClass(
-  state: string | null,
-): "running" | "completed" | "failed" | "missing" {
-  return classifyState(state);
+  /** One cell per (report, plugin) pair: the pair's newest run. */
+  statuses: readonly PairStatus[];
 }
 
 /** Escapes `& < > " '` for HTML text and attribute values. */
@@ -86,7 +43,7 @@ const SHORT: Record<string, string> = {
 /** The cell's short text: a symbol plus a short form of the state. */
 function label(state: string | null): string {
   const text = state === null ? "never" : SHORT[state] ?? state;
-  return `${SYMBOL[stateClass(state)]} ${
+  return `${SYMBOL[classifyState(state)]} ${
     text.length > 12 ? text.slice(0, 11) + "…" : text
   }`;
 }
@@ -102,7 +59,7 @@ function safeUrl(url: string | null): string | null {
   }
 }
 
-function tooltip(c: StatusCell): string {
+function tooltip(c: PairStatus): string {
   const lines = [
     `${c.plugin} on report ${c.report}: ${c.state ?? "never run"}`,
     c.id === null ? "" : `id ${c.id}`,
@@ -172,12 +129,18 @@ const SCRIPT_HASH = createHash("sha256").update(JS).digest("base64");
  * @example Rendering two cells
  * ```ts
  * import { renderStatusPage } from "./status_page.ts";
+ * import type { PairStatus } from "./status.ts";
+ * const never: PairStatus = {
+ *   report: 7, reportName: null, plugin: "", state: null, stateClass: "missing",
+ *   id: null, starttime: null, endtime: null, durationSeconds: null, url: null,
+ *   validationErrors: [],
+ * };
  * const html = renderStatusPage({
  *   server: "https://ts.example.org",
  *   generatedAt: new Date("2024-05-06T08:00:00Z"),
- *   cells: [
- *     { report: 7, reportName: "R_<b>", plugin: "variantCaller", state: "Error", id: 5, url: null },
- *     { report: 7, plugin: "coverageAnalysis", state: null, id: null, url: null },
+ *   statuses: [
+ *     { ...never, reportName: "R_<b>", plugin: "variantCaller", state: "Error", stateClass: "failed", id: 5 },
+ *     { ...never, plugin: "coverageAnalysis" },
  *   ],
  * });
  * if (html.includes("R_<b>")) throw new Error("name not escaped");
@@ -189,10 +152,10 @@ const SCRIPT_HASH = createHash("sha256").update(JS).digest("base64");
  */
 export function renderStatusPage(input: StatusPageInput): string {
   const title = input.title ?? "ionrun status";
-  const byReport = new Map<number, Map<string, StatusCell>>();
+  const byReport = new Map<number, Map<string, PairStatus>>();
   const names = new Map<number, string>();
   const plugins = new Set<string>();
-  for (const c of input.cells) {
+  for (const c of input.statuses) {
     plugins.add(c.plugin);
     if (c.reportName) names.set(c.report, c.reportName);
     let row = byReport.get(c.report);
@@ -207,7 +170,7 @@ export function renderStatusPage(input: StatusPageInput): string {
   const group = { failed: 0, running: 0, completed: 0, missing: 0 };
   const rowsWith = { ...group, all: reports.length };
   const perState = new Map<string | null, number>();
-  const failed: StatusCell[] = [];
+  const failed: PairStatus[] = [];
   let holes = 0;
   const body: string[] = [];
   for (const report of reports) {
@@ -221,7 +184,7 @@ export function renderStatusPage(input: StatusPageInput): string {
         tds.push(`<td class="s-none" title="not checked"></td>`);
         continue;
       }
-      const cls = stateClass(c.state);
+      const cls = classifyState(c.state);
       has.add(cls);
       group[cls]++;
       perState.set(c.state, (perState.get(c.state) ?? 0) + 1);
@@ -245,12 +208,12 @@ export function renderStatusPage(input: StatusPageInput): string {
     );
   }
   const rank = (s: string | null) =>
-    GROUPS.findIndex(([c]) => c === stateClass(s));
+    GROUPS.findIndex(([c]) => c === classifyState(s));
   const stateItems = [...perState].sort((a, b) =>
     rank(a[0]) - rank(b[0]) || b[1] - a[1]
   )
     .map(([s, n]) =>
-      `<li class="s-${stateClass(s)}" data-state="${esc(s ?? "")}">${
+      `<li class="s-${classifyState(s)}" data-state="${esc(s ?? "")}">${
         esc(s ?? "never run")
       }: <span class="n">${n}</span></li>`
     );

@@ -1,16 +1,80 @@
 /**
- * The bulk launcher's summary file: one record per input row, as CSV or JSON.
- * The CSV is valid input for `bulk_run.ts` and `status.ts` (its `report` and
+ * What a bulk run reports: the outcome of every input row, the progress
+ * events on the way, the summary, and the summary file (CSV or JSON). The
+ * CSV is valid input for `bulk_run.ts` and `status.ts` (its `report` and
  * `plugin` columns).
  *
  * @module
  */
 
 import { stringify } from "csv-stringify/sync";
-import type { RowResult } from "./bulk_run.ts";
 
-/** Column order of the summary. */
-export const SUMMARY_COLUMNS = [
+/**
+ * What happened to a row: `launched`, `skipped` (guard, duplicate row),
+ * `failed`, `invalid` (with `skipInvalid`), `planned` (dry run: would
+ * launch), `not-started` (interrupted first).
+ */
+export type Outcome =
+  | "launched"
+  | "skipped"
+  | "failed"
+  | "invalid"
+  | "planned"
+  | "not-started";
+
+/** The result of one input row. */
+export interface RowResult {
+  /** 1-based line in the input. */
+  line: number;
+  /** Report key, or `null` when the row had none. */
+  report: number | null;
+  /** Plugin name, or `null` when the row had none. */
+  plugin: string | null;
+  /** What happened. */
+  outcome: Outcome;
+  /** The plugin-result id launched (or the existing run that caused a skip). */
+  run: number | null;
+  /** Why, in words. */
+  message: string;
+  /** Final state after waiting (`--wait`), or the run's state when skipped. */
+  state: string | null;
+}
+
+/** Progress events of {@linkcode bulkRun}. */
+export type BulkEvent =
+  | {
+    type: "phase";
+    phase: "preflight" | "guard" | "launch" | "resolve" | "wait";
+    total: number;
+  }
+  | { type: "row"; result: RowResult }
+  | {
+    type: "retry";
+    report: number;
+    plugin: string;
+    attempt: number;
+    error: string;
+    delayMs: number;
+  }
+  | { type: "wait"; running: number; completed: number; failed: number }
+  | { type: "warning"; message: string };
+
+/** The summary of a bulk run. */
+export interface BulkSummary {
+  /** One result per input row, in input order. */
+  results: RowResult[];
+  /** Rows per outcome. */
+  counts: Record<Outcome, number>;
+  /** True when stopped by the signal before the end. */
+  interrupted: boolean;
+  /** Pairs found launched by an earlier, unfinished session. */
+  resumed: number;
+  /** Launched runs still running when `wait` timed out. */
+  pendingAfterWait: number;
+}
+
+/** Column order of the summary file. */
+const SUMMARY_COLUMNS = [
   "line",
   "report",
   "plugin",
@@ -20,32 +84,30 @@ export const SUMMARY_COLUMNS = [
   "message",
 ] as const;
 
-/** One summary record. */
-export type SummaryRecord = Record<
-  typeof SUMMARY_COLUMNS[number],
-  string | number | null
->;
-
 /**
- * Converts row results to summary records.
+ * Counts rows per outcome (every outcome present, zero or not).
  *
- * @param results Row results of a bulk run.
- * @returns One record per row.
+ * @param results Row results.
+ * @returns Rows per outcome.
  */
-export function summaryRecords(results: readonly RowResult[]): SummaryRecord[] {
-  return results.map((r) => ({
-    line: r.line,
-    report: r.report,
-    plugin: r.plugin,
-    outcome: r.outcome,
-    plugin_result_id: r.run,
-    state: r.state,
-    message: r.message,
-  }));
+export function countOutcomes(
+  results: readonly RowResult[],
+): Record<Outcome, number> {
+  const counts: Record<Outcome, number> = {
+    launched: 0,
+    skipped: 0,
+    failed: 0,
+    invalid: 0,
+    planned: 0,
+    "not-started": 0,
+  };
+  for (const r of results) counts[r.outcome]++;
+  return counts;
 }
 
 /**
- * Formats a summary as CSV (with a header) or JSON (an array).
+ * Formats a summary as CSV (with a header) or JSON (an array), one record
+ * per row: line, report, plugin, outcome, plugin_result_id, state, message.
  *
  * @example
  * ```ts
@@ -65,7 +127,15 @@ export function formatSummary(
   results: readonly RowResult[],
   format: "csv" | "json",
 ): string {
-  const records = summaryRecords(results);
+  const records = results.map((r) => ({
+    line: r.line,
+    report: r.report,
+    plugin: r.plugin,
+    outcome: r.outcome,
+    "plugin_result_id": r.run,
+    state: r.state,
+    message: r.message,
+  }));
   if (format === "json") return `${JSON.stringify(records, null, 2)}\n`;
   return stringify(records, { header: true, columns: [...SUMMARY_COLUMNS] });
 }

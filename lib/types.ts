@@ -6,6 +6,9 @@
  * @module
  */
 
+/** A plugin's launch config (`pluginconfig`): always a JSON object. */
+export type PluginConfig = Record<string, unknown>;
+
 /** The `meta` block of a Tastypie list response. */
 export interface ListMeta {
   /** Effective page size (capped at 1000 by the server). */

@@ -9,33 +9,34 @@
  */
 
 import type { Command } from "commander";
-import { bulkRun, type BulkSummary } from "../lib/bulk_run.ts";
+import { bulkRun } from "../lib/bulk_run.ts";
 import { UsageError } from "../lib/errors.ts";
 import { readRunRows } from "../lib/run_rows.ts";
-import { formatSummary } from "../lib/summary.ts";
+import { type BulkSummary, formatSummary } from "../lib/summary.ts";
 import {
   addFormatOption,
   addGuardOptions,
   addWaitOptions,
-  clientFromFlags,
-  type CommonFlags,
-  eprint,
   type Format,
   type GuardFlags,
-  launchExitCode,
-  newProgram,
   parseConfigFlag,
+  parseDelimiter,
   rerunPolicy,
   resolveFormat,
-  runMain,
   type WaitFlags,
   waitSettings,
   wholeNumber,
+} from "./_cli/flags.ts";
+import { launchExitCode, RESULT_COLUMNS } from "./_cli/launch_report.ts";
+import { eprint, writeRows } from "./_cli/output.ts";
+import {
+  clientFromFlags,
+  type CommonFlags,
+  newProgram,
+  runMain,
   withInterrupt,
-} from "./_cli.ts";
-import { type Column, writeRows } from "./_output.ts";
-import { Progress } from "./_progress.ts";
-import type { RowResult } from "../lib/bulk_run.ts";
+} from "./_cli/program.ts";
+import { Progress } from "./_cli/progress.ts";
 
 interface Flags extends CommonFlags, GuardFlags, WaitFlags {
   plugin?: string;
@@ -50,17 +51,6 @@ interface Flags extends CommonFlags, GuardFlags, WaitFlags {
   dryRun?: boolean;
   format?: Format;
 }
-
-/** Columns of the per-row results on stdout (same as the summary file). */
-export const RESULT_COLUMNS: Column<RowResult>[] = [
-  { name: "line", value: (r) => r.line, right: true },
-  { name: "report", value: (r) => r.report, right: true },
-  { name: "plugin", value: (r) => r.plugin },
-  { name: "outcome", value: (r) => r.outcome },
-  { name: "plugin_result_id", value: (r) => r.run, right: true },
-  { name: "state", value: (r) => r.state },
-  { name: "message", value: (r) => r.message, maxWidth: 90 },
-];
 
 const HELP = `
 Input: a CSV (header optional) with a report-key column named report (or
@@ -143,7 +133,7 @@ async function run(input: string, flags: Flags): Promise<number> {
   const parsed = await readRunRows(input, {
     ...(flags.keyColumn !== undefined ? { keyColumn: flags.keyColumn } : {}),
     ...(flags.delimiter !== undefined
-      ? { delimiter: unescapeDelimiter(flags.delimiter) }
+      ? { delimiter: parseDelimiter(flags.delimiter) }
       : {}),
     ...(flags.plugin !== undefined ? { plugin: flags.plugin } : {}),
     ...(config !== undefined ? { config } : {}),
@@ -210,16 +200,6 @@ async function run(input: string, flags: Flags): Promise<number> {
     );
   }
   return launchExitCode(summary);
-}
-
-function unescapeDelimiter(value: string): string {
-  const d = value === "\\t" || value.toLowerCase() === "tab" ? "\t" : value;
-  if (d.length !== 1) {
-    throw new UsageError(
-      `--delimiter must be one character (or "tab"), got "${value}"`,
-    );
-  }
-  return d;
 }
 
 /** Runs the script with the given arguments; returns the exit code. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { startSimulator } from "../lib/simulator.ts";
+import { startSimulator } from "../simulator/mod.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const OUT = "demo-out";

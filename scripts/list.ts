@@ -17,16 +17,17 @@ import { getReport, listReports } from "../lib/reports.ts";
 import type { Plugin, Report } from "../lib/types.ts";
 import {
   addFormatOption,
+  type Format,
+  resolveFormat,
+  wholeNumber,
+} from "./_cli/flags.ts";
+import { type Column, eprint, writeRows } from "./_cli/output.ts";
+import {
   clientFromFlags,
   type CommonFlags,
-  eprint,
-  type Format,
   newProgram,
-  resolveFormat,
   runMain,
-  wholeNumber,
-} from "./_cli.ts";
-import { type Column, writeRows } from "./_output.ts";
+} from "./_cli/program.ts";
 
 const PLUGIN_COLUMNS: Column<Plugin>[] = [
   { name: "name", value: (p) => p.name },

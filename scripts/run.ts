@@ -9,30 +9,31 @@
  */
 
 import type { Command } from "commander";
-import { type BulkRow, bulkRun } from "../lib/bulk_run.ts";
+import { bulkRun } from "../lib/bulk_run.ts";
 import { InputError, type RowProblem } from "../lib/errors.ts";
+import type { RunRow } from "../lib/run_rows.ts";
 import {
   addFormatOption,
   addGuardOptions,
   addWaitOptions,
-  clientFromFlags,
-  type CommonFlags,
-  eprint,
   type Format,
   type GuardFlags,
-  launchExitCode,
-  newProgram,
   parseConfigFlag,
   rerunPolicy,
   resolveFormat,
-  runMain,
   type WaitFlags,
   waitSettings,
+} from "./_cli/flags.ts";
+import { launchExitCode, RESULT_COLUMNS } from "./_cli/launch_report.ts";
+import { eprint, writeRows } from "./_cli/output.ts";
+import {
+  clientFromFlags,
+  type CommonFlags,
+  newProgram,
+  runMain,
   withInterrupt,
-} from "./_cli.ts";
-import { writeRows } from "./_output.ts";
-import { RESULT_COLUMNS } from "./bulk_run.ts";
-import { Progress } from "./_progress.ts";
+} from "./_cli/program.ts";
+import { Progress } from "./_cli/progress.ts";
 
 interface Flags extends CommonFlags, GuardFlags, WaitFlags {
   config?: string;
@@ -75,7 +76,7 @@ async function run(
 ): Promise<number> {
   const config = (await parseConfigFlag(flags.config)) ?? null;
   const problems: RowProblem[] = [];
-  const rows: BulkRow[] = [];
+  const rows: RunRow[] = [];
   reports.forEach((key, i) => {
     const line = i + 1;
     if (!/^\d+$/.test(key) || Number(key) < 1) {

@@ -27,19 +27,20 @@ import { renderStatusPage } from "../lib/status_page.ts";
 import {
   addFormatOption,
   addWaitOptions,
-  clientFromFlags,
-  type CommonFlags,
-  eprint,
-  EXIT,
   type Format,
-  newProgram,
   resolveFormat,
-  runMain,
   type WaitFlags,
   wholeNumber,
-} from "./_cli.ts";
-import { type Column, writeRows } from "./_output.ts";
-import { Progress } from "./_progress.ts";
+} from "./_cli/flags.ts";
+import { type Column, eprint, writeRows } from "./_cli/output.ts";
+import {
+  clientFromFlags,
+  type CommonFlags,
+  EXIT,
+  newProgram,
+  runMain,
+} from "./_cli/program.ts";
+import { Progress } from "./_cli/progress.ts";
 
 interface Flags extends CommonFlags, WaitFlags {
   plugin: string[];
@@ -130,7 +131,7 @@ async function run(input: string | undefined, flags: Flags): Promise<number> {
 
   const client = await clientFromFlags(flags);
   try {
-    let statuses = await pairStatuses(client, reports, plugins);
+    let statuses = await pairStatuses(client, { reports, plugins });
     if (exactPairs) {
       statuses = statuses.filter((s) =>
         wantedPairs.has(pairKey(s.report, s.plugin))
@@ -156,10 +157,7 @@ async function run(input: string | undefined, flags: Flags): Promise<number> {
         renderStatusPage({
           server: client.baseUrl,
           generatedAt: new Date(client.now()),
-          cells: statuses.map((s) => ({
-            ...s,
-            reportName: s.reportName ?? undefined,
-          })),
+          statuses,
         }),
       );
       eprint(`status page written to ${flags.html}`);
@@ -193,7 +191,7 @@ async function follow(
   progress.finish();
   return statuses.map((s) => {
     const run = s.id === null ? undefined : runs.get(s.id);
-    return run ? pairStatus(client, s.report, s.plugin, run) : s;
+    return run ? pairStatus(client, { ...s, run }) : s;
   });
 }
 

@@ -6,7 +6,7 @@ import {
   type Simulator,
   type SimulatorOptions,
   startSimulator,
-} from "../lib/simulator.ts";
+} from "../simulator/mod.ts";
 
 /** Root of the repository. */
 export const ROOT = new URL("../", import.meta.url).pathname;

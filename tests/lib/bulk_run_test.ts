@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type BulkRow, bulkRun } from "../../lib/bulk_run.ts";
+import { bulkRun } from "../../lib/bulk_run.ts";
+import type { RunRow } from "../../lib/run_rows.ts";
 import { InputError } from "../../lib/errors.ts";
 import { readJournal } from "../../lib/journal.ts";
 import { parseRunRows } from "../../lib/run_rows.ts";
@@ -10,7 +11,7 @@ import {
   simulator,
 } from "../_helpers.ts";
 
-const rowsFor = (reports: number[], plugin: string): BulkRow[] =>
+const rowsFor = (reports: number[], plugin: string): RunRow[] =>
   reports.map((report, i) => ({ line: i + 2, report, plugin, config: null }));
 
 const posts = (sim: { requests: { method: string }[] }) =>

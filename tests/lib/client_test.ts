@@ -7,7 +7,7 @@ import {
   RedirectError,
 } from "../../lib/errors.ts";
 import { listPlugins } from "../../lib/plugins.ts";
-import { startSimulator } from "../../lib/simulator.ts";
+import { startSimulator } from "../../simulator/mod.ts";
 import { clientFor, simulator } from "../_helpers.ts";
 
 Deno.test("TsClient sends the ApiKey header, Accept and a User-Agent", async () => {

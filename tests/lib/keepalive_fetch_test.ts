@@ -10,7 +10,7 @@ import {
   createKeepAliveFetch,
   type KeepAliveFetch,
 } from "../../lib/_keepalive_fetch.ts";
-import type { Simulator } from "../../lib/simulator.ts";
+import type { Simulator } from "../../simulator/mod.ts";
 import { simulator } from "../_helpers.ts";
 
 const enc = new TextEncoder();

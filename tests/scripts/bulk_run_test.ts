@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
 import { readJournal } from "../../lib/journal.ts";
-import type { Simulator } from "../../lib/simulator.ts";
+import type { Simulator } from "../../simulator/mod.ts";
 import {
   assertNoSecrets,
   envFor,

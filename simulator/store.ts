@@ -1,9 +1,6 @@
 // Simulator internals: the in-memory database (plugins, reports, plugin
 // results and their jobs), lazily computed job states, and indexes.
 
-/** RUNNING_STATES of models.py. */
-export const RUNNING = new Set(["Pending", "Queued", "Started"]);
-
 /** A Plugin row. */
 export interface PluginRow {
   id: number;

@@ -1,6 +1,6 @@
 // Simulator internals: the authentication chain of IonAuthentication.
 
-import type { AuthKind, Req, RouteContext } from "./_sim_context.ts";
+import type { AuthKind, Req, RouteContext } from "./_types.ts";
 
 /** Tastypie's auth chain: Basic, session, ApiKey header, then `username`/`api_key` params. */
 export function authenticate(

@@ -1,10 +1,10 @@
 // Simulator internals: the fault plan (which request gets which injected
 // failure) and the bodies of injected error statuses.
 
-import { makeRng } from "./_sim_data.ts";
-import { CANNED, pyJson } from "./_sim_tastypie.ts";
+import { makeRng } from "./data.ts";
+import { CANNED, pyJson } from "./tastypie.ts";
 
-import type { Fault, FaultAction } from "./simulator.ts";
+import type { Fault, FaultAction } from "./_types.ts";
 
 /** What an injected fault does: the public `FaultAction`. */
 export type SimFaultAction = FaultAction;

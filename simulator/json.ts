@@ -1,6 +1,7 @@
 // Simulator internals: the JSON shapes of plugins, reports, plugin results
 // and jobs as TS 5.12–5.18 serializes them (sdk-docs examples).
 
+import { RUNNING_STATES } from "../lib/states.ts";
 import {
   jobNow,
   type JobRow,
@@ -10,10 +11,9 @@ import {
   reportDir,
   reportLink,
   type ReportRow,
-  RUNNING,
   type SimStore,
-} from "./_sim_store.ts";
-import { formatDatetime } from "./_sim_tastypie.ts";
+} from "./store.ts";
+import { formatDatetime } from "./tastypie.ts";
 
 const API = "/rundb/api/v1";
 
@@ -158,7 +158,7 @@ export function prJson(pr: PrRow, now: number): Record<string, unknown> {
     t !== null
   );
   const ends = jobs.map((j) => j.end).filter((t): t is number => t !== null);
-  const running = jobs.some((j) => RUNNING.has(j.state));
+  const running = jobs.some((j) => RUNNING_STATES.includes(j.state));
   const link = reportLink(pr.report);
   const folder = `${pr.plugin.name}_out.${pr.id}`;
   const sized = !running && pr.jobs.length > 0;

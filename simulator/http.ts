@@ -10,7 +10,7 @@ import {
   parseHeaders,
   readBody,
   writeAll,
-} from "./_http1.ts";
+} from "../lib/_http1.ts";
 
 /** A parsed request. */
 export interface RawRequest {

@@ -1,7 +1,7 @@
 // Simulator internals: the fields of each resource for filtering and
 // ordering (model fields whitelisted, computed fields refused).
 
-import type { FieldSpec, ResourceSpec } from "./_sim_filters.ts";
+import type { FieldSpec, ResourceSpec } from "./filters.ts";
 import {
   jobNow,
   type JobRow,
@@ -10,7 +10,7 @@ import {
   reportDir,
   reportLink,
   type ReportRow,
-} from "./_sim_store.ts";
+} from "./store.ts";
 
 const API = "/rundb/api/v1";
 

@@ -1,6 +1,7 @@
 // Simulator internals: URL routing (301 on a missing slash, 405 before 401)
 // and the handlers of the Torrent Suite resources.
 
+import type { Reply, Req, RouteContext } from "./_types.ts";
 import {
   API,
   canned,
@@ -9,27 +10,24 @@ import {
   json,
   numericPk,
   ok,
-  type Reply,
   reportOr,
-  type Req,
-  type RouteContext,
-} from "./_sim_context.ts";
+} from "./replies.ts";
 import {
   type CompiledFilter,
   compileFilters,
   compileOrdering,
   type ResourceSpec,
-} from "./_sim_filters.ts";
+} from "./filters.ts";
 import {
   jobJson,
   pluginJson,
   prJson,
   reportJson,
   reportPrJson,
-} from "./_sim_json.ts";
-import { launch } from "./_sim_launch.ts";
-import type { PrRow, SimStore } from "./_sim_store.ts";
-import { CANNED, paginate, SimHttpError } from "./_sim_tastypie.ts";
+} from "./json.ts";
+import { launch } from "./launch.ts";
+import type { PrRow, SimStore } from "./store.ts";
+import { CANNED, paginate, SimHttpError } from "./tastypie.ts";
 
 type Handler = (
   ctx: RouteContext,

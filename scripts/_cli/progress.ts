@@ -3,8 +3,8 @@
 // thousand launches are not a thousand blocking writes). Results never go
 // here; they go to stdout.
 
-import type { BulkEvent, RowResult } from "../lib/bulk_run.ts";
-import { eprint, useColor, write } from "./_cli.ts";
+import type { BulkEvent, RowResult } from "../../lib/summary.ts";
+import { useColor, write } from "./output.ts";
 
 const COLORS = {
   launched: "\x1b[32m",
@@ -27,11 +27,29 @@ export function describeRow(r: RowResult, color = false): string {
   }`;
 }
 
-/** Renders bulk-run events on stderr. */
+/** Options of {@linkcode Progress}; the defaults are stderr's. */
+export interface ProgressOptions {
+  /** Print only the bar (on a terminal) or nothing; default false. */
+  quiet?: boolean;
+  /** Clock in ms; default `Date.now`. */
+  now?: () => number;
+  /** Writes text; default a synchronous write to stderr. */
+  write?: (text: string) => void;
+  /** Whether the output is a terminal (a redrawn bar); default stderr's. */
+  terminal?: boolean;
+  /** Whether to color; default: a terminal and no `NO_COLOR`. */
+  color?: boolean;
+  /** Width of the terminal in columns; default the console's (80 if unknown). */
+  columns?: () => number;
+}
+
+/** Renders bulk-run events on stderr (or the writer given). */
 export class Progress {
   #tty: boolean;
   #color: boolean;
   #now: () => number;
+  #write: (text: string) => void;
+  #columns: () => number;
   #phase = "";
   #total = 0;
   #done = 0;
@@ -44,11 +62,14 @@ export class Progress {
   #lines: string[] = [];
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(options: { quiet?: boolean; now?: () => number } = {}) {
-    this.#tty = Deno.stderr.isTerminal();
-    this.#color = useColor(Deno.stderr);
+  /** @param options Writer, clock, terminal and its width (for tests). */
+  constructor(options: ProgressOptions = {}) {
+    this.#tty = options.terminal ?? Deno.stderr.isTerminal();
+    this.#color = options.color ?? useColor(Deno.stderr);
     this.#now = options.now ?? Date.now;
     this.#quiet = options.quiet ?? false;
+    this.#write = options.write ?? ((text) => write(Deno.stderr, text));
+    this.#columns = options.columns ?? consoleColumns;
   }
 
   /** Handles one event. */
@@ -119,21 +140,21 @@ export class Progress {
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     if (this.#lines.length === 0) return;
-    write(Deno.stderr, `${this.#lines.join("\n")}\n`);
+    this.#write(`${this.#lines.join("\n")}\n`);
     this.#lines = [];
   }
 
   #finishLine() {
     if (this.#tty && this.#drawn) {
       this.#draw(undefined, true);
-      write(Deno.stderr, "\n");
+      this.#write("\n");
       this.#drawn = false;
     }
   }
 
   #above(line: string) {
-    if (this.#drawn) write(Deno.stderr, "\r\x1b[K");
-    eprint(line);
+    if (this.#drawn) this.#write("\r\x1b[K");
+    this.#write(`${line}\n`);
     this.#drawn = false;
     this.#draw(undefined, true);
   }
@@ -157,7 +178,9 @@ export class Progress {
       `${this.#phase} ${bar} ${this.#done}/${this.#total}  ${detail}  ${
         rate.toFixed(1)
       }/s  ETA ${eta}`;
-    write(Deno.stderr, `\r\x1b[K${line}`);
+    // Never wider than the terminal: a wrapped line could not be redrawn.
+    const fit = truncate(line, Math.max(10, this.#columns() - 1));
+    this.#write(`\r\x1b[K${fit}`);
     this.#drawn = true;
   }
 }
@@ -177,4 +200,18 @@ export function formatDuration(seconds: number): string {
   const m = Math.floor((s % 3600) / 60);
   const ss = String(s % 60).padStart(2, "0");
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+/** Cuts a line to `width` characters, ending in `…` when cut. */
+function truncate(line: string, width: number): string {
+  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}
+
+/** The console's width, or 80 when it has none (not a terminal). */
+function consoleColumns(): number {
+  try {
+    return Deno.consoleSize().columns || 80;
+  } catch {
+    return 80;
+  }
 }

@@ -1,8 +1,7 @@
 // Tests of the Torrent Suite simulator over real HTTP with plain fetch.
 
 import assert from "node:assert/strict";
-import { type Simulator, startSimulator } from "../../lib/simulator.ts";
-import { main } from "../../scripts/simulator.ts";
+import { type Simulator, startSimulator } from "../../simulator/mod.ts";
 import {
   API,
   API_KEY,
@@ -11,7 +10,7 @@ import {
   type Json,
   launch,
   U,
-} from "../_sim_helpers.ts";
+} from "./_helpers.ts";
 
 Deno.test("simulator serves the no-auth endpoints and exact datetimes", async () => {
   let t = Date.UTC(2019, 0, 17, 23, 50, 39, 550);
@@ -302,34 +301,4 @@ Deno.test("simulator data are deterministic, with gaps and two versions", async 
   );
   a.setPlugin("igv", { selected: false });
   assert.equal((await launch(a, 1, { plugin: "igv" })).status, 410);
-});
-
-Deno.test("scripts/simulator.ts main(): help, usage errors, serve until stopped", async () => {
-  const lines: string[] = [];
-  const io = {
-    stdout: (l: string) => lines.push(l),
-    stderr: (l: string) => lines.push(`E ${l}`),
-  };
-  assert.equal(await main(["--help"], io), 0);
-  assert.match(lines.pop()!, /^Usage: simulator\.ts/);
-  assert.equal(await main(["--bogus"], io), 2);
-  assert.match(lines.pop()!, /^E simulator: Unknown option '--bogus'/);
-  assert.equal(await main(["--failure-rate", "2"], io), 2);
-  lines.length = 0;
-  const stop = new AbortController();
-  const done = main(["--port", "0", "--reports", "5"], {
-    ...io,
-    signal: stop.signal,
-  });
-  while (!lines.length) await new Promise((r) => setTimeout(r, 10));
-  const url =
-    /^Torrent Suite simulator listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(
-      lines[0]!,
-    )![1];
-  const res = await fetch(`${url}${API}torrentsuite/version/`);
-  assert.equal(res.status, 200);
-  await res.body?.cancel();
-  stop.abort();
-  assert.equal(await done, 0);
-  assert.ok(!lines.join("\n").includes(U.apiKey));
 });

@@ -1,7 +1,7 @@
 // Simulator internals: deterministic seed data (a classic TS plugin listing,
 // reports spread over two years, pre-existing plugin results) and the PRNG.
 
-import { type ReportRow, SimStore } from "./_sim_store.ts";
+import { type ReportRow, SimStore } from "./store.ts";
 
 const DAY = 86_400_000;
 
@@ -22,26 +22,6 @@ export function hexKey(rng: () => number, length = 40): string {
   let s = "";
   while (s.length < length) s += Math.floor(rng() * 16).toString(16);
   return s;
-}
-
-/** Python LooseVersion comparison: `5.12.0.4` > `5.10.0.18`. */
-export function compareLooseVersion(a: string, b: string): number {
-  const parts = (v: string) =>
-    (v.match(/\d+|[a-z]+/gi) ?? []).map((
-      t,
-    ) => (/^\d+$/.test(t) ? Number(t) : t));
-  const pa = parts(a);
-  const pb = parts(b);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const x = pa[i];
-    const y = pb[i];
-    if (x === undefined) return -1;
-    if (y === undefined) return 1;
-    if (x === y) continue;
-    if (typeof x === typeof y) return x < y ? -1 : 1;
-    return typeof x === "number" ? -1 : 1; // Python 2: int < str
-  }
-  return 0;
 }
 
 // "id name version flags description" per line. Flags: s=selected,

@@ -1,13 +1,12 @@
 // Simulator internals: what happens to each request: logging, faults
 // before or after the handler, routing, the session cookie.
 
-import { authenticate } from "./_sim_auth.ts";
-import type { Req, RouteContext } from "./_sim_context.ts";
-import { type FaultPlan, faultResponse, tooLong } from "./_sim_faults.ts";
-import type { RawRequest, RawResponse } from "./_sim_http.ts";
-import { wait } from "./_sim_launch.ts";
-import { dispatch } from "./_sim_routes.ts";
-import type { RecordedRequest } from "./simulator.ts";
+import { authenticate } from "./auth.ts";
+import type { RecordedRequest, Req, RouteContext } from "./_types.ts";
+import { type FaultPlan, faultResponse, tooLong } from "./faults.ts";
+import type { RawRequest, RawResponse } from "./http.ts";
+import { wait } from "./launch.ts";
+import { dispatch } from "./routes.ts";
 
 /** What the request pipeline works with. */
 export interface Pipeline {

@@ -1,19 +1,12 @@
 // Simulator internals: `POST results/<pk>/plugin/` (post_plugin and what
 // ionPlugin does behind the 202) and abortable waits.
 
-import { compareLooseVersion } from "./_sim_data.ts";
-import {
-  canned,
-  empty,
-  json,
-  type Reply,
-  reportOr,
-  type Req,
-  type RouteContext,
-} from "./_sim_context.ts";
-import { compileFilters, type ResourceSpec } from "./_sim_filters.ts";
-import type { PluginRow, PrRow } from "./_sim_store.ts";
-import { CANNED } from "./_sim_tastypie.ts";
+import { compareLooseVersion } from "../lib/loose_version.ts";
+import type { Reply, Req, RouteContext } from "./_types.ts";
+import { canned, empty, json, reportOr } from "./replies.ts";
+import { compileFilters, type ResourceSpec } from "./filters.ts";
+import type { PluginRow, PrRow } from "./store.ts";
+import { CANNED } from "./tastypie.ts";
 
 function launchable(ctx: RouteContext, spec: unknown): PluginRow | null {
   const rows = ctx.store.plugins.filter((p) => p.active && p.selected);

@@ -9,7 +9,7 @@ import {
   parseDatetime,
   pyInt,
   SimHttpError,
-} from "./_sim_tastypie.ts";
+} from "./tastypie.ts";
 
 /** Kinds of model fields the filter engine converts values for. */
 export type FieldKind = "int" | "str" | "bool" | "dt" | "json";

@@ -4,7 +4,7 @@ import {
   CANNED_ERROR,
   DEFAULT_USERS,
   type Simulator,
-} from "../lib/simulator.ts";
+} from "../../simulator/mod.ts";
 
 export const U = DEFAULT_USERS[0]!;
 export const API_KEY = { Authorization: `ApiKey ${U.username}:${U.apiKey}` };

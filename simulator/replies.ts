@@ -1,61 +1,11 @@
-// Simulator internals: what handlers share (the context), the request and
-// reply shapes, and reply helpers (JSON, empty, canned error, JSONP).
+// Simulator internals: reply helpers (JSON, empty, canned error, JSONP) and
+// the look-ups every handler starts with.
 
-import type { resourceSpecs } from "./_sim_specs.ts";
-import type { RecordedRequest, SimUser } from "./simulator.ts";
-import type { SimStore } from "./_sim_store.ts";
-import { CANNED, pyJson, SimHttpError } from "./_sim_tastypie.ts";
+import type { Reply, Req, RouteContext } from "./_types.ts";
+import { CANNED, pyJson, SimHttpError } from "./tastypie.ts";
 
 /** Prefix of every API URL. */
 export const API = "/rundb/api/v1/";
-
-/** A user of the simulated server: the public `SimUser`. */
-export type RouteUser = SimUser;
-
-/** How a request authenticated: the public `RecordedRequest.auth`. */
-export type AuthKind = RecordedRequest["auth"];
-
-/** Everything handlers share: the database and the simulation settings. */
-export interface RouteContext {
-  store: SimStore;
-  specs: ReturnType<typeof resourceSpecs>;
-  users: RouteUser[];
-  sessions: Map<string, string>;
-  localhostAutoLogin: boolean;
-  queuedMs: number;
-  runMs: number;
-  failureRate: number;
-  launchDelayMs: number;
-  failRng: () => number;
-  keyRng: () => number;
-  closing: AbortSignal;
-  now: () => number;
-  onLaunch: (
-    report: number,
-    plugin: string,
-    pr: number | null,
-    config: unknown,
-  ) => void;
-}
-
-/** One request as the handlers see it. */
-export interface Req {
-  method: string;
-  pathname: string;
-  params: URLSearchParams;
-  headers: Headers;
-  bodyText: string;
-  now: number;
-  origin: string;
-  auth: { kind: AuthKind; user: RouteUser | null; cookie?: string };
-}
-
-/** A response. */
-export interface Reply {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 export const HTML = { "Content-Type": "text/html; charset=utf-8" };
 export const empty = (

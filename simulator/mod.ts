@@ -13,7 +13,7 @@
  * @example Start, query, close
  * ```ts
  * import assert from "node:assert/strict";
- * import { startSimulator } from "./simulator.ts";
+ * import { startSimulator } from "./mod.ts";
  *
  * await using sim = await startSimulator({ reports: 10 });
  * const res = await fetch(`${sim.url}/rundb/api/v1/torrentsuite/version/`);
@@ -23,25 +23,29 @@
  * @module
  */
 
-import { hexKey, makeRng, seedStore } from "./_sim_data.ts";
-import { FaultPlan } from "./_sim_faults.ts";
-import { serveHttp } from "./_sim_http.ts";
-import type { RouteContext } from "./_sim_context.ts";
-import { pluginJson, prJson } from "./_sim_json.ts";
-import { handle, type Pipeline, tooLongRecorded } from "./_sim_pipeline.ts";
-import { resourceSpecs } from "./_sim_specs.ts";
-import { RUNNING } from "./_sim_store.ts";
-import { CANNED } from "./_sim_tastypie.ts";
+import { RUNNING_STATES } from "../lib/states.ts";
+import { hexKey, makeRng, seedStore } from "./data.ts";
+import { FaultPlan } from "./faults.ts";
+import { serveHttp } from "./http.ts";
+import { pluginJson, prJson } from "./json.ts";
+import { handle, type Pipeline, tooLongRecorded } from "./pipeline.ts";
+import { resourceSpecs } from "./specs.ts";
+import { CANNED } from "./tastypie.ts";
+import type {
+  Fault,
+  LaunchRecord,
+  RecordedRequest,
+  RouteContext,
+  SimUser,
+} from "./_types.ts";
 
-/** A user account of the simulated server. */
-export interface SimUser {
-  /** Login name, e.g. `"ionadmin"`. */
-  username: string;
-  /** Password for Basic authentication. */
-  password: string;
-  /** API key (40 hex characters) for `Authorization: ApiKey user:key`. */
-  apiKey: string;
-}
+export type {
+  Fault,
+  FaultAction,
+  LaunchRecord,
+  RecordedRequest,
+  SimUser,
+} from "./_types.ts";
 
 /** Options of {@linkcode startSimulator}. */
 export interface SimulatorOptions {
@@ -79,85 +83,6 @@ export interface SimulatorOptions {
   maxKeepAliveRequests?: number;
   /** Clock in ms; default `Date.now`. Job states are computed from it on each request. */
   now?: () => number;
-}
-
-/** One request the simulator received. */
-export interface RecordedRequest {
-  /** HTTP method. */
-  method: string;
-  /** Path and query exactly as received. */
-  path: string;
-  /** How the request authenticated (`"invalid"`: credentials given but wrong). */
-  auth:
-    | "apikey-header"
-    | "apikey-query"
-    | "basic"
-    | "session"
-    | "none"
-    | "invalid";
-  /** Final status; 0 when the connection was dropped (reset fault). */
-  status: number;
-  /** Arrival time from the simulator's clock, in ms. */
-  time: number;
-  /** Request body, for POST, PUT and PATCH. */
-  bodyText?: string;
-  /** Headers with lowercase names; `authorization` is reduced to its scheme. */
-  headers: Record<string, string>;
-  /** Number of the connection that carried it, from 1 in order of acceptance (0: unknown). */
-  connection: number;
-}
-
-/** A launch the simulator accepted with 202. */
-export interface LaunchRecord {
-  /** Report id. */
-  report: number;
-  /** Name of the plugin launched. */
-  plugin: string;
-  /** The plugin result created (or reused), or null when none was. */
-  pluginResultId: number | null;
-  /** `pluginconfig` as sent, or null. */
-  config: unknown;
-  /** Time from the simulator's clock, in ms. */
-  time: number;
-}
-
-/**
- * What an injected fault does, as a Deno `fetch` client sees it:
- *
- * - `status`: a normal response with that status; 500 carries
- *   {@linkcode CANNED_ERROR} as JSON, `html: true` an Apache error page
- *   (e.g. 502 from a proxy), any other status an empty body.
- * - `reset`: `fetch()` rejects with `TypeError: fetch failed` (cause
- *   `… invalid HTTP version parsed`); no status, no body. The server writes a
- *   line that is not HTTP and closes, so that this also holds on a reused
- *   keep-alive connection. With `bare: true` it only closes: then Deno's
- *   fetch silently resends the request (a POST too) on a new connection
- *   when the dropped one had been reused, and rejects only on a fresh one
- *   (`connection closed before message completed`).
- * - `delay`: the answer comes `ms` later (ended early when the client hangs
- *   up or the simulator closes).
- */
-export type FaultAction =
-  | { type: "status"; status: number; html?: boolean }
-  | { type: "reset"; bare?: boolean }
-  | { type: "delay"; ms: number };
-
-/** A fault to inject into matching requests. */
-export interface Fault {
-  /** Match only this method. */
-  method?: string;
-  /** A string matches as a substring of the pathname; a RegExp is tested against the pathname. */
-  path?: string | RegExp;
-  /** Fire on the nth matching request (1-based); with `times`, on that many from the nth on. */
-  nth?: number;
-  /** Fire on this fraction of matching requests (seeded PRNG). */
-  rate?: number;
-  /** Fire at most this many times; default unlimited, or 1 with `nth`. */
-  times?: number;
-  /** Run the real handler first, then act on its response; default false (act before it). */
-  after?: boolean;
-  /** The action. */
-  action: FaultAction;
 }
 
 /** A running simulator. */
@@ -347,7 +272,7 @@ function create(options: SimulatorOptions): Simulator {
           `${plugin} requires configuration before execution.`,
         ];
       } else if (state !== "Unknown") {
-        const end = RUNNING.has(state) ? null : now;
+        const end = RUNNING_STATES.includes(state) ? null : now;
         store.addJob(pr, {
           state,
           runLevel: "default",

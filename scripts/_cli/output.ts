@@ -1,8 +1,37 @@
-// Result output for the scripts: table, JSON, NDJSON or CSV on stdout.
+// The scripts' output: synchronous writes to stdout and stderr, colors, and
+// results as a table, JSON, NDJSON or CSV on stdout.
 
 import { stringify } from "csv-stringify/sync";
-import type { Format } from "./_cli.ts";
-import { print, write } from "./_cli.ts";
+import type { Format } from "./flags.ts";
+
+const encoder = new TextEncoder();
+
+/** Writes text to a stream synchronously. */
+export function write(
+  stream: { writeSync(p: Uint8Array): number },
+  s: string,
+): void {
+  const bytes = encoder.encode(s);
+  let written = 0;
+  while (written < bytes.length) {
+    written += stream.writeSync(bytes.subarray(written));
+  }
+}
+
+/** Prints a line on stdout. */
+export function print(line: string): void {
+  write(Deno.stdout, `${line}\n`);
+}
+
+/** Prints a line on stderr. */
+export function eprint(line: string): void {
+  write(Deno.stderr, `${line}\n`);
+}
+
+/** Whether colors may be used on a stream (terminal and no NO_COLOR). */
+export function useColor(stream: { isTerminal(): boolean }): boolean {
+  return !Deno.noColor && stream.isTerminal();
+}
 
 /** One output column. */
 export interface Column<T> {

@@ -2,15 +2,8 @@
 // real HTTP with plain fetch.
 
 import assert from "node:assert/strict";
-import { type Simulator, startSimulator } from "../../lib/simulator.ts";
-import {
-  API,
-  API_KEY,
-  call,
-  CANNED,
-  type Json,
-  launch,
-} from "../_sim_helpers.ts";
+import { type Simulator, startSimulator } from "../../simulator/mod.ts";
+import { API, API_KEY, call, CANNED, type Json, launch } from "./_helpers.ts";
 
 async function newestRun(
   sim: Simulator,

@@ -1,0 +1,54 @@
+// Internals of the bulk launcher: what its phases share. Each phase takes the
+// one context object instead of a list of positional arguments.
+
+import type { RetryPolicy } from "./_retry.ts";
+import type { TsClient } from "./client.ts";
+import type { Journal } from "./journal.ts";
+import type { BulkEvent, Outcome, RowResult } from "./summary.ts";
+import type { PluginConfig } from "./types.ts";
+
+/** One (report, plugin) pair to launch, with the input rows asking for it. */
+export interface Task {
+  /** `"<report>/<plugin>"`. */
+  key: string;
+  report: number;
+  plugin: string;
+  config: PluginConfig | null;
+  /** The first row carries the outcome; later duplicate rows follow it. */
+  rows: RowResult[];
+  /** Newest run id of the pair before the launch (0 when none). */
+  before: number;
+  /** Set when the launch may have reached the server but could not be checked. */
+  inDoubt?: boolean;
+}
+
+/** What every phase of one bulk run works with. */
+export interface BulkContext {
+  client: TsClient;
+  /** The journal, except in a dry run or without one. */
+  journal: Journal | undefined;
+  /** Progress events. */
+  emit: (event: BulkEvent) => void;
+  /** Stops starting launches (Ctrl-C); those in flight finish. */
+  signal: AbortSignal | undefined;
+  retry: RetryPolicy;
+  /** Launches in flight at once. */
+  concurrency: number;
+}
+
+/** A pair's outcome, as {@linkcode settle} records it. */
+export interface Settled {
+  outcome: Outcome;
+  /** The run launched, or the existing run that caused a skip. */
+  run: number | null;
+  message: string;
+  state?: string | undefined;
+}
+
+/** Records a pair's outcome on its first row (and run on its duplicates) and reports it. */
+export function settle(ctx: BulkContext, task: Task, settled: Settled): void {
+  const [first, ...duplicates] = task.rows;
+  Object.assign(first!, { ...settled, state: settled.state ?? null });
+  for (const d of duplicates) d.run = settled.run;
+  ctx.emit({ type: "row", result: first! });
+}

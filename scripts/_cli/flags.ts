@@ -1,0 +1,179 @@
+// The scripts' flag parsers and the flags several scripts share (output
+// format, duplicate guard, waiting). Parsers throw UsageError (exit 2).
+
+import { type Command, Option } from "commander";
+import { UsageError } from "../../lib/errors.ts";
+import type { RerunPolicy } from "../../lib/guard.ts";
+import type { PluginConfig } from "../../lib/types.ts";
+
+/** Output formats of list-like results. */
+export const FORMATS = ["table", "json", "ndjson", "csv"] as const;
+/** One output format. */
+export type Format = typeof FORMATS[number];
+
+/** A commander argument parser for positive numbers. */
+export function positiveNumber(flag: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) {
+      throw new UsageError(`${flag} must be a positive number, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+/** A commander argument parser for whole numbers of at least `min`. */
+export function wholeNumber(
+  flag: string,
+  min = 0,
+): (value: string) => number {
+  return (value) => {
+    if (!/^\d+$/.test(value.trim()) || Number(value) < min) {
+      throw new UsageError(
+        `${flag} must be a whole number >= ${min}, got "${value}"`,
+      );
+    }
+    return Number(value);
+  };
+}
+
+/** Parses a duration: `90`, `90s`, `30m`, `2h`, `1h30m`. Returns ms. */
+export function parseDuration(flag: string): (value: string) => number {
+  return (value) => {
+    const v = value.trim();
+    if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+    const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(v);
+    if (!m || v === "") {
+      throw new UsageError(
+        `${flag} must be a duration like 90s, 30m, 2h or 1h30m, got "${value}"`,
+      );
+    }
+    return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 +
+      Number(m[3] ?? 0)) * 1000;
+  };
+}
+
+/** Parses `--delimiter`: one character, or `tab` / `\t`. */
+export function parseDelimiter(value: string): string {
+  const d = value === "\\t" || value.toLowerCase() === "tab" ? "\t" : value;
+  if (d.length !== 1) {
+    throw new UsageError(
+      `--delimiter must be one character (or "tab"), got "${value}"`,
+    );
+  }
+  return d;
+}
+
+/**
+ * Parses `--config`: inline JSON or `@file.json`; it must be a JSON object.
+ */
+export async function parseConfigFlag(
+  value: string | undefined,
+): Promise<PluginConfig | undefined> {
+  if (value === undefined) return undefined;
+  let text = value;
+  let where = "--config";
+  if (value.startsWith("@")) {
+    where = value.slice(1);
+    try {
+      text = await Deno.readTextFile(where);
+    } catch (error) {
+      throw new UsageError(
+        `--config ${value}: cannot read ${where}: ${
+          error instanceof Error ? error.message : error
+        }`,
+      );
+    }
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(
+      `${where} is not valid JSON: ${
+        error instanceof Error ? error.message : error
+      }`,
+    );
+  }
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw new UsageError(
+      `${where} must be a JSON object like {"key": "value"}, got ${
+        Array.isArray(data) ? "an array" : data === null ? "null" : typeof data
+      }`,
+    );
+  }
+  return data as PluginConfig;
+}
+
+/** Adds `--format` (table on a terminal, CSV otherwise). */
+export function addFormatOption(command: Command): Command {
+  return command.addOption(
+    new Option(
+      "--format <format>",
+      "output format (default: table on a terminal, else csv)",
+    ).choices(FORMATS),
+  );
+}
+
+/** The format to use when `--format` is not given. */
+export function resolveFormat(
+  format: Format | undefined,
+  stdout: { isTerminal(): boolean } = Deno.stdout,
+): Format {
+  return format ?? (stdout.isTerminal() ? "table" : "csv");
+}
+
+/** Flags of {@linkcode addGuardOptions}. */
+export interface GuardFlags {
+  rerun: "failed" | "missing";
+  force?: boolean;
+}
+
+/** Adds the duplicate-guard flags `--rerun` and `--force`. */
+export function addGuardOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option("--rerun <which>", "which existing pairs to launch again")
+        .choices(["failed", "missing"]).default("failed"),
+    )
+    .option("--force", "launch even when a run is running or completed");
+}
+
+/** The rerun policy the guard flags ask for. */
+export function rerunPolicy(flags: GuardFlags): RerunPolicy {
+  return flags.force ? "always" : flags.rerun;
+}
+
+/** Flags of {@linkcode addWaitOptions}. */
+export interface WaitFlags {
+  wait?: boolean;
+  timeout: number;
+  poll: number;
+}
+
+/** Adds `--wait`, `--timeout` and `--poll`. */
+export function addWaitOptions(command: Command, what: string): Command {
+  return command
+    .option("--wait", `follow ${what} until they finish`)
+    .addOption(
+      new Option(
+        "--timeout <duration>",
+        "with --wait: give up waiting after this long (e.g. 90m, 6h)",
+      ).argParser(parseDuration("--timeout")).default(6 * 3600_000, "6h"),
+    )
+    .option(
+      "--poll <seconds>",
+      "with --wait: seconds between status checks",
+      positiveNumber("--poll"),
+      10,
+    );
+}
+
+/** The wait settings for the library, or none without `--wait`. */
+export function waitSettings(
+  flags: WaitFlags,
+): { wait: { timeoutMs: number; pollMs: number } } | Record<never, never> {
+  return flags.wait
+    ? { wait: { timeoutMs: flags.timeout, pollMs: flags.poll * 1000 } }
+    : {};
+}

@@ -1,0 +1,234 @@
+#!/usr/bin/env -S deno run --allow-net=127.0.0.1 --allow-read --allow-env
+/**
+ * Runs the Torrent Suite simulator standalone until SIGINT or SIGTERM:
+ *
+ * ```sh
+ * deno run --allow-net=127.0.0.1 --allow-read --allow-env simulator/main.ts --port 8000
+ * ```
+ *
+ * Prints one line, `Torrent Suite simulator listening on <url>`, to stdout.
+ * Log in as `ionadmin`/`ionadmin` (Basic) or with the API keys of
+ * `DEFAULT_USERS` in `simulator/mod.ts`; they are never printed.
+ *
+ * Same command-line contract as the toolkit's scripts: `--help`, usage
+ * errors on stderr with exit code 2, exit 1 when it cannot start.
+ *
+ * @module
+ */
+
+import { Command, CommanderError, Option } from "commander";
+import { type SimulatorOptions, startSimulator } from "./mod.ts";
+
+/** Where {@linkcode main} writes, and what stops it (for tests). */
+export interface MainOptions {
+  /** Stops the server when aborted; default: SIGINT or SIGTERM. */
+  signal?: AbortSignal;
+  /** Writes a stdout line; default console.log. */
+  stdout?: (line: string) => void;
+  /** Writes a stderr line; default console.error. */
+  stderr?: (line: string) => void;
+}
+
+/** A usage error in the arguments (exit code 2). */
+class UsageError extends Error {}
+
+function number(flag: string, min: number, max = Infinity) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
+      throw new UsageError(
+        `${flag} must be a number from ${min}${
+          max === Infinity ? "" : ` to ${max}`
+        }, got "${value}"`,
+      );
+    }
+    return n;
+  };
+}
+
+interface Flags {
+  port?: number;
+  hostname?: string;
+  reports?: number;
+  seed?: number;
+  failureRate?: number;
+  queuedMs?: number;
+  runMs?: number;
+  launchDelayMs?: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  localhostAutoLogin?: boolean;
+}
+
+const USERS_HELP = `
+Users: ionadmin (password ionadmin) and ionuser (password ionuser); their API
+keys are DEFAULT_USERS in simulator/mod.ts.`;
+
+function program(out: (s: string) => void, err: (s: string) => void) {
+  const opt = (flags: string, text: string, parse: (v: string) => number) =>
+    new Option(flags, text).argParser(parse);
+  return new Command("simulator")
+    .description(
+      "Serves a simulated Torrent Suite REST API (/rundb/api/v1/) until Ctrl-C.",
+    )
+    .addOption(
+      opt(
+        "--port <n>",
+        "port to listen on (default 0: a free port)",
+        number("--port", 0, 65535),
+      ),
+    )
+    .option("--hostname <h>", "interface to listen on (default 127.0.0.1)")
+    .addOption(
+      opt(
+        "--reports <n>",
+        "number of seeded reports (default 3000)",
+        number("--reports", 0),
+      ),
+    )
+    .addOption(
+      opt(
+        "--seed <n>",
+        "seed of the generated data (default 1)",
+        number("--seed", 0),
+      ),
+    )
+    .addOption(
+      opt(
+        "--failure-rate <f>",
+        "fraction 0..1 of new runs that end in Error (default 0)",
+        number("--failure-rate", 0, 1),
+      ),
+    )
+    .addOption(
+      opt(
+        "--queued-ms <n>",
+        "how long a new run stays Queued (default 300)",
+        number("--queued-ms", 0),
+      ),
+    )
+    .addOption(
+      opt(
+        "--run-ms <n>",
+        "how long it then stays Started (default 1500)",
+        number("--run-ms", 0),
+      ),
+    )
+    .addOption(
+      opt(
+        "--launch-delay-ms <n>",
+        "extra latency of each launch POST (default 0)",
+        number("--launch-delay-ms", 0),
+      ),
+    )
+    .option(
+      "--tls-cert <pem>",
+      "certificate chain file: serve HTTPS (needs --tls-key)",
+    )
+    .option("--tls-key <pem>", "private key file")
+    .option(
+      "--localhost-auto-login",
+      "accept requests without credentials, as TS does for localhost",
+    )
+    .helpOption("-h, --help", "show this help")
+    .addHelpText("after", USERS_HELP)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => out(s.trimEnd()),
+      writeErr: (s) => err(s.trimEnd()),
+      outputError: () => {}, // reported below, in the scripts' form
+    });
+}
+
+/**
+ * Parses the arguments, starts the simulator and serves until stopped.
+ *
+ * @param args Command-line arguments (without the script name).
+ * @param options Signal and output streams, for tests.
+ * @returns The exit code: 0 after a clean stop or `--help`, 2 on a usage error, 1 if it cannot start.
+ */
+export async function main(
+  args: string[],
+  options: MainOptions = {},
+): Promise<number> {
+  const out = options.stdout ?? ((line: string) => console.log(line));
+  const err = options.stderr ?? ((line: string) => console.error(line));
+  const usage = (message: string) => {
+    err(`simulator: ${message}`);
+    err('Run "simulator --help" for usage.');
+    return 2;
+  };
+  let flags: Flags;
+  try {
+    flags = program(out, err).parse(args, { from: "user" }).opts<Flags>();
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed") return 0;
+      return usage(e.message.replace(/^error: /, ""));
+    }
+    if (e instanceof UsageError) return usage(e.message);
+    throw e;
+  }
+  if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) {
+    return usage("--tls-cert and --tls-key go together");
+  }
+  const simOptions: SimulatorOptions = {};
+  for (
+    const key of [
+      "port",
+      "hostname",
+      "reports",
+      "seed",
+      "failureRate",
+      "queuedMs",
+      "runMs",
+      "launchDelayMs",
+      "localhostAutoLogin",
+    ] as const
+  ) {
+    if (flags[key] !== undefined) {
+      Object.assign(simOptions, { [key]: flags[key] });
+    }
+  }
+  if (flags.tlsCert !== undefined && flags.tlsKey !== undefined) {
+    try {
+      simOptions.tls = {
+        cert: await Deno.readTextFile(flags.tlsCert),
+        key: await Deno.readTextFile(flags.tlsKey),
+      };
+    } catch (e) {
+      return usage(`cannot read a TLS file: ${(e as Error).message}`);
+    }
+  }
+  let sim;
+  try {
+    sim = await startSimulator(simOptions);
+  } catch (e) {
+    err(`simulator: cannot start: ${(e as Error).message}`);
+    return 1;
+  }
+  out(`Torrent Suite simulator listening on ${sim.url}`);
+  const stop = options.signal ?? signalled();
+  await new Promise<void>((resolve) => {
+    if (stop.aborted) resolve();
+    stop.addEventListener("abort", () => resolve(), { once: true });
+  });
+  await sim.close();
+  return 0;
+}
+
+/** An AbortSignal aborted by the first SIGINT or SIGTERM (listeners removed then). */
+function signalled(): AbortSignal {
+  const controller = new AbortController();
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const onSignal = () => {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
+    controller.abort();
+  };
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  return controller.signal;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

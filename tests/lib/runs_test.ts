@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { launchPlugin } from "../../lib/launch.ts";
+import { latestRuns, pairKey, waitForRuns } from "../../lib/runs.ts";
+import { classifyState } from "../../lib/states.ts";
+import { clientFor, simulator } from "../_helpers.ts";
+
+Deno.test("waitForRuns() follows runs to Completed and Error", async () => {
+  await using sim = await simulator({ failureRate: 0.5 });
+  using client = await clientFor(sim);
+  const ids: number[] = [];
+  for (const report of sim.reportIds().slice(0, 6)) {
+    ids.push(
+      (await launchPlugin(client, { report, plugin: "sampleID" })).run!.id,
+    );
+  }
+  const polls: number[] = [];
+  const { runs, pending } = await waitForRuns(client, ids, {
+    pollMs: 50,
+    timeoutMs: 10_000,
+    onPoll: (seen) => polls.push(seen.size),
+  });
+  assert.deepEqual(pending, []);
+  const states = ids.map((id) => runs.get(id)!.state);
+  assert.ok(
+    states.every((s) => s === "Completed" || s === "Error"),
+    states.join(),
+  );
+  assert.ok(polls.length >= 2, "it polled more than once");
+});
+
+Deno.test("waitForRuns() rides out failed status checks; a 401 still ends it", async () => {
+  await using sim = await simulator();
+  using client = await clientFor(sim);
+  const { run } = await launchPlugin(client, {
+    report: sim.reportIds()[0]!,
+    plugin: "sampleID",
+  });
+  // The server restarts: two polls get 503, one a dropped connection.
+  sim.addFault({
+    method: "GET",
+    path: "pluginresult",
+    nth: 1,
+    times: 2,
+    action: { type: "status", status: 503 },
+  });
+  sim.addFault({
+    method: "GET",
+    path: "pluginresult",
+    nth: 3,
+    action: { type: "reset" },
+  });
+  const errors: string[] = [];
+  const result = await waitForRuns(client, [run!.id], {
+    pollMs: 20,
+    timeoutMs: 10_000,
+    onPollError: (message) => errors.push(message),
+  });
+  assert.equal(errors.length, 3);
+  assert.match(errors[0]!, /503/);
+  assert.deepEqual(result.pending, []);
+  assert.equal(result.runs.get(run!.id)!.state, "Completed");
+  assert.equal(result.lastError, undefined);
+
+  sim.clearFaults();
+  sim.addFault({
+    method: "GET",
+    path: "pluginresult",
+    action: { type: "status", status: 401 },
+  });
+  await assert.rejects(
+    waitForRuns(client, [run!.id], { pollMs: 20, timeoutMs: 10_000 }),
+    /401/,
+  );
+});
+
+Deno.test("waitForRuns() gives up at the timeout and lists what still runs", async () => {
+  await using sim = await simulator({ queuedMs: 60_000 });
+  using client = await clientFor(sim);
+  const { run } = await launchPlugin(client, {
+    report: sim.reportIds()[0]!,
+    plugin: "sampleID",
+  });
+  const { pending, runs } = await waitForRuns(client, [run!.id], {
+    pollMs: 20,
+    timeoutMs: 100,
+  });
+  assert.deepEqual(pending, [run!.id]);
+  assert.equal(classifyState(runs.get(run!.id)!.state), "running");
+});
+
+Deno.test("latestRuns() finds the newest run per pair in one batched request", async () => {
+  await using sim = await simulator({ reports: 1000 });
+  using client = await clientFor(sim);
+  const reports = sim.reportIds().slice(0, 700);
+  const old = sim.addPluginResult(reports[5]!, "igv", "Error");
+  const newer = sim.addPluginResult(reports[5]!, "igv", "Completed");
+  sim.clearLog();
+  const latest = await latestRuns(client, { reports, plugins: ["igv"] });
+  assert.equal(latest.get(pairKey(reports[5]!, "igv"))!.id, newer);
+  assert.ok(newer > old);
+  assert.equal(sim.requests.length, 1);
+  assert.match(sim.requests[0]!.path, /result__in=\d+,\d+/);
+});
