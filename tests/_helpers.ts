@@ -11,10 +11,17 @@ import {
 /** Root of the repository. */
 export const ROOT = new URL("../", import.meta.url).pathname;
 
-/** The permissions the scripts' shebangs ask for, with the network narrowed. */
+/**
+ * The permissions the scripts' shebangs ask for, with the network narrowed.
+ * `--cached-only`: the test task has cached every dependency already, and
+ * Deno 2.9 otherwise refetches a package's registry metadata in the
+ * background when its cached copy is missing, printing "Download …" on
+ * stderr, which every test checking stderr would see.
+ */
 export const SCRIPT_FLAGS = [
   "run",
   "--no-prompt",
+  "--cached-only",
   "--allow-net=127.0.0.1,localhost",
   "--allow-read",
   "--allow-write",

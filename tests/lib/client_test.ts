@@ -81,6 +81,31 @@ Deno.test("TsClient.url() always writes the trailing slash and keeps commas", ()
   );
 });
 
+Deno.test("TsClient normalises its own base URL, whatever path it is given", async () => {
+  for (
+    const [given, base] of [
+      ["https://ts.example.org/rundb/api/v1/", "https://ts.example.org"],
+      ["https://ts.example.org/rundb/api/v1", "https://ts.example.org"],
+      ["https://ts.example.org//", "https://ts.example.org"],
+      ["http://ts:8080/ts/rundb/api/v1/", "http://ts:8080/ts"],
+    ]
+  ) {
+    using client = new TsClient({ url: given! });
+    assert.equal(client.baseUrl, base, given);
+    assert.equal(client.url("plugin/").href, `${base}/rundb/api/v1/plugin/`);
+  }
+  // And against a server: the API path given twice would be a 404.
+  await using sim = await simulator();
+  const user = sim.users[0]!;
+  using client = new TsClient({
+    url: `${sim.url}/rundb/api/v1/`,
+    user: user.username,
+    apiKey: user.apiKey,
+  });
+  assert.ok((await listPlugins(client)).length > 0);
+  assert.equal(sim.requests[0]!.path.split("?")[0], "/rundb/api/v1/plugin/");
+});
+
 Deno.test("TsClient never follows a redirect on POST and says why", async (t) => {
   // A front server that redirects like Django (missing slash) or a
   // force-SSL site (http → https).

@@ -242,3 +242,12 @@ Deno.test("bulk_run.ts --help documents exit codes and the guard", async () => {
     assert.ok(r.stdout.includes(word), word);
   }
 });
+
+Deno.test("bulk_run.ts --help matches the stored help (deno test -u updates it)", async (t) => {
+  for (const args of [["--help"]]) {
+    const r = await runScript("bulk_run.ts", args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    await t.assertSnapshot(r.stdout, { name: `bulk_run.ts ${args.join(" ")}` });
+  }
+});

@@ -169,3 +169,14 @@ Deno.test("list.ts stops quietly with 141 when its reader closes the pipe (| hea
   assert.equal(stderr, "");
   assert.equal(status.code, 141);
 });
+
+Deno.test("list.ts --help matches the stored help (deno test -u updates it)", async (t) => {
+  for (
+    const args of [["--help"], ["reports", "--help"], ["plugins", "--help"]]
+  ) {
+    const r = await runScript("list.ts", args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    await t.assertSnapshot(r.stdout, { name: `list.ts ${args.join(" ")}` });
+  }
+});

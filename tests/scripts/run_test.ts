@@ -151,3 +151,12 @@ Deno.test("run.ts --dry-run launches nothing", async () => {
   assert.match(r.stdout, /planned/);
   assert.equal(sim.requests.filter((q) => q.method === "POST").length, 0);
 });
+
+Deno.test("run.ts --help matches the stored help (deno test -u updates it)", async (t) => {
+  for (const args of [["--help"]]) {
+    const r = await runScript("run.ts", args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    await t.assertSnapshot(r.stdout, { name: `run.ts ${args.join(" ")}` });
+  }
+});

@@ -234,3 +234,12 @@ Deno.test("status.ts needs an input or --report", async () => {
     /give a CSV file \(or -\) or at least one --report KEY/,
   );
 });
+
+Deno.test("status.ts --help matches the stored help (deno test -u updates it)", async (t) => {
+  for (const args of [["--help"]]) {
+    const r = await runScript("status.ts", args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    await t.assertSnapshot(r.stdout, { name: `status.ts ${args.join(" ")}` });
+  }
+});

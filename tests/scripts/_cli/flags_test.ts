@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { UsageError } from "../../../lib/errors.ts";
+import {
+  parseConfigFlag,
+  parseDelimiter,
+  parseDuration,
+  positiveNumber,
+  rerunPolicy,
+  resolveFormat,
+  waitSettings,
+  wholeNumber,
+} from "../../../scripts/_cli/flags.ts";
+
+Deno.test("number parsers accept what they say and explain the rest", () => {
+  assert.equal(positiveNumber("--poll")("0.5"), 0.5);
+  assert.throws(
+    () => positiveNumber("--poll")("0"),
+    /--poll must be a positive number, got "0"/,
+  );
+  assert.equal(wholeNumber("--n", 1)("8"), 8);
+  assert.throws(() => wholeNumber("--n", 1)("0"), UsageError);
+  assert.throws(() => wholeNumber("--n")("1.5"), /whole number >= 0/);
+});
+
+Deno.test("parseDuration() reads seconds, 90s, 30m, 2h, 1h30m", () => {
+  const p = parseDuration("--timeout");
+  assert.equal(p("90"), 90_000);
+  assert.equal(p("90s"), 90_000);
+  assert.equal(p("30m"), 1_800_000);
+  assert.equal(p("1h30m"), 5_400_000);
+  assert.throws(() => p("soon"), /--timeout must be a duration like 90s/);
+  assert.throws(() => p(""), UsageError);
+});
+
+Deno.test("parseDelimiter() takes one character or tab", () => {
+  assert.equal(parseDelimiter(";"), ";");
+  assert.equal(parseDelimiter("tab"), "\t");
+  assert.equal(parseDelimiter("\\t"), "\t");
+  assert.throws(() => parseDelimiter(";;"), /one character/);
+});
+
+Deno.test("parseConfigFlag() reads inline JSON or @file, objects only", async () => {
+  assert.deepEqual(await parseConfigFlag('{"a": 1}'), { a: 1 });
+  assert.equal(await parseConfigFlag(undefined), undefined);
+  const file = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(file, '{"b": [1]}');
+  assert.deepEqual(await parseConfigFlag(`@${file}`), { b: [1] });
+  await assert.rejects(
+    parseConfigFlag("[1]"),
+    /must be a JSON object .* got an array/,
+  );
+  await assert.rejects(parseConfigFlag("{a:1}"), /--config is not valid JSON/);
+  await assert.rejects(
+    parseConfigFlag("@/no/such.json"),
+    /cannot read \/no\/such\.json/,
+  );
+});
+
+Deno.test("resolveFormat(), rerunPolicy() and waitSettings() map flags to settings", () => {
+  assert.equal(resolveFormat(undefined, { isTerminal: () => true }), "table");
+  assert.equal(resolveFormat(undefined, { isTerminal: () => false }), "csv");
+  assert.equal(resolveFormat("json", { isTerminal: () => true }), "json");
+  assert.equal(rerunPolicy({ rerun: "missing" }), "missing");
+  assert.equal(rerunPolicy({ rerun: "missing", force: true }), "always");
+  assert.deepEqual(waitSettings({ timeout: 60_000, poll: 2 }), {});
+  assert.deepEqual(waitSettings({ wait: true, timeout: 60_000, poll: 2 }), {
+    wait: { timeoutMs: 60_000, pollMs: 2000 },
+  });
+});

@@ -1,0 +1,120 @@
+// Tests of the simulator's injected faults, over real HTTP with plain fetch.
+
+import assert from "node:assert/strict";
+import { type Simulator, startSimulator } from "../../simulator/mod.ts";
+import { API, call, CANNED, launch } from "./_helpers.ts";
+
+Deno.test("simulator faults: status, html, reset, delay, nth, after", async () => {
+  await using sim = await startSimulator({ reports: 20 });
+  sim.addFault({
+    path: "/plugin/",
+    method: "GET",
+    nth: 2,
+    action: { type: "status", status: 500 },
+  });
+  const statuses = [];
+  for (let i = 0; i < 3; i++) {
+    statuses.push((await call(sim, `${API}plugin/`)).status);
+  }
+  assert.deepEqual(statuses, [200, 500, 200]);
+  sim.clearFaults();
+  sim.addFault({
+    path: /^\/rundb\/api\/v1\/results\/$/,
+    action: { type: "status", status: 502, html: true },
+  });
+  const proxy = await call(sim, `${API}results/`);
+  assert.deepEqual([proxy.status, proxy.headers.get("content-type")], [
+    502,
+    "text/html; charset=iso-8859-1",
+  ]);
+  sim.clearFaults();
+  sim.addFault({
+    method: "POST",
+    nth: 1,
+    action: { type: "status", status: 503 },
+  });
+  sim.addFault({
+    method: "POST",
+    nth: 2,
+    after: true,
+    action: { type: "status", status: 500 },
+  });
+  assert.equal((await launch(sim, 1, { plugin: "igv" })).status, 503);
+  assert.equal(sim.launches.length, 0, "refused before the handler");
+  assert.equal((await launch(sim, 1, { plugin: "igv" })).text, CANNED);
+  assert.equal(sim.launches.length, 1, "launched, then answered 500");
+  sim.clearFaults();
+  // reset: fetch rejects, on a fresh or a reused keep-alive connection alike.
+  sim.addFault({ method: "POST", after: true, action: { type: "reset" } });
+  for (let i = 0; i < 2; i++) {
+    await assert.rejects(launch(sim, 1, { plugin: "igv" }), TypeError);
+  }
+  assert.equal(
+    sim.launches.length,
+    3,
+    "each was recorded once: no silent resend",
+  );
+  assert.equal(sim.requests.at(-1)!.status, 0);
+  sim.clearFaults();
+  sim.addFault({ path: "/version/", action: { type: "reset" } });
+  await assert.rejects(call(sim, `${API}torrentsuite/version/`), TypeError);
+  sim.clearFaults();
+  sim.addFault({ path: "/version/", action: { type: "delay", ms: 150 } });
+  const started = performance.now();
+  assert.equal((await call(sim, `${API}torrentsuite/version/`)).status, 200);
+  assert.ok(performance.now() - started >= 140);
+});
+
+Deno.test("simulator faults: bare reset, rate, times; pluginresult reruns", async () => {
+  await using sim = await startSimulator({ reports: 10 });
+  // A bare close on a fresh connection: fetch rejects, the launch happened.
+  sim.addFault({
+    method: "POST",
+    after: true,
+    nth: 1,
+    action: { type: "reset", bare: true },
+  });
+  await assert.rejects(launch(sim, 1, { plugin: "igv" }), TypeError);
+  assert.equal(sim.launches.length, 1);
+  sim.clearFaults();
+  const pattern = async (s: Simulator) => {
+    s.addFault({
+      path: "/version/",
+      rate: 0.5,
+      times: 6,
+      action: { type: "status", status: 503 },
+    });
+    const out: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      out.push((await call(s, `${API}torrentsuite/version/`)).status);
+    }
+    s.clearFaults();
+    return out;
+  };
+  const first = await pattern(sim);
+  assert.equal(first.filter((s) => s === 503).length, 6);
+  await using twin = await startSimulator({ reports: 10 });
+  assert.deepEqual(await pattern(twin), first, "deterministic for a seed");
+  // `pluginresult` reruns into an existing run of the report.
+  const old = sim.addPluginResult(2, "igv", "Error");
+  assert.equal(
+    (await launch(sim, 2, { plugin: "igv", pluginresult: old })).status,
+    202,
+  );
+  assert.equal(sim.launches.at(-1)!.pluginResultId, old);
+  const rerun = (await call(sim, `${API}pluginresult/${old}/`)).json();
+  assert.deepEqual([rerun.state, rerun.plugin_result_jobs.length], [
+    "Queued",
+    2,
+  ]);
+  const opts = await call(
+    sim,
+    `${API}pluginresult/`,
+    { method: "OPTIONS" },
+    null,
+  );
+  assert.deepEqual([opts.status, opts.headers.get("allow")], [
+    200,
+    "GET,POST,PUT,DELETE,PATCH",
+  ]);
+});
