@@ -131,7 +131,7 @@ const cwd = await Deno.makeTempDir({ prefix: "ionrun-bench-" });
       "--allow-net=127.0.0.1",
       "--allow-read",
       "--allow-env",
-      `${ROOT}scripts/simulator.ts`,
+      `${ROOT}simulator/main.ts`,
       "--port",
       "0",
       "--reports",
