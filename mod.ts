@@ -77,6 +77,11 @@ export {
   type RequestOptions,
   TsClient,
 } from "./lib/client.ts";
+export type {
+  Transport,
+  TransportRequest,
+  TransportResponse,
+} from "./lib/transport.ts";
 export { listAll, paginate, type PaginateOptions } from "./lib/paginate.ts";
 
 // Plugins, reports and their runs.

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { createKeepAliveFetch } from "../lib/_keepalive_fetch.ts";
+import { undiciTransport } from "../lib/_undici.ts";
 import { bulkRun } from "../lib/bulk_run.ts";
 import type { RunRow } from "../lib/run_rows.ts";
 import { createClient } from "../lib/client.ts";
@@ -162,11 +162,11 @@ const cwd = await Deno.makeTempDir({ prefix: "ionrun-bench-" });
     await Deno.writeTextFile(`${cwd}/t.csv`, `report\n${reports.join("\n")}\n`);
 
     // Floors: the same POSTs with no tool at all (8 loops), to separate the
-    // simulator's own latency from ionrun's overhead. "keepAlive" uses the
-    // transport ionrun's writes use; "freshFetch" is fetch with a new
-    // connection per POST (ionrun's writes behind a proxy).
+    // simulator's own latency from ionrun's overhead. "keepAlive" is the
+    // transport ionrun uses (undici, kept-alive connections); "freshFetch" is
+    // fetch with a new connection per POST (the only safe way with fetch).
     const floor = async (
-      send: (input: string, init: RequestInit) => Promise<Response>,
+      send: (input: string, init: RequestInit) => Promise<void>,
       plugin: string,
     ) => {
       let next = 0;
@@ -174,7 +174,7 @@ const cwd = await Deno.makeTempDir({ prefix: "ionrun-bench-" });
       await Promise.all(Array.from({ length: 8 }, async () => {
         while (next < reports.length) {
           const report = reports[next++]!;
-          const res = await send(
+          await send(
             `${url}/rundb/api/v1/results/${report}/plugin/`,
             {
               method: "POST",
@@ -185,19 +185,26 @@ const cwd = await Deno.makeTempDir({ prefix: "ionrun-bench-" });
               body: JSON.stringify({ plugin: [plugin] }),
             },
           );
-          await res.body?.cancel();
         }
       }));
       return (performance.now() - start) / 1000;
     };
-    const keepAlive = createKeepAliveFetch();
-    const keepAliveFloor = await floor(keepAlive, "smallRNA");
-    keepAlive.close();
+    const transport = undiciTransport();
+    const keepAliveFloor = await floor(async (input, init) => {
+      await transport.send({
+        method: "POST",
+        url: new URL(input),
+        headers: init.headers as Record<string, string>,
+        body: init.body as string,
+        signal: new AbortController().signal,
+      });
+    }, "smallRNA");
+    await transport.close();
     const fresh = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
-    const freshFloor = await floor(
-      (input, init) => fetch(input, { ...init, client: fresh }),
-      "smallRNA",
-    );
+    const freshFloor = await floor(async (input, init) => {
+      const res = await fetch(input, { ...init, client: fresh });
+      await res.body?.cancel();
+    }, "smallRNA");
     fresh.close();
     // What a 25 ms timer really takes here: the simulator's delay is one.
     const timerStart = performance.now();

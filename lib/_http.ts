@@ -74,15 +74,22 @@ function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** What {@linkcode statusError} needs to know about the request. */
+export interface StatusContext {
+  method: string;
+  /** Redacted URL. */
+  url: string;
+  credentialForm: CredentialForm;
+  user: string | undefined;
+}
+
 /** Builds the typed error for a non-2xx, non-3xx answer. */
 export function statusError(
-  method: string,
-  url: string,
-  status: number,
-  message: string,
-  credentialForm: CredentialForm,
-  user: string | undefined,
+  request: StatusContext,
+  answer: { status: number; message: string },
 ): ApiError {
+  const { method, url, credentialForm, user } = request;
+  const { status, message } = answer;
   if (status === 401) {
     const tried = credentialForm === "apikey"
       ? `an API key for user "${user}" (check TS_USER and TS_API_KEY)`
@@ -120,11 +127,11 @@ const STATUS_TEXT: Record<number, string> = {
 
 /** Builds the error for a redirect, naming the likely cause. */
 export function redirectError(
-  method: string,
-  url: URL,
-  status: number,
-  location: string,
+  request: { method: string; url: URL },
+  answer: { status: number; location: string },
 ): RedirectError {
+  const { method, url } = request;
+  const { status, location } = answer;
   const redacted = redactUrl(url);
   let why = "the toolkit never follows redirects on API calls";
   let target: URL | undefined;
@@ -149,14 +156,43 @@ export function redirectError(
   );
 }
 
-/** Converts a fetch rejection into a NetworkError with a useful hint. */
+// Failures before a byte of the request went out: nothing reached the
+// server, so even a launch is safe to send again.
+const NOT_SENT =
+  /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EAI_NONAME|EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL|UND_ERR_CONNECT_TIMEOUT)$/;
+const TLS_CODE =
+  /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL|DEPTH_ZERO/;
+
+/** The `code`s of an error and its causes (Node and undici errors carry one). */
+function codes(error: unknown): string[] {
+  const out: string[] = [];
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") out.push(code);
+    e = e.cause;
+  }
+  return out;
+}
+
+/** What {@linkcode networkError} needs to know about the request. */
+export interface NetworkContext {
+  method: string;
+  url: URL;
+  /** The client's timer fired. */
+  timedOut: boolean;
+  timeoutMs: number;
+}
+
+/**
+ * Converts a transport's rejection into a NetworkError with a useful hint.
+ * For a write, `outcomeUnknown` is true unless the failure certainly came
+ * before the request was sent (refused, unknown host, TLS).
+ */
 export function networkError(
-  method: string,
-  url: URL,
   error: unknown,
-  timedOut: boolean,
-  timeoutMs: number,
+  request: NetworkContext,
 ): NetworkError {
+  const { method, url, timedOut, timeoutMs } = request;
   const redacted = redactUrl(url);
   const short = shortUrl(redacted);
   const isWrite = method !== "GET" && method !== "HEAD";
@@ -173,7 +209,11 @@ export function networkError(
     );
   }
   const chain = plainCause(causeChain(error));
-  if (/certificate|tls|ssl|handshake/i.test(chain)) {
+  const errorCodes = codes(error);
+  if (
+    errorCodes.some((c) => TLS_CODE.test(c)) ||
+    /certificate|tls|ssl|handshake/i.test(chain)
+  ) {
     return new NetworkError(
       `${method} ${short}: TLS failed: ${chain}`,
       {
@@ -183,13 +223,13 @@ export function networkError(
         cause: error,
         hint:
           "if the server uses a self-signed or private-CA certificate, set TS_CA_CERT=/path/to/its-cert.pem " +
-          "(e.g. a copy of the server's /etc/ssl/certs/ssl-cert-snakeoil.pem); if that is refused too (an old " +
-          `certificate without subjectAltName), run deno with --unsafely-ignore-certificate-errors=${url.hostname}`,
+          "(e.g. a copy of the server's /etc/ssl/certs/ssl-cert-snakeoil.pem; an old one without " +
+          "subjectAltName is accepted too, for that exact certificate)",
       },
     );
   }
-  const refused = /refused|os error 111|ECONNREFUSED|dns|lookup|resolve/i
-    .test(chain);
+  const refused = errorCodes.some((c) => NOT_SENT.test(c)) ||
+    /refused|os error 111|dns|lookup|resolve/i.test(chain);
   return new NetworkError(
     `${method} ${short}: ${
       refused ? "cannot connect" : "connection failed"

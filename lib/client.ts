@@ -3,9 +3,10 @@
  *
  * It always writes the trailing slash, never follows redirects (a followed
  * POST would turn into a GET and launch nothing), never lets the HTTP stack
- * send a write twice, times every request out, sends `Accept:
- * application/json` and a `User-Agent`, and turns failures into typed errors
- * whose messages never contain a secret.
+ * send a request twice (its transport, on npm undici, reuses connections but
+ * fails a request whose answer was lost instead of resending it), times every
+ * request out, sends `Accept: application/json` and a `User-Agent`, and turns
+ * failures into typed errors whose messages never contain a secret.
  *
  * @module
  */
@@ -17,13 +18,11 @@ import {
   serverMessage,
   statusError,
 } from "./_http.ts";
-import {
-  createKeepAliveFetch,
-  type KeepAliveFetch,
-} from "./_keepalive_fetch.ts";
-import { proxyConfigured } from "./_proxy.ts";
+import { proxyFor } from "./_proxy.ts";
+import { undiciTransport } from "./_undici.ts";
 import { type ConnectionConfig, normalizeServerUrl } from "./config.ts";
 import { type CredentialForm, UsageError } from "./errors.ts";
+import type { Transport, TransportResponse } from "./transport.ts";
 import { VERSION } from "./version.ts";
 
 /**
@@ -42,12 +41,11 @@ export interface ClientOptions extends ConnectionConfig {
   /** Per-request timeout in milliseconds; default 30 000. */
   timeoutMs?: number;
   /**
-   * The fetch implementation; default the global `fetch` for reads and, for
-   * writes, a keep-alive HTTP/1.1 client that never resends a request (or,
-   * behind a proxy, `fetch` on a new connection each). When given, it is used
-   * for every request.
+   * The HTTP transport; default one on npm undici (kept-alive connections,
+   * `caCert` trusted, the proxy of the environment). When given, `caCert`
+   * and the proxy variables are its business.
    */
-  fetch?: typeof fetch;
+  transport?: Transport;
   /** Clock in milliseconds; default `Date.now`. */
   now?: () => number;
   /** Sleep used by waits and retries; default a timer honouring the signal. */
@@ -97,11 +95,8 @@ export class TsClient {
   /** Sleep that honours an abort signal. */
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   #authorization: string | undefined;
-  #fetch: typeof fetch;
+  #transport: Transport;
   #timeoutMs: number;
-  #httpClient: Deno.HttpClient | undefined;
-  #writeClient: Deno.HttpClient | undefined;
-  #keepAlive: KeepAliveFetch | undefined;
 
   /**
    * Creates a client; prefer {@linkcode createClient}, which also reads the CA file.
@@ -128,26 +123,13 @@ export class TsClient {
     } else {
       this.credentialForm = "none";
     }
-    this.#fetch = options.fetch ?? globalThis.fetch;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? defaultSleep;
-    const caCerts = options.caCert !== undefined ? [options.caCert] : undefined;
-    if (caCerts) this.#httpClient = Deno.createHttpClient({ caCerts });
-    // Writes are never sent twice. When a kept-alive connection drops after a
-    // POST went out, Deno's fetch silently sends the POST again on a new one:
-    // a second plugin run. So writes go through our own HTTP/1.1 connections,
-    // which are reused but never resend; behind a proxy (which only fetch
-    // knows how to use) or with an injected fetch, every write gets a new
-    // connection instead.
-    if (!options.fetch && !proxyConfigured(this.baseUrl)) {
-      this.#keepAlive = createKeepAliveFetch(caCerts ? { caCerts } : {});
-    } else {
-      this.#writeClient = Deno.createHttpClient({
-        poolMaxIdlePerHost: 0,
-        ...(caCerts ? { caCerts } : {}),
-      });
-    }
+    this.#transport = options.transport ?? undiciTransport({
+      caCert: options.caCert,
+      proxy: proxyFor(this.baseUrl),
+    });
   }
 
   /**
@@ -184,7 +166,7 @@ export class TsClient {
    * @returns The parsed body.
    */
   async get<T>(path: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.request<T>("GET", path, undefined, options);
+    const response = await this.request<T>("GET", path, options);
     return response.data;
   }
 
@@ -201,7 +183,7 @@ export class TsClient {
     body: unknown,
     options: RequestOptions = {},
   ): Promise<ApiResponse<T>> {
-    return this.request<T>("POST", path, body, options);
+    return this.request<T>("POST", path, { ...options, body });
   }
 
   /**
@@ -211,16 +193,16 @@ export class TsClient {
    *
    * @param method HTTP method.
    * @param path Path under the API or a path-only URL.
-   * @param body JSON body, or `undefined` for none.
-   * @param options Query parameters, signal, timeout.
+   * @param options Query parameters, signal, timeout, and the JSON body
+   *   (none when `undefined`).
    * @returns Status and parsed body.
    */
   async request<T>(
     method: string,
     path: string,
-    body: unknown,
-    options: RequestOptions = {},
+    options: RequestOptions & { body?: unknown } = {},
   ): Promise<ApiResponse<T>> {
+    const { body } = options;
     const url = this.url(path, options.params);
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const timeout = new AbortController();
@@ -237,84 +219,79 @@ export class TsClient {
     };
     if (this.#authorization) headers["Authorization"] = this.#authorization;
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    const init: RequestInit & { client?: Deno.HttpClient } = {
-      method,
-      headers,
-      redirect: "manual",
-      signal,
-    };
-    if (body !== undefined) init.body = JSON.stringify(body);
-    const write = method !== "GET" && method !== "HEAD";
-    const client = write ? this.#writeClient : this.#httpClient;
-    if (client) init.client = client;
-
-    let response: Response;
-    let text: string;
+    let response: TransportResponse;
     try {
-      response = write && this.#keepAlive
-        ? await this.#keepAlive(url, init)
-        : await this.#fetch(url, init);
-      text = await response.text();
+      response = await this.#transport.send({
+        method,
+        url,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal,
+      });
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason;
-      throw networkError(method, url, error, timeout.signal.aborted, timeoutMs);
+      throw networkError(error, {
+        method,
+        url,
+        timedOut: timeout.signal.aborted,
+        timeoutMs,
+      });
     } finally {
       clearTimeout(timer);
     }
+    const text = response.body;
     const status = response.status;
+    const context = {
+      method,
+      url: redactUrl(url),
+      credentialForm: this.credentialForm,
+      user: this.user,
+    };
     if (status >= 300 && status < 400) {
-      throw redirectError(
-        method,
-        url,
+      throw redirectError({ method, url }, {
         status,
-        response.headers.get("location") ?? "",
-      );
+        location: response.headers.get("location") ?? "",
+      });
     }
     if (status < 200 || status >= 300) {
       const message = serverMessage(
         text,
         response.headers.get("content-type") ?? "",
       );
-      throw statusError(
-        method,
-        redactUrl(url),
-        status,
-        message,
-        this.credentialForm,
-        this.user,
-      );
+      throw statusError(context, { status, message });
     }
     let data: unknown = undefined;
     if (text.trim() !== "") {
       try {
         data = JSON.parse(text);
       } catch {
-        throw statusError(
-          method,
-          redactUrl(url),
+        throw statusError(context, {
           status,
-          `answer is not JSON: ${serverMessage(text, "text/html")}`,
-          this.credentialForm,
-          this.user,
-        );
+          message: `answer is not JSON: ${serverMessage(text, "text/html")}`,
+        });
       }
     }
     return { status, data: data as T };
   }
 
-  /** Closes the client's connections. Safe to call twice. */
-  close(): void {
-    this.#httpClient?.close();
-    this.#writeClient?.close();
-    this.#keepAlive?.close();
-    this.#httpClient = undefined;
-    this.#writeClient = undefined;
-    this.#keepAlive = undefined;
+  /**
+   * Closes the client's connections (they also close by themselves when
+   * idle). Safe to call twice.
+   *
+   * @returns Resolves when they are closed.
+   */
+  close(): Promise<void> {
+    return this.#transport.close();
   }
 
-  /** Same as {@linkcode TsClient.close}, for `using`. */
+  /** Same as {@linkcode TsClient.close}, not awaited, for `using`. */
   [Symbol.dispose](): void {
-    this.close();
+    this.close().catch(() => {});
+  }
+
+  /** Same as {@linkcode TsClient.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 

@@ -167,12 +167,7 @@ export async function stopRuns(
       result.finished.push({ id, state: run.state });
     } else {
       if (!options.dryRun) {
-        await client.request(
-          "GET",
-          `pluginresult/${id}/stop/`,
-          undefined,
-          signal,
-        );
+        await client.request("GET", `pluginresult/${id}/stop/`, signal);
       }
       result.stopped.push(id);
     }

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-env=TS_URL,TS_USER,TS_PASSWORD,TS_API_KEY,TS_CA_CERT,NO_COLOR,FORCE_COLOR,CLICOLOR_FORCE,HTTP_PROXY,HTTPS_PROXY,ALL_PROXY,NO_PROXY,http_proxy,https_proxy,all_proxy,no_proxy
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-env=TS_*,NO_COLOR,FORCE_COLOR,CLICOLOR_FORCE,HTTP_PROXY,HTTPS_PROXY,ALL_PROXY,NO_PROXY,http_proxy,https_proxy,all_proxy,no_proxy,UNDICI_*,JEST_WORKER_ID
 /**
  * `bulk_run.ts`: launch plugins on every report of a CSV, exactly once.
  *

@@ -10,7 +10,7 @@ import {
   parseHeaders,
   readBody,
   writeAll,
-} from "../lib/_http1.ts";
+} from "./wire.ts";
 
 /** A parsed request. */
 export interface RawRequest {
@@ -91,10 +91,14 @@ const REASONS: Record<number, string> = {
 
 const enc = new TextEncoder();
 
+/**
+ * Serializes an answer. `keepAlive` carries what Apache's keep-alive answer
+ * says (`Keep-Alive: timeout=5, max=99`), or nothing: the connection closes.
+ */
 function serialize(
   res: Exclude<RawResponse, string>,
   head: boolean,
-  keepAlive: boolean,
+  keepAlive: { timeoutS: number; max: number } | null,
 ): Uint8Array {
   const body = enc.encode(res.body);
   let text = `HTTP/1.1 ${res.status} ${REASONS[res.status] ?? "Unknown"}\r\n`;
@@ -102,9 +106,10 @@ function serialize(
     new Date().toUTCString()
   }\r\nServer: Apache/2.4.41 (Ubuntu)\r\n`;
   for (const [k, v] of Object.entries(res.headers)) text += `${k}: ${v}\r\n`;
-  text += `Content-Length: ${body.length}\r\nConnection: ${
-    keepAlive ? "keep-alive" : "close"
-  }\r\n\r\n`;
+  text += `Content-Length: ${body.length}\r\n`;
+  text += keepAlive
+    ? `Keep-Alive: timeout=${keepAlive.timeoutS}, max=${keepAlive.max}\r\nConnection: Keep-Alive\r\n\r\n`
+    : "Connection: close\r\n\r\n";
   const headBytes = enc.encode(text);
   if (head || body.length === 0) return headBytes;
   const out = new Uint8Array(headBytes.length + body.length);
@@ -163,18 +168,18 @@ export function serveHttp(
         const line = lines[0]!;
         const [method, target, version] = line.split(" ");
         if (!method || !target || !version?.startsWith("HTTP/1.")) {
-          await writeAll(conn, serialize(BAD_REQUEST, false, false));
+          await writeAll(conn, serialize(BAD_REQUEST, false, null));
           return;
         }
         if (line.length > maxLine) {
-          await writeAll(conn, serialize(onTooLong(line), false, false));
+          await writeAll(conn, serialize(onTooLong(line), false, null));
           return;
         }
         let headers: Headers;
         try {
           headers = parseHeaders(lines.slice(1), maxLine);
         } catch {
-          await writeAll(conn, serialize(BAD_REQUEST, false, false));
+          await writeAll(conn, serialize(BAD_REQUEST, false, null));
           return;
         }
         if ((headers.get("expect") ?? "").toLowerCase() === "100-continue") {
@@ -215,7 +220,19 @@ export function serveHttp(
           (version === "HTTP/1.1"
             ? connHeader !== "close"
             : connHeader === "keep-alive");
-        await writeAll(conn, serialize(res, method === "HEAD", keepAlive));
+        await writeAll(
+          conn,
+          serialize(
+            res,
+            method === "HEAD",
+            keepAlive
+              ? {
+                timeoutS: Math.max(1, Math.round(idleMs / 1000)),
+                max: maxRequests - served - 1,
+              }
+              : null,
+          ),
+        );
         if (!keepAlive) return;
       }
     } catch {

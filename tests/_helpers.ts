@@ -12,21 +12,25 @@ import {
 export const ROOT = new URL("../", import.meta.url).pathname;
 
 /**
- * The permissions the scripts' shebangs ask for, with the network narrowed.
- * `--cached-only`: the test task has cached every dependency already, and
- * Deno 2.9 otherwise refetches a package's registry metadata in the
- * background when its cached copy is missing, printing "Download …" on
- * stderr, which every test checking stderr would see.
+ * The Deno flags of a script's shebang line, as a user running it directly
+ * gets them, with the network narrowed to loopback. `--no-prompt`: a missing
+ * permission fails instead of waiting for an answer. `--cached-only`: the
+ * test task has cached every dependency already, and Deno 2.9 otherwise
+ * refetches a package's registry metadata in the background when its cached
+ * copy is missing, printing "Download …" on stderr.
  */
-export const SCRIPT_FLAGS = [
-  "run",
-  "--no-prompt",
-  "--cached-only",
-  "--allow-net=127.0.0.1,localhost",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env=TS_URL,TS_USER,TS_PASSWORD,TS_API_KEY,TS_CA_CERT,NO_COLOR,FORCE_COLOR,CLICOLOR_FORCE,HTTP_PROXY,HTTPS_PROXY,ALL_PROXY,NO_PROXY,http_proxy,https_proxy,all_proxy,no_proxy",
-];
+export function shebangFlags(name: string): string[] {
+  const first = Deno.readTextFileSync(`${ROOT}scripts/${name}`).split("\n")[0]!;
+  const m = /^#!\/usr\/bin\/env -S deno (run .*)$/.exec(first);
+  if (!m) throw new Error(`scripts/${name} has no deno shebang line`);
+  return [
+    ...m[1]!.split(/\s+/).map((flag) =>
+      flag === "--allow-net" ? "--allow-net=127.0.0.1,localhost" : flag
+    ),
+    "--no-prompt",
+    "--cached-only",
+  ];
+}
 
 /** Starts a simulator (default 200 reports, fast lifecycle). */
 export function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -110,7 +114,7 @@ export function spawnScript(
   }
   return new Deno.Command(Deno.execPath(), {
     args: [
-      ...SCRIPT_FLAGS,
+      ...shebangFlags(name),
       ...(options.denoFlags ?? []),
       `${ROOT}scripts/${name}`,
       ...args,

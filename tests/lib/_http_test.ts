@@ -63,11 +63,18 @@ Deno.test("serverMessage() takes Tastypie's error, an HTML title, or an excerpt"
 
 Deno.test("statusError() names the credential form for a 401, never the secret", () => {
   const url = `https://ts/rundb/api/v1/plugin/?api_key=***`;
-  const e401 = statusError("GET", url, 401, "", "apikey", "ionuser");
+  const request = { url, credentialForm: "apikey" as const, user: "ionuser" };
+  const e401 = statusError({ ...request, method: "GET" }, {
+    status: 401,
+    message: "",
+  });
   assert.ok(e401 instanceof AuthError);
   assert.match(e401.message, /an API key for user "ionuser"/);
   assert.equal(e401.credentialForm, "apikey");
-  const e500 = statusError("POST", url, 500, "Sorry", "apikey", "ionuser");
+  const e500 = statusError({ ...request, method: "POST" }, {
+    status: 500,
+    message: "Sorry",
+  });
   assert.ok(e500 instanceof ApiError && !(e500 instanceof AuthError));
   assert.equal(
     e500.message,
@@ -80,7 +87,12 @@ Deno.test("networkError() marks which failures may have reached the server", () 
   const url = new URL(
     `https://ts/rundb/api/v1/results/7/plugin/?api_key=${KEY}`,
   );
-  const timeout = networkError("POST", url, new Error("aborted"), true, 30_000);
+  const timeout = networkError(new Error("aborted"), {
+    method: "POST",
+    url,
+    timedOut: true,
+    timeoutMs: 30_000,
+  });
   assert.equal(timeout.kind, "timeout");
   assert.equal(
     timeout.outcomeUnknown,
@@ -90,13 +102,10 @@ Deno.test("networkError() marks which failures may have reached the server", () 
   assert.ok(!timeout.message.includes(KEY) && !timeout.url.includes(KEY));
 
   const refused = networkError(
-    "POST",
-    url,
     new TypeError("fetch failed", {
       cause: new Error("Connection refused (os error 111)"),
     }),
-    false,
-    30_000,
+    { method: "POST", url, timedOut: false, timeoutMs: 30_000 },
   );
   assert.equal(refused.kind, "connection");
   assert.equal(
@@ -106,32 +115,57 @@ Deno.test("networkError() marks which failures may have reached the server", () 
   );
   assert.match(refused.hint, /check TS_URL/);
 
-  const reset = networkError(
-    "POST",
+  const reset = networkError(new Error("connection reset"), {
+    method: "POST",
     url,
-    new Error("connection reset"),
-    false,
-    1,
-  );
+    timedOut: false,
+    timeoutMs: 1,
+  });
   assert.equal(reset.outcomeUnknown, true);
-  const getReset = networkError(
-    "GET",
+  const getReset = networkError(new Error("connection reset"), {
+    method: "GET",
     url,
-    new Error("connection reset"),
-    false,
-    1,
-  );
+    timedOut: false,
+    timeoutMs: 1,
+  });
   assert.equal(getReset.outcomeUnknown, false, "a GET changes nothing");
 
   const tls = networkError(
-    "GET",
-    url,
     new Error("invalid peer certificate: UnknownIssuer"),
-    false,
-    1,
+    { method: "GET", url, timedOut: false, timeoutMs: 1 },
   );
   assert.equal(tls.kind, "tls");
   assert.match(tls.hint, /TS_CA_CERT/);
+});
+
+Deno.test("networkError() reads undici's and Node's error codes", () => {
+  const url = new URL("https://ts/rundb/api/v1/results/7/plugin/");
+  const ctx = { method: "POST", url, timedOut: false, timeoutMs: 1 };
+  const coded = (message: string, code: string) =>
+    Object.assign(new Error(message), { code });
+  const refused = networkError(
+    coded("connect ECONNREFUSED 10.0.0.1:443", "ECONNREFUSED"),
+    ctx,
+  );
+  assert.equal(refused.outcomeUnknown, false);
+  const dns = networkError(coded("getaddrinfo ENOTFOUND ts", "ENOTFOUND"), ctx);
+  assert.equal(dns.outcomeUnknown, false);
+  const closed = networkError(
+    coded("other side closed", "UND_ERR_SOCKET"),
+    ctx,
+  );
+  assert.equal(closed.kind, "connection");
+  assert.equal(
+    closed.outcomeUnknown,
+    true,
+    "the answer was lost after sending",
+  );
+  const selfSigned = networkError(
+    coded("self-signed certificate", "DEPTH_ZERO_SELF_SIGNED_CERT"),
+    ctx,
+  );
+  assert.equal(selfSigned.kind, "tls");
+  assert.equal(selfSigned.outcomeUnknown, false);
 });
 
 Deno.test("causeChain() joins an error's causes once each", () => {

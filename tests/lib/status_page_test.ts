@@ -7,7 +7,8 @@ import {
   renderStatusPage,
   type StatusPageInput,
 } from "../../lib/status_page.ts";
-import { launchChromium } from "../_chromium.ts";
+import { chromium } from "playwright-core";
+import { testNeeding } from "../_needs.ts";
 
 const PLUGINS = [
   "variantCaller",
@@ -196,94 +197,123 @@ Deno.test("renderStatusPage() shows totals, defaults and unchecked pairs", () =>
   assert.ok(html.indexOf('id="r1"') < html.indexOf('id="r2"'));
 });
 
-Deno.test("renderStatusPage() page works in headless Chromium", async (t) => {
-  const input = bigInput();
-  const cells = input.statuses;
-  const keep = Deno.env.get("IONRUN_SCREENSHOT_DIR");
-  const dir = await Deno.makeTempDir({ prefix: "ionrun-status-page-" });
-  try {
-    const file = join(dir, "status.html");
-    await Deno.writeTextFile(file, renderStatusPage(input));
-    await using browser = await launchChromium({ width: 1280, height: 900 });
-    const { loadMs } = await browser.navigate(pathToFileURL(file));
-    const inPage = await browser.evaluate<number>(
-      "performance.getEntriesByType('navigation')[0].loadEventStart",
-    );
-    console.log(
-      `status page, 2000 reports × 5 plugins (${cells.length} cells): ` +
-        `load event after ${loadMs.toFixed(0)} ms (navigation timing ${
-          inPage.toFixed(0)
-        } ms)`,
-    );
-    const visibleRows = () =>
-      browser.evaluate<number[]>(
-        `[...document.querySelectorAll("#grid tbody tr")]
+/** Debian's Chromium, driven by playwright-core (which never downloads a browser). */
+const CHROMIUM = "/usr/bin/chromium";
+/**
+ * As root, in a sandbox with no network: no sandbox, no GPU, and none of
+ * the background connections Chromium makes at start-up (refused here).
+ */
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+testNeeding(
+  "chromium",
+  CHROMIUM,
+  "renderStatusPage() page works in headless Chromium",
+  async (t) => {
+    const input = bigInput();
+    const cells = input.statuses;
+    const keep = Deno.env.get("IONRUN_SCREENSHOT_DIR");
+    const dir = await Deno.makeTempDir({ prefix: "ionrun-status-page-" });
+    try {
+      const file = join(dir, "status.html");
+      await Deno.writeTextFile(file, renderStatusPage(input));
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: CHROMIUM_ARGS,
+      });
+      await using _closing = { [Symbol.asyncDispose]: () => browser.close() };
+      const page = await browser.newPage({
+        viewport: { width: 1280, height: 900 },
+      });
+      const started = performance.now();
+      await page.goto(pathToFileURL(file).href);
+      const loadMs = performance.now() - started;
+      const inPage = await page.evaluate<number>(
+        "performance.getEntriesByType('navigation')[0].loadEventStart",
+      );
+      console.log(
+        `status page, 2000 reports × 5 plugins (${cells.length} cells): ` +
+          `load event after ${loadMs.toFixed(0)} ms (navigation timing ${
+            inPage.toFixed(0)
+          } ms)`,
+      );
+      const visibleRows = () =>
+        page.evaluate<number[]>(
+          `[...document.querySelectorAll("#grid tbody tr")]
         .filter((tr) => tr.offsetParent !== null)
         .map((tr) => Number(tr.querySelector("th .k").textContent))`,
-      );
-    const shownText = () =>
-      browser.evaluate<string>(`document.getElementById("shown").innerText`);
-
-    await t.step("header shows totals equal to the input", async () => {
-      const perState = new Map<string, number>();
-      const groups = new Map<string, number>();
-      const groupLabel = {
-        failed: "Failed",
-        running: "Running",
-        completed: "Completed",
-        missing: "Never run",
-      };
-      for (const c of cells) {
-        const s = c.state ?? "never run";
-        perState.set(s, (perState.get(s) ?? 0) + 1);
-        const g = groupLabel[c.stateClass];
-        groups.set(g, (groups.get(g) ?? 0) + 1);
-      }
-      const read = async (selector: string) =>
-        new Map(
-          (await browser.evaluate<string[]>(
-            `[...document.querySelectorAll(${
-              JSON.stringify(selector)
-            })].map((e) => e.innerText)`,
-          )).map((text) => {
-            const m = /^(?:\S )?(.+): (\d+)$/.exec(text.trim());
-            assert.ok(m, `total ${text}`);
-            return [m[1]!, Number(m[2])] as const;
-          }),
         );
-      assert.deepEqual(await read("#states li"), perState);
-      assert.deepEqual(await read("#groups li"), groups);
-      assert.ok(
-        perState.get("Exploded")! > 0 && perState.get("never run")! > 0,
-      );
-      const meta = await browser.evaluate<string>(
-        `document.querySelector("header .meta").innerText`,
-      );
-      assert.match(meta, /2000 reports × 5 plugins/);
-      assert.match(meta, /Server https:\/\/ts\.example\.org/);
-      assert.match(meta, /Generated 2024-05-06T08:00:00\.000Z/);
-      assert.equal(await shownText(), "2000 of 2000 reports shown");
-      assert.equal((await visibleRows()).length, 2000);
-    });
+      const shownText = () =>
+        page.evaluate<string>(`document.getElementById("shown").innerText`);
 
-    await t.step(
-      "rows and columns are sorted; a failed cell shows its state and link",
-      async () => {
-        const heads = await browser.evaluate<string[]>(
-          `[...document.querySelectorAll("#grid thead th")].map((th) => th.innerText)`,
+      await t.step("header shows totals equal to the input", async () => {
+        const perState = new Map<string, number>();
+        const groups = new Map<string, number>();
+        const groupLabel = {
+          failed: "Failed",
+          running: "Running",
+          completed: "Completed",
+          missing: "Never run",
+        };
+        for (const c of cells) {
+          const s = c.state ?? "never run";
+          perState.set(s, (perState.get(s) ?? 0) + 1);
+          const g = groupLabel[c.stateClass];
+          groups.set(g, (groups.get(g) ?? 0) + 1);
+        }
+        const read = async (selector: string) =>
+          new Map(
+            (await page.evaluate<string[]>(
+              `[...document.querySelectorAll(${
+                JSON.stringify(selector)
+              })].map((e) => e.innerText)`,
+            )).map((text) => {
+              const m = /^(?:\S )?(.+): (\d+)$/.exec(text.trim());
+              assert.ok(m, `total ${text}`);
+              return [m[1]!, Number(m[2])] as const;
+            }),
+          );
+        assert.deepEqual(await read("#states li"), perState);
+        assert.deepEqual(await read("#groups li"), groups);
+        assert.ok(
+          perState.get("Exploded")! > 0 && perState.get("never run")! > 0,
         );
-        assert.deepEqual(heads, [
-          "Report",
-          "coverageAnalysis",
-          "ERCC_Analysis",
-          "FileExporter",
-          "sampleID",
-          "variantCaller",
-        ]);
-        const rows = await visibleRows();
-        assert.deepEqual(rows, [...rows].sort((a, b) => a - b));
-        const col = heads.indexOf(FAILED.plugin);
-        const cell = await browser.evaluate<Record<string, string>>(`(() => {
+        const meta = await page.evaluate<string>(
+          `document.querySelector("header .meta").innerText`,
+        );
+        assert.match(meta, /2000 reports × 5 plugins/);
+        assert.match(meta, /Server https:\/\/ts\.example\.org/);
+        assert.match(meta, /Generated 2024-05-06T08:00:00\.000Z/);
+        assert.equal(await shownText(), "2000 of 2000 reports shown");
+        assert.equal((await visibleRows()).length, 2000);
+      });
+
+      await t.step(
+        "rows and columns are sorted; a failed cell shows its state and link",
+        async () => {
+          const heads = await page.evaluate<string[]>(
+            `[...document.querySelectorAll("#grid thead th")].map((th) => th.innerText)`,
+          );
+          assert.deepEqual(heads, [
+            "Report",
+            "coverageAnalysis",
+            "ERCC_Analysis",
+            "FileExporter",
+            "sampleID",
+            "variantCaller",
+          ]);
+          const rows = await visibleRows();
+          assert.deepEqual(rows, [...rows].sort((a, b) => a - b));
+          const col = heads.indexOf(FAILED.plugin);
+          const cell = await page.evaluate<Record<string, string>>(`(() => {
         const row = [...document.querySelectorAll("#grid tbody tr")]
           .find((tr) => tr.querySelector("th").innerText.startsWith("${FAILED.report} "));
         const td = row.children[${col}];
@@ -291,114 +321,117 @@ Deno.test("renderStatusPage() page works in headless Chromium", async (t) => {
         return { text: td.innerText, title: td.title, href: a.href, target: a.target,
           background: getComputedStyle(td).backgroundColor };
       })()`);
-        assert.match(cell.text!, /Error/);
-        assert.match(cell.text!, /✗/);
-        assert.equal(cell.href, FAILED_URL);
-        assert.equal(cell.target, "_blank");
-        assert.match(cell.title!, /Error/);
-        assert.match(cell.title!, new RegExp(`id ${FAILED.id}`));
-        assert.equal(cell.background, "rgb(192, 57, 43)");
-        const listed = await browser.evaluate<string>(
-          `[...document.querySelectorAll("#failed tbody tr")]
+          assert.match(cell.text!, /Error/);
+          assert.match(cell.text!, /✗/);
+          assert.equal(cell.href, FAILED_URL);
+          assert.equal(cell.target, "_blank");
+          assert.match(cell.title!, /Error/);
+          assert.match(cell.title!, new RegExp(`id ${FAILED.id}`));
+          assert.equal(cell.background, "rgb(192, 57, 43)");
+          const listed = await page.evaluate<string>(
+            `[...document.querySelectorAll("#failed tbody tr")]
         .map((tr) => tr.innerText).find((t) => t.includes("${FAILED.id}"))`,
-        );
-        assert.match(listed, /coverageAnalysis\s+Error\s+910042/);
-        const validation = cells.find((c) => c.state === "Failed Validation")!;
-        const errors = await browser.evaluate<string>(
-          `document.getElementById("failed").innerText`,
-        );
-        assert.ok(errors.includes(validation.validationErrors![0]!));
-      },
-    );
-
-    for (
-      const [button, cls, label] of [
-        ["failed", "failed", "Failed"],
-        ["running", "running", "Running"],
-        ["missing", "missing", "Never run"],
-      ] as const
-    ) {
-      await t.step(
-        `clicking "${label}" shows only rows with a ${cls} cell`,
-        async () => {
-          await browser.click(`[data-f="${button}"]`);
-          const want = reportsWith(cells, cls);
-          assert.ok(want.length > 0 && want.length < 2000);
-          assert.deepEqual(await visibleRows(), want);
-          assert.equal(
-            await shownText(),
-            `${want.length} of 2000 reports shown`,
           );
-          assert.equal(
-            await browser.evaluate(
-              `document.querySelector('[data-f="${button}"]').getAttribute("aria-pressed")`,
-            ),
-            "true",
+          assert.match(listed, /coverageAnalysis\s+Error\s+910042/);
+          const validation = cells.find((c) =>
+            c.state === "Failed Validation"
+          )!;
+          const errors = await page.evaluate<string>(
+            `document.getElementById("failed").innerText`,
           );
+          assert.ok(errors.includes(validation.validationErrors![0]!));
         },
       );
-      if (button === "failed") {
-        const shot = join(keep ?? dir, "status_page_failed.png");
-        await browser.screenshot(shot);
-        console.log(`screenshot (Failed filter): ${shot}`);
+
+      for (
+        const [button, cls, label] of [
+          ["failed", "failed", "Failed"],
+          ["running", "running", "Running"],
+          ["missing", "missing", "Never run"],
+        ] as const
+      ) {
+        await t.step(
+          `clicking "${label}" shows only rows with a ${cls} cell`,
+          async () => {
+            await page.click(`[data-f="${button}"]`);
+            const want = reportsWith(cells, cls);
+            assert.ok(want.length > 0 && want.length < 2000);
+            assert.deepEqual(await visibleRows(), want);
+            assert.equal(
+              await shownText(),
+              `${want.length} of 2000 reports shown`,
+            );
+            assert.equal(
+              await page.evaluate(
+                `document.querySelector('[data-f="${button}"]').getAttribute("aria-pressed")`,
+              ),
+              "true",
+            );
+          },
+        );
+        if (button === "failed") {
+          const shot = join(keep ?? dir, "status_page_failed.png");
+          await page.screenshot({ path: shot });
+          console.log(`screenshot (Failed filter): ${shot}`);
+        }
       }
-    }
 
-    await t.step(`clicking "All" shows every row again`, async () => {
-      await browser.click(`[data-f="all"]`);
-      assert.equal((await visibleRows()).length, 2000);
-      assert.equal(await shownText(), "2000 of 2000 reports shown");
-    });
+      await t.step(`clicking "All" shows every row again`, async () => {
+        await page.click(`[data-f="all"]`);
+        assert.equal((await visibleRows()).length, 2000);
+        assert.equal(await shownText(), "2000 of 2000 reports shown");
+      });
 
-    await t.step("the header row stays visible when scrolling", async () => {
-      const top = await browser.evaluate<number>(`(() => {
+      await t.step("the header row stays visible when scrolling", async () => {
+        const top = await page.evaluate<number>(`(() => {
         window.scrollTo(0, 20000);
         return document.querySelector("#grid thead th").getBoundingClientRect().top;
       })()`);
-      assert.equal(top, 0);
-      const shot = join(keep ?? dir, "status_page_scrolled.png");
-      await browser.screenshot(shot);
-      console.log(`screenshot (scrolled): ${shot}`);
-    });
+        assert.equal(top, 0);
+        const shot = join(keep ?? dir, "status_page_scrolled.png");
+        await page.screenshot({ path: shot });
+        console.log(`screenshot (scrolled): ${shot}`);
+      });
 
-    await t.step("a report name with HTML renders as text", async () => {
-      const page = await browser.evaluate<Record<string, unknown>>(`({
+      await t.step("a report name with HTML renders as text", async () => {
+        const seen = await page.evaluate<Record<string, unknown>>(`({
         name: [...document.querySelectorAll("#grid tbody th")]
           .find((th) => th.innerText.startsWith("10007 ")).innerText,
         scripts: document.scripts.length,
         images: document.images.length,
         pwned: window.__pwned ?? null,
       })`);
-      assert.deepEqual(page, {
-        name: `10007 ${EVIL}`,
-        scripts: 1,
-        images: 0,
-        pwned: null,
+        assert.deepEqual(seen, {
+          name: `10007 ${EVIL}`,
+          scripts: 1,
+          images: 0,
+          pwned: null,
+        });
       });
-    });
 
-    await t.step("a #failed link opens the page filtered", async () => {
-      await browser.navigate("about:blank");
-      await browser.navigate(`${pathToFileURL(file).href}#failed`);
-      const want = reportsWith(cells, "failed");
-      assert.deepEqual(await visibleRows(), want);
-      assert.equal(await shownText(), `${want.length} of 2000 reports shown`);
-    });
+      await t.step("a #failed link opens the page filtered", async () => {
+        await page.goto("about:blank");
+        await page.goto(`${pathToFileURL(file).href}#failed`);
+        const want = reportsWith(cells, "failed");
+        assert.deepEqual(await visibleRows(), want);
+        assert.equal(await shownText(), `${want.length} of 2000 reports shown`);
+      });
 
-    await t.step("the page makes no network requests", async () => {
-      assert.equal(
-        await browser.evaluate(
-          `performance.getEntriesByType("resource").length`,
-        ),
-        0,
-      );
-      assert.ok(
-        (await browser.evaluate<string>("location.href")).startsWith(
-          pathToFileURL(dir).href,
-        ),
-      );
-    });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+      await t.step("the page makes no network requests", async () => {
+        assert.equal(
+          await page.evaluate(
+            `performance.getEntriesByType("resource").length`,
+          ),
+          0,
+        );
+        assert.ok(
+          (await page.evaluate<string>("location.href")).startsWith(
+            pathToFileURL(dir).href,
+          ),
+        );
+      });
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

@@ -1,6 +1,6 @@
-// HTTP/1.1 wire helpers shared by the simulator's server and the client's
-// write connections: a buffered reader over a connection, message heads and
-// bodies (Content-Length, chunked, or up to the end of the connection).
+// HTTP/1.1 wire helpers of the simulator's server: a buffered reader over a
+// connection, message heads and bodies (Content-Length, chunked, or up to
+// the end of the connection).
 
 const latin1 = new TextDecoder("latin1");
 

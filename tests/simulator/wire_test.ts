@@ -5,7 +5,7 @@ import {
   parseHeaders,
   readBody,
   writeAll,
-} from "../../lib/_http1.ts";
+} from "../../simulator/wire.ts";
 
 /** A connected pair of TCP connections on 127.0.0.1. */
 async function pair() {
