@@ -7,6 +7,7 @@ import {
   type CredentialForm,
   NetworkError,
   RedirectError,
+  UnreadableAnswerError,
 } from "./errors.ts";
 
 const SECRET_PARAMS = ["api_key", "password", "apikey", "key"];
@@ -124,6 +125,34 @@ const STATUS_TEXT: Record<number, string> = {
   503: "Service Unavailable",
   504: "Gateway Timeout",
 };
+
+/**
+ * Builds the error for a 2xx answer whose body is not JSON: an HTML page (a
+ * proxy's, the login page) or JSON cut off in the middle. The request may
+ * well have been handled: a launch so answered is in doubt, not failed.
+ */
+export function unreadableAnswer(
+  request: StatusContext,
+  answer: { status: number; text: string; contentType: string; error: unknown },
+): UnreadableAnswerError {
+  const { method, url } = request;
+  const text = answer.text.trim();
+  const html = answer.contentType.includes("html") || text.startsWith("<");
+  const cutOff = !html && /^[{[]/.test(text) &&
+    /end of (JSON )?(data|input)|unterminated|unexpected end/i.test(
+      String((answer.error as Error)?.message ?? answer.error),
+    );
+  const reason = html ? "html" : cutOff ? "truncated" : "not-json";
+  const what = html
+    ? `the server answered an HTML page (${serverMessage(text, "text/html")})`
+    : cutOff
+    ? "the answer was cut off (incomplete JSON)"
+    : `the answer is not JSON (${serverMessage(text, "text/plain")})`;
+  return new UnreadableAnswerError(
+    `${method} ${shortUrl(url)} answered ${answer.status}, but ${what}`,
+    { method, url, status: answer.status, reason },
+  );
+}
 
 /** Builds the error for a redirect, naming the likely cause. */
 export function redirectError(

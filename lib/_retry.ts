@@ -1,23 +1,29 @@
 // Retry policy of the bulk launcher: which failures are transient, which may
 // have launched anyway, and how long to wait before the next attempt.
 
-import { ApiError, NetworkError } from "./errors.ts";
+import { ApiError, NetworkError, UnreadableAnswerError } from "./errors.ts";
 
-/** Failures that retrying cannot fix: 4xx answers and redirects. */
+/**
+ * Failures that retrying cannot fix: 4xx answers, redirects, TLS, bugs. An
+ * unreadable 2xx answer, a 5xx, 408, 429 and network errors are transient.
+ */
 export function isPermanent(error: unknown): boolean {
+  if (error instanceof UnreadableAnswerError) return false;
   if (error instanceof ApiError) {
     return error.status < 500 && error.status !== 408 && error.status !== 429;
   }
   if (error instanceof NetworkError) return error.kind === "tls";
-  return !(error instanceof TypeError); // unknown errors are bugs: do not loop
+  return true; // anything else is a bug (or an abort): do not loop
 }
 
 /**
  * Failures after which the server may have acted on the request: a timeout or
- * dropped connection after sending, or a 5xx (a proxy may answer 502/504 after
- * the server started the launch). These are reconciled before any retry.
+ * dropped connection after sending, a 5xx (a proxy may answer 502/504 after
+ * the server started the launch), or an unreadable 2xx answer. A launch so
+ * failed is in doubt: never sent again blindly, settled from the server.
  */
 export function mayHaveLaunched(error: unknown): boolean {
+  if (error instanceof UnreadableAnswerError) return true;
   if (error instanceof NetworkError) return error.outcomeUnknown;
   if (error instanceof ApiError) return error.status >= 500;
   return true;

@@ -17,8 +17,10 @@ import {
   redirectError,
   serverMessage,
   statusError,
+  unreadableAnswer,
 } from "./_http.ts";
 import { proxyFor } from "./_proxy.ts";
+import { backoffMs, isPermanent, type RetryPolicy } from "./_retry.ts";
 import { undiciTransport } from "./_undici.ts";
 import { type ConnectionConfig, normalizeServerUrl } from "./config.ts";
 import { type CredentialForm, UsageError } from "./errors.ts";
@@ -46,10 +48,35 @@ export interface ClientOptions extends ConnectionConfig {
    * and the proxy variables are its business.
    */
   transport?: Transport;
+  /**
+   * Retries of reads (GET) that failed transiently: network errors, 5xx,
+   * 408, 429, an HTML or cut-off answer. Default 3 retries from 1 s,
+   * doubling with jitter. Writes are never retried here (a lost launch
+   * answer is settled by the caller, from the server).
+   */
+  readRetries?: { retries?: number; baseDelayMs?: number };
+  /** Called before each retry of a read; for progress displays. */
+  onRetry?: (retry: ReadRetry) => void;
+  /** Random source for the retry jitter; default `Math.random`. */
+  random?: () => number;
   /** Clock in milliseconds; default `Date.now`. */
   now?: () => number;
   /** Sleep used by waits and retries; default a timer honouring the signal. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** A read about to be retried, as {@linkcode ClientOptions.onRetry} sees it. */
+export interface ReadRetry {
+  /** HTTP method (`GET`). */
+  method: string;
+  /** Redacted URL. */
+  url: string;
+  /** The retry about to be made, from 1. */
+  attempt: number;
+  /** Why the last attempt failed. */
+  error: string;
+  /** How long until it, in ms. */
+  delayMs: number;
 }
 
 /** Per-request options. */
@@ -97,6 +124,8 @@ export class TsClient {
   #authorization: string | undefined;
   #transport: Transport;
   #timeoutMs: number;
+  #readRetry: RetryPolicy;
+  #onRetry: ((retry: ReadRetry) => void) | undefined;
 
   /**
    * Creates a client; prefer {@linkcode createClient}, which also reads the CA file.
@@ -124,6 +153,12 @@ export class TsClient {
       this.credentialForm = "none";
     }
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#readRetry = {
+      retries: options.readRetries?.retries ?? 3,
+      baseDelayMs: options.readRetries?.baseDelayMs ?? 1000,
+      random: options.random ?? Math.random,
+    };
+    this.#onRetry = options.onRetry;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? defaultSleep;
     this.#transport = options.transport ?? undiciTransport({
@@ -187,9 +222,11 @@ export class TsClient {
   }
 
   /**
-   * Sends one request. Any status outside 2xx becomes a typed error:
-   * `RedirectError`, `AuthError` (401) or `ApiError`; no answer becomes a
-   * `NetworkError`.
+   * Sends a request; a read (GET, HEAD) that fails transiently is retried
+   * with backoff (see {@linkcode ClientOptions.readRetries}). Any status
+   * outside 2xx becomes a typed error: `RedirectError`, `AuthError` (401) or
+   * `ApiError`; a 2xx answer that is not JSON an `UnreadableAnswerError`; no
+   * answer a `NetworkError`.
    *
    * @param method HTTP method.
    * @param path Path under the API or a path-only URL.
@@ -201,6 +238,37 @@ export class TsClient {
     method: string,
     path: string,
     options: RequestOptions & { body?: unknown } = {},
+  ): Promise<ApiResponse<T>> {
+    if (method !== "GET" && method !== "HEAD") {
+      return await this.#send<T>(method, path, options);
+    }
+    const { retries, baseDelayMs, random } = this.#readRetry;
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await this.#send<T>(method, path, options);
+      } catch (error) {
+        if (
+          attempt >= retries || isPermanent(error) ||
+          options.signal?.aborted
+        ) throw error;
+        const delayMs = backoffMs(attempt, baseDelayMs, random);
+        this.#onRetry?.({
+          method,
+          url: redactUrl(this.url(path, options.params)),
+          attempt: attempt + 1,
+          error: error instanceof Error ? error.message : String(error),
+          delayMs,
+        });
+        await this.sleep(delayMs, options.signal);
+      }
+    }
+  }
+
+  /** Sends one request, once. */
+  async #send<T>(
+    method: string,
+    path: string,
+    options: RequestOptions & { body?: unknown },
   ): Promise<ApiResponse<T>> {
     const { body } = options;
     const url = this.url(path, options.params);
@@ -264,10 +332,12 @@ export class TsClient {
     if (text.trim() !== "") {
       try {
         data = JSON.parse(text);
-      } catch {
-        throw statusError(context, {
+      } catch (error) {
+        throw unreadableAnswer(context, {
           status,
-          message: `answer is not JSON: ${serverMessage(text, "text/html")}`,
+          text,
+          contentType: response.headers.get("content-type") ?? "",
+          error,
         });
       }
     }

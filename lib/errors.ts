@@ -113,6 +113,55 @@ export class RedirectError extends ApiError {
   }
 }
 
+/**
+ * A 2xx answer whose body could not be read: an HTML page (a proxy's, a login
+ * page) or JSON cut off. For a read it is transient (retried); for a launch
+ * the server may have acted on it, so its outcome is unknown.
+ */
+export class UnreadableAnswerError extends ApiError {
+  /** `"html"`, `"truncated"` (cut-off JSON) or `"not-json"`. */
+  readonly reason: "html" | "truncated" | "not-json";
+
+  /**
+   * Creates the error.
+   *
+   * @param message What was expected and what came.
+   * @param options Request details, status and reason.
+   */
+  constructor(
+    message: string,
+    options: HttpErrorOptions & {
+      status: number;
+      reason: "html" | "truncated" | "not-json";
+    },
+  ) {
+    super(message, options);
+    this.name = "UnreadableAnswerError";
+    this.reason = options.reason;
+  }
+}
+
+/**
+ * The server's pagination does not make progress: `meta.next` repeats, goes
+ * backwards, or runs past `total_count`. Following it would loop forever.
+ */
+export class PaginationError extends Error {
+  /** Redacted URL of the list. */
+  readonly url: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What the server did.
+   * @param options The list's redacted URL.
+   */
+  constructor(message: string, options: { url: string }) {
+    super(message);
+    this.name = "PaginationError";
+    this.url = options.url;
+  }
+}
+
 /** What went wrong below HTTP. */
 export type NetworkFailure = "timeout" | "connection" | "tls";
 

@@ -4,9 +4,9 @@
  * @module
  */
 
-import { redactUrl } from "./_http.ts";
+import { redactUrl, shortUrl } from "./_http.ts";
 import type { QueryParams, TsClient } from "./client.ts";
-import { FilterNotAppliedError } from "./errors.ts";
+import { FilterNotAppliedError, PaginationError } from "./errors.ts";
 import type { ListPage } from "./types.ts";
 
 /** The largest page a Torrent Suite server returns (`limit=0` is capped to it too). */
@@ -48,6 +48,8 @@ export interface PaginateOptions<T> {
  * @param options Filters, checks and limits.
  * @returns An async iterator over the objects, in server order.
  * @throws {FilterNotAppliedError} When an object does not match a verified filter.
+ * @throws {PaginationError} When `meta.next` repeats, goes backwards or
+ *   runs past `total_count`: following it would never end.
  */
 export async function* paginate<T>(
   client: TsClient,
@@ -64,6 +66,8 @@ export async function* paginate<T>(
   let next: string | null = path;
   let params: QueryParams = { ...options.params, limit: pageSize, offset: 0 };
   let count = 0;
+  let offset = -1;
+  const seen = new Set<string>();
   while (next !== null && count < max) {
     const page: ListPage<T> = await client.get<ListPage<T>>(next, {
       params,
@@ -87,8 +91,14 @@ export async function* paginate<T>(
       yield object;
       if (++count >= max) return;
     }
+    const here = redactUrl(client.url(next, params));
+    seen.add(here);
+    offset = Math.max(offset, page.meta.offset ?? offset);
     next = page.meta.next;
     params = {}; // meta.next carries the query string
+    if (next !== null) {
+      checkProgress(client, { next, seen, offset, meta: page.meta });
+    }
   }
 }
 
@@ -108,6 +118,33 @@ export async function listAll<T>(
   const all: T[] = [];
   for await (const object of paginate(client, path, options)) all.push(object);
   return all;
+}
+
+/** Throws when following `next` would not make progress through the list. */
+function checkProgress(
+  client: TsClient,
+  page: {
+    next: string;
+    seen: ReadonlySet<string>;
+    offset: number;
+    meta: ListPage<unknown>["meta"];
+  },
+): void {
+  const url = redactUrl(client.url(page.next));
+  const nextOffset = Number(new URL(url).searchParams.get("offset") ?? NaN);
+  const problem = page.seen.has(url)
+    ? "repeats a page already read"
+    : nextOffset <= page.offset
+    ? `goes backwards (offset ${nextOffset} after ${page.offset})`
+    : nextOffset >= page.meta.total_count
+    ? `runs past the end (offset ${nextOffset} of total_count ${page.meta.total_count})`
+    : undefined;
+  if (problem) {
+    throw new PaginationError(
+      `the server's list does not end: meta.next ${problem}: ${shortUrl(url)}`,
+      { url },
+    );
+  }
 }
 
 function describe(object: unknown): string {

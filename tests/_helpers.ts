@@ -2,6 +2,7 @@
 // as a user would (a separate Deno process with a clean environment).
 
 import { createClient, type TsClient } from "../lib/client.ts";
+import type { Transport } from "../lib/transport.ts";
 import {
   type Simulator,
   type SimulatorOptions,
@@ -169,4 +170,47 @@ export function freshReports(
   const fresh = sim.reportIds().filter((id) => !used.has(id)).slice(0, count);
   if (fresh.length < count) throw new Error("not enough fresh reports");
   return fresh;
+}
+
+/** A request a {@linkcode fakeTransport} received. */
+export interface FakeRequest {
+  method: string;
+  url: URL;
+  body: string | undefined;
+}
+
+/**
+ * An injected transport answering from `answer` (for protocol cases no real
+ * server produces on demand); it records every request.
+ */
+export function fakeTransport(
+  answer: (request: FakeRequest, index: number) => {
+    status: number;
+    body?: unknown;
+    headers?: Record<string, string>;
+  },
+): Transport & { requests: FakeRequest[] } {
+  const requests: FakeRequest[] = [];
+  return {
+    requests,
+    send(req) {
+      const request = { method: req.method, url: req.url, body: req.body };
+      requests.push(request);
+      const a = answer(request, requests.length - 1);
+      const body = typeof a.body === "string"
+        ? a.body
+        : a.body === undefined
+        ? ""
+        : JSON.stringify(a.body);
+      return Promise.resolve({
+        status: a.status,
+        headers: new Headers({
+          "content-type": "application/json",
+          ...a.headers,
+        }),
+        body,
+      });
+    },
+    close: () => Promise.resolve(),
+  };
 }

@@ -8,6 +8,7 @@ import {
   AuthError,
   NetworkError,
   RedirectError,
+  UnreadableAnswerError,
 } from "../../lib/errors.ts";
 
 const req = {
@@ -18,7 +19,13 @@ const api = (status: number) => new ApiError("x", { ...req, status });
 const net = (kind: "timeout" | "connection" | "tls", outcomeUnknown: boolean) =>
   new NetworkError("x", { ...req, kind, outcomeUnknown });
 
-Deno.test("isPermanent(): 4xx, redirects and TLS are; 5xx, 408, 429 and network errors are not", () => {
+Deno.test("isPermanent(): 4xx, redirects, TLS and bugs are; 5xx, 408, 429, unreadable answers and network errors are not", () => {
+  assert.equal(
+    isPermanent(
+      new UnreadableAnswerError("x", { ...req, status: 200, reason: "html" }),
+    ),
+    false,
+  );
   for (const s of [400, 401, 404, 405, 410, 414]) {
     assert.equal(isPermanent(api(s)), true, `${s}`);
   }
@@ -38,7 +45,7 @@ Deno.test("isPermanent(): 4xx, redirects and TLS are; 5xx, 408, 429 and network 
   assert.equal(isPermanent(net("tls", false)), true);
   assert.equal(isPermanent(net("timeout", true)), false);
   assert.equal(isPermanent(net("connection", false)), false);
-  assert.equal(isPermanent(new TypeError("network")), false);
+  assert.equal(isPermanent(new TypeError("x is undefined")), true);
   assert.equal(
     isPermanent(new RangeError("a bug")),
     true,
@@ -46,7 +53,17 @@ Deno.test("isPermanent(): 4xx, redirects and TLS are; 5xx, 408, 429 and network 
   );
 });
 
-Deno.test("mayHaveLaunched(): lost answers and 5xx may have; refusals did not", () => {
+Deno.test("mayHaveLaunched(): lost answers, unreadable 2xx and 5xx may have; refusals did not", () => {
+  assert.equal(
+    mayHaveLaunched(
+      new UnreadableAnswerError("x", {
+        ...req,
+        status: 202,
+        reason: "truncated",
+      }),
+    ),
+    true,
+  );
   assert.equal(mayHaveLaunched(net("timeout", true)), true);
   assert.equal(mayHaveLaunched(net("connection", true)), true);
   assert.equal(mayHaveLaunched(net("connection", false)), false);

@@ -8,7 +8,7 @@ import {
 } from "../../lib/errors.ts";
 import { listPlugins } from "../../lib/plugins.ts";
 import { startSimulator } from "../../simulator/mod.ts";
-import { clientFor, simulator } from "../_helpers.ts";
+import { clientFor, fakeTransport, simulator } from "../_helpers.ts";
 import { testNeeding } from "../_needs.ts";
 import { makePki } from "../_pki.ts";
 import { startProxy } from "../_proxy_server.ts";
@@ -325,4 +325,68 @@ Deno.test("TsClient errors name the request briefly: long id lists shortened, no
   assert.ok(post instanceof NetworkError, String(post));
   assert.match(post.message, /cannot connect: connect ECONNREFUSED/);
   assert.equal(post.outcomeUnknown, false);
+});
+
+Deno.test("TsClient retries a read that failed transiently, never a write", async () => {
+  const events: string[] = [];
+  const transport = fakeTransport((req, i) =>
+    req.method === "POST"
+      ? { status: 503, body: "" }
+      : i === 0
+      ? { status: 503, body: { error_message: "busy" } }
+      : i === 1
+      ? {
+        status: 200,
+        body: "<html><title>Proxy</title></html>",
+        headers: { "content-type": "text/html" },
+      }
+      : i === 2
+      ? { status: 200, body: '{"meta": {"limit": 20, "offs' }
+      : { status: 200, body: { ok: true } }
+  );
+  using client = new TsClient({
+    url: "http://ts",
+    transport,
+    sleep: () => Promise.resolve(),
+    onRetry: (r) => events.push(`${r.attempt}: ${r.error}`),
+  });
+  assert.deepEqual(await client.get("plugin/"), { ok: true });
+  assert.equal(transport.requests.length, 4);
+  assert.equal(events.length, 3);
+  assert.match(
+    events[0]!,
+    /^1: GET http:\/\/ts\/rundb\/api\/v1\/plugin\/ failed with 503/,
+  );
+  assert.match(
+    events[1]!,
+    /^2: .*answered 200, but the server answered an HTML page \(HTML page: Proxy/,
+  );
+  assert.match(events[2]!, /^3: .*the answer was cut off/);
+
+  const error = await client.post("results/1/plugin/", { plugin: ["igv"] })
+    .catch((e) => e);
+  assert.ok(error instanceof ApiError && error.status === 503);
+  assert.equal(transport.requests.filter((r) => r.method === "POST").length, 1);
+});
+
+Deno.test("TsClient gives up on a read after its retries, and at once on a 4xx", async () => {
+  let calls = 0;
+  using client = new TsClient({
+    url: "http://ts",
+    transport: fakeTransport(() => (calls++, { status: 502, body: "" })),
+    sleep: () => Promise.resolve(),
+    readRetries: { retries: 2 },
+  });
+  await assert.rejects(client.get("plugin/"), /502/);
+  assert.equal(calls, 3);
+  calls = 0;
+  using strict = new TsClient({
+    url: "http://ts",
+    transport: fakeTransport(
+      () => (calls++, { status: 400, body: { error: "bad" } }),
+    ),
+    sleep: () => Promise.resolve(),
+  });
+  await assert.rejects(strict.get("plugin/"), /400 Bad Request: bad/);
+  assert.equal(calls, 1);
 });
