@@ -46,10 +46,14 @@ export {
   type CredentialForm,
   FilterNotAppliedError,
   InputError,
+  JobLockedError,
+  JournalWriteError,
   NetworkError,
   type NetworkFailure,
+  PaginationError,
   RedirectError,
   type RowProblem,
+  UnreadableAnswerError,
   UsageError,
 } from "./lib/errors.ts";
 export type {
@@ -74,6 +78,7 @@ export {
   type ClientOptions,
   createClient,
   type QueryParams,
+  type ReadRetry,
   type RequestOptions,
   TsClient,
 } from "./lib/client.ts";
@@ -121,6 +126,7 @@ export {
 } from "./lib/run_rows.ts";
 export { type RerunPolicy } from "./lib/guard.ts";
 export { bulkRun, type BulkRunOptions } from "./lib/bulk_run.ts";
+export { defaultRegistryDir } from "./lib/registry.ts";
 export {
   type BulkEvent,
   type BulkSummary,

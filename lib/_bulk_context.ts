@@ -1,6 +1,7 @@
 // Internals of the bulk launcher: what its phases share. Each phase takes the
 // one context object instead of a list of positional arguments.
 
+import type { Registry } from "./_registry.ts";
 import type { RetryPolicy } from "./_retry.ts";
 import type { TsClient } from "./client.ts";
 import type { Journal } from "./journal.ts";
@@ -18,8 +19,10 @@ export interface Task {
   rows: RowResult[];
   /** Newest run id of the pair before the launch (0 when none). */
   before: number;
-  /** Set when the launch may have reached the server but could not be checked. */
-  inDoubt?: boolean;
+  /** When its launch was sent (ms), while in doubt. */
+  sentAt?: number;
+  /** Claimed in the registry by this process. */
+  claimed?: boolean;
 }
 
 /** What every phase of one bulk run works with. */
@@ -27,13 +30,25 @@ export interface BulkContext {
   client: TsClient;
   /** The journal, except in a dry run or without one. */
   journal: Journal | undefined;
+  /** The claims registry, when given. */
+  registry: Registry | undefined;
   /** Progress events. */
   emit: (event: BulkEvent) => void;
-  /** Stops starting launches (Ctrl-C); those in flight finish. */
+  /** Stops starting launches (Ctrl-C, SIGTERM); those in flight finish. */
   signal: AbortSignal | undefined;
   retry: RetryPolicy;
   /** Launches in flight at once. */
   concurrency: number;
+  /**
+   * How long after a launch whose answer was lost it may still create its
+   * run (the client gave up; the server did not): before that, no new run
+   * on the server does not mean no launch.
+   */
+  settleMs: number;
+  /** How long in-doubt pairs are looked for at least, after their launch. */
+  graceMs: number;
+  /** Clock in ms (the client's). */
+  now: () => number;
 }
 
 /** A pair's outcome, as {@linkcode settle} records it. */
@@ -51,4 +66,9 @@ export function settle(ctx: BulkContext, task: Task, settled: Settled): void {
   Object.assign(first!, { ...settled, state: settled.state ?? null });
   for (const d of duplicates) d.run = settled.run;
   ctx.emit({ type: "row", result: first! });
+}
+
+/** The first row's result: where a task's outcome is kept. */
+export function resultOf(task: Task): RowResult {
+  return task.rows[0]!;
 }

@@ -1,45 +1,48 @@
 // Internals of the bulk launcher, last phase: finding the run each launch
-// created, and following the runs to their end.
+// created (and saying so plainly when a pair shows two), and following the
+// runs to their end.
 
-import type { BulkContext, Task } from "./_bulk_context.ts";
-import { pairKey, reportOf, runsOf, waitForRuns } from "./runs.ts";
+import { type BulkContext, resultOf, type Task } from "./_bulk_context.ts";
+import { newRuns, twice } from "./_bulk_settle.ts";
+import { waitForRuns } from "./runs.ts";
 import { classifyState, countStates } from "./states.ts";
 
 /**
- * Finds the run each launched pair created, with batched look-ups. In the
- * final pass, a pair with no new run is marked failed.
+ * Finds the run each launched task created, with batched look-ups. A task
+ * accepted (202) with no new run failed on the server before starting; one
+ * with two new runs was launched twice. Returns how many were launched twice.
  */
 export async function resolveRuns(
   ctx: BulkContext,
-  open: readonly Task[],
-  options: { final: boolean },
-): Promise<void> {
-  if (open.length === 0) return;
-  const byKey = new Map(open.map((t) => [t.key, t]));
-  const minBefore = Math.min(...open.map((t) => t.before));
-  const runs = await runsOf(ctx.client, {
-    reports: open.map((t) => t.report),
-    plugins: new Set(open.map((t) => t.plugin)),
-  }, { afterId: minBefore });
-  const found = new Map<string, number>();
-  for (const run of runs) {
-    const key = pairKey(reportOf(run), run.pluginName);
-    const task = byKey.get(key);
-    if (!task || run.id <= task.before) continue;
-    const seen = found.get(key);
-    if (seen === undefined || run.id < seen) found.set(key, run.id);
-  }
-  for (const task of open) {
-    const id = found.get(task.key);
-    const row = task.rows[0]!;
-    if (id === undefined) {
-      if (!options.final) continue;
+  launched: readonly Task[],
+): Promise<number> {
+  if (launched.length === 0) return 0;
+  const found = await newRuns(ctx, launched);
+  let doubles = 0;
+  const records: { report: number; plugin: string; run: number | null }[] = [];
+  for (const task of launched) {
+    const runs = found.get(task.key);
+    const row = resultOf(task);
+    if (!runs) {
+      if (row.run !== null) continue; // known already (resumed)
       row.outcome = "failed";
       row.message =
         "the server accepted the launch (202) but created no plugin run: it failed before starting (see the server's ionPlugin log)";
+      ctx.journal?.appendLater({
+        type: "failed",
+        report: task.report,
+        plugin: task.plugin,
+        error: "accepted, no run created",
+      });
       continue;
     }
+    const id = row.run ?? runs[0]!.id;
     for (const r of task.rows) r.run = id;
+    if (runs.length > 1) {
+      doubles++;
+      row.message = twice(task, runs);
+    }
+    records.push({ report: task.report, plugin: task.plugin, run: id });
     ctx.journal?.appendLater({
       type: "resolved",
       report: task.report,
@@ -47,6 +50,8 @@ export async function resolveRuns(
       run: id,
     });
   }
+  await ctx.registry?.launched(records);
+  return doubles;
 }
 
 /** Follows launched runs to their end; returns how many still run. */
@@ -58,7 +63,7 @@ export async function waitAll(
   const { client, journal, signal, emit } = ctx;
   const byRun = new Map<number, Task>();
   for (const t of tasks) {
-    const row = t.rows[0]!;
+    const row = resultOf(t);
     if (row.outcome === "launched" && row.run !== null) byRun.set(row.run, t);
   }
   emit({ type: "phase", phase: "wait", total: byRun.size });
@@ -85,12 +90,12 @@ export async function waitAll(
   for (const [id, task] of byRun) {
     const run = outcome.runs.get(id);
     if (!run && pending.has(id)) {
-      task.rows[0]!.message = `run ${id}: state not known${lastError}`;
+      resultOf(task).message = `run ${id}: state not known${lastError}`;
       continue;
     }
     const state = run?.state ?? "Unknown";
     for (const r of task.rows) r.state = state;
-    const row = task.rows[0]!;
+    const row = resultOf(task);
     const cls = classifyState(state);
     if (cls === "failed") {
       const errors = run?.validation_errors?.validation_errors ?? [];
@@ -103,7 +108,7 @@ export async function waitAll(
         `run ${id} still ${state} when --timeout passed${lastError}`;
     }
     if (cls !== "running") {
-      await journal?.append({
+      journal?.appendLater({
         type: "final",
         report: task.report,
         plugin: task.plugin,
@@ -112,5 +117,6 @@ export async function waitAll(
       });
     }
   }
+  await journal?.flush();
   return outcome.pending.length;
 }

@@ -1,171 +1,366 @@
-// Internals of the bulk launcher, third phase: the launch worker pool, with
-// retries that check the server before resending and a stop when the server
-// stays down.
+// Internals of the bulk launcher: the launch worker pool. Tasks go out in
+// chunks: each chunk's guard view is refreshed when it is older than a few
+// seconds, its pairs are claimed in the registry, its intents are synced to
+// the journal, then its POSTs are sent. A launch whose answer was lost is in
+// doubt and handed to the settler, never resent; one that certainly did not
+// reach the server is retried with backoff.
 
-import { type BulkContext, settle, type Task } from "./_bulk_context.ts";
-import { resolveRuns } from "./_bulk_follow.ts";
+import {
+  type BulkContext,
+  resultOf,
+  settle,
+  type Task,
+} from "./_bulk_context.ts";
+import { newRuns, type Settler } from "./_bulk_settle.ts";
 import { backoffMs, isPermanent, mayHaveLaunched } from "./_retry.ts";
 import { AuthError, RedirectError } from "./errors.ts";
-import { findNewRun, postLaunch } from "./launch.ts";
-
-/** Launch intents journaled per disk sync. */
-const INTENT_BATCH = 64;
-
-/** Launches per background look-up of new run ids (one `__in` batch). */
-const RESOLVE_BATCH = 500;
+import { guard, type RerunPolicy } from "./guard.ts";
+import { JournalWriteError } from "./errors.ts";
+import { postLaunch } from "./launch.ts";
+import { latestRuns } from "./runs.ts";
+import type { PluginResult } from "./types.ts";
 
 /**
- * Launches tasks with bounded concurrency; returns true if interrupted. When
- * launch after launch fails on network or server errors (the server is down),
- * it stops starting new ones: those are reported `not-started`.
+ * Tasks per chunk: one registry claim and one journal sync. Small, because
+ * after a kill every intent without an outcome is in doubt (and waits out the
+ * settle window); twice the concurrency keeps the sync off the critical path.
+ */
+const chunkSize = (concurrency: number) =>
+  Math.min(64, Math.max(4, 2 * concurrency));
+
+/** A guard view older than this is looked up again before launching. */
+const REFRESH_MS = 5_000;
+
+/** Pairs looked up per refresh of the guard's view (one request). */
+const REFRESH_BATCH = 500;
+
+/** The guard's view of the pairs' newest runs, and when each was read. */
+export interface GuardView {
+  latest: Map<string, PluginResult>;
+  /** When each pair was last looked up (ms), by task key. */
+  checkedAt: Map<string, number>;
+}
+
+/** What {@linkcode launchAll} did. */
+export interface LaunchOutcome {
+  /** Stopped by the signal before the end. */
+  interrupted: boolean;
+  /**
+   * The error that stopped every launch (auth, a redirect, the journal that
+   * cannot be written), if one did.
+   */
+  stoppedBy: Error | undefined;
+}
+
+/**
+ * Launches tasks with bounded concurrency. When launch after launch fails on
+ * network or server errors (the server is down), it stops starting new ones:
+ * those are reported `not-started`. Auth and redirect errors, and a journal
+ * that cannot be written, stop it at once (`stoppedBy`).
  */
 export async function launchAll(
   ctx: BulkContext,
-  tasks: readonly Task[],
-): Promise<boolean> {
-  const { journal } = ctx;
+  { tasks, view, policy, settler }: {
+    tasks: readonly Task[];
+    view: GuardView;
+    policy: RerunPolicy;
+    settler: Settler;
+  },
+): Promise<LaunchOutcome> {
   const queue = [...tasks];
+  const ready: Task[] = [];
+  const launchedSince: Task[] = [];
   let fatal: unknown;
-  // Launches that gave up on network or server errors in a row: past
-  // `giveUpAfter`, the server is down and the rest waits for a later run.
   const n = Math.max(1, Math.min(ctx.concurrency, tasks.length));
+  // Launches that ended in trouble in a row: past `giveUpAfter`, the server
+  // is down and the rest waits for a later invocation.
   const giveUpAfter = Math.max(5, 2 * n);
   let troubleStreak = 0;
   let serverDown: string | undefined;
-  // New run ids are looked up in batches while later launches go on.
-  const unresolved: Task[] = [];
-  const resolving: Promise<void>[] = [];
   const stopped = () =>
     ctx.signal?.aborted || fatal !== undefined || serverDown !== undefined;
-  // Intents are journaled ahead, INTENT_BATCH launches per disk sync, while
-  // earlier launches are in flight: the sync stays off the critical path. An
-  // intent with no outcome is "in doubt", and a resume checks the server
-  // before launching that pair again.
-  const intents = new Map<Task, Promise<void>>();
-  const intentFor = (t: Task): Promise<void> | undefined => {
-    if (!journal) return undefined;
-    const known = intents.get(t);
-    if (known) return known;
-    const batch = [t];
-    for (const q of queue) {
-      if (batch.length >= INTENT_BATCH) break;
-      if (!intents.has(q)) batch.push(q);
-    }
-    for (const b of batch) {
-      journal.appendLater({
-        type: "intent",
-        report: b.report,
-        plugin: b.plugin,
-        before: b.before,
-        attempt: 0,
-      });
-    }
-    const synced = journal.flush();
-    synced.catch(() => {}); // reported where it is awaited
-    for (const b of batch) intents.set(b, synced);
-    return synced;
-  };
+
+  let preparing: Promise<void> | undefined;
+  const chunk = chunkSize(n);
+  const prepareNext = () =>
+    preparing ??= prepare(ctx, queue.splice(0, chunk), { view, policy, queue })
+      .then((chunk) => void ready.push(...chunk))
+      .catch((error) => void (fatal ??= error))
+      .finally(() => preparing = undefined);
+
   const worker = async () => {
-    let task = stopped() ? undefined : queue.shift();
-    let intent = task && intentFor(task);
-    while (task) {
-      const next = stopped() ? undefined : queue.shift();
-      const nextIntent = next && intentFor(next);
+    while (!stopped()) {
+      // A chunk may still be on its way even when the queue is empty.
+      while (
+        ready.length === 0 && (queue.length > 0 || preparing) && !stopped()
+      ) await (preparing ?? prepareNext());
+      const task = ready.shift();
+      if (!task || stopped()) {
+        if (task) ready.unshift(task);
+        break;
+      }
+      if (ready.length < n && queue.length > 0) prepareNext();
       try {
-        const gaveUp = await launchOne(ctx, task, intent);
-        troubleStreak = gaveUp ? troubleStreak + 1 : 0;
-        if (troubleStreak >= giveUpAfter) serverDown ??= task.rows[0]!.message;
-        if (
-          task.rows[0]!.outcome === "launched" && task.rows[0]!.run === null
-        ) {
-          unresolved.push(task);
-          if (unresolved.length >= RESOLVE_BATCH) {
-            const batch = unresolved.splice(0);
-            resolving.push(
-              resolveRuns(ctx, batch, { final: false }).catch(
-                () => {}, // left unresolved: the final pass retries them
-              ),
-            );
+        const result = await launchOne(ctx, task, settler);
+        troubleStreak = result === "trouble" ? troubleStreak + 1 : 0;
+        if (troubleStreak >= giveUpAfter) serverDown ??= resultOf(task).message;
+        if (result === "launched") {
+          launchedSince.push(task);
+          if (launchedSince.length >= chunk) {
+            ctx.registry?.launched(launchedSince.splice(0).map(pairOf(null)))
+              .catch(() => {}); // the final record below retries
           }
         }
       } catch (error) {
-        fatal = error; // auth or redirect: every other launch would fail too
+        fatal ??= error; // auth, redirect, journal: every other launch would fail too
         settle(ctx, task, {
           outcome: "failed",
           run: null,
           message: error instanceof Error ? error.message : String(error),
         });
       }
-      if (next && stopped()) {
-        queue.unshift(next); // not launched: reported as not started
-        break;
-      }
-      task = next;
-      intent = nextIntent;
     }
   };
   await Promise.all(Array.from({ length: n }, worker));
-  await Promise.all(resolving);
-  await journal?.flush();
-  for (const t of queue) {
+  await preparing;
+  await ctx.registry?.launched(launchedSince.map(pairOf(null)));
+
+  // Prepared but never sent: their intents are on disk; say they did not go.
+  const left = [...ready, ...queue];
+  for (const t of ready) {
+    ctx.journal?.appendLater({
+      type: "not-sent",
+      report: t.report,
+      plugin: t.plugin,
+    });
+  }
+  await ctx.journal?.flush().catch((e) => void (fatal ??= e));
+  await ctx.registry?.release(left.filter((t) => t.claimed).map(pairOf(null)));
+  for (const t of left) {
     settle(ctx, t, {
       outcome: "not-started",
       run: null,
       message: fatal
-        ? "not launched: stopped after a fatal error"
+        ? `not launched: stopped after: ${
+          fatal instanceof Error ? fatal.message : String(fatal)
+        }`
         : serverDown !== undefined
         ? `not launched: the last ${giveUpAfter} launches failed on network or server errors (${serverDown}); run the same command again when the server is back`
         : "not launched: interrupted",
     });
   }
-  if (fatal) throw fatal;
-  return queue.length > 0 && serverDown === undefined;
+  return {
+    interrupted: left.length > 0 && serverDown === undefined &&
+      fatal === undefined,
+    stoppedBy: fatal === undefined
+      ? undefined
+      : fatal instanceof Error
+      ? fatal
+      : new Error(String(fatal)),
+  };
+}
+
+const pairOf = (run: number | null) => (t: Task) => ({
+  report: t.report,
+  plugin: t.plugin,
+  run,
+});
+
+/**
+ * Makes a chunk ready to launch: refreshes the guard's view when stale,
+ * claims the pairs, journals the intents. Returns the tasks to launch; the
+ * others are settled (skipped, in doubt) here.
+ */
+async function prepare(
+  ctx: BulkContext,
+  chunk: Task[],
+  { view, policy, queue }: {
+    view: GuardView;
+    policy: RerunPolicy;
+    /** The tasks after this chunk: looked up in the same request when stale. */
+    queue: readonly Task[];
+  },
+): Promise<Task[]> {
+  if (chunk.length === 0) return [];
+  const now = ctx.now();
+  const stale = (t: Task) =>
+    now - (view.checkedAt.get(t.key) ?? 0) > REFRESH_MS;
+  if (chunk.some(stale)) {
+    const ahead = queue.slice(0, REFRESH_BATCH - chunk.length).filter(stale);
+    await refreshView(ctx, [...chunk, ...ahead], view);
+  }
+  let tasks = applyView(ctx, chunk, { view, policy });
+  if (ctx.registry) tasks = await claim(ctx, tasks);
+  if (ctx.journal) {
+    for (const t of tasks) {
+      ctx.journal.appendLater({
+        type: "intent",
+        report: t.report,
+        plugin: t.plugin,
+        before: t.before,
+      });
+    }
+    await ctx.journal.flush();
+  }
+  return tasks;
 }
 
 /**
- * Launches one task, retrying transient failures. Returns true when it gave
- * up on network or server errors (a sign the server is down).
+ * Looks at pairs again (one batched request): another launcher, maybe on
+ * another machine, may have started one since the plan.
+ */
+async function refreshView(
+  ctx: BulkContext,
+  tasks: readonly Task[],
+  view: GuardView,
+): Promise<void> {
+  let latest: Map<string, PluginResult>;
+  try {
+    latest = await latestRuns(ctx.client, {
+      reports: tasks.map((t) => t.report),
+      plugins: new Set(tasks.map((t) => t.plugin)),
+    });
+  } catch {
+    return; // the launch itself will meet the trouble
+  }
+  const now = ctx.now();
+  for (const t of tasks) {
+    const run = latest.get(t.key);
+    if (run) view.latest.set(t.key, run);
+    view.checkedAt.set(t.key, now);
+  }
+}
+
+/** Applies the guard to pairs whose view shows a run newer than planned. */
+function applyView(
+  ctx: BulkContext,
+  tasks: readonly Task[],
+  { view, policy }: { view: GuardView; policy: RerunPolicy },
+): Task[] {
+  const keep: Task[] = [];
+  for (const t of tasks) {
+    const run = view.latest.get(t.key);
+    if (!run || run.id <= t.before) {
+      keep.push(t);
+      continue;
+    }
+    const decision = guard(run, policy);
+    if (!decision.launch) {
+      settle(ctx, t, {
+        outcome: "skipped",
+        run: run.id,
+        message: `since the plan, ${decision.reason}`,
+        state: run.state,
+      });
+      continue;
+    }
+    t.before = run.id;
+    keep.push(t);
+  }
+  return keep;
+}
+
+/** Claims the pairs; settles those another job has, returns the rest. */
+async function claim(ctx: BulkContext, tasks: Task[]): Promise<Task[]> {
+  const claims = await ctx.registry!.claim(
+    tasks.map((t) => ({
+      report: t.report,
+      plugin: t.plugin,
+      before: t.before,
+    })),
+  );
+  const keep: Task[] = [];
+  const orphans: Task[] = [];
+  for (const t of tasks) {
+    const c = claims.get(t.key)!;
+    switch (c.status) {
+      case "claimed":
+        t.claimed = true;
+        keep.push(t);
+        break;
+      case "busy":
+        settle(ctx, t, {
+          outcome: "skipped",
+          run: null,
+          message: `being launched by ${c.owner} (another job)`,
+        });
+        break;
+      case "launched":
+        settle(ctx, t, {
+          outcome: "skipped",
+          run: c.run,
+          message: `launched by another job (${c.owner}) at ${c.at}${
+            c.run === null ? "" : `: run ${c.run}`
+          }`,
+        });
+        break;
+      case "orphan":
+        // Claimed now, but another job's launch may still land.
+        t.claimed = true;
+        t.before = c.before;
+        t.sentAt = Date.parse(c.since);
+        resultOf(t).message =
+          `sent at ${c.since} by another job (${c.owner}) that stopped before its answer`;
+        orphans.push(t);
+        break;
+    }
+  }
+  if (orphans.length > 0) {
+    const found = await newRuns(ctx, orphans);
+    const now = ctx.now();
+    for (const t of orphans) {
+      const runs = found.get(t.key);
+      if (runs) {
+        await ctx.registry!.launched([{
+          report: t.report,
+          plugin: t.plugin,
+          run: runs[0]!.id,
+        }]);
+        settle(ctx, t, {
+          outcome: "skipped",
+          run: runs[0]!.id,
+          message: `launched by another job: run ${runs[0]!.id}`,
+        });
+      } else if ((t.sentAt ?? 0) + ctx.settleMs <= now) {
+        delete t.sentAt;
+        keep.push(t);
+      } else {
+        settle(ctx, t, {
+          outcome: "in-doubt",
+          run: null,
+          message: `${
+            resultOf(t).message
+          }; no run on the server yet: run the same command after ${
+            new Date((t.sentAt ?? 0) + ctx.settleMs).toISOString()
+          } to settle it`,
+        });
+      }
+    }
+  }
+  return keep;
+}
+
+/**
+ * Launches one task, retrying failures that certainly did not reach the
+ * server. `"trouble"`: it ended on network or server errors (a sign the
+ * server is down).
  */
 async function launchOne(
   ctx: BulkContext,
   task: Task,
-  firstIntent: Promise<void> | undefined,
-): Promise<boolean> {
+  settler: Settler,
+): Promise<"launched" | "refused" | "trouble"> {
   const { client, journal, retry } = ctx;
   const { report, plugin, before } = task;
-  let inDoubt = false;
-  let lastError = "";
-  // The server has a new run for the pair: the launch happened after all.
-  const confirmed = (run: number) => {
-    journal?.appendLater({ type: "launched", report, plugin, before, run });
-    settle(ctx, task, {
-      outcome: "launched",
-      run,
-      message: `launched (confirmed on the server after: ${lastError})`,
-    });
-    return false;
-  };
-  const failed = async (message: string) => {
-    await journal?.append({ type: "failed", report, plugin, error: lastError });
-    settle(ctx, task, { outcome: "failed", run: null, message });
-  };
   for (let attempt = 0;; attempt++) {
+    if (attempt > 0) {
+      await journal?.append({ type: "intent", report, plugin, before });
+    }
+    const sentAt = ctx.now();
     try {
-      if (inDoubt) {
-        const run = await findNewRun(client, { report, plugin, after: before });
-        if (run) return confirmed(run.id);
-        inDoubt = false;
-      }
-      await (attempt === 0 ? firstIntent : journal?.append({
-        type: "intent",
-        report,
-        plugin,
-        before,
-        attempt,
-      }));
       await postLaunch(client, { report, plugin }, { config: task.config });
-      // Not synced now: until it is on disk the intent alone says "in doubt",
-      // which a resume settles from the server. The next launch need not wait.
+      // Not synced now: until it is, the intent says "in doubt", which a
+      // resume settles from the server. The next launch need not wait.
       journal?.appendLater({
         type: "launched",
         report,
@@ -176,42 +371,46 @@ async function launchOne(
       settle(ctx, task, {
         outcome: "launched",
         run: null,
-        message: task.rows[0]!.message,
+        message: resultOf(task).message,
       });
-      return false;
+      return "launched";
     } catch (error) {
-      if (error instanceof AuthError) throw error;
-      lastError = error instanceof Error ? error.message : String(error);
-      if (isPermanent(error)) {
-        await failed(lastError);
-        if (error instanceof RedirectError) throw error;
-        return false;
+      if (
+        error instanceof AuthError || error instanceof RedirectError ||
+        error instanceof JournalWriteError
+      ) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      if (mayHaveLaunched(error)) {
+        task.sentAt = sentAt;
+        await journal?.append({
+          type: "in-doubt",
+          report,
+          plugin,
+          before,
+          error: message,
+        });
+        resultOf(task).message = `sent at ${
+          new Date(sentAt).toISOString()
+        }, its answer lost (${message})`;
+        settler.add(task);
+        return "trouble";
       }
-      inDoubt ||= mayHaveLaunched(error);
-      if (attempt >= retry.retries || ctx.signal?.aborted) {
-        if (inDoubt) {
-          // One last look: the server may have the run after all.
-          const run = await findNewRun(client, {
-            report,
-            plugin,
-            after: before,
-          }).catch(() => null);
-          if (run) return confirmed(run.id);
-          if (run === undefined) inDoubt = false; // checked: not launched
-        }
-        const gaveUp = !ctx.signal?.aborted;
-        if (!inDoubt) {
-          await failed(lastError);
-          return gaveUp;
-        }
-        task.inDoubt = true; // the journal stays open for the next run
+      if (
+        isPermanent(error) || attempt >= retry.retries || ctx.signal?.aborted
+      ) {
+        await journal?.append({
+          type: "failed",
+          report,
+          plugin,
+          error: message,
+        });
+        await ctx.registry?.release([{ report, plugin }]);
         settle(ctx, task, {
           outcome: "failed",
           run: null,
-          message:
-            `${lastError} (outcome unknown: the next run of the same command checks the server)`,
+          message: isPermanent(error) ? message : `not launched: ${message}`,
         });
-        return gaveUp;
+        return isPermanent(error) ? "refused" : "trouble";
       }
       const delayMs = backoffMs(attempt, retry.baseDelayMs, retry.random);
       ctx.emit({
@@ -219,7 +418,7 @@ async function launchOne(
         report,
         plugin,
         attempt: attempt + 1,
-        error: lastError,
+        error: message,
         delayMs,
       });
       await client.sleep(delayMs);

@@ -1,23 +1,34 @@
 /**
  * The bulk launcher: launches plugins on many reports exactly once, with a
- * duplicate guard, bounded concurrency, retries that never double-launch, a
- * durable journal to resume from, and a per-row summary.
+ * duplicate guard, bounded concurrency, claims that keep other launchers off
+ * the same pairs, a self-repairing journal to resume from, launches whose
+ * lost answers are settled from the server instead of resent, and a per-row
+ * summary.
  *
  * @module
  */
 
-import { type BulkContext, settle, type Task } from "./_bulk_context.ts";
+import { join } from "node:path";
+import { Beacon } from "./_beacon.ts";
+import {
+  type BulkContext,
+  resultOf,
+  settle,
+  type Task,
+} from "./_bulk_context.ts";
 import { resolveRuns, waitAll } from "./_bulk_follow.ts";
+import { jobId, type OpenedJob, openJob } from "./_bulk_job.ts";
 import { launchAll } from "./_bulk_launch.ts";
-import { applyGuard, planBulkRun } from "./_bulk_plan.ts";
+import { applyGuard, type Plan, planBulkRun } from "./_bulk_plan.ts";
 import { resumeTasks } from "./_bulk_resume.ts";
+import { Settler } from "./_bulk_settle.ts";
+import { Registry } from "./_registry.ts";
 import type { TsClient } from "./client.ts";
 import type { RowProblem } from "./errors.ts";
 import type { RerunPolicy } from "./guard.ts";
-import { Journal, readJournal, unfinishedPairs } from "./journal.ts";
+import { replayJournal } from "./journal.ts";
 import type { RunRow } from "./run_rows.ts";
 import { type BulkEvent, type BulkSummary, countOutcomes } from "./summary.ts";
-import { VERSION } from "./version.ts";
 
 /** Options for {@linkcode bulkRun}. */
 export interface BulkRunOptions {
@@ -31,17 +42,36 @@ export interface BulkRunOptions {
   policy?: RerunPolicy;
   /** Launches in flight at once; default 4. */
   concurrency?: number;
-  /** Retries of a transient failure; default 3. */
+  /** Retries of a launch that certainly did not reach the server; default 3. */
   retries?: number;
   /** First retry delay in ms (doubles each time, with jitter); default 1000. */
   retryDelayMs?: number;
   /** Plan only: validate, preflight and guard, launch nothing. */
   dryRun?: boolean;
-  /** Journal file for crash-safe resume; none when absent (or `dryRun`). */
+  /**
+   * The job's journal file, for crash-safe resume; none when absent (or
+   * `dryRun`). A journal is one job: the same rows with the same policy
+   * resume it; other rows start a new job (the old journal kept beside it).
+   */
   journal?: string;
+  /** Start a new job even if the journal holds this one (kept aside). */
+  newJob?: boolean;
+  /**
+   * The claims registry folder (`defaultRegistryDir()`); none: no claims,
+   * and the journal's lock is known to this machine only.
+   */
+  registry?: string;
+  /**
+   * How long a launch whose answer was lost may still create its run, in
+   * ms; default 10 minutes. A pair in doubt is launched again only by a
+   * later invocation, once this long has passed and the server shows no run.
+   */
+  settleMs?: number;
+  /** How long in-doubt pairs are looked for at least; default min(30 s, settleMs). */
+  graceMs?: number;
   /** Follow launched runs to their end. */
   wait?: { timeoutMs: number; pollMs: number };
-  /** Stops starting launches (Ctrl-C); those in flight finish. */
+  /** Stops starting launches (Ctrl-C, SIGTERM); those in flight are settled. */
   signal?: AbortSignal;
   /** Progress callback. */
   onEvent?: (event: BulkEvent) => void;
@@ -52,19 +82,24 @@ export interface BulkRunOptions {
 /**
  * Launches plugins on the rows' reports. Throws `InputError` before any
  * launch when a row is invalid (unless `skipInvalid`). Each (report, plugin)
- * pair launches at most once, even across crashes and retries.
+ * pair launches at most once, even across crashes, retries, lost answers and
+ * concurrent launchers.
  *
  * It goes plan (check the rows locally and on the server, look up each
- * pair's newest run) → resume (settle what an interrupted session of the
- * same journal launched) → guard → launch → follow (find the new runs and,
- * with `wait`, follow them to their end).
+ * pair's newest run) → job (lock and repair the journal; a finished job
+ * launches nothing) → resume (what the job launched is never launched again;
+ * what it left in doubt is settled from the server) → guard → launch
+ * (claimed, journaled, lost answers settled, never resent) → follow (find the
+ * new runs and, with `wait`, follow them to their end).
  *
  * @example
  * ```ts ignore
  * import { bulkRun } from "./bulk_run.ts";
+ * import { defaultRegistryDir } from "./registry.ts";
  * const summary = await bulkRun(client, rows, {
  *   file: "reports.csv",
  *   journal: "reports.csv.journal.ndjson",
+ *   registry: defaultRegistryDir(),
  *   concurrency: 8,
  * });
  * console.log(summary.counts);
@@ -72,7 +107,7 @@ export interface BulkRunOptions {
  *
  * @param client The API client.
  * @param rows Parsed input rows (`readRunRows`).
- * @param options Policy, concurrency, journal, wait, progress.
+ * @param options Policy, concurrency, journal, registry, wait, progress.
  * @returns One result per row.
  */
 export async function bulkRun(
@@ -80,9 +115,11 @@ export async function bulkRun(
   rows: readonly RunRow[],
   options: BulkRunOptions,
 ): Promise<BulkSummary> {
+  const settleMs = options.settleMs ?? 600_000;
   const ctx: BulkContext = {
     client,
     journal: undefined,
+    registry: undefined,
     emit: options.onEvent ?? (() => {}),
     signal: options.signal,
     retry: {
@@ -91,90 +128,173 @@ export async function bulkRun(
       random: options.random ?? Math.random,
     },
     concurrency: options.concurrency ?? 4,
+    settleMs,
+    graceMs: options.graceMs ?? Math.min(30_000, settleMs),
+    now: client.now,
   };
+  const policy = options.policy ?? "failed";
   const plan = await planBulkRun(ctx, {
     rows,
     file: options.file,
     problems: options.problems ?? [],
     skipInvalid: options.skipInvalid ?? false,
   });
-
-  const journal = options.dryRun || options.journal === undefined
-    ? undefined
-    : await Journal.open(options.journal);
-  ctx.journal = journal;
-  try {
-    const unfinished = journal
-      ? unfinishedPairs(await readJournal(journal.path))
-      : new Map();
-    await journal?.append({
-      type: "start",
-      input: options.file,
-      version: VERSION,
-    });
-    ctx.emit({ type: "phase", phase: "guard", total: plan.tasks.length });
-    const { remaining, resumed } = resumeTasks(ctx, {
-      tasks: plan.tasks,
-      unfinished,
-      latest: plan.latest,
-    });
+  const planAt = ctx.now();
+  if (options.dryRun) {
     const toLaunch = applyGuard(ctx, {
-      tasks: remaining,
+      tasks: plan.tasks,
       latest: plan.latest,
-      policy: options.policy ?? "failed",
+      policy,
     });
-
-    let interrupted = false;
-    if (options.dryRun) {
-      for (const t of toLaunch) {
-        settle(ctx, t, {
-          outcome: "planned",
-          run: null,
-          message: `would launch: ${t.rows[0]!.message}`,
-        });
-      }
-    } else {
-      ctx.emit({ type: "phase", phase: "launch", total: toLaunch.length });
-      interrupted = await launchAll(ctx, toLaunch);
-      await findNewRuns(ctx, plan.tasks);
+    for (const t of toLaunch) {
+      settle(ctx, t, {
+        outcome: "planned",
+        run: null,
+        message: `would launch: ${resultOf(t).message}`,
+      });
     }
+    return summarize(plan, { resumed: 0, duplicates: 0 });
+  }
 
-    let pendingAfterWait = 0;
-    if (options.wait && !options.dryRun && !ctx.signal?.aborted) {
-      pendingAfterWait = await waitAll(ctx, plan.tasks, options.wait);
+  const id = await jobId({
+    policy,
+    skipInvalid: options.skipInvalid ?? false,
+    rows: plan.tasks.map((t) => [t.report, t.plugin, t.config]),
+  });
+  const needsBeacon = options.journal !== undefined ||
+    options.registry !== undefined;
+  const beacon = needsBeacon
+    ? await Beacon.start(
+      options.registry !== undefined
+        ? join(options.registry, "procs")
+        : await Deno.makeTempDir({ prefix: "ionrun-beacon-" }),
+    )
+    : undefined;
+  let job: OpenedJob | undefined;
+  try {
+    if (options.journal !== undefined) {
+      job = await openJob(options.journal, {
+        job: {
+          id,
+          input: options.file,
+          flags: { policy, skipInvalid: options.skipInvalid ?? false },
+          maxBefore: Math.max(0, ...plan.tasks.map((t) => t.before)),
+        },
+        beacon: beacon!,
+        newJob: options.newJob ?? false,
+        now: ctx.now,
+      });
+      for (const message of job.notes) ctx.emit({ type: "note", message });
+      if (!job.journal) return finished(ctx, plan, job);
+      ctx.journal = job.journal;
     }
-    interrupted ||= ctx.signal?.aborted ?? false;
-    // A launch whose outcome could not be checked keeps the journal open, so
-    // that the next run settles it from the server before anything else.
-    const unsettled = plan.tasks.some((t) => t.inDoubt);
-    await journal?.append(
-      interrupted || unsettled ? { type: "interrupted" } : { type: "end" },
-    );
-    const results = plan.results.sort((a, b) => a.line - b.line);
-    return {
-      results,
-      counts: countOutcomes(results),
-      interrupted,
-      resumed,
-      pendingAfterWait,
-    };
+    if (options.registry !== undefined) {
+      ctx.registry = await Registry.open(options.registry, {
+        server: client.baseUrl,
+        job: options.journal ?? `run-${crypto.randomUUID()}`,
+        beacon: beacon!,
+        settleMs,
+        now: ctx.now,
+      });
+    }
+    return await launchJob(ctx, {
+      plan,
+      planAt,
+      policy,
+      job,
+      wait: options.wait,
+    });
   } finally {
-    await journal?.close();
+    await ctx.journal?.close().catch(() => {});
+    await job?.release().catch(() => {});
+    beacon?.close();
   }
 }
 
-/** Looks up the runs of launches not yet resolved (the last batch, mostly). */
+/** Resume, guard, launch, follow, end: the job's work in this invocation. */
+async function launchJob(
+  ctx: BulkContext,
+  { plan, planAt, policy, job, wait }: {
+    plan: Plan;
+    planAt: number;
+    policy: RerunPolicy;
+    job: OpenedJob | undefined;
+    wait: BulkRunOptions["wait"];
+  },
+): Promise<BulkSummary> {
+  const settler = new Settler(ctx);
+  ctx.emit({ type: "phase", phase: "guard", total: plan.tasks.length });
+  const { remaining, resumed } = await resumeTasks(ctx, {
+    tasks: plan.tasks,
+    state: job?.state ?? replayJournal([]),
+    latest: plan.latest,
+    settler,
+  });
+  const toLaunch = applyGuard(ctx, {
+    tasks: remaining,
+    latest: plan.latest,
+    policy,
+  });
+
+  ctx.emit({ type: "phase", phase: "launch", total: toLaunch.length });
+  let interrupted = false;
+  let stoppedBy: Error | undefined;
+  try {
+    ({ interrupted, stoppedBy } = await launchAll(ctx, {
+      tasks: toLaunch,
+      view: {
+        latest: plan.latest,
+        checkedAt: new Map(plan.tasks.map((t) => [t.key, planAt])),
+      },
+      policy,
+      settler,
+    }));
+  } finally {
+    // Even after a fatal error: what was sent is settled before the summary.
+    if (settler.open.size > 0) {
+      ctx.emit({ type: "phase", phase: "settle", total: settler.open.size });
+    }
+    await settler.finish();
+  }
+  const duplicates = await findNewRuns(ctx, plan.tasks);
+
+  let pendingAfterWait = 0;
+  if (wait && !ctx.signal?.aborted) {
+    pendingAfterWait = await waitAll(ctx, plan.tasks, wait);
+  }
+  interrupted ||= ctx.signal?.aborted ?? false;
+  const summary = summarize(plan, {
+    resumed,
+    duplicates,
+    pendingAfterWait,
+    interrupted,
+    settleMs: ctx.settleMs,
+  });
+  if (stoppedBy) summary.stoppedBy = stoppedBy;
+  // Pairs in doubt (or not started) keep the job open: the same command
+  // settles them; otherwise the job is finished.
+  const open = interrupted || summary.counts["in-doubt"] > 0 ||
+    summary.counts["not-started"] > 0;
+  await ctx.journal?.append(
+    open || stoppedBy
+      ? { type: "interrupted" }
+      : { type: "end", counts: summary.counts },
+  ).catch((error) => {
+    summary.stoppedBy ??= error; // the disk filled up: the summary still counts
+  });
+  return summary;
+}
+
+/** Looks up the runs the launches created; returns the pairs launched twice. */
 async function findNewRuns(
   ctx: BulkContext,
   tasks: readonly Task[],
-): Promise<void> {
-  const open = tasks.filter((t) =>
-    t.rows[0]!.outcome === "launched" && t.rows[0]!.run === null
-  );
-  if (open.length === 0) return;
-  ctx.emit({ type: "phase", phase: "resolve", total: open.length });
+): Promise<number> {
+  const launched = tasks.filter((t) => resultOf(t).outcome === "launched");
+  if (launched.length === 0) return 0;
+  ctx.emit({ type: "phase", phase: "resolve", total: launched.length });
   try {
-    await resolveRuns(ctx, open, { final: true });
+    return await resolveRuns(ctx, launched);
   } catch (error) {
     if (error instanceof TypeError) throw error; // a bug, not the server
     // The launches happened; only their run ids are unknown.
@@ -183,9 +303,64 @@ async function findNewRuns(
       type: "warning",
       message: `cannot look up the new runs: ${why}`,
     });
-    for (const t of open) {
-      t.rows[0]!.message =
-        "launched (run id not known: the server did not answer the look-up)";
+    for (const t of launched) {
+      if (resultOf(t).run === null) {
+        resultOf(t).message =
+          "launched (run id not known: the server did not answer the look-up)";
+      }
     }
+    return 0;
   }
+}
+
+/** The job had finished: nothing is launched; each row says what it had. */
+function finished(
+  ctx: BulkContext,
+  plan: Plan,
+  job: OpenedJob,
+): BulkSummary {
+  const ended = job.state.ended!;
+  for (const task of plan.tasks) {
+    const record = job.state.pairs.get(task.key);
+    settle(ctx, task, {
+      outcome: "skipped",
+      run: record?.run ?? null,
+      message: `the job finished at ${ended.time}${
+        record ? ` (this pair: ${record.status})` : ""
+      }`,
+      state: record?.state,
+    });
+  }
+  return {
+    ...summarize(plan, { resumed: 0, duplicates: 0 }),
+    finished: { at: ended.time, counts: ended.counts },
+  };
+}
+
+function summarize(
+  plan: Plan,
+  extra: {
+    resumed: number;
+    duplicates: number;
+    pendingAfterWait?: number;
+    interrupted?: boolean;
+    settleMs?: number;
+  },
+): BulkSummary {
+  const results = plan.results.sort((a, b) => a.line - b.line);
+  const settleAfter = plan.tasks
+    .filter((t) => resultOf(t).outcome === "in-doubt" && t.sentAt !== undefined)
+    .map((t) => t.sentAt! + (extra.settleMs ?? 0))
+    .sort((a, b) => b - a)[0];
+  return {
+    results,
+    counts: countOutcomes(results),
+    interrupted: extra.interrupted ?? false,
+    resumed: extra.resumed,
+    pendingAfterWait: extra.pendingAfterWait ?? 0,
+    duplicates: extra.duplicates,
+    ...(settleAfter !== undefined
+      ? { settleAfter: new Date(settleAfter).toISOString() }
+      : {}),
+  };
 }

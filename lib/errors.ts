@@ -235,6 +235,65 @@ export class FilterNotAppliedError extends Error {
   }
 }
 
+/**
+ * A job's journal is in use by another live process: two launchers on one
+ * job would launch its pairs twice.
+ */
+export class JobLockedError extends Error {
+  /** Process id of the holder. */
+  readonly pid: number;
+  /** Its host. */
+  readonly host: string;
+  /** Since when it holds the lock (ISO). */
+  readonly since: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param message What holds it and what to do.
+   * @param options The holder.
+   */
+  constructor(
+    message: string,
+    options: { pid: number; host: string; since: string },
+  ) {
+    super(message);
+    this.name = "JobLockedError";
+    this.pid = options.pid;
+    this.host = options.host;
+    this.since = options.since;
+  }
+}
+
+/** The journal could not be written; the message names the file and the flag that moves it. */
+export class JournalWriteError extends Error {
+  /** The journal's path. */
+  readonly path: string;
+
+  /**
+   * Creates the error.
+   *
+   * @param path The journal's path.
+   * @param cause The write error.
+   */
+  constructor(path: string, cause: unknown) {
+    const why = cause instanceof Deno.errors.PermissionDenied ||
+        cause instanceof Deno.errors.NotCapable
+      ? "permission denied"
+      : /no space|ENOSPC|os error 28/i.test(String(cause))
+      ? "the disk is full"
+      : cause instanceof Error
+      ? cause.message
+      : String(cause);
+    super(
+      `cannot write the journal ${path}: ${why}; free space or move it with --journal PATH`,
+      { cause },
+    );
+    this.name = "JournalWriteError";
+    this.path = path;
+  }
+}
+
 /** Bad command-line usage or configuration: the scripts exit with code 2. */
 export class UsageError extends Error {
   /** Exit code the scripts use for this error. */

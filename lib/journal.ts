@@ -1,26 +1,47 @@
 /**
- * The bulk launcher's journal: an append-only NDJSON file, each record made
- * durable (written and synced to disk) before the launcher goes on, so a crash,
- * `kill -9` or Ctrl-C never loses what was launched.
+ * The bulk launcher's journal: one job's append-only NDJSON record, each
+ * launch intent made durable (written and synced) before its request goes
+ * out, so a crash, `kill -9` or a signal never loses what was sent.
+ *
+ * A journal is one job: its first record names the job (a digest of the
+ * input and of the flags that change what is launched). It repairs itself:
+ * a torn last record is cut off; an unreadable record in the middle is
+ * reported by line and the job goes on, every pair without a settled
+ * outcome then counting as in doubt.
  *
  * @module
  */
 
+import { JournalWriteError } from "./errors.ts";
 import { pairKey } from "./runs.ts";
 
 /** One journal record. Every record has a `type` and an ISO `time`. */
 export type JournalRecord =
-  | { type: "start"; time: string; input: string; version: string }
-  /** Written before a launch POST; `before` = newest run id of the pair then. */
+  /** First record: which job this journal is. */
+  | {
+    type: "job";
+    time: string;
+    id: string;
+    input: string;
+    flags: Record<string, unknown>;
+    version: string;
+    /**
+     * The highest newest-run id among the job's pairs when it began: any run
+     * of them with a higher id was created after the job began.
+     */
+    maxBefore: number;
+  }
+  /** An invocation of the job started. */
+  | { type: "start"; time: string; pid: number; version: string }
+  /** Written (synced) before a launch POST; `before` = newest run id then. */
   | {
     type: "intent";
     time: string;
     report: number;
     plugin: string;
     before: number;
-    attempt: number;
   }
-  /** The server accepted the launch (202), or reconciliation found its run. */
+  /** The server accepted the launch (2xx), or its new run was found. */
   | {
     type: "launched";
     time: string;
@@ -28,6 +49,17 @@ export type JournalRecord =
     plugin: string;
     before: number;
     run: number | null;
+  }
+  /** The launch's answer was lost: it may have created a run. */
+  | {
+    type: "in-doubt";
+    time: string;
+    report: number;
+    plugin: string;
+    before: number;
+    error: string;
+    /** When it was sent (ISO), if not the time of its intent. */
+    sentAt?: string;
   }
   /** The run a launch created. */
   | {
@@ -37,7 +69,7 @@ export type JournalRecord =
     plugin: string;
     run: number;
   }
-  /** The launch failed for good (after retries). */
+  /** The launch was refused: it certainly did not happen. */
   | {
     type: "failed";
     time: string;
@@ -45,6 +77,8 @@ export type JournalRecord =
     plugin: string;
     error: string;
   }
+  /** Its intent was recorded but the launch never went out (stopped first). */
+  | { type: "not-sent"; time: string; report: number; plugin: string }
   /** A run's final state after `--wait`. */
   | {
     type: "final";
@@ -54,25 +88,210 @@ export type JournalRecord =
     run: number;
     state: string;
   }
-  /** The session stopped early (Ctrl-C); it will be resumed. */
+  /** The invocation stopped early (signal, server down, pairs in doubt). */
   | { type: "interrupted"; time: string }
-  /** The session finished; a later run starts afresh. */
-  | { type: "end"; time: string };
-
-/** What an unfinished journal says about one pair. */
-export interface JournalPairState {
-  /** `launched`: the server has it; `in-doubt`: POST sent, outcome unknown. */
-  status: "launched" | "in-doubt";
-  /** Newest run id before the launch. */
-  before: number;
-  /** The run created, when known. */
-  run: number | null;
-}
+  /** The job is finished: a later invocation launches nothing. */
+  | { type: "end"; time: string; counts: Record<string, number> };
 
 /** A record as given to {@linkcode Journal.append}: the time is added. */
 export type NewJournalRecord = JournalRecord extends infer T
   ? T extends unknown ? Omit<T, "time"> : never
   : never;
+
+/** What the journal says about one pair. */
+export interface PairRecord {
+  /**
+   * `launched`: the server has it (never launched again by this job);
+   * `failed`: it certainly did not launch; `in-doubt`: sent, outcome unknown.
+   */
+  status: "launched" | "failed" | "in-doubt";
+  /** Newest run id before the launch. */
+  before: number;
+  /** The run created, when known. */
+  run: number | null;
+  /** When the launch was (last) sent, ms; for in-doubt pairs. */
+  sentAt: number;
+  /** The final state, if followed to the end. */
+  state?: string;
+}
+
+/** What a journal holds, replayed. */
+export interface JournalState {
+  /** The job record, if any (none: a journal of an older version, or empty). */
+  job: Extract<JournalRecord, { type: "job" }> | undefined;
+  /** What happened to each pair, by `"<report>/<plugin>"`. */
+  pairs: Map<string, PairRecord>;
+  /** The end record, when the job finished. */
+  ended: Extract<JournalRecord, { type: "end" }> | undefined;
+  /**
+   * Unreadable records in the middle (1-based lines): what they said is
+   * lost, so any pair without a settled outcome may have been sent.
+   */
+  damaged: number[];
+  /** The newest time in the journal (ms), 0 for none. */
+  latest: number;
+  /** Line numbers cut off as a torn last record (at most one). */
+  torn: number | undefined;
+}
+
+/**
+ * Reads a journal. A missing file is an empty journal; a torn last line (the
+ * process died mid-write) is reported in `torn`, an unreadable line in the
+ * middle in `damaged`; neither throws.
+ *
+ * @param path File path.
+ * @returns The records, in order, and the line problems.
+ */
+export async function readJournal(path: string): Promise<{
+  records: JournalRecord[];
+  torn: number | undefined;
+  damaged: number[];
+  /** Bytes of the file up to the end of its last complete record. */
+  goodBytes: number;
+}> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      return { records: [], torn: undefined, damaged: [], goodBytes: 0 };
+    }
+    throw error;
+  }
+  const text = new TextDecoder().decode(bytes);
+  const lines = text.split("\n");
+  const records: JournalRecord[] = [];
+  const damaged: number[] = [];
+  let torn: number | undefined;
+  let offset = 0;
+  let goodBytes = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const last = i === lines.length - 1; // no newline after it: not finished
+    offset += new TextEncoder().encode(raw).length + (last ? 0 : 1);
+    if (raw.trim() === "") {
+      if (!last) goodBytes = offset;
+      continue;
+    }
+    let record: unknown;
+    try {
+      record = JSON.parse(raw);
+    } catch {
+      record = undefined;
+    }
+    const ok = isRecord(record);
+    if (last) {
+      if (ok) {
+        records.push(record as JournalRecord); // complete but for its newline
+        goodBytes = offset;
+      } else torn = i + 1;
+      continue;
+    }
+    if (ok) records.push(record as JournalRecord);
+    else damaged.push(i + 1);
+    goodBytes = offset;
+  }
+  return { records, torn, damaged, goodBytes };
+}
+
+function isRecord(value: unknown): value is JournalRecord {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { type?: unknown }).type === "string" &&
+    typeof (value as { time?: unknown }).time === "string";
+}
+
+/**
+ * Replays records into what happened to each pair. Only the job's last
+ * state counts: an `end` record means the job finished.
+ *
+ * @param records The journal's records.
+ * @param damaged Lines that could not be read.
+ * @returns The job, its pairs, and whether it ended.
+ */
+export function replayJournal(
+  records: readonly JournalRecord[],
+  damaged: readonly number[] = [],
+): Omit<JournalState, "torn"> {
+  const pairs = new Map<string, PairRecord>();
+  let job: JournalState["job"];
+  let ended: JournalState["ended"];
+  let latest = 0;
+  const intents = new Map<string, number>();
+  for (const r of records) {
+    const time = Date.parse(r.time);
+    if (Number.isFinite(time)) latest = Math.max(latest, time);
+    if (r.type !== "end") ended = undefined;
+    switch (r.type) {
+      case "job":
+        job = r;
+        break;
+      case "end":
+        ended = r;
+        break;
+      case "intent": {
+        const key = pairKey(r.report, r.plugin);
+        intents.set(key, time);
+        const known = pairs.get(key);
+        if (known?.status === "launched") break; // a retry's intent: still launched
+        pairs.set(key, {
+          status: "in-doubt",
+          before: r.before,
+          run: null,
+          sentAt: time,
+        });
+        break;
+      }
+      case "in-doubt": {
+        const key = pairKey(r.report, r.plugin);
+        if (pairs.get(key)?.status === "launched") break;
+        pairs.set(key, {
+          status: "in-doubt",
+          before: r.before,
+          run: null,
+          sentAt: r.sentAt ? Date.parse(r.sentAt) : intents.get(key) ?? time,
+        });
+        break;
+      }
+      case "launched":
+        pairs.set(pairKey(r.report, r.plugin), {
+          status: "launched",
+          before: r.before,
+          run: r.run,
+          sentAt: intents.get(pairKey(r.report, r.plugin)) ?? time,
+        });
+        break;
+      case "resolved": {
+        const p = pairs.get(pairKey(r.report, r.plugin));
+        if (p) p.run = r.run;
+        break;
+      }
+      case "final": {
+        const p = pairs.get(pairKey(r.report, r.plugin));
+        if (p) p.state = r.state;
+        break;
+      }
+      case "not-sent": {
+        const key = pairKey(r.report, r.plugin);
+        if (pairs.get(key)?.status === "in-doubt") pairs.delete(key);
+        break;
+      }
+      case "failed": {
+        const key = pairKey(r.report, r.plugin);
+        // Accepted but no run came of it: failed after all. A launch whose
+        // run is known stays launched.
+        if (pairs.get(key)?.run != null) break;
+        pairs.set(key, {
+          status: "failed",
+          before: pairs.get(key)?.before ?? 0,
+          run: null,
+          sentAt: time,
+        });
+        break;
+      }
+    }
+  }
+  return { job, pairs, ended, damaged: [...damaged], latest };
+}
 
 /**
  * An open journal. Appends are group-committed: records appended while a
@@ -95,17 +314,42 @@ export class Journal {
   }
 
   /**
-   * Opens (creating if needed) a journal for appending.
+   * Opens (creating if needed) a journal for appending. A torn last record
+   * is cut off first: `goodBytes` is where the last complete record ends.
    *
    * @param path File path.
-   * @param options Clock for record times.
+   * @param options Clock for record times; length to keep.
    * @returns The open journal.
+   * @throws {JournalWriteError} When the file cannot be opened for writing.
    */
   static async open(
     path: string,
-    options: { now?: () => Date } = {},
+    options: { now?: () => Date; goodBytes?: number } = {},
   ): Promise<Journal> {
-    const file = await Deno.open(path, { append: true, create: true });
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, {
+        read: true,
+        write: true,
+        create: true,
+        mode: 0o600,
+      });
+      const size = (await file.stat()).size;
+      const keep = options.goodBytes ?? size;
+      if (keep < size) await file.truncate(keep);
+      if (keep > 0) {
+        // A complete last record the process died before ending: end it, or
+        // the next record would share its line.
+        const lastByte = new Uint8Array(1);
+        await file.seek(keep - 1, Deno.SeekMode.Start);
+        await file.read(lastByte);
+        await file.seek(0, Deno.SeekMode.End);
+        if (lastByte[0] !== 10) await file.write(new Uint8Array([10]));
+      }
+      await file.seek(0, Deno.SeekMode.End);
+    } catch (error) {
+      throw new JournalWriteError(path, error);
+    }
     return new Journal(path, file, options.now ?? (() => new Date()));
   }
 
@@ -116,14 +360,8 @@ export class Journal {
    * @returns Resolves when durable.
    */
   append(record: NewJournalRecord): Promise<void> {
-    if (this.#error !== undefined) return Promise.reject(this.#error);
-    const line = JSON.stringify({ ...record, time: this.#now().toISOString() });
-    this.#queue.push(`${line}\n`);
-    const done = new Promise<void>((resolve, reject) =>
-      this.#waiters.push({ resolve, reject })
-    );
-    this.#flushing ??= this.#flush();
-    return done;
+    this.appendLater(record);
+    return this.flush();
   }
 
   async #flush(): Promise<void> {
@@ -133,6 +371,7 @@ export class Journal {
       this.#queue = [];
       this.#waiters = [];
       try {
+        if (this.#error !== undefined) throw this.#error;
         const bytes = new TextEncoder().encode(text);
         let written = 0;
         while (written < bytes.length) {
@@ -141,8 +380,10 @@ export class Journal {
         await this.#file.syncData();
         for (const w of waiters) w.resolve();
       } catch (error) {
-        this.#error ??= error;
-        for (const w of waiters) w.reject(error);
+        this.#error ??= error instanceof JournalWriteError
+          ? error
+          : new JournalWriteError(this.path, error);
+        for (const w of waiters) w.reject(this.#error);
       }
     }
     this.#flushing = undefined;
@@ -164,6 +405,7 @@ export class Journal {
    * Writes and syncs every queued record.
    *
    * @returns Resolves when they are on disk.
+   * @throws {JournalWriteError} The first write error.
    */
   flush(): Promise<void> {
     if (this.#error !== undefined) return Promise.reject(this.#error);
@@ -178,7 +420,8 @@ export class Journal {
   /**
    * Waits for pending appends and closes the file.
    *
-   * @throws The first write error of an {@linkcode Journal.appendLater}.
+   * @throws {JournalWriteError} The first write error of an
+   *   {@linkcode Journal.appendLater}.
    */
   async close(): Promise<void> {
     await this.flush().catch((error) => this.#error ??= error);
@@ -186,82 +429,4 @@ export class Journal {
     this.#file.close();
     if (this.#error !== undefined) throw this.#error;
   }
-}
-
-/**
- * Reads a journal. A missing file gives no records; a torn last line (the
- * process died mid-write) is ignored.
- *
- * @param path File path.
- * @returns The records, in order.
- * @throws {SyntaxError} When a line other than the last is not JSON.
- */
-export async function readJournal(path: string): Promise<JournalRecord[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return [];
-    throw error;
-  }
-  const lines = text.split("\n");
-  const records: JournalRecord[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === "") continue;
-    try {
-      records.push(JSON.parse(line));
-    } catch {
-      if (i >= lines.length - 2) continue; // torn final write
-      throw new SyntaxError(`${path}:${i + 1}: journal line is not JSON`);
-    }
-  }
-  return records;
-}
-
-/**
- * What the last, unfinished session of a journal launched. A session that
- * ended (`end` record) leaves nothing to resume.
- *
- * @param records The journal's records.
- * @returns Per {@linkcode pairKey}: launched or in-doubt pairs.
- */
-export function unfinishedPairs(
-  records: readonly JournalRecord[],
-): Map<string, JournalPairState> {
-  let pairs = new Map<string, JournalPairState>();
-  for (const r of records) {
-    switch (r.type) {
-      case "start":
-        break;
-      case "end":
-        pairs = new Map();
-        break;
-      case "intent":
-        if (pairs.get(pairKey(r.report, r.plugin))?.status !== "launched") {
-          pairs.set(pairKey(r.report, r.plugin), {
-            status: "in-doubt",
-            before: r.before,
-            run: null,
-          });
-        }
-        break;
-      case "launched":
-        pairs.set(pairKey(r.report, r.plugin), {
-          status: "launched",
-          before: r.before,
-          run: r.run,
-        });
-        break;
-      case "resolved": {
-        const p = pairs.get(pairKey(r.report, r.plugin));
-        if (p) p.run = r.run;
-        break;
-      }
-      case "failed":
-        pairs.delete(pairKey(r.report, r.plugin));
-        break;
-    }
-  }
-  return pairs;
 }

@@ -10,14 +10,17 @@
 import { stringify } from "csv-stringify/sync";
 
 /**
- * What happened to a row: `launched`, `skipped` (guard, duplicate row),
- * `failed`, `invalid` (with `skipInvalid`), `planned` (dry run: would
- * launch), `not-started` (interrupted first).
+ * What happened to a row: `launched`, `skipped` (guard, duplicate row,
+ * another job's launch), `failed`, `in-doubt` (the launch was sent, its
+ * answer lost, and the server shows no run yet: the same command settles it
+ * later), `invalid` (with `skipInvalid`), `planned` (dry run: would launch),
+ * `not-started` (stopped first).
  */
 export type Outcome =
   | "launched"
   | "skipped"
   | "failed"
+  | "in-doubt"
   | "invalid"
   | "planned"
   | "not-started";
@@ -44,7 +47,7 @@ export interface RowResult {
 export type BulkEvent =
   | {
     type: "phase";
-    phase: "preflight" | "guard" | "launch" | "resolve" | "wait";
+    phase: "preflight" | "guard" | "launch" | "settle" | "resolve" | "wait";
     total: number;
   }
   | { type: "row"; result: RowResult }
@@ -57,7 +60,8 @@ export type BulkEvent =
     delayMs: number;
   }
   | { type: "wait"; running: number; completed: number; failed: number }
-  | { type: "warning"; message: string };
+  | { type: "warning"; message: string }
+  | { type: "note"; message: string };
 
 /** The summary of a bulk run. */
 export interface BulkSummary {
@@ -67,10 +71,24 @@ export interface BulkSummary {
   counts: Record<Outcome, number>;
   /** True when stopped by the signal before the end. */
   interrupted: boolean;
-  /** Pairs found launched by an earlier, unfinished session. */
+  /** Pairs found launched by an earlier invocation of the same job. */
   resumed: number;
   /** Launched runs still running when `wait` timed out. */
   pendingAfterWait: number;
+  /** Pairs that show two or more new runs (launched twice). */
+  duplicates: number;
+  /**
+   * Set when the job had already finished: nothing was launched, and this
+   * says when it ended and what it launched then.
+   */
+  finished?: { at: string; counts: Record<string, number> };
+  /** When in-doubt pairs can next be settled (ISO), if any are. */
+  settleAfter?: string;
+  /**
+   * The error that stopped every launch before the end (an auth failure, a
+   * redirect, a journal that cannot be written), if one did.
+   */
+  stoppedBy?: Error;
 }
 
 /** Column order of the summary file. */
@@ -97,6 +115,7 @@ export function countOutcomes(
     launched: 0,
     skipped: 0,
     failed: 0,
+    "in-doubt": 0,
     invalid: 0,
     planned: 0,
     "not-started": 0,

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-env=TS_*,NO_COLOR,FORCE_COLOR,CLICOLOR_FORCE,HTTP_PROXY,HTTPS_PROXY,ALL_PROXY,NO_PROXY,http_proxy,https_proxy,all_proxy,no_proxy,UNDICI_*,JEST_WORKER_ID
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-sys=hostname --allow-env=TS_*,HOME,XDG_*,NO_COLOR,FORCE_COLOR,CLICOLOR_FORCE,HTTP*,ALL_PROXY,NO_PROXY,http*,all_proxy,no_proxy,UNDICI_*,JEST_WORKER_ID
 /**
  * `bulk_run.ts`: launch plugins on every report of a CSV, exactly once.
  *
@@ -8,19 +8,24 @@
  * @module
  */
 
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { bulkRun } from "../lib/bulk_run.ts";
+import { defaultRegistryDir } from "../lib/registry.ts";
 import { UsageError } from "../lib/errors.ts";
 import { readRunRows } from "../lib/run_rows.ts";
+import { getRuns } from "../lib/runs.ts";
+import { classifyState } from "../lib/states.ts";
 import { type BulkSummary, formatSummary } from "../lib/summary.ts";
 import {
   addFormatOption,
   addGuardOptions,
   addWaitOptions,
+  checkWritable,
   type Format,
   type GuardFlags,
   parseConfigFlag,
   parseDelimiter,
+  parseDuration,
   rerunPolicy,
   resolveFormat,
   type WaitFlags,
@@ -32,6 +37,7 @@ import { eprint, writeRows } from "./_cli/output.ts";
 import {
   clientFromFlags,
   type CommonFlags,
+  EXIT,
   newProgram,
   runMain,
   withInterrupt,
@@ -47,6 +53,8 @@ interface Flags extends CommonFlags, GuardFlags, WaitFlags {
   concurrency: number;
   retries: number;
   journal?: string;
+  newJob?: boolean;
+  settle: number;
   summary?: string;
   dryRun?: boolean;
   format?: Format;
@@ -68,16 +76,37 @@ Duplicate guard (the server itself starts a new run for every request):
   --rerun missing  launch only pairs never run
   --force          launch every pair, even if running or completed
 
-Journal: every launch is recorded (synced to disk) in the journal, by default
-<input>.journal.ndjson. Running the same command again after a crash, kill or
-Ctrl-C resumes: pairs already launched are not launched again, pairs whose
-launch was in flight are checked on the server. Ctrl-C stops new launches,
-lets those in flight finish, and exits 130. When the server stops answering
-(launch after launch failing after retries), no new launch is started: the
-rest is listed as not-started, for the same command to do later.
+A job and its journal: the input's rows with these flags are one job,
+recorded (synced to disk) in its journal, by default <input>.journal.ndjson.
+The same command on the same input resumes the job: what it launched is
+never launched again, whatever its run's state now. Once the job has
+finished, the same command says so and launches nothing (--new-job starts
+over, keeping the old journal beside it); a changed input is a new job. Only
+one process at a time works on a journal.
+
+What is guaranteed: on one machine (and others sharing the home folder),
+a (server, report, plugin) pair is launched once: launchers claim each pair
+in the registry of the user's cache folder first, and a pair being launched,
+or launched in the last --settle window, by another job is skipped. Across
+machines with separate home folders, claims are not shared: each refreshes
+its view of the server right before launching (older than 5 s), which
+narrows the window but cannot close it.
+
+A launch whose answer is lost (timeout, dropped connection, 5xx, a broken
+answer) may still create its run, even minutes later: it is never sent
+again by this invocation. It is looked for on the server for a while; if no
+run shows, it is reported in-doubt (exit 1) and the same command, after the
+settle window (--settle, default 10m) since the launch, launches it only if
+the server still shows no run.
+
+Ctrl-C, SIGTERM and SIGHUP stop new launches; those in flight are settled
+and journaled, the summary is written, and it exits 130: run the same
+command to resume. When the server stops answering, no new launch is
+started: the rest is not-started, for the same command to do later.
 
 Exit codes: 0 every row launched, skipped or (with --wait) completed;
-1 some rows failed or were not started; 2 usage or invalid input;
+1 some rows failed, are in doubt or were not started, or rows were refused
+beside launched ones; 2 usage or invalid input, nothing launched;
 3 authentication failed; 130 interrupted.`;
 
 /** Builds the command-line program. */
@@ -115,6 +144,13 @@ export function program(): Command {
       "--summary <path>",
       "write one row per input row to a .csv or .json",
     )
+    .option("--new-job", "start the job over (the old journal is kept aside)")
+    .addOption(
+      new Option(
+        "--settle <duration>",
+        "how long a launch whose answer was lost may still create its run",
+      ).argParser(parseDuration("--settle")).default(600_000, "10m"),
+    )
     .option("--dry-run", "check and print the plan; launch nothing")
     .addHelpText("after", HELP)
     .action(async (input: string, _opts, command: Command) => {
@@ -129,6 +165,7 @@ async function run(input: string, flags: Flags): Promise<number> {
   if (flags.summary && !/\.(csv|json)$/i.test(flags.summary)) {
     throw new UsageError("--summary must name a .csv or .json file");
   }
+  if (flags.summary) await checkWritable(flags.summary, "--summary");
   const config = await parseConfigFlag(flags.config);
   const parsed = await readRunRows(input, {
     ...(flags.keyColumn !== undefined ? { keyColumn: flags.keyColumn } : {}),
@@ -143,9 +180,10 @@ async function run(input: string, flags: Flags): Promise<number> {
     (input === "-"
       ? "bulk_run-stdin.journal.ndjson"
       : `${input}.journal.ndjson`);
-  const client = await clientFromFlags(flags);
   const progress = new Progress();
+  const client = await clientFromFlags(flags, { onRetry: progress.readRetry });
   let summary: BulkSummary;
+  let failedSince = 0;
   try {
     if (journal) eprint(`journal: ${journal}`);
     summary = await withInterrupt((signal) =>
@@ -158,17 +196,28 @@ async function run(input: string, flags: Flags): Promise<number> {
         retries: flags.retries,
         dryRun: flags.dryRun ?? false,
         ...(journal ? { journal } : {}),
+        newJob: flags.newJob ?? false,
+        registry: defaultRegistryDir(),
+        settleMs: flags.settle,
         ...waitSettings(flags),
         signal,
         onEvent: progress.handle,
       })
     );
+    if (summary.finished) {
+      // How the job's runs ended since: one batched look-up.
+      const ids = summary.results.flatMap((r) => r.run ?? []);
+      const runs = await getRuns(client, ids);
+      failedSince = [...runs.values()].filter((r) =>
+        classifyState(r.state) === "failed"
+      ).length;
+    }
   } finally {
     progress.finish();
-    client.close();
+    await client.close();
   }
 
-  writeRows(summary.results, RESULT_COLUMNS, resolveFormat(flags.format));
+  // The summary file first: after an ssh drop stdout may be gone.
   if (flags.summary) {
     const format = flags.summary.toLowerCase().endsWith(".json")
       ? "json"
@@ -177,6 +226,20 @@ async function run(input: string, flags: Flags): Promise<number> {
       flags.summary,
       formatSummary(summary.results, format),
     );
+  }
+  writeRows(summary.results, RESULT_COLUMNS, resolveFormat(flags.format));
+  if (summary.finished) {
+    const f = summary.finished;
+    eprint(
+      `this job finished at ${f.at}: ${f.counts.launched ?? 0} launched${
+        failedSince ? `, ${failedSince} failed since` : ""
+      }; nothing was launched now.`,
+    );
+    eprint(
+      `rerun the failed ones with: status.ts ${journal} --failed --format csv | bulk_run.ts -` +
+        "; or start this job over with --new-job",
+    );
+    return EXIT.ok;
   }
   const c = summary.counts;
   const parts = Object.entries(c).filter(([, n]) => n > 0).map(([k, n]) =>
@@ -193,6 +256,22 @@ async function run(input: string, flags: Flags): Promise<number> {
     eprint(
       `${summary.pendingAfterWait} run(s) still running when --timeout passed`,
     );
+  }
+  if (summary.duplicates > 0) {
+    eprint(
+      `${summary.duplicates} pair(s) show two new runs: launched twice (see their message)`,
+    );
+  }
+  if (summary.counts["in-doubt"] > 0) {
+    eprint(
+      `${
+        summary.counts["in-doubt"]
+      } launch(es) in doubt: sent, answer lost, no run on the server yet; ` +
+        `run the same command after ${summary.settleAfter} to settle them (launched only if the server still shows no run)`,
+    );
+  }
+  if (summary.stoppedBy) {
+    eprint(`stopped: ${summary.stoppedBy.message}`);
   }
   if (summary.interrupted) {
     eprint(

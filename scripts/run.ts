@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run --allow-net --allow-read --allow-env=TS_*,NO_COLOR,FORCE_COLOR,CLICOLOR_FORCE,HTTP_PROXY,HTTPS_PROXY,ALL_PROXY,NO_PROXY,http_proxy,https_proxy,all_proxy,no_proxy,UNDICI_*,JEST_WORKER_ID
+#!/usr/bin/env -S deno run --allow-net --allow-read --allow-write --allow-sys=hostname --allow-env=TS_*,HOME,XDG_*,NO_COLOR,FORCE_COLOR,CLICOLOR_FORCE,HTTP*,ALL_PROXY,NO_PROXY,http*,all_proxy,no_proxy,UNDICI_*,JEST_WORKER_ID
 /**
  * `run.ts`: launch one plugin on one or more reports.
  *
@@ -8,8 +8,9 @@
  * @module
  */
 
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { bulkRun } from "../lib/bulk_run.ts";
+import { defaultRegistryDir } from "../lib/registry.ts";
 import { InputError, type RowProblem } from "../lib/errors.ts";
 import type { RunRow } from "../lib/run_rows.ts";
 import {
@@ -19,6 +20,7 @@ import {
   type Format,
   type GuardFlags,
   parseConfigFlag,
+  parseDuration,
   rerunPolicy,
   resolveFormat,
   type WaitFlags,
@@ -37,6 +39,7 @@ import { Progress } from "./_cli/progress.ts";
 
 interface Flags extends CommonFlags, GuardFlags, WaitFlags {
   config?: string;
+  settle: number;
   dryRun?: boolean;
   format?: Format;
 }
@@ -47,6 +50,11 @@ running, so run.ts first looks at each report's newest run of the plugin:
   --rerun failed   (default) launch if never run or the newest run failed
   --rerun missing  launch only if never run
   --force          launch anyway
+Every report is checked before any is launched: one that does not exist (or
+a plugin that cannot run) launches nothing and exits 2. Like bulk_run.ts, a
+pair another launcher on this machine is launching (or launched less than
+--settle ago) is skipped, and a launch whose answer was lost is not resent:
+it is looked for on the server and otherwise reported in doubt.
 
 Exit codes: 0 launched or skipped (with --wait: completed); 1 some failed;
 2 usage or invalid input; 3 authentication failed; 130 interrupted.`;
@@ -58,6 +66,12 @@ export function program(): Command {
     .argument("<report...>", "report keys (primary keys of the reports)")
     .option("--config <json>", "plugin config: a JSON object or @file.json")
     .option("--dry-run", "show what would be launched; launch nothing")
+    .addOption(
+      new Option(
+        "--settle <duration>",
+        "how long a launch whose answer was lost may still create its run",
+      ).argParser(parseDuration("--settle")).default(600_000, "10m"),
+    )
     .addHelpText("after", HELP)
     .action(
       async (plugin: string, reports: string[], _o, command: Command) => {
@@ -95,9 +109,11 @@ async function run(
     const summary = await withInterrupt((signal) =>
       bulkRun(client, rows, {
         file: "arguments",
-        skipInvalid: true,
+        skipInvalid: false, // all or nothing: exit 2 means nothing launched
         policy: rerunPolicy(flags),
         concurrency: 4,
+        registry: defaultRegistryDir(),
+        settleMs: flags.settle,
         dryRun: flags.dryRun ?? false,
         ...waitSettings(flags),
         signal,
@@ -108,14 +124,15 @@ async function run(
     const columns = RESULT_COLUMNS.filter((c) => c.name !== "line");
     writeRows(summary.results, columns, resolveFormat(flags.format));
     for (const r of summary.results) {
-      if (r.outcome === "failed" || r.outcome === "invalid") {
+      if (["failed", "invalid", "in-doubt"].includes(r.outcome)) {
         eprint(`report ${r.report}: ${r.outcome}: ${r.message}`);
       }
     }
+    if (summary.stoppedBy) eprint(`stopped: ${summary.stoppedBy.message}`);
     return launchExitCode(summary);
   } finally {
     progress.finish();
-    client.close();
+    await client.close();
   }
 }
 

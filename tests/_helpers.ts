@@ -9,12 +9,22 @@ import {
   startSimulator,
 } from "../simulator/mod.ts";
 
+/** Deno's cache folder of this process, for the scripts the tests spawn. */
+export const DENO_DIR = Deno.env.get("DENO_DIR") ||
+  `${
+    Deno.env.get("XDG_CACHE_HOME") ||
+    `${Deno.env.get("HOME")}/${
+      Deno.build.os === "darwin" ? "Library/Caches" : ".cache"
+    }`
+  }/deno`;
+
 /** Root of the repository. */
 export const ROOT = new URL("../", import.meta.url).pathname;
 
 /**
  * The Deno flags of a script's shebang line, as a user running it directly
- * gets them, with the network narrowed to loopback. `--no-prompt`: a missing
+ * gets them (the network stays as wide: the launch registry's beacons are
+ * Unix sockets, which Deno counts as network). `--no-prompt`: a missing
  * permission fails instead of waiting for an answer. `--cached-only`: the
  * test task has cached every dependency already, and Deno 2.9 otherwise
  * refetches a package's registry metadata in the background when its cached
@@ -24,13 +34,7 @@ export function shebangFlags(name: string): string[] {
   const first = Deno.readTextFileSync(`${ROOT}scripts/${name}`).split("\n")[0]!;
   const m = /^#!\/usr\/bin\/env -S deno (run .*)$/.exec(first);
   if (!m) throw new Error(`scripts/${name} has no deno shebang line`);
-  return [
-    ...m[1]!.split(/\s+/).map((flag) =>
-      flag === "--allow-net" ? "--allow-net=127.0.0.1,localhost" : flag
-    ),
-    "--no-prompt",
-    "--cached-only",
-  ];
+  return [...m[1]!.split(/\s+/), "--no-prompt", "--cached-only"];
 }
 
 /** Starts a simulator (default 200 reports, fast lifecycle). */
@@ -108,7 +112,14 @@ export function spawnScript(
   args: string[],
   options: RunScriptOptions = {},
 ): Deno.ChildProcess {
-  const env: Record<string, string> = { NO_COLOR: "1", ...options.env };
+  // A registry of its own unless the test shares one (two launchers at
+  // once). Deno's own cache follows XDG_CACHE_HOME too, so it is pinned.
+  const env: Record<string, string> = {
+    NO_COLOR: "1",
+    DENO_DIR: DENO_DIR,
+    XDG_CACHE_HOME: Deno.makeTempDirSync({ prefix: "ionrun-cache-" }),
+    ...options.env,
+  };
   for (const name of ["HOME", "DENO_DIR", "PATH"]) {
     const v = Deno.env.get(name);
     if (v !== undefined && env[name] === undefined) env[name] = v;

@@ -177,3 +177,36 @@ export function waitSettings(
     ? { wait: { timeoutMs: flags.timeout, pollMs: flags.poll * 1000 } }
     : {};
 }
+
+/**
+ * Checks before any launch that a file the run will write can be written
+ * (an unwritable `--summary` found after the launches loses the summary).
+ * A file that did not exist is created and removed again.
+ */
+export async function checkWritable(path: string, flag: string): Promise<void> {
+  let existed = true;
+  try {
+    await Deno.stat(path);
+  } catch {
+    existed = false;
+  }
+  try {
+    const file = await Deno.open(path, {
+      write: true,
+      create: true,
+      append: true,
+    });
+    file.close();
+    if (!existed) await Deno.remove(path);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound
+      ? "its folder does not exist"
+      : error instanceof Deno.errors.PermissionDenied ||
+          error instanceof Deno.errors.NotCapable
+      ? "permission denied"
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    throw new UsageError(`${flag} ${path}: cannot write it: ${why}`);
+  }
+}

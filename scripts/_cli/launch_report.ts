@@ -1,6 +1,7 @@
 // What run.ts and bulk_run.ts report after launching: the per-row result
 // columns (the same as the summary file) and the exit code.
 
+import { AuthError } from "../../lib/errors.ts";
 import type { BulkSummary, RowResult } from "../../lib/summary.ts";
 import type { Column } from "./output.ts";
 import { EXIT } from "./program.ts";
@@ -16,14 +17,26 @@ export const RESULT_COLUMNS: Column<RowResult>[] = [
   { name: "message", value: (r) => r.message, maxWidth: 90 },
 ];
 
-/** The exit code of a launch summary: 130, 1, 2 or 0. */
+/**
+ * The exit code of a launch summary: 130 interrupted; 3 stopped by an
+ * authentication failure; 2 invalid rows and nothing launched; 1 some rows
+ * failed, were not started, are in doubt, were launched twice, or still run
+ * after --wait, or rows were refused beside launched ones; else 0.
+ */
 export function launchExitCode(
-  summary: Pick<BulkSummary, "interrupted" | "pendingAfterWait" | "counts">,
+  summary: Pick<
+    BulkSummary,
+    "interrupted" | "pendingAfterWait" | "counts" | "duplicates" | "stoppedBy"
+  >,
 ): number {
   const c = summary.counts;
   if (summary.interrupted) return EXIT.interrupted;
-  if (c.failed > 0 || c["not-started"] > 0 || summary.pendingAfterWait > 0) {
-    return EXIT.failed;
-  }
-  return c.invalid > 0 ? EXIT.usage : EXIT.ok;
+  if (summary.stoppedBy instanceof AuthError) return EXIT.auth;
+  if (
+    c.failed > 0 || c["not-started"] > 0 || c["in-doubt"] > 0 ||
+    summary.duplicates > 0 || summary.pendingAfterWait > 0 ||
+    summary.stoppedBy !== undefined
+  ) return EXIT.failed;
+  if (c.invalid > 0) return c.launched > 0 ? EXIT.failed : EXIT.usage;
+  return EXIT.ok;
 }

@@ -23,9 +23,16 @@ export function print(line: string): void {
   write(Deno.stdout, `${line}\n`);
 }
 
-/** Prints a line on stderr. */
+/**
+ * Prints a line on stderr. A stderr that is gone (the terminal of a dropped
+ * ssh session) is not an error: results and the summary file matter more.
+ */
 export function eprint(line: string): void {
-  write(Deno.stderr, `${line}\n`);
+  try {
+    write(Deno.stderr, `${line}\n`);
+  } catch {
+    // nowhere to say it
+  }
 }
 
 /** Whether colors may be used on a stream (terminal and no NO_COLOR). */

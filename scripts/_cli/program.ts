@@ -2,14 +2,21 @@
 // exit codes, how errors are reported, and Ctrl-C. Not part of the library.
 
 import { Command, CommanderError, Option } from "commander";
-import { createClient, type TsClient } from "../../lib/client.ts";
+import {
+  type ClientOptions,
+  createClient,
+  type TsClient,
+} from "../../lib/client.ts";
 import { type ConfigFlags, loadConfig } from "../../lib/config.ts";
 import {
   ApiError,
   AuthError,
   FilterNotAppliedError,
   InputError,
+  JobLockedError,
+  JournalWriteError,
   NetworkError,
+  PaginationError,
   UsageError,
 } from "../../lib/errors.ts";
 import { VERSION } from "../../lib/version.ts";
@@ -73,7 +80,10 @@ export function newProgram(name: string, description: string): Command {
 }
 
 /** Builds a client from the common flags, the environment and `.env`. */
-export async function clientFromFlags(flags: CommonFlags): Promise<TsClient> {
+export async function clientFromFlags(
+  flags: CommonFlags,
+  options: Pick<ClientOptions, "onRetry"> = {},
+): Promise<TsClient> {
   const configFlags: ConfigFlags = {
     url: flags.url,
     user: flags.user,
@@ -82,6 +92,7 @@ export async function clientFromFlags(flags: CommonFlags): Promise<TsClient> {
   const config = await loadConfig({ flags: configFlags });
   return await createClient({
     ...config,
+    ...options,
     timeoutMs: flags.requestTimeout * 1000,
   });
 }
@@ -121,7 +132,8 @@ export function reportError(
     eprint(`Run "${name} --help" for usage.`);
     return EXIT.usage;
   }
-  const code = error instanceof UsageError || error instanceof InputError
+  const code = error instanceof UsageError || error instanceof InputError ||
+      error instanceof JournalWriteError // thrown only before any launch
     ? EXIT.usage
     : error instanceof AuthError
     ? EXIT.auth
@@ -140,7 +152,9 @@ export function reportError(
   }
   const expected = error instanceof ApiError ||
     error instanceof NetworkError || error instanceof UsageError ||
-    error instanceof InputError || error instanceof FilterNotAppliedError;
+    error instanceof InputError || error instanceof FilterNotAppliedError ||
+    error instanceof JobLockedError || error instanceof JournalWriteError ||
+    error instanceof PaginationError;
   if (
     debug && error instanceof Error &&
     !(error instanceof UsageError || error instanceof InputError)
@@ -153,25 +167,43 @@ export function reportError(
   return code;
 }
 
-/** Calls `body` with a signal aborted by the first Ctrl-C; a second exits. */
+/** The signals that stop a launch the way Ctrl-C does. */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/**
+ * Calls `body` with a signal aborted by the first Ctrl-C, SIGTERM (`kill`,
+ * `timeout`, systemd) or SIGHUP (an ssh session dropped): no new launch
+ * starts, those in flight are settled and journaled, the summary is
+ * written. A second Ctrl-C exits at once.
+ */
 export async function withInterrupt<T>(
   body: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) {
-      eprint("\nInterrupted again: exiting now (the journal is up to date)");
-      Deno.exit(EXIT.interrupted);
-    }
-    eprint(
-      "\nInterrupted: finishing launches in flight, then stopping (Ctrl-C again to quit now)",
-    );
-    controller.abort(new DOMException("Interrupted", "AbortError"));
-  };
-  Deno.addSignalListener("SIGINT", onSignal);
+  const handlers = STOP_SIGNALS.map((name) => {
+    const onSignal = () => {
+      if (controller.signal.aborted) {
+        if (name !== "SIGINT") return; // a second kill waits for the summary
+        eprint("\nInterrupted again: exiting now (the journal is up to date)");
+        Deno.exit(EXIT.interrupted);
+      }
+      eprint(
+        `\n${
+          name === "SIGINT" ? "Interrupted" : `Stopped by ${name}`
+        }: settling the launches in flight, then stopping${
+          name === "SIGINT" ? " (Ctrl-C again to quit now)" : ""
+        }`,
+      );
+      controller.abort(new DOMException(name, "AbortError"));
+    };
+    Deno.addSignalListener(name, onSignal);
+    return [name, onSignal] as const;
+  });
   try {
     return await body(controller.signal);
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
+    for (const [name, onSignal] of handlers) {
+      Deno.removeSignalListener(name, onSignal);
+    }
   }
 }

@@ -3,6 +3,7 @@
 // thousand launches are not a thousand blocking writes). Results never go
 // here; they go to stdout.
 
+import type { ReadRetry } from "../../lib/client.ts";
 import type { BulkEvent, RowResult } from "../../lib/summary.ts";
 import { useColor, write } from "./output.ts";
 
@@ -11,6 +12,7 @@ const COLORS = {
   planned: "\x1b[36m",
   skipped: "\x1b[33m",
   failed: "\x1b[31m",
+  "in-doubt": "\x1b[35m",
   invalid: "\x1b[31m",
   "not-started": "\x1b[90m",
   reset: "\x1b[0m",
@@ -72,6 +74,16 @@ export class Progress {
     this.#columns = options.columns ?? consoleColumns;
   }
 
+  /** Shows a read that is retried (for `ClientOptions.onRetry`). */
+  readRetry = (retry: ReadRetry): void => {
+    this.handle({
+      type: "warning",
+      message: `retry ${retry.attempt} in ${
+        (retry.delayMs / 1000).toFixed(1)
+      } s: ${retry.error}`,
+    });
+  };
+
   /** Handles one event. */
   handle = (event: BulkEvent): void => {
     switch (event.type) {
@@ -108,9 +120,12 @@ export class Progress {
         break;
       }
       case "warning":
-        if (this.#tty) this.#above(`warning: ${event.message}`);
-        else this.#log(`warning: ${event.message}`);
+      case "note": {
+        const line = `${event.type}: ${event.message}`;
+        if (this.#tty) this.#above(line);
+        else this.#log(line);
         break;
+      }
       case "wait": {
         this.#done = event.completed + event.failed;
         const text =
@@ -189,6 +204,7 @@ const PHASE_TEXT: Record<string, string> = {
   preflight: "checking reports and plugins on the server",
   guard: "checking existing runs",
   launch: "launching",
+  settle: "looking on the server for launches whose answer was lost",
   resolve: "finding the new runs",
   wait: "waiting for runs to finish",
 };

@@ -8,10 +8,14 @@ import { clientFor, simulator } from "../_helpers.ts";
 const ctxFor = (client: BulkContext["client"]): BulkContext => ({
   client,
   journal: undefined,
+  registry: undefined,
   emit: () => {},
   signal: undefined,
   retry: { retries: 0, baseDelayMs: 1, random: Math.random },
   concurrency: 1,
+  settleMs: 1000,
+  graceMs: 100,
+  now: Date.now,
 });
 
 Deno.test("planBulkRun() makes one task per pair and marks the repeats", async () => {

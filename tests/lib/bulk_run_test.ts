@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { jobId } from "../../lib/_bulk_job.ts";
 import { bulkRun } from "../../lib/bulk_run.ts";
 import type { RunRow } from "../../lib/run_rows.ts";
 import { InputError } from "../../lib/errors.ts";
@@ -10,6 +11,18 @@ import {
   launchCounts,
   simulator,
 } from "../_helpers.ts";
+
+/** Settle windows scaled down to test size. */
+const QUICK = { settleMs: 1_500, graceMs: 300 };
+
+/** The job id bulkRun gives these rows with the default policy. */
+function jobIdOf(rows: RunRow[], policy = "failed"): Promise<string> {
+  return jobId({
+    policy,
+    skipInvalid: false,
+    rows: rows.map((r) => [r.report, r.plugin, r.config]),
+  });
+}
 
 const rowsFor = (reports: number[], plugin: string): RunRow[] =>
   reports.map((report, i) => ({ line: i + 2, report, plugin, config: null }));
@@ -132,6 +145,7 @@ Deno.test("bulkRun() retries 5xx and dropped connections without launching twice
   using client = await clientFor(sim);
   // The 2nd launch is recorded, then answered 500; the 4th is refused (503)
   // before the server acts; the 6th is recorded, then the connection drops.
+  // The 8th gets 429 (too many requests: not handled, safe to send again).
   sim.addFault({
     method: "POST",
     nth: 2,
@@ -149,18 +163,37 @@ Deno.test("bulkRun() retries 5xx and dropped connections without launching twice
     after: true,
     action: { type: "reset" },
   });
+  sim.addFault({
+    method: "POST",
+    nth: 8,
+    action: { type: "status", status: 429 },
+  });
   const reports = freshReports(sim, "igv", 12);
   const retries: string[] = [];
   const summary = await bulkRun(client, rowsFor(reports, "igv"), {
     file: "in.csv",
     concurrency: 3,
     retryDelayMs: 1,
+    ...QUICK,
     onEvent: (e) => e.type === "retry" && retries.push(e.error),
   });
-  assert.equal(summary.counts.launched, 12);
-  assertOnceEach(sim, 12);
-  assert.equal(retries.length, 3);
-  assert.equal(posts(sim), 13, "only the refused 503 was sent again");
+  // The lost answers (500, reset) are found on the server; the 503 is in
+  // doubt: never sent again by this invocation. Only the 429 is resent.
+  assert.equal(summary.counts.launched, 11);
+  assert.equal(summary.counts["in-doubt"], 1);
+  const doubt = summary.results.find((r) => r.outcome === "in-doubt")!;
+  assert.match(
+    doubt.message,
+    /its answer lost \(.*503.*\); no run on the server yet: run the same command after /,
+  );
+  assert.equal(retries.length, 1);
+  assert.match(retries[0]!, /429/);
+  assert.equal(posts(sim), 13);
+  assertOnceEach(sim, 11);
+  assert.match(
+    summary.results.find((r) => r.report === sim.launches[1]!.report)!.message,
+    /its answer was lost; run \d+ found on the server/,
+  );
 });
 
 Deno.test("bulkRun() reconciles a launch that timed out after the server recorded it", async () => {
@@ -177,11 +210,12 @@ Deno.test("bulkRun() reconciles a launch that timed out after the server recorde
     file: "in.csv",
     concurrency: 1,
     retryDelayMs: 1,
+    ...QUICK,
   });
   assert.equal(summary.counts.launched, 3);
   assert.match(
     summary.results[0]!.message,
-    /confirmed on the server after: .*timed out/,
+    /answer was lost; run \d+ found on the server/,
   );
   assertOnceEach(sim, 3);
   assert.equal(posts(sim), 3);
@@ -190,7 +224,7 @@ Deno.test("bulkRun() reconciles a launch that timed out after the server recorde
 Deno.test("bulkRun() gives up after --retries and says so", async () => {
   await using sim = await simulator();
   using client = await clientFor(sim);
-  sim.addFault({ method: "POST", action: { type: "status", status: 503 } });
+  sim.addFault({ method: "POST", action: { type: "status", status: 429 } });
   const summary = await bulkRun(
     client,
     rowsFor(freshReports(sim, "igv", 1), "igv"),
@@ -198,10 +232,11 @@ Deno.test("bulkRun() gives up after --retries and says so", async () => {
       file: "in.csv",
       retries: 2,
       retryDelayMs: 1,
+      ...QUICK,
     },
   );
   assert.equal(summary.counts.failed, 1);
-  assert.match(summary.results[0]!.message, /503/);
+  assert.match(summary.results[0]!.message, /^not launched: .*429/);
   assert.equal(posts(sim), 3);
   assert.equal(sim.launches.length, 0);
 });
@@ -210,39 +245,52 @@ Deno.test("bulkRun() stops starting launches when the server stays down, and the
   await using sim = await simulator();
   using client = await clientFor(sim);
   const dir = await Deno.makeTempDir();
-  try {
-    const journal = `${dir}/j.ndjson`;
-    const rows = rowsFor(freshReports(sim, "igv", 30), "igv");
-    // Three launches go through, then every POST gets 503.
-    sim.addFault({
-      method: "POST",
-      nth: 4,
-      times: 1_000,
-      action: { type: "status", status: 503 },
-    });
-    const options = { file: "in.csv", journal, concurrency: 2, retries: 1 };
-    const first = await bulkRun(client, rows, { ...options, retryDelayMs: 1 });
-    assert.equal(first.interrupted, false);
-    assert.equal(first.counts.launched, 3);
-    // 2 workers: 5 failures in a row stop it; the other worker's row may fail too.
-    assert.ok([5, 6].includes(first.counts.failed), `${first.counts.failed}`);
-    assert.equal(first.counts["not-started"], 27 - first.counts.failed);
-    assert.equal(posts(sim), 3 + 2 * first.counts.failed);
-    const notStarted = first.results.find((r) => r.outcome === "not-started")!;
-    assert.match(
-      notStarted.message,
-      /the last 5 launches failed on network or server errors \(.*503.*\); run the same command again/,
-    );
+  const journal = `${dir}/j.ndjson`;
+  const rows = rowsFor(freshReports(sim, "igv", 30), "igv");
+  // Three launches go through, then every POST gets 503.
+  sim.addFault({
+    method: "POST",
+    nth: 4,
+    times: 1_000,
+    action: { type: "status", status: 503 },
+  });
+  const options = { file: "in.csv", journal, concurrency: 2, ...QUICK };
+  const first = await bulkRun(client, rows, options);
+  assert.equal(first.interrupted, false);
+  assert.equal(first.counts.launched, 3);
+  // 2 workers: 5 in doubt in a row stop it; the other worker's row may too.
+  const doubt = first.counts["in-doubt"];
+  assert.ok([5, 6].includes(doubt), `${doubt}`);
+  assert.equal(first.counts["not-started"], 27 - doubt);
+  assert.equal(posts(sim), 3 + doubt, "no launch was sent twice");
+  const notStarted = first.results.find((r) => r.outcome === "not-started")!;
+  assert.match(
+    notStarted.message,
+    /the last 5 launches failed on network or server errors \(.*503.*\); run the same command again/,
+  );
+  assert.equal(
+    (await readJournal(journal)).records.at(-1)!.type,
+    "interrupted",
+  );
 
-    sim.clearFaults();
-    const second = await bulkRun(client, rows, options);
-    assert.equal(second.counts.launched, 27);
-    assert.equal(second.counts.skipped, 3); // the guard: already running
-    assert.equal(second.counts.failed, 0);
-    assertOnceEach(sim, 30);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  // At once: the in-doubt pairs are still in their settle window.
+  sim.clearFaults();
+  const second = await bulkRun(client, rows, options);
+  assert.equal(second.counts["in-doubt"], doubt);
+  assert.equal(
+    second.counts.launched,
+    30 - doubt,
+    "3 resumed, the not-started launched",
+  );
+  assert.equal(second.resumed, 3);
+  // After the window: no run showed up, so they are launched now.
+  await new Promise((r) => setTimeout(r, QUICK.settleMs));
+  const third = await bulkRun(client, rows, options);
+  assert.equal(third.counts.launched, 30);
+  assert.equal(third.counts["in-doubt"], 0);
+  assertOnceEach(sim, 30);
+  assert.equal((await readJournal(journal)).records.at(-1)!.type, "end");
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("bulkRun() still returns its summary when the new runs cannot be looked up", async () => {
@@ -274,92 +322,90 @@ Deno.test("bulkRun() stops on the signal, journals, and resumes without relaunch
   await using sim = await simulator({ launchDelayMs: 20 });
   using client = await clientFor(sim);
   const dir = await Deno.makeTempDir();
-  try {
-    const journal = `${dir}/j.ndjson`;
-    const rows = rowsFor(freshReports(sim, "igv", 30), "igv");
-    const stop = new AbortController();
-    const first = await bulkRun(client, rows, {
-      file: "in.csv",
-      journal,
-      concurrency: 2,
-      signal: stop.signal,
-      onEvent: (e) => {
-        if (e.type === "row" && e.result.outcome === "launched") {
-          if (sim.launches.length >= 8) stop.abort();
-        }
-      },
-    });
-    assert.equal(first.interrupted, true);
-    assert.ok(first.counts["not-started"] > 0);
-    const launchedFirst = sim.launches.length;
-    const records = await readJournal(journal);
-    assert.equal(records.at(-1)!.type, "interrupted");
-    assert.equal(
-      records.filter((r) => r.type === "launched").length,
-      launchedFirst,
-    );
+  const journal = `${dir}/j.ndjson`;
+  const rows = rowsFor(freshReports(sim, "igv", 30), "igv");
+  const stop = new AbortController();
+  const first = await bulkRun(client, rows, {
+    file: "in.csv",
+    journal,
+    concurrency: 2,
+    signal: stop.signal,
+    ...QUICK,
+    onEvent: (e) => {
+      if (e.type === "row" && e.result.outcome === "launched") {
+        if (sim.launches.length >= 8) stop.abort();
+      }
+    },
+  });
+  assert.equal(first.interrupted, true);
+  assert.ok(first.counts["not-started"] > 0);
+  const launchedFirst = sim.launches.length;
+  const records = (await readJournal(journal)).records;
+  assert.equal(records.at(-1)!.type, "interrupted");
+  assert.equal(
+    records.filter((r) => r.type === "launched").length,
+    launchedFirst,
+  );
 
-    // --force would relaunch everything; the journal still protects the
-    // pairs the interrupted session launched.
-    const second = await bulkRun(client, rows, {
-      file: "in.csv",
-      journal,
-      policy: "always",
-    });
-    assert.equal(second.interrupted, false);
-    assert.equal(second.resumed, launchedFirst);
-    assert.equal(second.counts.launched, 30);
-    assertOnceEach(sim, 30);
-    assert.equal((await readJournal(journal)).at(-1)!.type, "end");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  // The same command resumes: the pairs the interrupted invocation
+  // launched are not launched again.
+  const second = await bulkRun(client, rows, {
+    file: "in.csv",
+    journal,
+    ...QUICK,
+  });
+  assert.equal(second.interrupted, false);
+  assert.equal(second.resumed, launchedFirst);
+  assert.equal(second.counts.launched, 30);
+  assertOnceEach(sim, 30);
+  assert.equal((await readJournal(journal)).records.at(-1)!.type, "end");
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("bulkRun() settles an in-doubt journal entry from the server", async () => {
   await using sim = await simulator();
   using client = await clientFor(sim);
   const dir = await Deno.makeTempDir();
-  try {
-    const journal = `${dir}/j.ndjson`;
-    const [a, b] = freshReports(sim, "igv", 2);
-    // A crash right after the POST reached the server: intent, no outcome.
-    const run = sim.addPluginResult(a!, "igv", "Started");
-    const time = new Date().toISOString();
-    await Deno.writeTextFile(
-      journal,
-      [
-        { type: "start", time, input: "in.csv", version: "0" },
-        {
-          type: "intent",
-          time,
-          report: a,
-          plugin: "igv",
-          before: 0,
-          attempt: 0,
-        },
-        {
-          type: "intent",
-          time,
-          report: b,
-          plugin: "igv",
-          before: 0,
-          attempt: 0,
-        },
-      ].map((r) => JSON.stringify(r)).join("\n") + "\n",
-    );
-    const summary = await bulkRun(client, rowsFor([a!, b!], "igv"), {
-      file: "in.csv",
-      journal,
-      policy: "always",
-    });
-    assert.deepEqual(summary.results.map((r) => r.run)[0], run);
-    assert.match(summary.results[0]!.message, /earlier, interrupted/);
-    // Only b, whose launch never reached the server, is launched now.
-    assert.deepEqual(sim.launches.map((l) => l.report), [b]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const journal = `${dir}/j.ndjson`;
+  const [a, b, c] = freshReports(sim, "igv", 3);
+  const rows = rowsFor([a!, b!, c!], "igv");
+  // A crash right after two POSTs went out, long ago: a's reached the
+  // server, b's did not. c was never sent.
+  const run = sim.addPluginResult(a!, "igv", "Started");
+  const long = new Date(Date.now() - 10 * QUICK.settleMs).toISOString();
+  const id = await jobIdOf(rows, "always");
+  await Deno.writeTextFile(
+    journal,
+    [
+      {
+        type: "job",
+        time: long,
+        id,
+        input: "in.csv",
+        flags: {},
+        version: "0",
+        maxBefore: 0,
+      },
+      { type: "start", time: long, pid: 1, version: "0" },
+      { type: "intent", time: long, report: a, plugin: "igv", before: 0 },
+      { type: "intent", time: long, report: b, plugin: "igv", before: 0 },
+    ].map((r) => JSON.stringify(r)).join("\n") + "\n",
+  );
+  const summary = await bulkRun(client, rows, {
+    file: "in.csv",
+    journal,
+    policy: "always",
+    ...QUICK,
+  });
+  assert.equal(summary.results[0]!.run, run);
+  assert.match(
+    summary.results[0]!.message,
+    /earlier invocation of this job \(run \d+ found on the server\)/,
+  );
+  // b's launch never reached the server (its settle window passed): launched now; and c.
+  assert.deepEqual(sim.launches.map((l) => l.report).sort(), [b, c].sort());
+  assert.equal(summary.counts.launched, 3);
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("bulkRun() dry run plans without launching", async () => {
@@ -441,41 +487,153 @@ Deno.test("bulkRun() keeps an unverifiable launch in doubt, and the next run set
   await using sim = await simulator();
   using client = await clientFor(sim);
   const dir = await Deno.makeTempDir();
-  try {
-    const journal = `${dir}/j.ndjson`;
-    const [a] = freshReports(sim, "igv", 1);
-    // The launch is recorded, then the connection drops; every later look-up
-    // of runs fails, so the launch cannot be confirmed either way.
-    sim.addFault({ method: "POST", after: true, action: { type: "reset" } });
-    sim.addFault({
-      method: "GET",
-      path: "/pluginresult/",
-      nth: 2,
-      times: 100,
-      action: { type: "status", status: 500 },
-    });
-    const first = await bulkRun(client, rowsFor([a!], "igv"), {
-      file: "in.csv",
-      journal,
-      retries: 1,
-      retryDelayMs: 1,
-    });
-    assert.equal(first.counts.failed, 1);
-    assert.match(first.results[0]!.message, /outcome unknown/);
-    assert.equal((await readJournal(journal)).at(-1)!.type, "interrupted");
+  const journal = `${dir}/j.ndjson`;
+  const [a] = freshReports(sim, "igv", 1);
+  // The launch is recorded, then the connection drops; every later look-up
+  // of runs fails, so the launch cannot be confirmed either way.
+  sim.addFault({ method: "POST", after: true, action: { type: "reset" } });
+  sim.addFault({
+    method: "GET",
+    path: "/pluginresult/",
+    nth: 2,
+    times: 100,
+    action: { type: "status", status: 500 },
+  });
+  const first = await bulkRun(client, rowsFor([a!], "igv"), {
+    file: "in.csv",
+    journal,
+    retryDelayMs: 1,
+    ...QUICK,
+  });
+  assert.equal(first.counts["in-doubt"], 1);
+  assert.equal(first.counts.launched, 0);
+  assert.equal(
+    (await readJournal(journal)).records.at(-1)!.type,
+    "interrupted",
+  );
 
-    // Even with --force, the next run finds the run and launches nothing.
-    sim.clearFaults();
-    const second = await bulkRun(client, rowsFor([a!], "igv"), {
+  // Even with --force (a new job: the old journal is set aside, its launch
+  // in doubt inherited), the next run finds the run and launches nothing.
+  sim.clearFaults();
+  const second = await bulkRun(client, rowsFor([a!], "igv"), {
+    file: "in.csv",
+    journal,
+    policy: "always",
+    ...QUICK,
+  });
+  assert.equal(second.results[0]!.outcome, "launched");
+  assert.equal(second.results[0]!.run, sim.launches[0]!.pluginResultId);
+  assert.equal(sim.launches.length, 1);
+  assert.equal((await readJournal(journal)).records.at(-1)!.type, "end");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("bulkRun() on a finished job launches nothing and says when it ended", async () => {
+  await using sim = await simulator();
+  using client = await clientFor(sim);
+  const dir = await Deno.makeTempDir();
+  const journal = `${dir}/j.ndjson`;
+  const rows = rowsFor(freshReports(sim, "igv", 4), "igv");
+  const first = await bulkRun(client, rows, {
+    file: "in.csv",
+    journal,
+    ...QUICK,
+  });
+  assert.equal(first.counts.launched, 4);
+  // The runs fail; the same command again must not relaunch them.
+  for (const l of sim.launches) sim.addPluginResult(l.report, "igv", "Error");
+  const again = await bulkRun(client, rows, {
+    file: "in.csv",
+    journal,
+    ...QUICK,
+  });
+  assert.equal(again.finished?.counts.launched, 4);
+  assert.equal(again.counts.skipped, 4);
+  assert.match(again.results[0]!.message, /the job finished at /);
+  assert.equal(sim.launches.length, 4);
+  // A new input is a new job, never blocked by the old one; the old journal is kept.
+  const more = rowsFor(freshReports(sim, "igv", 1), "igv");
+  const other = await bulkRun(
+    client,
+    [...rows, ...more].map((r, i) => ({ ...r, line: i + 2 })),
+    {
       file: "in.csv",
       journal,
-      policy: "always",
-    });
-    assert.equal(second.results[0]!.outcome, "launched");
-    assert.equal(second.results[0]!.run, sim.launches[0]!.pluginResultId);
-    assert.equal(sim.launches.length, 1);
-    assert.equal((await readJournal(journal)).at(-1)!.type, "end");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+      ...QUICK,
+    },
+  );
+  assert.equal(other.finished, undefined);
+  assert.equal(
+    other.counts.launched,
+    5,
+    "4 failed runs rerun (a new job), 1 new",
+  );
+  const kept = (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name)
+    .filter((n) => /^j\.\d{4}-.*\.ndjson$/.test(n));
+  assert.equal(kept.length, 1);
+  // --new-job starts this one over on purpose.
+  const over = await bulkRun(
+    client,
+    [...rows, ...more].map((r, i) => ({ ...r, line: i + 2 })),
+    {
+      file: "in.csv",
+      journal,
+      newJob: true,
+      ...QUICK,
+    },
+  );
+  assert.equal(over.counts.skipped, 5, "the guard: their runs are running");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("bulkRun() refuses a journal another live process works on", async () => {
+  await using sim = await simulator({ launchDelayMs: 50 });
+  using client = await clientFor(sim);
+  const dir = await Deno.makeTempDir();
+  const journal = `${dir}/j.ndjson`;
+  const rows = rowsFor(freshReports(sim, "igv", 20), "igv");
+  const first = bulkRun(client, rows, {
+    file: "in.csv",
+    journal,
+    concurrency: 1,
+    ...QUICK,
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  // Another launcher on the same job: a second process would be refused at
+  // once; in one process a second beacon stands for it.
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      "--cached-only",
+      `
+      import { bulkRun } from "${
+        new URL("../../lib/bulk_run.ts", import.meta.url).href
+      }";
+      import { TsClient } from "${
+        new URL("../../lib/client.ts", import.meta.url).href
+      }";
+      const client = new TsClient({ url: "${sim.url}", user: "${
+        sim.users[0]!.username
+      }", apiKey: "${sim.users[0]!.apiKey}" });
+      try {
+        await bulkRun(client, ${
+        JSON.stringify(rows)
+      }, { file: "in.csv", journal: "${journal}" });
+        console.log("launched");
+      } catch (e) { console.log(e.name + ": " + e.message); }
+      await client.close();`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const out = await child.output();
+  const text = new TextDecoder().decode(out.stdout);
+  assert.match(
+    text,
+    /^JobLockedError: .*j\.ndjson is in use by pid \d+ since .*; wait for it or use another journal/,
+  );
+  const summary = await first;
+  assert.equal(summary.counts.launched, 20);
+  assertOnceEach(sim, 20);
+  await Deno.remove(dir, { recursive: true });
 });

@@ -60,6 +60,7 @@ Deno.test("countOutcomes() counts every outcome, zeros included", () => {
     launched: 1,
     skipped: 0,
     failed: 0,
+    "in-doubt": 0,
     invalid: 1,
     planned: 0,
     "not-started": 0,

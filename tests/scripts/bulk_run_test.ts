@@ -96,10 +96,11 @@ Deno.test("bulk_run.ts launches from stdin, prints rows and writes a summary", a
   const rows = parse(r.stdout, { columns: true }) as Record<string, string>[];
   assert.deepEqual(rows.map((x) => x.outcome), Array(5).fill("launched"));
   assert.ok(rows.every((x) => /^\d+$/.test(x.plugin_result_id!)));
-  // 5 launches, 4 at a time: kept-alive connections were reused.
+  // Kept-alive connections were reused.
   const posts = sim.requests.filter((x) => x.method === "POST");
   assert.equal(posts.length, 5);
-  assert.ok(new Set(posts.map((x) => x.connection)).size <= 4);
+  const used = new Set(sim.requests.map((x) => x.connection)).size;
+  assert.ok(used < sim.requests.length, `${used} connections`);
   assert.match(r.stderr, /summary: 5 row\(s\): 5 launched/);
   assert.match(r.stderr, /^line 2: report \d+ igv: launched/m); // plain lines, no bar
   assert.ok(
@@ -155,9 +156,12 @@ async function killAndResume(sim: Simulator, killAfter: number[]) {
     `${cwd}/in.csv`,
     `report,plugin\n${reports.map((r) => `${r},sampleID`).join("\n")}\n`,
   );
-  const args = ["in.csv", "--concurrency", "3", "--force"];
+  // A settle window scaled down to the test, and one registry for all, as
+  // for a user.
+  const args = ["in.csv", "--concurrency", "3", "--force", "--settle", "2s"];
+  const env = { ...envFor(sim), XDG_CACHE_HOME: `${cwd}/cache` };
   for (const n of killAfter) {
-    const child = spawnScript("bulk_run.ts", args, { env: envFor(sim), cwd });
+    const child = spawnScript("bulk_run.ts", args, { env, cwd });
     await waitFor(() => sim.launches.length >= n);
     child.kill("SIGKILL");
     const status = await child.status;
@@ -165,7 +169,10 @@ async function killAndResume(sim: Simulator, killAfter: number[]) {
     await child.stderr.cancel();
     assert.equal(status.signal, "SIGKILL");
   }
-  const r = await runScript("bulk_run.ts", args, { env: envFor(sim), cwd });
+  // Launches cut off by a kill may still land: after the settle window, the
+  // same command launches those that did not.
+  await new Promise((resolve) => setTimeout(resolve, 2_100));
+  const r = await runScript("bulk_run.ts", args, { env, cwd });
   await Deno.remove(cwd, { recursive: true });
   return { r, reports };
 }
@@ -196,9 +203,9 @@ Deno.test("bulk_run.ts on Ctrl-C finishes in-flight launches, keeps the journal,
   const out = await child.output();
   const stderr = new TextDecoder().decode(out.stderr);
   assert.equal(out.code, 130, stderr);
-  assert.match(stderr, /Interrupted: finishing launches in flight/);
+  assert.match(stderr, /Interrupted: settling the launches in flight/);
   assert.match(stderr, /run the same command again to resume/);
-  const journal = await readJournal(`${cwd}/in.csv.journal.ndjson`);
+  const journal = (await readJournal(`${cwd}/in.csv.journal.ndjson`)).records;
   assert.equal(journal.at(-1)!.type, "interrupted");
   const launched = journal.filter((j) => j.type === "launched").length;
   assert.equal(launched, sim.launches.length, "every launch is in the journal");

@@ -123,15 +123,19 @@ Deno.test("run.ts input errors exit 2 and launch nothing", async (t) => {
       { env: envFor(sim) },
     );
     assert.equal(r.code, 2, r.stderr);
-    const [row] = parse(r.stdout, { columns: true }) as Record<
-      string,
-      string
-    >[];
-    assert.equal(row!.outcome, "invalid");
-    assert.equal(row!.message, 'unknown plugin "noSuchPlugin"');
-    assert.match(
+    assert.equal(r.stdout, "");
+    assert.equal(r.stderr, 'arguments:1: unknown plugin "noSuchPlugin"\n');
+  });
+  await t.step("one report that does not exist: none is launched", async () => {
+    const r = await runScript(
+      "run.ts",
+      ["igv", String(a), "99999", "--format", "csv"],
+      { env: envFor(sim) },
+    );
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
       r.stderr,
-      /report \d+: invalid: unknown plugin "noSuchPlugin"/,
+      "arguments:2: report 99999 does not exist on the server\n",
     );
   });
   assert.equal(sim.launches.length, 0);

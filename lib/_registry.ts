@@ -1,0 +1,222 @@
+// The claims registry: before a launch, every launcher on this machine (and
+// on others sharing the home folder) claims its (server, report, plugin)
+// pair in a small folder of the user's cache. A pair claimed by a live
+// process, or launched by another job within the settle window, is not
+// launched again. One file per pair; a per-server file lock makes each
+// batch of claims atomic.
+
+import { join } from "node:path";
+import { type Beacon, describeOwner, isAlive, type Owner } from "./_beacon.ts";
+import { withFileLock } from "./_file_lock.ts";
+
+/** A pair to claim, and the newest run id it had before this launch. */
+export interface ClaimRequest {
+  report: number;
+  plugin: string;
+  before: number;
+}
+
+/** What a claim found. */
+export type ClaimResult =
+  /** Ours now: launch it. */
+  | { status: "claimed" }
+  /** A live process of another job is launching it. */
+  | { status: "busy"; owner: string }
+  /** Another job launched it less than the settle window ago. */
+  | { status: "launched"; run: number | null; owner: string; at: string }
+  /**
+   * Claimed by a process of another job that died before recording the
+   * outcome: its launch may still reach the server. Ours now, but in doubt:
+   * settle from the server (a run newer than `before`) before launching.
+   */
+  | { status: "orphan"; before: number; since: string; owner: string };
+
+/** One pair's record. */
+interface Entry {
+  server: string;
+  report: number;
+  plugin: string;
+  job: string;
+  owner: Owner;
+  /** When it was claimed (the launch may have gone out from then on). */
+  since: string;
+  before: number;
+  /** Set once the launch was accepted (or found on the server). */
+  launched?: { at: string; run: number | null };
+}
+
+/** Options of {@linkcode Registry.open}. */
+export interface RegistryOptions {
+  /** The server's base URL. */
+  server: string;
+  /** The job (journal) on whose behalf this process claims. */
+  job: string;
+  /** This process's beacon. */
+  beacon: Beacon;
+  /** How long a launched pair stays claimed for other jobs, in ms. */
+  settleMs: number;
+  /** Clock; default `Date.now`. */
+  now?: () => number;
+}
+
+/** The registry of one server, as one process uses it. */
+export class Registry {
+  #dir: string;
+  #lock: string;
+  #options: RegistryOptions;
+  #now: () => number;
+
+  private constructor(dir: string, options: RegistryOptions) {
+    this.#dir = dir;
+    this.#lock = join(dir, "registry.lock");
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Opens (creating) the registry of `options.server` under `root`. */
+  static async open(root: string, options: RegistryOptions): Promise<Registry> {
+    const dir = join(root, "claims", await serverKey(options.server));
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    return new Registry(dir, options);
+  }
+
+  #path(report: number, plugin: string): string {
+    return join(this.#dir, `${report}.${plugin}.json`);
+  }
+
+  /** Claims pairs, all at once under the registry lock. */
+  claim(
+    pairs: readonly ClaimRequest[],
+  ): Promise<Map<string, ClaimResult>> {
+    const self = this.#options.beacon.owner;
+    return withFileLock(this.#lock, async () => {
+      const results = new Map<string, ClaimResult>();
+      const now = this.#now();
+      for (const pair of pairs) {
+        const key = `${pair.report}/${pair.plugin}`;
+        const path = this.#path(pair.report, pair.plugin);
+        const entry = await readEntry(path);
+        const result = entry ? await this.#judge(entry, now) : undefined;
+        if (
+          result && result.status !== "claimed" && result.status !== "orphan"
+        ) {
+          results.set(key, result);
+          continue;
+        }
+        const mine: Entry = {
+          server: this.#options.server,
+          report: pair.report,
+          plugin: pair.plugin,
+          job: this.#options.job,
+          owner: self,
+          since: new Date(now).toISOString(),
+          // An orphan's launch may still land: keep its bound, the lower one.
+          before: result?.status === "orphan"
+            ? Math.min(result.before, pair.before)
+            : pair.before,
+        };
+        await writeEntry(path, mine);
+        results.set(key, result ?? { status: "claimed" });
+      }
+      return results;
+    });
+  }
+
+  /** What an existing entry means for this process. */
+  async #judge(entry: Entry, now: number): Promise<ClaimResult | undefined> {
+    const self = this.#options.beacon.owner;
+    const owner = describeOwner(entry.owner, self);
+    const ours = entry.job === this.#options.job;
+    if (entry.launched) {
+      const age = now - Date.parse(entry.launched.at);
+      // Our own job's launches are the journal's business, not the registry's.
+      if (ours || age > this.#options.settleMs) return undefined;
+      return {
+        status: "launched",
+        run: entry.launched.run,
+        owner,
+        at: entry.launched.at,
+      };
+    }
+    if (await isAlive(entry.owner, self)) {
+      if (entry.owner.beacon === self.beacon) return { status: "claimed" };
+      return { status: "busy", owner };
+    }
+    if (ours) return undefined; // the journal knows what that process sent
+    const age = now - Date.parse(entry.since);
+    if (age > this.#options.settleMs) return undefined; // long settled either way
+    return {
+      status: "orphan",
+      before: entry.before,
+      since: entry.since,
+      owner,
+    };
+  }
+
+  /**
+   * Records launches (run id when known): other jobs keep off these pairs
+   * for the settle window.
+   */
+  launched(
+    pairs: readonly { report: number; plugin: string; run: number | null }[],
+  ): Promise<void> {
+    if (pairs.length === 0) return Promise.resolve();
+    return withFileLock(this.#lock, async () => {
+      const at = new Date(this.#now()).toISOString();
+      for (const p of pairs) {
+        const path = this.#path(p.report, p.plugin);
+        const entry = await readEntry(path);
+        if (!entry || entry.job !== this.#options.job) continue;
+        const known = entry.launched?.run ?? null;
+        entry.launched = { at: entry.launched?.at ?? at, run: p.run ?? known };
+        await writeEntry(path, entry);
+      }
+    });
+  }
+
+  /** Drops this process's claims of pairs it did not launch. */
+  release(
+    pairs: readonly { report: number; plugin: string }[],
+  ): Promise<void> {
+    if (pairs.length === 0) return Promise.resolve();
+    const self = this.#options.beacon.owner;
+    return withFileLock(this.#lock, async () => {
+      for (const p of pairs) {
+        const path = this.#path(p.report, p.plugin);
+        const entry = await readEntry(path);
+        if (entry && !entry.launched && entry.owner.beacon === self.beacon) {
+          await Deno.remove(path).catch(() => {});
+        }
+      }
+    });
+  }
+}
+
+async function readEntry(path: string): Promise<Entry | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as Entry;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    if (error instanceof SyntaxError) return undefined; // torn: as if absent
+    throw error;
+  }
+}
+
+async function writeEntry(path: string, entry: Entry): Promise<void> {
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  await Deno.writeTextFile(tmp, JSON.stringify(entry), { mode: 0o600 });
+  await Deno.rename(tmp, path);
+}
+
+/** A short, file-name-safe key of a server URL. */
+async function serverKey(server: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(server),
+  );
+  const hex = [...new Uint8Array(digest)].map((b) =>
+    b.toString(16).padStart(2, "0")
+  ).join("");
+  const host = new URL(server).host.replace(/[^A-Za-z0-9.-]/g, "_");
+  return `${host}-${hex.slice(0, 12)}`;
+}
