@@ -148,7 +148,6 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   let closed: Promise<void> | null = null;
   const close = () =>
     closed ??= (async () => {
-      gate.resume();
       await server.close();
       await writer?.close();
     })();
