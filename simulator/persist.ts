@@ -17,6 +17,8 @@ import {
 } from "./store.ts";
 
 const VERSION = 1;
+/** Numbers the temporary files, unique within the process. */
+let tmpSeq = 0;
 
 /** A plugin result with its references as ids. */
 type SavedPr = Omit<PrRow, "report" | "plugin" | "jobs"> & {
@@ -130,7 +132,7 @@ export class StateWriter {
     this.#dirty = false;
     const text = this.snapshot();
     this.#writing = this.#writing.then(async () => {
-      const tmp = `${this.path}.tmp-${Deno.pid}`;
+      const tmp = `${this.path}.tmp-${Deno.pid}-${++tmpSeq}`;
       await Deno.writeTextFile(tmp, text);
       await Deno.rename(tmp, this.path);
     }).catch((e) => {
