@@ -38,11 +38,9 @@ Deno.test("state file: a restart on the same port keeps plugins, reports, runs a
   };
   assert.deepEqual(before.queue, { slots: 1, running: [a], queued: [c] });
   await first.close();
-  assert.deepEqual(
-    [...Deno.readDirSync(dir)].map((e) => e.name),
-    ["state.json"],
-    "no temporary file left",
-  );
+  const names = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  assert.deepEqual(names, ["state.json"], "no temporary file left");
   // Another seed and size: the file wins.
   const again = await startSimulator({
     ...options,
