@@ -34,17 +34,24 @@ export function truthy(v: unknown): boolean {
   return true;
 }
 
+/** A launch, for {@linkcode effectiveConfig}. */
+export interface LaunchInput {
+  store: SimStore;
+  /** Apply the chain (global config, plan settings). */
+  chain: boolean;
+  report: ReportRow;
+  plugin: PluginRow;
+  /** The POSTed `pluginconfig` (undefined when absent). */
+  sent: unknown;
+}
+
 /**
  * The config a run launched with `sent` (the POSTed `pluginconfig`) uses:
  * `sent` if non-empty, else (with the chain on) the plugin's global config,
  * else the report's plan `userInput` for the plugin, else `{}`.
  */
 export function effectiveConfig(
-  store: SimStore,
-  chain: boolean,
-  report: ReportRow,
-  plugin: PluginRow,
-  sent: unknown,
+  { store, chain, report, plugin, sent }: LaunchInput,
 ): unknown {
   if (truthy(sent)) return sent;
   if (!chain) return {};

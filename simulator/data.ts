@@ -230,7 +230,7 @@ export function seedStore(options: SeedOptions): SimStore {
     };
     store.addReport(row);
     const auto = APPS.find((a) => a[0] === app)![2];
-    store.addEas(planFor(store, row, auto, planRng));
+    store.addEas(planFor(store, { report: row, auto, rng: planRng }));
     seedPluginResults(store, row, {
       rng,
       legacyRng,
@@ -310,7 +310,13 @@ function seedPluginResults(
       : [pickState(rng, newest)];
     // The pipeline launches the plan's plugins without a config: one that
     // needs a config and finds none (global or plan) fails validation.
-    const effective = effectiveConfig(store, true, report, plugin, {});
+    const effective = effectiveConfig({
+      store,
+      chain: true,
+      report,
+      plugin,
+      sent: {},
+    });
     for (const state of runs) {
       const pr = store.addPr(report, plugin, 1, hexKey(rng));
       pr.size = 20_000 + Math.floor(rng() * 5_000_000);

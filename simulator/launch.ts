@@ -117,14 +117,14 @@ export async function launch(
     pr.size = 20_000 + Math.floor(ctx.keyRng() * 5_000_000);
     pr.inodes = 5 + Math.floor(ctx.keyRng() * 200);
   }
-  const config = effectiveConfig(
-    ctx.store,
-    ctx.settings.configChain,
+  const config = effectiveConfig({
+    store: ctx.store,
+    chain: ctx.settings.configChain,
     report,
     plugin,
     sent,
-  );
-  if (pr) createJob(ctx, pr, config, created);
+  });
+  if (pr) createJob(ctx, { pr, config, now: created });
   ctx.onLaunch({
     report: report.id,
     plugin: plugin.name,
@@ -146,9 +146,7 @@ export async function launch(
  */
 function createJob(
   ctx: RouteContext,
-  pr: PrRow,
-  config: unknown,
-  now: number,
+  { pr, config, now }: { pr: PrRow; config: unknown; now: number },
 ): void {
   const s = ctx.settings;
   pr.validationErrors = validate(pr.plugin, config);
@@ -161,7 +159,7 @@ function createJob(
     starttime: null,
     endtime: null,
     config,
-    life: newEntry(s, pr.plugin.name, jobId, now),
+    life: newEntry(s, { plugin: pr.plugin.name, jobId, now }),
   });
   ctx.queue.enqueue(job, now);
 }

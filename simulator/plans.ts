@@ -118,9 +118,12 @@ const LIBKITS = [
  */
 export function planFor(
   store: SimStore,
-  report: ReportRow,
-  auto: string[],
-  rng: () => number,
+  { report, auto, rng }: {
+    report: ReportRow;
+    /** The plugins the application runs automatically. */
+    auto: string[];
+    rng: () => number;
+  },
 ): EasRow {
   const names = [...auto];
   if (report.application === "OCAv3_Lung" && rng() < 0.25) {

@@ -61,9 +61,7 @@ export interface RunSettings {
  */
 export function newEntry(
   s: RunSettings,
-  plugin: string,
-  jobId: number,
-  now: number,
+  { plugin, jobId, now }: { plugin: string; jobId: number; now: number },
 ): QueueEntry {
   const base = s.pluginRunMs[plugin] ?? s.runMs * (RUN_FACTOR[plugin] ?? 1);
   const spread = (2 * chance(s.seed, SALT.spread, jobId) - 1) * s.runSpread;
