@@ -67,6 +67,14 @@ export function loginPage(next: string, error = ""): string {
     `<button type="submit" class="btn btn-primary">Sign In</button>\n</form></div>\n</body>\n</html>\n`;
 }
 
+/** Apache's directory listing of an empty run folder. */
+function listing(path: string): string {
+  const safe = path.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n<html>\n <head>\n  <title>Index of ${safe}</title>\n </head>\n <body>\n` +
+    `<h1>Index of ${safe}</h1>\n<ul><li><a href="../"> Parent Directory</a></li>\n</ul>\n` +
+    `<address>Apache/2.4.41 (Ubuntu) Server</address>\n</body></html>\n`;
+}
+
 /** The run whose folder a report-relative path names, if any. */
 function runAt(
   ctx: RouteContext,
@@ -92,6 +100,10 @@ function reportFile(ctx: RouteContext, req: Req, path: string): Reply {
   const log = pr && ctx.settings.logs ? pluginLog(pr, req.now) : null;
   if (pr && file === undefined) {
     return empty(301, { Location: `${req.origin}${path}/${req.search}` });
+  }
+  if (pr && file === "/" && log === null) {
+    // No index file and no log yet: Apache's listing (Options +Indexes).
+    return { status: 200, headers: HTML, body: listing(path) };
   }
   if (log === null || (file !== "/" && file !== "/drmaa_stdout.txt")) {
     return notFound(path);

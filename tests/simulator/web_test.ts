@@ -81,6 +81,13 @@ Deno.test("web: folders, missing files, /auth/ and logs: false", async () => {
   // Apache's DirectoryIndex ends with drmaa_stdout.txt.
   const index = await call(sim, run.URL, {}, BASIC);
   assert.match(index.text, /ion-plugin-status --state Completed/);
+  await launch(sim, 2, { plugin: "igv" }); // queued: its folder has no log yet
+  const queued = (await call(
+    sim,
+    `${API}pluginresult/${sim.launches.at(-1)!.pluginResultId}/`,
+  )).json();
+  const empty = await call(sim, queued.URL, {}, BASIC);
+  assert.deepEqual([empty.status, /Index of/.test(empty.text)], [200, true]);
   const missing = await call(sim, `${run.URL}nothing.txt`, {}, BASIC);
   assert.equal(missing.status, 404);
   assert.match(missing.text, /Page Not Found/);
