@@ -1,5 +1,6 @@
 // Simulator internals: the fault plan (which request gets which injected
-// failure) and the bodies of injected error statuses.
+// failure) and what the faults answer: error statuses, HTML pages, cut
+// bodies, misleading pagination links.
 
 import { makeRng } from "./data.ts";
 import { apachePage } from "./replies.ts";
