@@ -3,6 +3,7 @@
 // parsed request, a reply). In one file so that no module has to import
 // mod.ts, or another internal module, only for a type.
 
+import type { PluginQueue, RunSettings } from "./queue.ts";
 import type { resourceSpecs } from "./specs.ts";
 import type { SimStore } from "./store.ts";
 
@@ -52,8 +53,16 @@ export interface LaunchRecord {
   pluginResultId: number | null;
   /** `pluginconfig` as sent, or null. */
   config: unknown;
-  /** Time from the simulator's clock, in ms. */
+  /**
+   * The config the run uses: `config` when non-empty, else the plugin's
+   * global config, else the plan's `userInput` for the plugin, else `{}`
+   * (see `configChain`). It is also the job's `config`.
+   */
+  effectiveConfig: unknown;
+  /** When the launch request arrived, from the simulator's clock, in ms. */
   time: number;
+  /** When the run was created (later than `time` after a slow create), in ms. */
+  created: number;
 }
 
 /**
@@ -71,11 +80,27 @@ export interface LaunchRecord {
  *   (`connection closed before message completed`).
  * - `delay`: the answer comes `ms` later (ended early when the client hangs
  *   up or the simulator closes).
+ * - `html`: a 200 HTML page instead of the API's answer (the login page a
+ *   proxy or a lost session leads to), or with `status` an HTML error page
+ *   with that status.
+ * - `truncate`: the real answer with its body cut in the middle; the
+ *   `Content-Length` matches the cut body, so it is valid HTTP carrying
+ *   broken JSON. Acts on the real answer whatever `after` says.
+ * - `next`: on list answers, a broken `meta.next`: `repeat` points at the
+ *   same page again, `backwards` at an earlier offset (from the second page
+ *   on), `beyond` keeps going past `total_count` with empty pages. Acts on
+ *   the real answer; other answers pass unchanged.
+ * - `slow-create`: a launch creates its run `ms` later (a busy server); the
+ *   run is created even when the client has hung up by then.
  */
 export type FaultAction =
   | { type: "status"; status: number; html?: boolean }
   | { type: "reset"; bare?: boolean }
-  | { type: "delay"; ms: number };
+  | { type: "delay"; ms: number }
+  | { type: "html"; status?: number }
+  | { type: "truncate" }
+  | { type: "next"; mode: "repeat" | "backwards" | "beyond" }
+  | { type: "slow-create"; ms: number };
 
 /** A fault to inject into matching requests. */
 export interface Fault {
@@ -98,39 +123,48 @@ export interface Fault {
 /** How a request authenticated: the public `RecordedRequest.auth`. */
 export type AuthKind = RecordedRequest["auth"];
 
+/** The resolved simulation settings (see the public `SimulatorOptions`). */
+export interface Settings extends RunSettings {
+  localhostAutoLogin: boolean;
+  launchDelayMs: number;
+  createDelayMs: number;
+  configChain: boolean;
+  unknownRate: number;
+  brokenReports: Set<number>;
+  stopMs: number;
+  stopErrorRate: number;
+  objectCostMs: number;
+  logs: boolean;
+}
+
 /** Everything handlers share: the database and the simulation settings. */
 export interface RouteContext {
   store: SimStore;
+  queue: PluginQueue;
   specs: ReturnType<typeof resourceSpecs>;
   users: SimUser[];
   sessions: Map<string, string>;
-  localhostAutoLogin: boolean;
-  queuedMs: number;
-  runMs: number;
-  failureRate: number;
-  launchDelayMs: number;
-  failRng: () => number;
+  settings: Settings;
   keyRng: () => number;
   closing: AbortSignal;
   now: () => number;
-  onLaunch: (
-    report: number,
-    plugin: string,
-    pr: number | null,
-    config: unknown,
-  ) => void;
+  onLaunch: (record: LaunchRecord) => void;
 }
 
 /** One request as the handlers see it. */
 export interface Req {
   method: string;
   pathname: string;
+  /** The query string as received, with its `?` (or empty). */
+  search: string;
   params: URLSearchParams;
   headers: Headers;
   bodyText: string;
   now: number;
   origin: string;
   auth: { kind: AuthKind; user: SimUser | null; cookie?: string };
+  /** Extra delay before a launch creates its run (`slow-create` fault). */
+  createDelayMs?: number;
 }
 
 /** A response. */

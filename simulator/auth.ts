@@ -1,6 +1,20 @@
 // Simulator internals: the authentication chain of IonAuthentication.
 
-import type { AuthKind, Req, RouteContext } from "./_types.ts";
+import type { AuthKind, Req, RouteContext, SimUser } from "./_types.ts";
+
+/** The default accounts: `ionadmin` (superuser) and `ionuser`, password = user name. */
+export const DEFAULT_USERS: SimUser[] = [
+  {
+    username: "ionadmin",
+    password: "ionadmin",
+    apiKey: "5f1d9c0a7e3b24c6d8f0a1b2c3d4e5f60718293a",
+  },
+  {
+    username: "ionuser",
+    password: "ionuser",
+    apiKey: "b8e27a4c9d1f30e5a6c7b8d9e0f1a2b3c4d5e6f7",
+  },
+];
 
 /** Tastypie's auth chain: Basic, session, ApiKey header, then `username`/`api_key` params. */
 export function authenticate(

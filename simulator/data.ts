@@ -1,6 +1,12 @@
 // Simulator internals: deterministic seed data (a classic TS plugin listing,
-// reports spread over two years, pre-existing plugin results) and the PRNG.
+// reports spread over two years, their plans, pre-existing plugin results,
+// optional thumbnail reports) and the PRNG.
+//
+// New seeded details draw from their own PRNGs, so that the main sequence,
+// and with it every report and run of a seed, stays as it was.
 
+import { effectiveConfig, requiresConfigWithout } from "./config_chain.ts";
+import { globalConfig, planFor } from "./plans.ts";
 import { type ReportRow, SimStore } from "./store.ts";
 
 const DAY = 86_400_000;
@@ -17,6 +23,15 @@ export function makeRng(seed: number): () => number {
   };
 }
 
+/**
+ * A number in [0, 1) decided by the seed, a salt (which decision) and a key
+ * (e.g. a job id): the same inputs give the same number, whatever happened
+ * before, so decisions survive a restart from a state file.
+ */
+export function chance(seed: number, salt: number, key: number): number {
+  return makeRng((seed ^ salt ^ Math.imul(key, 0x9e3779b1)) >>> 0)();
+}
+
 /** 40 lowercase hex characters from the PRNG (an API-key-like string). */
 export function hexKey(rng: () => number, length = 40): string {
   let s = "";
@@ -25,7 +40,8 @@ export function hexKey(rng: () => number, length = 40): string {
 }
 
 // "id name version flags description" per line. Flags: s=selected,
-// m=majorBlock, r=requires_configuration, d=defaultSelected, x=not an
+// m=majorBlock, r=requires_configuration (in 5.10-5.18 exactly
+// variantCaller, molecularCoverageAnalysis and DataExport), d=defaultSelected, x=not an
 // ion-plugin package, h=launch.sh, c/p/i/a=config/plan/instance/about.html,
 // -=inactive (an old version), u=an upgrade is available, .=none.
 const PLUGINS = `
@@ -33,21 +49,21 @@ const PLUGINS = `
 7 top100Ionogram 5.12.0.0 sx Ionograms of the 100 best reads.
 9 AmpliconRep 5.12.0.1 sxi Amplicon representation across barcodes.
 11 igv 5.12.0.0 s Links to the alignments in the Integrative Genomics Viewer.
-14 variantCaller 5.10.0.18 smdcpi Torrent Variant Caller: SNPs, indels and MNPs.
+14 variantCaller 5.10.0.18 smdrcpi Torrent Variant Caller: SNPs, indels and MNPs.
 15 FilterDuplicates 5.12.0.0 shp Marks duplicate reads in the BAM files.
 16 sampleID 5.12.0.0 smd Sample identification from the SampleID panel SNPs.
-18 RunTransfer 5.12.0.2 rci Transfers a run's data to another Torrent Server.
-19 IonReporterUploader 5.12.0.11 srcpiu Uploads BAM and VCF files to Ion Reporter.
+18 RunTransfer 5.12.0.2 ci Transfers a run's data to another Torrent Server.
+19 IonReporterUploader 5.12.0.11 scpiu Uploads BAM and VCF files to Ion Reporter.
 21 FieldSupport 5.12.0.0 . Packages logs and metrics for field support.
 22 ERCC_Analysis 5.12.0.0 spi ERCC RNA spike-in control analysis.
 23 AssemblerSPAdes 5.12.0.1 ci De novo assembly with SPAdes.
 25 bubbleRun 5.12.0.0 sx Bubble detection plots over the chip.
 26 FileExporter 5.12.0.3 sdci Renames and exports BAM, VCF and FASTQ files.
-27 DataExport 5.12.0.0 ci Copies report files to network storage.
+27 DataExport 5.12.0.0 rci Copies report files to network storage.
 29 RNASeqAnalysis 5.12.0.1 smpi Whole-transcriptome RNA-seq analysis.
 30 ampliSeqRNA 5.12.0.2 smpi Targeted RNA panel read counts and QC.
 31 ImmuneResponseRNA 5.12.0.0 smpi Oncomine Immune Response assay analysis.
-33 molecularCoverageAnalysis 5.12.0.1 smpi Molecular coverage of tagged libraries.
+33 molecularCoverageAnalysis 5.12.0.1 smrpi Molecular coverage of tagged libraries.
 34 SystematicErrorAnalysis 5.12.0.0 s Strand bias and systematic errors.
 36 FastqCreator 5.12.0.0 sx Writes FASTQ files for each barcode.
 37 PartekFlowUploader 1.4.2 xci Uploads reads to a Partek Flow server.
@@ -56,7 +72,7 @@ const PLUGINS = `
 41 smallRNA 5.12.0.0 sx Small RNA read length and annotation summary.
 42 validateVariantCaller 5.12.0.0 x Compares variant calls with a truth set.
 44 coverageAnalysis 5.12.0.2 smdcpi Genome and targeted re-sequencing coverage analysis.
-45 variantCaller 5.12.0.4 smdcpi Torrent Variant Caller: SNPs, indels and MNPs.
+45 variantCaller 5.12.0.4 smdrcpi Torrent Variant Caller: SNPs, indels and MNPs.
 47 SmallVariantReport 5.12.0.0 sa One-page report of small variants per barcode.
 `;
 
@@ -91,6 +107,7 @@ function seedPlugins(store: SimStore, now: number): void {
       availableVersions: f("u")
         ? [version, version.replace(/\d+$/, (v) => String(+v + 1))]
         : [version],
+      config: globalConfig(name),
     });
   }
 }
@@ -123,11 +140,30 @@ const APPS: [string, string, string[]][] = [
 ];
 const CODE = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
-/** Seeds plugins, `count` reports and their plugin results into a new store. */
-export function seedStore(count: number, seed: number, now: number): SimStore {
+/** The instruments whose runs also get a thumbnail report (S5 chips). */
+const S5 = new Set(["S5-0042", "S5XL-0117", "GSS5-0201"]);
+
+/** What to seed. */
+export interface SeedOptions {
+  /** Number of (full) reports. */
+  count: number;
+  /** Seed of the PRNGs. */
+  seed: number;
+  /** The clock's time at start: reports span the two years before it. */
+  now: number;
+  /** Give S5 runs a thumbnail report beside the full one. */
+  thumbnails: boolean;
+}
+
+/** Seeds plugins, reports, their plans and plugin results into a new store. */
+export function seedStore(options: SeedOptions): SimStore {
+  const { count, seed, now } = options;
   const store = new SimStore();
   seedPlugins(store, now);
   const rng = makeRng(seed);
+  const planRng = makeRng(seed ^ 0x91a45);
+  const thumbRng = makeRng(seed ^ 0x7b4b);
+  const legacyRng = makeRng(seed ^ 0x1e9ac7);
   const pick = <T>(list: readonly T[]): T =>
     list[Math.floor(rng() * list.length)]!;
   const code = (n: number) =>
@@ -163,7 +199,7 @@ export function seedStore(count: number, seed: number, now: number): SimStore {
       ? "Error in Alignment"
       : r < 0.98
       ? "Completed with 1 error(s)"
-      : "Error in Basecalling";
+      : "Error in Basecaller";
     const date = new Date(time).toISOString().slice(0, 19).replace(
       /[-T:]/g,
       "_",
@@ -188,27 +224,70 @@ export function seedStore(count: number, seed: number, now: number): SimStore {
         ? "_TS5.16.0"
         : "_TS5.18.1",
       pluginOut: false,
+      application: app,
+      metaData: {},
+      easId: expId + 11,
     };
     store.addReport(row);
-    seedPluginResults(
-      store,
-      row,
+    const auto = APPS.find((a) => a[0] === app)![2];
+    store.addEas(planFor(store, { report: row, auto, rng: planRng }));
+    seedPluginResults(store, row, {
       rng,
-      i / count,
+      legacyRng,
+      age: i / count,
       newest,
-      APPS.find((a) => a[0] === app)![2],
-    );
+      auto,
+    });
+    if (options.thumbnails && S5.has(inst.name)) {
+      id++;
+      while (gaps.has(id)) id++;
+      store.addReport(thumbnailOf(row, id, thumbRng));
+      store.easById.get(row.easId)!.reports.push(id);
+    }
   }
   return store;
+}
+
+/**
+ * The thumbnail report of an S5 run: same experiment and plan, analysed
+ * from a small central region, so it finishes first (`metaData.thumb`).
+ */
+function thumbnailOf(
+  full: ReportRow,
+  id: number,
+  rng: () => number,
+): ReportRow {
+  const inProgress = !/^(Completed|Error)/.test(full.status);
+  return {
+    ...full,
+    id,
+    resultsName: `${full.resultsName}_tn`,
+    status: inProgress ? "Completed" : full.status,
+    timeStamp: full.timeStamp - Math.floor((20 + rng() * 40) * 60_000),
+    diskusage: Math.floor(full.diskusage / 20),
+    pluginOut: false,
+    metaData: { thumb: 1 },
+  };
+}
+
+/** How one report's plugin results are seeded. */
+interface RunSeed {
+  /** The main PRNG (its sequence fixes the seed data). */
+  rng: () => number;
+  /** Decides which of the oldest runs use the legacy `<Name>_out` folder. */
+  legacyRng: () => number;
+  /** Position of the report among all, 0 (oldest) to 1. */
+  age: number;
+  /** One of the newest reports (analysis maybe still running). */
+  newest: boolean;
+  /** The plugins the application runs automatically. */
+  auto: string[];
 }
 
 function seedPluginResults(
   store: SimStore,
   report: ReportRow,
-  rng: () => number,
-  age: number,
-  newest: boolean,
-  auto: string[],
+  { rng, legacyRng, age, newest, auto }: RunSeed,
 ): void {
   if (newest && rng() < 0.5) return; // analysis still running: no plugins yet
   const wanted = [...auto];
@@ -229,12 +308,24 @@ function seedPluginResults(
     const runs = rng() < 0.08
       ? ["Error", "Completed"]
       : [pickState(rng, newest)];
+    // The pipeline launches the plan's plugins without a config: one that
+    // needs a config and finds none (global or plan) fails validation.
+    const effective = effectiveConfig({
+      store,
+      chain: true,
+      report,
+      plugin,
+      sent: {},
+    });
     for (const state of runs) {
       const pr = store.addPr(report, plugin, 1, hexKey(rng));
       pr.size = 20_000 + Math.floor(rng() * 5_000_000);
       pr.inodes = 5 + Math.floor(rng() * 200);
       start += rng() * 120_000;
-      if (plugin.requires_configuration && rng() < 0.1) {
+      if (age < 0.05 && runs.length === 1 && legacyRng() < 0.5) {
+        pr.legacyDir = true; // data from before the `.<id>` folders
+      }
+      if (requiresConfigWithout(plugin, effective)) {
         pr.validationErrors = [
           `${plugin.name} requires configuration before execution.`,
         ];
@@ -245,9 +336,10 @@ function seedPluginResults(
       store.addJob(pr, {
         state,
         runLevel: "default",
-        starttime: start,
+        // A queued job has not started: starttime NULL.
+        starttime: state === "Queued" ? null : start,
         endtime: end,
-        config: {},
+        config: effective,
         life: null,
       });
       start = (end ?? start) + 1_000;

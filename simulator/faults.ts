@@ -1,10 +1,13 @@
 // Simulator internals: the fault plan (which request gets which injected
-// failure) and the bodies of injected error statuses.
+// failure) and what the faults answer: error statuses, HTML pages, cut
+// bodies, misleading pagination links.
 
 import { makeRng } from "./data.ts";
+import { apachePage } from "./replies.ts";
 import { CANNED, pyJson } from "./tastypie.ts";
+import { loginPage } from "./web.ts";
 
-import type { Fault, FaultAction } from "./_types.ts";
+import type { Fault, FaultAction, Reply } from "./_types.ts";
 
 /** What an injected fault does: the public `FaultAction`. */
 export type SimFaultAction = FaultAction;
@@ -42,11 +45,30 @@ export class FaultPlan {
         `Fault rate must be between 0 and 1, got ${fault.rate}`,
       );
     }
-    const type = fault.action?.type;
-    if (type !== "status" && type !== "reset" && type !== "delay") {
-      throw new TypeError(
-        `Unknown fault action ${JSON.stringify(fault.action)}`,
-      );
+    const a = fault.action;
+    const bad = (what: string) =>
+      new TypeError(`${what} in fault action ${JSON.stringify(a)}`);
+    switch (a?.type) {
+      case "status":
+      case "reset":
+      case "truncate":
+        break;
+      case "html":
+        if (a.status !== undefined && !validStatus(a.status)) {
+          throw bad("Bad status");
+        }
+        break;
+      case "delay":
+      case "slow-create":
+        if (!(a.ms >= 0)) throw bad("Bad ms");
+        break;
+      case "next":
+        if (!["repeat", "backwards", "beyond"].includes(a.mode)) {
+          throw bad("Bad mode");
+        }
+        break;
+      default:
+        throw bad("Unknown type");
     }
     this.#entries.push({ fault, seen: 0, fired: 0 });
   }
@@ -100,16 +122,6 @@ const PAGES: Record<number, [string, string]> = {
   ],
 };
 
-/** An Apache-style HTML error page. */
-export function apachePage(
-  status: number,
-  title: string,
-  text: string,
-): string {
-  return `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>${status} ${title}</title>\n` +
-    `</head><body>\n<h1>${title}</h1>\n<p>${text}</p>\n<hr>\n<address>Apache/2.4.41 (Ubuntu) Server</address>\n</body></html>\n`;
-}
-
 /** Body and headers of an injected status: canned JSON for 500, HTML when asked, else empty. */
 export function faultResponse(
   action: { status: number; html?: boolean },
@@ -135,6 +147,69 @@ export function faultResponse(
     headers: { "Content-Type": "text/html; charset=utf-8" },
     body: "",
   };
+}
+
+const validStatus = (n: number) => Number.isInteger(n) && n >= 100 && n <= 599;
+
+/**
+ * An HTML page instead of the answer: with status 200 the login page (a
+ * proxy or an expired session sends a client there), else an error page.
+ */
+export function htmlFault(status = 200): Reply {
+  if (status === 200) {
+    return {
+      status,
+      headers: { "Content-Type": "text/html; charset=utf-8" },
+      body: loginPage("/data/"),
+    };
+  }
+  return faultResponse({ status, html: true });
+}
+
+/** The answer with its body cut in the middle (Content-Length follows). */
+export function truncated(reply: Reply): Reply {
+  return {
+    ...reply,
+    body: reply.body.slice(0, Math.floor(reply.body.length / 2)),
+  };
+}
+
+/**
+ * A list answer whose `meta.next` misleads: the same page again, an
+ * earlier page, or pages past the end. Other answers are returned as they
+ * are.
+ */
+export function brokenNext(
+  reply: Reply,
+  mode: "repeat" | "backwards" | "beyond",
+  request: { pathname: string; params: URLSearchParams },
+): Reply {
+  let data: { meta?: Record<string, unknown>; objects?: unknown };
+  try {
+    data = JSON.parse(reply.body);
+  } catch {
+    return reply;
+  }
+  const meta = data?.meta;
+  if (!meta || !Array.isArray(data.objects)) return reply;
+  const limit = Number(meta.limit);
+  const offset = Number(meta.offset);
+  const at = (o: number) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of request.params) {
+      if (k !== "limit" && k !== "offset") q.append(k, v);
+    }
+    q.append("limit", String(limit));
+    q.append("offset", String(o));
+    return `${request.pathname}?${q}`;
+  };
+  if (mode === "repeat") meta.next = at(offset);
+  else if (mode === "backwards" && offset >= limit) {
+    meta.next = at(offset - limit);
+  } else if (mode === "beyond" && meta.next === null) {
+    meta.next = at(offset + limit);
+  }
+  return { ...reply, body: pyJson(data) };
 }
 
 /** Apache's 414 for a request line over LimitRequestLine (8190 bytes). */

@@ -6,6 +6,7 @@ import {
   jobNow,
   type JobRow,
   type PluginRow,
+  prFolder,
   type PrRow,
   prState,
   reportDir,
@@ -13,6 +14,7 @@ import {
   type ReportRow,
   type SimStore,
 } from "./store.ts";
+import { i18nStatus } from "./report_status.ts";
 import { formatDatetime } from "./tastypie.ts";
 
 const API = "/rundb/api/v1";
@@ -22,7 +24,7 @@ export function pluginJson(p: PluginRow): Record<string, unknown> {
   return {
     active: p.active,
     availableVersions: p.availableVersions,
-    config: {},
+    config: p.config,
     date: formatDatetime(p.date),
     defaultSelected: p.defaultSelected,
     description: p.description,
@@ -66,12 +68,6 @@ export function reportJson(
   plugins: boolean,
 ): Record<string, unknown> {
   const link = reportLink(r);
-  const done = r.status.startsWith("Completed");
-  const state = done
-    ? "Completed"
-    : r.status.startsWith("Error")
-    ? "Error"
-    : "Progress";
   const prs = store.prsByReport.get(r.id) ?? [];
   const out: Record<string, unknown> = {
     analysisVersion: r.analysisVersion,
@@ -79,15 +75,15 @@ export function reportJson(
     autoExempt: false,
     bamLink: `${link}download_links/${r.runid}.bam`,
     diskusage: r.diskusage,
-    eas: `${API}/experimentanalysissettings/${r.experimentId + 11}/`,
+    eas: `${API}/experimentanalysissettings/${r.easId}/`,
     experiment: `${API}/experiment/${r.experimentId}/`,
     filesystempath: `/results/analysis/output/Home/${reportDir(r)}`,
     framesProcessed: 0,
-    i18nstatus: { i18n: r.status, state },
+    i18nstatus: i18nStatus(r.status),
     id: r.id,
     libmetrics: [`${API}/libmetrics/${r.id + 7}/`],
     log: `${link}log.html`,
-    metaData: {},
+    metaData: r.metaData,
     parentIDs: "",
     planShortID: r.planShortID,
     pluginresults: prs.map((p) => `${API}/pluginresult/${p.id}/`).reverse(),
@@ -150,23 +146,35 @@ export function jobJson(job: JobRow, now: number): Record<string, unknown> {
   };
 }
 
-/** JSON of a plugin result (sdk-docs pluginresult.rst; 5.10+). */
-export function prJson(pr: PrRow, now: number): Record<string, unknown> {
-  const state = prState(pr, now);
+/** A run's `starttime` (earliest job start) and `endtime` (latest end), in ms. */
+export function prTimes(
+  pr: PrRow,
+  now: number,
+): { start: number | null; end: number | null; running: boolean } {
   const jobs = pr.jobs.map((j) => jobNow(j, now));
   const starts = jobs.map((j) => j.start).filter((t): t is number =>
     t !== null
   );
   const ends = jobs.map((j) => j.end).filter((t): t is number => t !== null);
-  const running = jobs.some((j) => RUNNING_STATES.includes(j.state));
+  return {
+    start: starts.length ? Math.min(...starts) : null,
+    end: ends.length ? Math.max(...ends) : null,
+    running: jobs.some((j) => RUNNING_STATES.includes(j.state)),
+  };
+}
+
+/** JSON of a plugin result (sdk-docs pluginresult.rst; 5.10+). */
+export function prJson(pr: PrRow, now: number): Record<string, unknown> {
+  const state = prState(pr, now);
+  const { start, end, running } = prTimes(pr, now);
   const link = reportLink(pr.report);
-  const folder = `${pr.plugin.name}_out.${pr.id}`;
+  const folder = prFolder(pr);
   const sized = !running && pr.jobs.length > 0;
   return {
     URL: `${link}plugin_out/${folder}/`,
     apikey: running ? pr.apikey : null,
     "can_terminate": running,
-    endtime: formatDatetime(ends.length ? Math.max(...ends) : null),
+    endtime: formatDatetime(end),
     files: state === "Completed" ? [`${pr.plugin.name}_block.html`] : [],
     id: pr.id,
     inodes: sized ? String(pr.inodes) : "-1",
@@ -184,7 +192,7 @@ export function prJson(pr: PrRow, now: number): Record<string, unknown> {
     result: `${API}/results/${pr.report.id}/`,
     resultName: pr.report.resultsName,
     size: sized ? String(pr.size) : "-1",
-    starttime: formatDatetime(starts.length ? Math.min(...starts) : null),
+    starttime: formatDatetime(start),
     state,
     store: prStore(pr, now),
     "validation_errors": pr.validationErrors

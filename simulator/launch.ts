@@ -1,10 +1,14 @@
 // Simulator internals: `POST results/<pk>/plugin/` (post_plugin and what
-// ionPlugin does behind the 202) and abortable waits.
+// ionPlugin does behind the 202: the run exists when the 202 is sent) and
+// abortable waits.
 
 import { compareLooseVersion } from "../lib/loose_version.ts";
 import type { Reply, Req, RouteContext } from "./_types.ts";
-import { canned, empty, json, reportOr } from "./replies.ts";
+import { effectiveConfig, validate } from "./config_chain.ts";
+import { chance, hexKey } from "./data.ts";
 import { compileFilters, type ResourceSpec } from "./filters.ts";
+import { newEntry, SALT } from "./queue.ts";
+import { canned, empty, json, reportOr } from "./replies.ts";
 import type { PluginRow, PrRow } from "./store.ts";
 import { CANNED } from "./tastypie.ts";
 
@@ -86,6 +90,9 @@ export async function launch(
     const i = ctx.users.findIndex((u) => u.username === asUser);
     if (i >= 0) owner = i + 1;
   }
+  // post_plugin creates `<report>/plugin_out` (mode 0777) here: with the
+  // report folder gone the mkdir raises, and the view answers 500.
+  if (ctx.settings.brokenReports.has(report.id)) return canned(500);
   report.pluginOut = true;
   let spec = data.plugin;
   if (Array.isArray(spec)) {
@@ -94,45 +101,65 @@ export async function launch(
   }
   const plugin = launchable(ctx, spec);
   if (!plugin) return empty(410);
-  if (ctx.launchDelayMs > 0) await sleep(ctx.launchDelayMs, ctx.closing);
-  const now = ctx.now();
-  const config = data.pluginconfig;
+  // Like mod_wsgi, a slow view is not stopped when the client hangs up:
+  // only the simulator's close() ends the wait (and then nothing is created).
+  const delay = ctx.settings.launchDelayMs + ctx.settings.createDelayMs +
+    (req.createDelayMs ?? 0);
+  if (delay > 0) await sleep(delay, ctx.closing);
+  const created = ctx.now();
+  const sent = data.pluginconfig;
   let pr: PrRow | null = null;
   if (typeof data.pluginresult === "number") {
     const old = ctx.store.prById.get(data.pluginresult);
     if (old && old.report === report) pr = old;
   } else {
-    let key = "";
-    while (key.length < 40) key += Math.floor(ctx.keyRng() * 16).toString(16);
-    pr = ctx.store.addPr(report, plugin, owner, key);
+    pr = ctx.store.addPr(report, plugin, owner, hexKey(ctx.keyRng));
     pr.size = 20_000 + Math.floor(ctx.keyRng() * 5_000_000);
     pr.inodes = 5 + Math.floor(ctx.keyRng() * 200);
   }
-  if (pr) {
-    const emptyConfig = !config ||
-      (typeof config === "object" && Object.keys(config).length === 0);
-    if (plugin.requires_configuration && emptyConfig) {
-      pr.validationErrors = [
-        `${plugin.name} requires configuration before execution.`,
-      ];
-    } else {
-      pr.validationErrors = null;
-      const life = {
-        created: now,
-        queuedMs: ctx.queuedMs,
-        runMs: ctx.runMs,
-        fail: ctx.failRng() < ctx.failureRate,
-      };
-      ctx.store.addJob(pr, {
-        state: "Queued",
-        runLevel: "default",
-        starttime: now,
-        endtime: null,
-        config: config ?? {},
-        life,
-      });
-    }
-  }
-  ctx.onLaunch(report.id, plugin.name, pr?.id ?? null, config ?? null);
+  const config = effectiveConfig({
+    store: ctx.store,
+    chain: ctx.settings.configChain,
+    report,
+    plugin,
+    sent,
+  });
+  if (pr) createJob(ctx, { pr, config, now: created });
+  ctx.onLaunch({
+    report: report.id,
+    plugin: plugin.name,
+    pluginResultId: pr?.id ?? null,
+    config: sent ?? null,
+    effectiveConfig: config,
+    time: req.now,
+    created,
+  });
+  ctx.store.onChange();
   return empty(202);
+}
+
+/**
+ * What ionPlugin does with a new run: validate the effective config (a
+ * failure keeps the run without a job, `Failed Validation`), submit the job
+ * to SGE (a failed submission leaves it without a job, `Unknown`), then
+ * queue it.
+ */
+function createJob(
+  ctx: RouteContext,
+  { pr, config, now }: { pr: PrRow; config: unknown; now: number },
+): void {
+  const s = ctx.settings;
+  pr.validationErrors = validate(pr.plugin, config);
+  if (pr.validationErrors) return;
+  const jobId = ctx.store.nextJob;
+  if (chance(s.seed, SALT.unknown, jobId) < s.unknownRate) return;
+  const job = ctx.store.addJob(pr, {
+    state: "Queued",
+    runLevel: "default",
+    starttime: null,
+    endtime: null,
+    config,
+    life: newEntry(s, { plugin: pr.plugin.name, jobId, now }),
+  });
+  ctx.queue.enqueue(job, now);
 }

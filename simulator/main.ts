@@ -1,10 +1,12 @@
-#!/usr/bin/env -S deno run --allow-net=127.0.0.1 --allow-read --allow-env
+#!/usr/bin/env -S deno run --allow-net=127.0.0.1 --allow-read --allow-write --allow-env
 /**
  * Runs the Torrent Suite simulator standalone until SIGINT or SIGTERM:
  *
  * ```sh
  * deno run --allow-net=127.0.0.1 --allow-read --allow-env simulator/main.ts --port 8000
  * ```
+ *
+ * `--state-file` also needs `--allow-write` (for that file's folder).
  *
  * Prints one line, `Torrent Suite simulator listening on <url>`, to stdout.
  * Log in as `ionadmin`/`ionadmin` (Basic) or with the API keys of
@@ -46,6 +48,32 @@ function number(flag: string, min: number, max = Infinity) {
   };
 }
 
+/** `name=ms[,name=ms…]` → `{name: ms}`. */
+function runTimes(value: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of value.split(",")) {
+    const m = /^\s*([\w.-]+)\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
+    if (!m) {
+      throw new UsageError(
+        `--plugin-run-ms takes name=ms[,name=ms...], got "${value}"`,
+      );
+    }
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+/** `1,2,3` → report ids. */
+function ids(value: string): number[] {
+  const list = value.split(",").map((v) => v.trim());
+  if (!list.every((v) => /^\d+$/.test(v))) {
+    throw new UsageError(
+      `--broken-reports takes report ids like 12,40, got "${value}"`,
+    );
+  }
+  return list.map(Number);
+}
+
 interface Flags {
   port?: number;
   hostname?: string;
@@ -58,7 +86,48 @@ interface Flags {
   tlsCert?: string;
   tlsKey?: string;
   localhostAutoLogin?: boolean;
+  slots?: number;
+  pluginRunMs?: Record<string, number>;
+  runSpread?: number;
+  stuckRate?: number;
+  unknownRate?: number;
+  configChain?: boolean;
+  createDelayMs?: number;
+  brokenReports?: number[];
+  stopMs?: number;
+  stopErrorRate?: number;
+  objectCostMs?: number;
+  thumbnails?: boolean;
+  logs?: boolean;
+  stateFile?: string;
 }
+
+/** The flags passed on to the simulator as they are. */
+const PASSED = [
+  "port",
+  "hostname",
+  "reports",
+  "seed",
+  "failureRate",
+  "queuedMs",
+  "runMs",
+  "launchDelayMs",
+  "localhostAutoLogin",
+  "slots",
+  "pluginRunMs",
+  "runSpread",
+  "stuckRate",
+  "unknownRate",
+  "configChain",
+  "createDelayMs",
+  "brokenReports",
+  "stopMs",
+  "stopErrorRate",
+  "objectCostMs",
+  "thumbnails",
+  "logs",
+  "stateFile",
+] as const;
 
 const USERS_HELP = `
 Users: ionadmin (password ionadmin) and ionuser (password ionuser); their API
@@ -103,14 +172,14 @@ function program(out: (s: string) => void, err: (s: string) => void) {
     .addOption(
       opt(
         "--queued-ms <n>",
-        "how long a new run stays Queued (default 300)",
+        "the shortest time a new run stays Queued (default 300)",
         number("--queued-ms", 0),
       ),
     )
     .addOption(
       opt(
         "--run-ms <n>",
-        "how long it then stays Started (default 1500)",
+        "base run time once it has a slot, times a per-plugin factor (default 1500)",
         number("--run-ms", 0),
       ),
     )
@@ -120,6 +189,84 @@ function program(out: (s: string) => void, err: (s: string) => void) {
         "extra latency of each launch POST (default 0)",
         number("--launch-delay-ms", 0),
       ),
+    )
+    .addOption(
+      opt(
+        "--slots <n>",
+        "plugin-queue slots: 1 on S5, 2 on towers; 0 = no limit (default 2)",
+        number("--slots", 0),
+      ),
+    )
+    .addOption(
+      new Option(
+        "--plugin-run-ms <list>",
+        "run time per plugin, e.g. variantCaller=60000,igv=500",
+      ).argParser(runTimes),
+    )
+    .addOption(
+      opt(
+        "--run-spread <f>",
+        "spread of run times, 0..1 (default 0.2: ±20%)",
+        number("--run-spread", 0, 1),
+      ),
+    )
+    .addOption(
+      opt(
+        "--stuck-rate <f>",
+        "fraction 0..1 of new runs that stay Started for ever (default 0)",
+        number("--stuck-rate", 0, 1),
+      ),
+    )
+    .addOption(
+      opt(
+        "--unknown-rate <f>",
+        "fraction 0..1 of launches whose grid submission fails (default 0)",
+        number("--unknown-rate", 0, 1),
+      ),
+    )
+    .option(
+      "--no-config-chain",
+      "use only the sent config (no global config or plan settings)",
+    )
+    .addOption(
+      opt(
+        "--create-delay-ms <n>",
+        "delay before a launch creates its run, even if the client left (default 0)",
+        number("--create-delay-ms", 0),
+      ),
+    )
+    .addOption(
+      new Option(
+        "--broken-reports <ids>",
+        "reports whose folder is missing (launches answer 500), e.g. 12,40",
+      ).argParser(ids),
+    )
+    .addOption(
+      opt(
+        "--stop-ms <n>",
+        "how long a stop waits per running job (default 0)",
+        number("--stop-ms", 0),
+      ),
+    )
+    .addOption(
+      opt(
+        "--stop-error-rate <f>",
+        "fraction 0..1 of stopped jobs that end in Error (default 0)",
+        number("--stop-error-rate", 0, 1),
+      ),
+    )
+    .addOption(
+      opt(
+        "--object-cost-ms <n>",
+        "server time per serialized object on lists and details (default 0)",
+        number("--object-cost-ms", 0),
+      ),
+    )
+    .option("--thumbnails", "give S5 runs a thumbnail report")
+    .option("--no-logs", "serve no drmaa_stdout.txt logs")
+    .option(
+      "--state-file <path>",
+      "keep the state in this file across restarts",
     )
     .option(
       "--tls-cert <pem>",
@@ -173,19 +320,7 @@ export async function main(
     return usage("--tls-cert and --tls-key go together");
   }
   const simOptions: SimulatorOptions = {};
-  for (
-    const key of [
-      "port",
-      "hostname",
-      "reports",
-      "seed",
-      "failureRate",
-      "queuedMs",
-      "runMs",
-      "launchDelayMs",
-      "localhostAutoLogin",
-    ] as const
-  ) {
+  for (const key of PASSED) {
     if (flags[key] !== undefined) {
       Object.assign(simOptions, { [key]: flags[key] });
     }

@@ -1,18 +1,63 @@
-// Simulator internals: what happens to each request: logging, faults
-// before or after the handler, routing, the session cookie.
+// Simulator internals: what happens to each request: logging, the pause
+// gate, faults before or after the handler, routing, the session cookie.
 
 import { authenticate } from "./auth.ts";
-import type { RecordedRequest, Req, RouteContext } from "./_types.ts";
-import { type FaultPlan, faultResponse, tooLong } from "./faults.ts";
+import type {
+  Fault,
+  RecordedRequest,
+  Reply,
+  Req,
+  RouteContext,
+} from "./_types.ts";
+import {
+  brokenNext,
+  type FaultPlan,
+  faultResponse,
+  htmlFault,
+  tooLong,
+  truncated,
+} from "./faults.ts";
 import type { RawRequest, RawResponse } from "./http.ts";
 import { wait } from "./launch.ts";
 import { dispatch } from "./routes.ts";
+
+/**
+ * Holds requests while the simulator is paused: they have been read, and
+ * are handled (answered) only after resume(), like a stalled server.
+ */
+export class Gate {
+  #paused = false;
+  #waiters = new Set<() => void>();
+
+  /** Holds the next requests. */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Lets the held requests (and the next ones) through. */
+  resume(): void {
+    this.#paused = false;
+    for (const go of this.#waiters) go();
+    this.#waiters.clear();
+  }
+
+  /** Resolves when not paused (or when `signal` aborts). */
+  pass(signal: AbortSignal): Promise<void> {
+    if (!this.#paused || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const go = () => (signal.removeEventListener("abort", go), resolve());
+      this.#waiters.add(go);
+      signal.addEventListener("abort", go, { once: true });
+    });
+  }
+}
 
 /** What the request pipeline works with. */
 export interface Pipeline {
   ctx: RouteContext;
   requests: RecordedRequest[];
   faults: FaultPlan;
+  gate: Gate;
   clock: () => number;
   scheme: string;
   /** Host and port for Location headers when the request has no Host. */
@@ -20,6 +65,21 @@ export interface Pipeline {
 }
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
+
+/** A fault that replaces the answer outright, or undefined when it does not. */
+function replacing(
+  f: Fault,
+  rec: RecordedRequest,
+): RawResponse | undefined {
+  const a = f.action;
+  if (a.type === "reset") return a.bare ? "bare-reset" : "reset";
+  if (a.type === "status") return (rec.status = a.status, faultResponse(a));
+  if (a.type === "html") {
+    const page = htmlFault(a.status);
+    return (rec.status = page.status, page);
+  }
+  return undefined;
+}
 
 /** Logs, applies faults, routes and answers one request. */
 export async function handle(
@@ -35,33 +95,39 @@ export async function handle(
     pathname = decodeURIComponent(rawPath);
   } catch { /* keep it encoded */ }
   const params = new URLSearchParams(search);
-  const auth = authenticate(ctx, raw.headers, params);
   const headers: Record<string, string> = {};
   for (const [k, v] of raw.headers) {
     headers[k] = k === "authorization" ? v.trim().split(/\s+/)[0]! : v;
   }
+  const bodyText = new TextDecoder().decode(raw.body);
   const rec: RecordedRequest = {
     method: raw.method,
     path: raw.target,
-    auth: auth.kind,
+    auth: "none",
     status: 0,
     time: clock(),
     headers,
     connection: raw.connection,
   };
-  const bodyText = new TextDecoder().decode(raw.body);
   if (BODY_METHODS.has(raw.method)) rec.bodyText = bodyText;
   requests.push(rec);
+  // A paused server has read the request but does not answer it yet; it
+  // handles it after resume() even if the client has gone.
+  await p.gate.pass(ctx.closing);
+  if (ctx.closing.aborted) return "bare-reset";
+  const auth = authenticate(ctx, raw.headers, params);
+  rec.auth = auth.kind;
   const fault = faults.match(raw.method, pathname);
+  const a = fault?.action;
   if (fault && !fault.after) {
-    const a = fault.action;
-    if (a.type === "reset") return a.bare ? "bare-reset" : "reset";
-    if (a.type === "status") return (rec.status = a.status, faultResponse(a));
-    await wait(a.ms, raw.signal);
+    const out = replacing(fault, rec);
+    if (out) return out;
+    if (a?.type === "delay") await wait(a.ms, raw.signal);
   }
   const req: Req = {
     method: raw.method,
     pathname,
+    search,
     params,
     headers: raw.headers,
     bodyText,
@@ -69,18 +135,21 @@ export async function handle(
     origin: `${p.scheme}://${raw.headers.get("host") ?? p.fallbackHost()}`,
     auth,
   };
-  const reply = await dispatch(ctx, req, search);
+  if (a?.type === "slow-create") req.createDelayMs = a.ms;
+  let reply: Reply = await dispatch(ctx, req);
   if (auth.cookie) {
     const expires = new Date(Date.now() + 1_209_600_000).toUTCString();
     reply.headers["Set-Cookie"] =
       `sessionid=${auth.cookie}; expires=${expires}; httponly; Max-Age=1209600; Path=/`;
   }
   if (fault?.after) {
-    const a = fault.action;
-    if (a.type === "reset") return a.bare ? "bare-reset" : "reset";
-    if (a.type === "status") return (rec.status = a.status, faultResponse(a));
-    await wait(a.ms, raw.signal);
+    const out = replacing(fault, rec);
+    if (out) return out;
+    if (a?.type === "delay") await wait(a.ms, raw.signal);
   }
+  // These act on the real answer, whatever `after` says.
+  if (a?.type === "truncate") reply = truncated(reply);
+  if (a?.type === "next") reply = brokenNext(reply, a.mode, req);
   rec.status = reply.status;
   return reply;
 }

@@ -61,3 +61,25 @@ export function reportOr(
   if (!report) throw new SimHttpError(status, payload);
   return report;
 }
+
+/** The TS/Django "page not found" page (Django's 404 with DEBUG=False). */
+export function notFound(path: string): Reply {
+  const safe = path.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return {
+    status: 404,
+    headers: HTML,
+    body:
+      `<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>Page Not Found - Torrent Suite</title></head>\n` +
+      `<body>\n<div class="container"><h1>Page Not Found</h1>\n<p>The requested URL ${safe} was not found on this server.</p></div>\n</body>\n</html>\n`,
+  };
+}
+
+/** An Apache-style HTML error page. */
+export function apachePage(
+  status: number,
+  title: string,
+  text: string,
+): string {
+  return `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>${status} ${title}</title>\n` +
+    `</head><body>\n<h1>${title}</h1>\n<p>${text}</p>\n<hr>\n<address>Apache/2.4.41 (Ubuntu) Server</address>\n</body></html>\n`;
+}

@@ -3,22 +3,6 @@
 
 import type { Reply, Req, RouteContext } from "./_types.ts";
 import {
-  API,
-  canned,
-  empty,
-  HTML,
-  json,
-  numericPk,
-  ok,
-  reportOr,
-} from "./replies.ts";
-import {
-  type CompiledFilter,
-  compileFilters,
-  compileOrdering,
-  type ResourceSpec,
-} from "./filters.ts";
-import {
   jobJson,
   pluginJson,
   prJson,
@@ -26,8 +10,23 @@ import {
   reportPrJson,
 } from "./json.ts";
 import { launch } from "./launch.ts";
-import type { PrRow, SimStore } from "./store.ts";
-import { CANNED, paginate, SimHttpError } from "./tastypie.ts";
+import { byIds, detail, list, narrowPrs, serializeCost } from "./lists.ts";
+import { easJson } from "./plans.ts";
+import {
+  API,
+  canned,
+  empty,
+  HTML,
+  json,
+  notFound,
+  numericPk,
+  ok,
+  reportOr,
+} from "./replies.ts";
+import type { ReportRow } from "./store.ts";
+import { stop } from "./stop.ts";
+import { CANNED, SimHttpError } from "./tastypie.ts";
+import { webRoute } from "./web.ts";
 
 type Handler = (
   ctx: RouteContext,
@@ -44,60 +43,20 @@ interface Route {
 const ALL = ["GET", "POST", "PUT", "DELETE", "PATCH"];
 const PK = "(\\w[\\w/-]*)";
 
-/** Standard list: filters, ordering, pagination; `narrow` picks candidates from an index. */
-function list<T>(
-  req: Req,
-  spec: ResourceSpec<T>,
-  all: T[],
-  uri: string,
-  toJson: (o: T) => unknown,
-  narrow?: (filters: CompiledFilter[]) => T[] | null,
-): Reply {
-  const s = spec as ResourceSpec<unknown>;
-  const filters = compileFilters(s, req.params);
-  const base = narrow?.(filters) ?? all;
-  const items = filters.length
-    ? base.filter((o) => filters.every((f) => f.test(o, req.now)))
-    : [...base];
-  items.sort(compileOrdering(s, req.params, req.now));
-  const { meta, page } = paginate(items, req.params, uri);
-  return ok(req, { meta, objects: page.map(toJson) });
-}
-
-/** Candidates from an id index for `key=<id>` / `key__in=<ids>` filters. */
-function byIds<T>(
-  filters: CompiledFilter[],
-  key: string,
-  index: Map<number, T | T[]>,
-): T[] | null {
-  const f = filters.find((f) =>
-    f.key === key || f.key === `${key}__in` || f.key === `${key}__exact`
-  );
-  if (!f) return null;
-  const out: T[] = [];
-  for (const id of new Set(f.raw.split(","))) {
-    const hit = index.get(Number(id));
-    if (Array.isArray(hit)) out.push(...hit);
-    else if (hit !== undefined) out.push(hit);
-  }
-  return out;
-}
-
-function narrowPrs(store: SimStore, filters: CompiledFilter[]): PrRow[] | null {
-  const byReport = byIds(filters, "result", store.prsByReport);
-  if (byReport) return byReport;
-  const f = filters.find((f) =>
-    f.key === "plugin__name" || f.key === "plugin__name__in"
-  );
-  if (f) {
-    return [...new Set(f.raw.split(","))].flatMap((n) =>
-      store.prsByPlugin.get(n) ?? []
-    );
-  }
-  return byIds(filters, "id", store.prById);
-}
-
 const truthy = (v: string | null) => v !== null && v !== "";
+
+/**
+ * ResultsResource.apply_filters (api.py): `isThumbnail=yes` keeps the
+ * reports whose `metaData` text contains "thumb", `no` drops them, any
+ * other value filters nothing.
+ */
+function thumbnailFilter(all: ReportRow[], value: string | null): ReportRow[] {
+  if (value !== "yes" && value !== "no") return all;
+  const want = value === "yes";
+  return all.filter((r) =>
+    JSON.stringify(r.metaData).includes("thumb") === want
+  );
+}
 
 // Resources listed by the API's top level (`GET /rundb/api/v1/`).
 const TOP_LEVEL = `
@@ -151,19 +110,18 @@ const ROUTES: Route[] = [
     methods: ALL,
     auth: true,
     handle: (ctx, req) =>
-      list(
-        req,
-        ctx.specs.plugin,
-        ctx.store.plugins.filter((p) => p.active),
-        `${API}plugin/`,
-        pluginJson,
-        (f) => {
+      list(ctx, req, {
+        spec: ctx.specs.plugin,
+        all: ctx.store.plugins.filter((p) => p.active),
+        uri: `${API}plugin/`,
+        toJson: pluginJson,
+        narrow: (f) => {
           if (
             f.some((x) => x.key.startsWith("isConfig"))
           ) throw new SimHttpError(500, CANNED);
           return null;
         },
-      ),
+      }),
   },
   {
     re: new RegExp(`^plugin/${PK}/$`),
@@ -171,7 +129,7 @@ const ROUTES: Route[] = [
     auth: true,
     handle: (ctx, req, pk) => {
       const p = ctx.store.pluginById.get(numericPk(pk));
-      return p?.active ? ok(req, pluginJson(p)) : empty(404);
+      return p?.active ? detail(ctx, req, pluginJson(p)) : empty(404);
     },
   },
   {
@@ -197,7 +155,7 @@ const ROUTES: Route[] = [
     re: new RegExp(`^results/${PK}/pluginresults/$`),
     methods: ["GET", "POST"],
     auth: true,
-    handle: (ctx, req, pk) => {
+    handle: async (ctx, req, pk) => {
       const report = reportOr(ctx, pk, 404, CANNED);
       if (req.method === "POST") return empty(501);
       const major = truthy(req.params.get("major"));
@@ -206,6 +164,7 @@ const ROUTES: Route[] = [
         .sort((a, b) =>
           a.plugin.name.toLowerCase().localeCompare(b.plugin.name.toLowerCase())
         );
+      await serializeCost(ctx, prs.length);
       return ok(req, prs.map((p) => reportPrJson(p, req.now)));
     },
   },
@@ -215,13 +174,12 @@ const ROUTES: Route[] = [
     auth: true,
     handle: (ctx, req, pk) => {
       const report = reportOr(ctx, pk, 410);
-      return list(
-        req,
-        ctx.specs.pluginresult,
-        ctx.store.prsByReport.get(report.id) ?? [],
-        `${API}results/${report.id}/pluginresult_set/`,
-        (p) => prJson(p, req.now),
-      );
+      return list(ctx, req, {
+        spec: ctx.specs.pluginresult,
+        all: ctx.store.prsByReport.get(report.id) ?? [],
+        uri: `${API}results/${report.id}/pluginresult_set/`,
+        toJson: (p) => prJson(p, req.now),
+      });
     },
   },
   {
@@ -230,16 +188,17 @@ const ROUTES: Route[] = [
     auth: true,
     handle: (ctx, req) => {
       const thumb = req.params.get("isThumbnail");
-      const all = thumb === "yes" ? [] : ctx.store.reports;
       const plugins = truthy(req.params.get("plugin"));
-      return list(
-        req,
-        ctx.specs.results,
-        all,
-        `${API}results/`,
-        (r) => reportJson(ctx.store, r, req.now, plugins),
-        (f) => byIds(f, "id", ctx.store.reportById),
-      );
+      return list(ctx, req, {
+        spec: ctx.specs.results,
+        all: thumbnailFilter(ctx.store.reports, thumb),
+        uri: `${API}results/`,
+        toJson: (r) => reportJson(ctx.store, r, req.now, plugins),
+        narrow: (f) => {
+          const hits = byIds(f, "id", ctx.store.reportById);
+          return hits && thumbnailFilter(hits, thumb);
+        },
+      });
     },
   },
   {
@@ -249,7 +208,8 @@ const ROUTES: Route[] = [
     handle: (ctx, req, pk) => {
       const r = ctx.store.reportById.get(numericPk(pk));
       return r
-        ? ok(
+        ? detail(
+          ctx,
           req,
           reportJson(
             ctx.store,
@@ -266,32 +226,19 @@ const ROUTES: Route[] = [
     methods: ALL,
     auth: true,
     handle: (ctx, req) =>
-      list(
-        req,
-        ctx.specs.pluginresult,
-        ctx.store.prs,
-        `${API}pluginresult/`,
-        (p) => prJson(p, req.now),
-        (f) => narrowPrs(ctx.store, f),
-      ),
+      list(ctx, req, {
+        spec: ctx.specs.pluginresult,
+        all: ctx.store.prs,
+        uri: `${API}pluginresult/`,
+        toJson: (p) => prJson(p, req.now),
+        narrow: (f) => narrowPrs(ctx.store, f),
+      }),
   },
   {
     re: new RegExp(`^pluginresult/${PK}/stop/$`),
     methods: ["GET"],
     auth: true,
-    handle: (ctx, req, pk) => {
-      const pr = ctx.store.prById.get(numericPk(pk));
-      if (!pr) return canned(404);
-      for (const job of pr.jobs) {
-        if (job.gridEngineJobId <= 0) continue;
-        const end = job.life ? null : job.endtime;
-        job.life = null;
-        job.state = "Cancelled";
-        job.gridEngineJobId = -1;
-        job.endtime = end ?? req.now;
-      }
-      return empty(204);
-    },
+    handle: stop,
   },
   {
     re: new RegExp(`^pluginresult/${PK}/$`),
@@ -299,7 +246,7 @@ const ROUTES: Route[] = [
     auth: true,
     handle: (ctx, req, pk) => {
       const pr = ctx.store.prById.get(numericPk(pk));
-      return pr ? ok(req, prJson(pr, req.now)) : empty(404);
+      return pr ? detail(ctx, req, prJson(pr, req.now)) : empty(404);
     },
   },
   {
@@ -307,14 +254,13 @@ const ROUTES: Route[] = [
     methods: ALL,
     auth: true,
     handle: (ctx, req) =>
-      list(
-        req,
-        ctx.specs.job,
-        ctx.store.jobs,
-        `${API}PluginResultJob/`,
-        (j) => jobJson(j, req.now),
-        (f) => byIds(f, "id", ctx.store.jobById),
-      ),
+      list(ctx, req, {
+        spec: ctx.specs.job,
+        all: ctx.store.jobs,
+        uri: `${API}PluginResultJob/`,
+        toJson: (j) => jobJson(j, req.now),
+        narrow: (f) => byIds(f, "id", ctx.store.jobById),
+      }),
   },
   {
     re: new RegExp(`^PluginResultJob/${PK}/$`),
@@ -322,7 +268,29 @@ const ROUTES: Route[] = [
     auth: true,
     handle: (ctx, req, pk) => {
       const job = ctx.store.jobById.get(numericPk(pk));
-      return job ? ok(req, jobJson(job, req.now)) : empty(404);
+      return job ? detail(ctx, req, jobJson(job, req.now)) : empty(404);
+    },
+  },
+  {
+    re: /^experimentanalysissettings\/$/,
+    methods: ALL,
+    auth: true,
+    handle: (ctx, req) =>
+      list(ctx, req, {
+        spec: ctx.specs.eas,
+        all: ctx.store.eas,
+        uri: `${API}experimentanalysissettings/`,
+        toJson: easJson,
+        narrow: (f) => byIds(f, "id", ctx.store.easById),
+      }),
+  },
+  {
+    re: new RegExp(`^experimentanalysissettings/${PK}/$`),
+    methods: ALL,
+    auth: true,
+    handle: (ctx, req, pk) => {
+      const eas = ctx.store.easById.get(numericPk(pk));
+      return eas ? detail(ctx, req, easJson(eas)) : empty(404);
     },
   },
 ];
@@ -337,30 +305,21 @@ function find(path: string): [Route, string] | null {
   return null;
 }
 
-/** The TS/Django "page not found" page. */
-function notFound(path: string): Reply {
-  const safe = path.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return {
-    status: 404,
-    headers: HTML,
-    body:
-      `<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>Page Not Found - Torrent Suite</title></head>\n` +
-      `<body>\n<div class="container"><h1>Page Not Found</h1>\n<p>The requested URL ${safe} was not found on this server.</p></div>\n</body>\n</html>\n`,
-  };
-}
-
-/** Routes a request: route → slash 301 → method 405 → auth 401 → handler (500 canned on a crash). */
-export async function dispatch(
-  ctx: RouteContext,
-  req: Req,
-  search: string,
-): Promise<Reply> {
+/**
+ * Routes a request: route → slash 301 → method 405 → auth 401 → handler
+ * (500 canned on a crash); pages outside the API go to the web routes.
+ * First the plugin queue is brought up to the request's time.
+ */
+export async function dispatch(ctx: RouteContext, req: Req): Promise<Reply> {
+  ctx.queue.advance(req.now);
   const hit = find(req.pathname);
   if (!hit) {
     if (!req.pathname.endsWith("/") && find(`${req.pathname}/`)) {
-      return empty(301, { Location: `${req.origin}${req.pathname}/${search}` });
+      return empty(301, {
+        Location: `${req.origin}${req.pathname}/${req.search}`,
+      });
     }
-    return notFound(req.pathname);
+    return webRoute(ctx, req) ?? notFound(req.pathname);
   }
   const [route, pk] = hit;
   if (route !== ROUTES[0]) {
@@ -372,7 +331,7 @@ export async function dispatch(
       return { status: 405, headers: { ...HTML, Allow: allow }, body: allow };
     }
   }
-  if (route.auth && !req.auth.user && !ctx.localhostAutoLogin) {
+  if (route.auth && !req.auth.user && !ctx.settings.localhostAutoLogin) {
     return empty(401, { "WWW-Authenticate": 'Basic Realm="Torrent Suite"' });
   }
   if (route.auth && req.method !== "GET" && route.methods === ALL) {

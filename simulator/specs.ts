@@ -3,6 +3,7 @@
 
 import type { FieldSpec, ResourceSpec } from "./filters.ts";
 import {
+  type EasRow,
   jobNow,
   type JobRow,
   type PluginRow,
@@ -10,6 +11,7 @@ import {
   reportDir,
   reportLink,
   type ReportRow,
+  type SimStore,
 } from "./store.ts";
 
 const API = "/rundb/api/v1";
@@ -22,8 +24,8 @@ const m = <T>(
 const computed = <T>(kind: FieldSpec<T>["kind"], get: FieldSpec<T>["get"]) =>
   m<T>(kind, get, { model: false });
 
-/** Filter/order specs of the four resources (model fields filterable, computed fields not). */
-export function resourceSpecs() {
+/** Filter/order specs of the resources (model fields filterable, computed fields not). */
+export function resourceSpecs(store: SimStore) {
   const plugin: ResourceSpec<PluginRow> = {
     fields: {
       id: m("int", (p) => p.id),
@@ -40,7 +42,7 @@ export function resourceSpecs() {
       packageName: m("str", (p) => p.packageName),
       path: m("str", (p) => `/results/plugins/${p.name}`),
       url: m("str", () => ""),
-      config: m("json", () => ({})),
+      config: m("json", (p) => p.config),
       status: m("json", () => ({})),
       pluginsettings: m("json", () => ({})),
       userinputfields: m("json", () => ({})),
@@ -94,11 +96,38 @@ export function resourceSpecs() {
       timeToComplete: str(() => "0"),
       framesProcessed: m("int", () => 0),
       processedCycles: m("int", () => 0),
-      metaData: m("json", () => ({})),
+      metaData: m("json", (r) => r.metaData),
+      eas: m("rel", (r) => store.easById.get(r.easId) ?? null, {
+        rel: () => eas as ResourceSpec<unknown>,
+      }),
       log: str((r) => `${reportLink(r)}log.html`),
       "resource_uri": computed("str", (r) => `${API}/results/${r.id}/`),
       i18nstatus: computed("json", (r) => r.status),
       reportstorage: computed("json", () => ({})),
+    },
+  };
+  const eas: ResourceSpec<EasRow> = {
+    fields: {
+      id: m("int", (e) => e.id),
+      experiment: m("int", (e) => e.experimentId),
+      status: m("str", () => "run"),
+      reference: m("str", (e) => e.reference),
+      barcodeKitName: m("str", (e) => e.barcodeKitName),
+      libraryKitName: m("str", (e) => e.libraryKitName),
+      libraryKey: m("str", () => "TCAG"),
+      date: m("dt", (e) => e.date),
+      isEditable: m("bool", () => false),
+      selectedPlugins: m("json", (e) => e.selectedPlugins),
+      barcodedSamples: m("json", () => ({})),
+      results: m(
+        "rel",
+        (e) => e.reports.map((id) => store.reportById.get(id)).filter(Boolean),
+        { rel: () => results as ResourceSpec<unknown>, many: true },
+      ),
+      "resource_uri": computed(
+        "str",
+        (e) => `${API}/experimentanalysissettings/${e.id}/`,
+      ),
     },
   };
   const job: ResourceSpec<JobRow> = {
@@ -147,5 +176,5 @@ export function resourceSpecs() {
       "resource_uri": pc("str"),
     },
   };
-  return { plugin, results, pluginresult, job };
+  return { plugin, results, pluginresult, job, eas };
 }

@@ -1,5 +1,6 @@
-// Simulator internals: the in-memory database (plugins, reports, plugin
-// results and their jobs), lazily computed job states, and indexes.
+// Simulator internals: the in-memory database (plugins, reports, plan
+// settings, plugin results and their jobs), job states read from their
+// queue entries, and indexes.
 
 /** A Plugin row. */
 export interface PluginRow {
@@ -20,6 +21,8 @@ export interface PluginRow {
   isInstance: boolean;
   hasAbout: boolean;
   availableVersions: string[];
+  /** The global config (config.html), served as the plugin's `config`. */
+  config: Record<string, unknown>;
 }
 
 /** A Results row (a report). */
@@ -40,26 +43,63 @@ export interface ReportRow {
   analysisVersion: string;
   /** The `plugin_out` folder exists (any launch attempt or plugin result). */
   pluginOut: boolean;
+  /** The plan's application (seed data), e.g. `OCAv3_Lung`. */
+  application: string;
+  /** `metaData` JSON; `{thumb: 1}` on thumbnail reports. */
+  metaData: Record<string, unknown>;
+  /** Id of the plan settings (ExperimentAnalysisSettings) the report used. */
+  easId: number;
 }
 
-/** How a simulated job moves through its states from `created`. */
-export interface Lifecycle {
+/** A plugin selected in a plan, as `selectedPlugins` stores it. */
+export interface SelectedPlugin {
+  id: number;
+  name: string;
+  version: string;
+  userInput: unknown;
+  features: string[];
+}
+
+/** An ExperimentAnalysisSettings row: a plan's analysis settings. */
+export interface EasRow {
+  id: number;
+  experimentId: number;
+  /** Ids of the reports analysed with these settings. */
+  reports: number[];
+  reference: string;
+  barcodeKitName: string;
+  libraryKitName: string;
+  date: number;
+  selectedPlugins: Record<string, SelectedPlugin>;
+}
+
+/**
+ * The schedule of a job that went through the plugin queue. `ready` is the
+ * earliest start (submission latency); `started`/`ended` are filled in by
+ * the queue as the clock passes them (`ended` stays null for a stuck job).
+ */
+export interface QueueEntry {
   created: number;
-  queuedMs: number;
-  runMs: number;
+  ready: number;
+  duration: number;
   fail: boolean;
+  stuck: boolean;
+  started: number | null;
+  ended: number | null;
 }
 
 /** A PluginResultJob row; `state` is fixed unless `life` is set. */
 export interface JobRow {
   id: number;
+  /** Id of the plugin result the job belongs to. */
+  pr: number;
   state: string;
   runLevel: string;
   gridEngineJobId: number;
   starttime: number | null;
   endtime: number | null;
   config: unknown;
-  life: Lifecycle | null;
+  life: QueueEntry | null;
 }
 
 /** A PluginResult row. */
@@ -73,9 +113,15 @@ export interface PrRow {
   apikey: string;
   size: number;
   inodes: number;
+  /** Output in the pre-4.4 folder `<Name>_out` (no `.<id>` suffix). */
+  legacyDir?: boolean;
 }
 
-/** Current state, start and end of a job at time `now` (lifecycle applied). */
+/**
+ * Current state, start and end of a job at time `now`. A queued job's times
+ * are read from its queue entry, so the queue must have been advanced to
+ * `now` first (the router does it for every request).
+ */
 export function jobNow(
   job: JobRow,
   now: number,
@@ -84,24 +130,31 @@ export function jobNow(
   if (!life) {
     return { state: job.state, start: job.starttime, end: job.endtime };
   }
-  const started = life.created + life.queuedMs;
-  const ended = started + life.runMs;
-  if (now < started) return { state: "Queued", start: life.created, end: null };
-  if (now < ended) return { state: "Started", start: life.created, end: null };
+  if (life.started === null || now < life.started) {
+    return { state: "Queued", start: null, end: null };
+  }
+  if (life.ended === null || now < life.ended) {
+    return { state: "Started", start: life.started, end: null };
+  }
   return {
     state: life.fail ? "Error" : "Completed",
-    start: life.created,
-    end: ended,
+    start: life.started,
+    end: life.ended,
   };
 }
 
-/** PR state: `Failed Validation`, else newest job by starttime, else `Unknown`. */
+/**
+ * PR state: `Failed Validation`, else the newest job by starttime, else
+ * `Unknown`. "Newest" is the ORM's `order_by("-starttime")` on PostgreSQL,
+ * where NULLs come first in descending order: a job not started yet (a
+ * rerun waiting in the queue) wins over an older finished one.
+ */
 export function prState(pr: PrRow, now: number): string {
   if (pr.validationErrors?.length) return "Failed Validation";
   let best: { state: string; start: number; id: number } | null = null;
   for (const job of pr.jobs) {
     const cur = jobNow(job, now);
-    const start = cur.start ?? -Infinity;
+    const start = cur.start ?? Infinity;
     if (
       !best || start > best.start || (start === best.start && job.id > best.id)
     ) {
@@ -116,6 +169,12 @@ export const reportLink = (r: ReportRow) => `/output/Home/${reportDir(r)}/`;
 /** `<resultsName>_<pk:03d>`, the report's folder name. */
 export const reportDir = (r: ReportRow) =>
   `${r.resultsName}_${String(r.id).padStart(3, "0")}`;
+/** The run's output folder: `<Name>_out.<id>`, or `<Name>_out` (legacy). */
+export const prFolder = (pr: PrRow) =>
+  pr.legacyDir ? `${pr.plugin.name}_out` : `${pr.plugin.name}_out.${pr.id}`;
+/** The run's `URL`: `<reportLink>plugin_out/<folder>/`. */
+export const prUrl = (pr: PrRow) =>
+  `${reportLink(pr.report)}plugin_out/${prFolder(pr)}/`;
 
 /** The database, with indexes by id, report and plugin name. */
 export class SimStore {
@@ -123,6 +182,8 @@ export class SimStore {
   pluginById = new Map<number, PluginRow>();
   reports: ReportRow[] = [];
   reportById = new Map<number, ReportRow>();
+  eas: EasRow[] = [];
+  easById = new Map<number, EasRow>();
   prs: PrRow[] = [];
   prById = new Map<number, PrRow>();
   prsByReport = new Map<number, PrRow[]>();
@@ -131,6 +192,8 @@ export class SimStore {
   jobById = new Map<number, JobRow>();
   nextPr = 1;
   nextJob = 1;
+  /** Called after every change (the state file listens). */
+  onChange: () => void = () => {};
 
   /** Adds a plugin row. */
   addPlugin(p: PluginRow): void {
@@ -142,6 +205,12 @@ export class SimStore {
   addReport(r: ReportRow): void {
     this.reports.push(r);
     this.reportById.set(r.id, r);
+  }
+
+  /** Adds plan settings. */
+  addEas(e: EasRow): void {
+    this.eas.push(e);
+    this.easById.set(e.id, e);
   }
 
   /** Creates a plugin result (ids increase) and indexes it. */
@@ -162,22 +231,40 @@ export class SimStore {
       size: 0,
       inodes: 0,
     };
-    this.prs.push(pr);
-    this.prById.set(pr.id, pr);
-    push(this.prsByReport, report.id, pr);
-    push(this.prsByPlugin, plugin.name, pr);
+    this.indexPr(pr);
     report.pluginOut = true;
     return pr;
   }
 
+  /** Indexes an existing plugin result (also used when loading a state file). */
+  indexPr(pr: PrRow): void {
+    this.prs.push(pr);
+    this.prById.set(pr.id, pr);
+    push(this.prsByReport, pr.report.id, pr);
+    push(this.prsByPlugin, pr.plugin.name, pr);
+  }
+
   /** Adds a job to a plugin result. */
-  addJob(pr: PrRow, job: Omit<JobRow, "id" | "gridEngineJobId">): JobRow {
+  addJob(
+    pr: PrRow,
+    job: Omit<JobRow, "id" | "gridEngineJobId" | "pr">,
+  ): JobRow {
     const id = this.nextJob++;
-    const row: JobRow = { ...job, id, gridEngineJobId: 4100 + id * 3 };
-    pr.jobs.push(row);
-    this.jobs.push(row);
-    this.jobById.set(id, row);
+    const row: JobRow = {
+      ...job,
+      id,
+      pr: pr.id,
+      gridEngineJobId: 4100 + id * 3,
+    };
+    this.indexJob(pr, row);
     return row;
+  }
+
+  /** Indexes an existing job of a plugin result. */
+  indexJob(pr: PrRow, job: JobRow): void {
+    pr.jobs.push(job);
+    this.jobs.push(job);
+    this.jobById.set(job.id, job);
   }
 
   /** Newest plugin result per plugin name of a report. */

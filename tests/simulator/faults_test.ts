@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { type Simulator, startSimulator } from "../../simulator/mod.ts";
-import { API, call, CANNED, launch } from "./_helpers.ts";
+import { API, call, CANNED, type Json, launch } from "./_helpers.ts";
 
 Deno.test("simulator faults: status, html, reset, delay, nth, after", async () => {
   await using sim = await startSimulator({ reports: 20 });
@@ -117,4 +117,77 @@ Deno.test("simulator faults: bare reset, rate, times; pluginresult reruns", asyn
     200,
     "GET,POST,PUT,DELETE,PATCH",
   ]);
+});
+
+Deno.test("simulator faults: html pages, truncated bodies", async () => {
+  await using sim = await startSimulator({ reports: 20 });
+  sim.addFault({ path: "/results/", nth: 1, action: { type: "html" } });
+  const login = await call(sim, `${API}results/`);
+  assert.deepEqual([login.status, login.headers.get("content-type")], [
+    200,
+    "text/html; charset=utf-8",
+  ]);
+  assert.match(login.text, /<form[^>]*action="\/login\/"/);
+  sim.clearFaults();
+  sim.addFault({ nth: 1, action: { type: "html", status: 504 } });
+  const gateway = await call(sim, `${API}plugin/`);
+  assert.equal(gateway.status, 504);
+  assert.match(gateway.text, /Gateway Timeout/);
+  sim.clearFaults();
+  sim.addFault({
+    path: "/results/",
+    after: true,
+    action: { type: "truncate" },
+  });
+  const whole = (await call(sim, `${API}plugin/?limit=5`)).text;
+  const cut = await call(sim, `${API}results/?limit=5`);
+  assert.equal(cut.status, 200);
+  assert.equal(Number(cut.headers.get("content-length")), cut.text.length);
+  assert.ok(cut.text.startsWith('{"meta": {'));
+  assert.throws(() => JSON.parse(cut.text), SyntaxError);
+  assert.doesNotThrow(() => JSON.parse(whole));
+  assert.throws(
+    () =>
+      sim.addFault({ action: { type: "next", mode: "sideways" as "repeat" } }),
+    TypeError,
+  );
+});
+
+Deno.test("simulator faults: a broken meta.next repeats, goes back or runs past the end", async () => {
+  await using sim = await startSimulator({ reports: 45 });
+  const page = async (path: string) =>
+    (await call(sim, path)).json() as { meta: Json; objects: Json[] };
+  const first = `${API}results/?limit=20`;
+  sim.addFault({ path: "/results/", action: { type: "next", mode: "repeat" } });
+  const again = await page(first);
+  assert.equal(again.meta.next, `${API}results/?limit=20&offset=0`);
+  assert.deepEqual(
+    (await page(again.meta.next)).objects.map((r) => r.id),
+    again.objects.map((r) => r.id),
+  );
+  sim.clearFaults();
+  sim.addFault({
+    path: "/results/",
+    action: { type: "next", mode: "backwards" },
+  });
+  const p0 = await page(first);
+  assert.equal(p0.meta.next, `${API}results/?limit=20&offset=20`);
+  assert.equal(
+    (await page(p0.meta.next)).meta.next,
+    `${API}results/?limit=20&offset=0`,
+  );
+  sim.clearFaults();
+  sim.addFault({ path: "/results/", action: { type: "next", mode: "beyond" } });
+  let next: string | null = first;
+  const seen: number[] = [];
+  for (let i = 0; i < 5 && next; i++) {
+    const p: { meta: Json; objects: Json[] } = await page(next);
+    seen.push(p.objects.length);
+    assert.equal(p.meta.total_count, 45);
+    next = p.meta.next;
+  }
+  assert.deepEqual(seen, [20, 20, 5, 0, 0]);
+  assert.equal(next, `${API}results/?limit=20&offset=100`);
+  const detail = await call(sim, `${API}results/1/`);
+  assert.equal(detail.json().id, 1, "detail answers pass unchanged");
 });

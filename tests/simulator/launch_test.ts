@@ -83,7 +83,9 @@ Deno.test("simulator launch: body forms, 202 empty, 410, 404, 400, 500", async (
 });
 
 Deno.test("simulator: Failed Validation without a config, and stop/ relabels", async () => {
-  await using sim = await startSimulator({ reports: 10 });
+  // Without the config chain: with it (the default since the chain was
+  // added), variantCaller would run with the plan's settings of the report.
+  await using sim = await startSimulator({ reports: 10, configChain: false });
   const needy = (sim.plugins() as Json[]).find((p) =>
     p.requires_configuration && p.selected && p.active
   )!;
@@ -157,4 +159,67 @@ Deno.test("simulator serves 2,000 launches and 1,000-id filters quickly", async 
     performance.now() - started < 15_000,
     `${performance.now() - started} ms`,
   );
+});
+
+async function until(test: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!test()) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A launch POST whose client gives up after `ms`. */
+function impatient(sim: Simulator, report: number, ms: number) {
+  return fetch(`${sim.url}${API}results/${report}/plugin/`, {
+    method: "POST",
+    headers: { ...API_KEY, "Content-Type": "application/json" },
+    body: '{"plugin": "igv"}',
+    signal: AbortSignal.timeout(ms),
+  }).then((r) => r.body?.cancel(), (e) => e);
+}
+
+Deno.test("simulator: a slow launch creates its run after the client gave up", async () => {
+  await using sim = await startSimulator({ reports: 5, createDelayMs: 300 });
+  assert.ok((await impatient(sim, 1, 50)) instanceof DOMException);
+  assert.equal(sim.launches.length, 0, "not created yet");
+  await until(() => sim.launches.length === 1);
+  const rec = sim.launches[0]!;
+  assert.ok(rec.created - rec.time >= 250, `${rec.created - rec.time} ms`);
+  assert.equal((await newestRun(sim, 1, "igv")).id, rec.pluginResultId);
+  // The fault does the same for matching requests only.
+  await using fast = await startSimulator({ reports: 5 });
+  fast.addFault({
+    method: "POST",
+    nth: 1,
+    action: { type: "slow-create", ms: 300 },
+  });
+  assert.ok((await impatient(fast, 2, 50)) instanceof DOMException);
+  assert.equal((await launch(fast, 3, { plugin: "igv" })).status, 202);
+  assert.deepEqual(fast.launches.map((l) => l.report), [3]);
+  await until(() => fast.launches.length === 2);
+  assert.equal(fast.launches[1]!.report, 2);
+  // Only close() ends the wait, and then no run is created.
+  const closing = await startSimulator({ reports: 5, createDelayMs: 60_000 });
+  const gone = impatient(closing, 1, 50);
+  await gone;
+  await closing.close();
+  assert.equal(closing.launches.length, 0);
+});
+
+Deno.test("simulator: failed grid submissions (Unknown) and missing report folders (500)", async () => {
+  await using sim = await startSimulator({
+    reports: 10,
+    unknownRate: 1,
+    brokenReports: [3],
+  });
+  assert.equal((await launch(sim, 1, { plugin: "igv" })).status, 202);
+  const run = await newestRun(sim, 1, "igv");
+  assert.deepEqual([run.state, run.plugin_result_jobs], ["Unknown", []]);
+  assert.deepEqual(sim.queue().queued, []);
+  for (const plugin of ["igv", "noSuchPlugin"]) {
+    const broken = await launch(sim, 3, { plugin });
+    assert.deepEqual([broken.status, broken.text], [500, CANNED], plugin);
+  }
+  assert.equal(sim.launches.length, 1);
 });

@@ -18,10 +18,13 @@ async function newestRun(
 
 Deno.test("simulator jobs go Queued → Started → Completed on the injected clock", async () => {
   let t = Date.UTC(2024, 4, 1);
+  // Exact run times: sampleID's own factor and the ±20% spread (defaults
+  // since the plugin queue was added) are set aside.
   await using sim = await startSimulator({
     reports: 10,
     queuedMs: 100,
-    runMs: 1000,
+    pluginRunMs: { sampleID: 1000 },
+    runSpread: 0,
     now: () => t,
   });
   await launch(sim, 2, { plugin: "sampleID" });

@@ -1,0 +1,185 @@
+// The simulator's public interfaces: its options and the running simulator
+// (re-exported by mod.ts). In their own file so that the module that builds
+// a simulator does not import mod.ts.
+
+import type {
+  Fault,
+  LaunchRecord,
+  RecordedRequest,
+  SimUser,
+} from "./_types.ts";
+
+/** Options of `startSimulator`. */
+export interface SimulatorOptions {
+  /** Interface to listen on; default `"127.0.0.1"`. Also the host of {@linkcode Simulator.url}. */
+  hostname?: string;
+  /** Port; default 0 (a free port). */
+  port?: number;
+  /** PEM certificate chain and key: serve HTTPS instead of HTTP. */
+  tls?: { cert: string; key: string };
+  /** Number of seeded reports (thumbnail reports not counted); default 3000. */
+  reports?: number;
+  /** Seed of the deterministic data and decisions; default 1. */
+  seed?: number;
+  /** Accounts; default `DEFAULT_USERS`. The first one is the superuser. */
+  users?: SimUser[];
+  /** Let requests without valid credentials through, as TS does for localhost; default false. */
+  localhostAutoLogin?: boolean;
+  /**
+   * Plugin-queue slots (SGE `plugin.q`): 1 on S5 onboard servers, 2 on Dell
+   * towers; default 2. A launched run waits `Queued` (starttime null) until
+   * a slot frees, first come first served across all users and plugins.
+   * `0` or `Infinity`: no limit (every run starts after `queuedMs`).
+   */
+  slots?: number;
+  /** The shortest time a new job stays `Queued` (submission latency), in ms; default 300. */
+  queuedMs?: number;
+  /**
+   * Base run time of a job once it has a slot, in ms; default 1500. Each
+   * plugin runs this times its own factor (variantCaller 4, coverageAnalysis
+   * 2, igv 0.2, …; 1 when not listed), spread by {@linkcode runSpread}.
+   */
+  runMs?: number;
+  /** Base run time per plugin name, in ms, instead of `runMs` × its factor. */
+  pluginRunMs?: Record<string, number>;
+  /** Seeded spread of run times: 0.2 (the default) is ±20%; 0 for exact times. */
+  runSpread?: number;
+  /** Fraction (0..1) of new runs that end in `Error`, decided by the seed; default 0. */
+  failureRate?: number;
+  /**
+   * Fraction (0..1) of new runs that go `Started` and never finish (a dead
+   * node; TS does not clean them up); they hold no slot. Default 0.
+   */
+  stuckRate?: number;
+  /**
+   * Fraction (0..1) of launches whose grid submission fails: the run exists,
+   * with no job, in state `Unknown`. Default 0.
+   */
+  unknownRate?: number;
+  /**
+   * Apply the server's config chain; default true. A launch without a
+   * `pluginconfig` (or with an empty one) runs with the plugin's global
+   * config if non-empty, else the report's plan `userInput` for the plugin,
+   * else nothing; a non-empty one replaces them. False: the config is what
+   * was sent. Either way `requires_configuration` plugins with an empty
+   * config (and any config with a key `"invalid"`) end in
+   * `Failed Validation`, still with 202.
+   */
+  configChain?: boolean;
+  /** Extra latency of each accepted launch POST, spent before the run is created, in ms; default 0. */
+  launchDelayMs?: number;
+  /**
+   * Delay before a launch creates its run, in ms; default 0. As under
+   * Apache/mod_wsgi, the work goes on when the client hangs up: the run is
+   * created when the delay ends (only `close()` ends it early).
+   */
+  createDelayMs?: number;
+  /** Reports whose folder is missing: launches on them answer 500 (canned). */
+  brokenReports?: number[];
+  /**
+   * How long `pluginresult/<pk>/stop/` waits per running job before it
+   * answers (sgeStop waits up to 20 s), in ms; default 0.
+   */
+  stopMs?: number;
+  /** Fraction (0..1) of stopped running jobs that end in `Error` (SGE epilog, exit 143) rather than `Cancelled`; default 0. */
+  stopErrorRate?: number;
+  /**
+   * Server time per serialized object, in ms: a list page of n objects
+   * takes n times this, a detail view once; default 0.
+   */
+  objectCostMs?: number;
+  /**
+   * Give S5 runs a thumbnail report beside the full one (same experiment,
+   * `metaData: {thumb: 1}`, name ending in `_tn`); default false.
+   */
+  thumbnails?: boolean;
+  /**
+   * Serve each run's `drmaa_stdout.txt` under its `URL` behind the web
+   * login (Basic or the session cookie; an API key is redirected to
+   * `/login/`); default true.
+   */
+  logs?: boolean;
+  /**
+   * Keep the state in this file: loaded at start when it exists (then the
+   * seed options are not used), written atomically (temporary file and
+   * rename) at most every 100 ms after a change and on `close()`. A
+   * simulator started again on the same file (and port) goes on with the
+   * same plugins, reports, runs and queue.
+   */
+  stateFile?: string;
+  /**
+   * Apache's KeepAliveTimeout (Ubuntu's default 5 s): a connection idle this
+   * long between requests is closed. In ms; default 5,000.
+   */
+  keepAliveTimeoutMs?: number;
+  /**
+   * Apache's MaxKeepAliveRequests (default 100): the answer to the last
+   * request a connection may carry says `Connection: close`.
+   */
+  maxKeepAliveRequests?: number;
+  /** Clock in ms; default `Date.now`. Job states and the queue follow it on each request. */
+  now?: () => number;
+}
+
+/** The plugin queue at a moment (see {@linkcode Simulator.queue}). */
+export interface QueueSnapshot {
+  /** Number of slots; `Infinity` when unlimited. */
+  slots: number;
+  /** Plugin-result ids of the jobs holding a slot, in start order. */
+  running: number[];
+  /** Plugin-result ids of the jobs waiting for a slot, first in line first. */
+  queued: number[];
+}
+
+/** A running simulator. */
+export interface Simulator extends AsyncDisposable {
+  /** Base URL, e.g. `http://127.0.0.1:PORT` (`https://` with TLS). */
+  readonly url: string;
+  /** The listening port. */
+  readonly port: number;
+  /** Every request received, in order (live array). */
+  readonly requests: RecordedRequest[];
+  /** Every launch accepted with 202 (live array). */
+  readonly launches: LaunchRecord[];
+  /** The accounts. */
+  readonly users: SimUser[];
+  /** Adds a fault; faults are tried in the order added and the first that fires wins. */
+  addFault(fault: Fault): void;
+  /** Removes all faults. */
+  clearFaults(): void;
+  /** Empties {@linkcode Simulator.requests} and {@linkcode Simulator.launches}. */
+  clearLog(): void;
+  /** Plugin rows as the API serializes them, inactive ones included. */
+  plugins(): object[];
+  /** All report ids, ascending (thumbnail reports included). */
+  reportIds(): number[];
+  /**
+   * Serialized plugin results, newest first, optionally for one report
+   * and/or plugin name. Each also has `startedAt` and `endedAt`: its
+   * `starttime` and `endtime` as clock times in ms, or null.
+   */
+  pluginResults(filter?: { report?: number; plugin?: string }): object[];
+  /** Creates a plugin result with one job fixed in `state` (none for `Unknown`/`Failed Validation`); returns its id. */
+  addPluginResult(report: number, plugin: string, state: string): number;
+  /** Changes `selected`, `active` or the global `config` of every row of a plugin name. */
+  setPlugin(
+    name: string,
+    patch: {
+      selected?: boolean;
+      active?: boolean;
+      config?: Record<string, unknown>;
+    },
+  ): void;
+  /** The plugin queue now: its slots, and which runs hold one or wait. */
+  queue(): QueueSnapshot;
+  /**
+   * Stalls the server: requests are accepted and read but not answered
+   * until {@linkcode Simulator.resume}; then they are handled, also those
+   * whose client gave up meanwhile (a launch still creates its run).
+   */
+  pause(): void;
+  /** Handles the requests held by {@linkcode Simulator.pause}, and the next ones. */
+  resume(): void;
+  /** Stops listening, drops connections, ends pending delays and writes the state file; idempotent. */
+  close(): Promise<void>;
+}
