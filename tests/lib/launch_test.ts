@@ -95,20 +95,48 @@ Deno.test("postLaunch() explains 410 (not launchable) and 404 (no report)", asyn
   assert.equal(sim.launches.length, 0);
 });
 
-Deno.test("a plugin that needs a config ends in Failed Validation without one", async () => {
-  await using sim = await simulator();
+Deno.test("without a config the server uses the plan's settings, and fails validation when there are none", async () => {
+  await using sim = await simulator({ reports: 60 });
   using client = await clientFor(sim);
-  const plugin = (sim.plugins() as SimPlugin[]).find((p) =>
-    p.requires_configuration && p.active && p.selected
-  )!;
-  const { run } = await launchPlugin(client, {
-    report: sim.reportIds()[0]!,
-    plugin: plugin.name,
+  // variantCaller needs a configuration and has no global one: the plan's
+  // settings decide (the report's analysis settings, selectedPlugins).
+  const planned: number[] = [];
+  const unplanned: number[] = [];
+  for (const id of sim.reportIds()) {
+    const report = await client.get<{ eas: string | null }>(`results/${id}/`);
+    const eas = report.eas
+      ? await client.get<
+        { selectedPlugins: Record<string, { userInput?: unknown }> }
+      >(report.eas)
+      : undefined;
+    const input = eas?.selectedPlugins.variantCaller?.userInput;
+    (input && Object.keys(input).length ? planned : unplanned).push(id);
+  }
+  assert.ok(planned.length > 0 && unplanned.length > 0);
+  const asPlanned = await launchPlugin(client, {
+    report: planned[0]!,
+    plugin: "variantCaller",
   });
-  assert.equal(run!.state, "Failed Validation");
+  assert.equal(asPlanned.run!.state, "Queued");
+  const none = await launchPlugin(client, {
+    report: unplanned[0]!,
+    plugin: "variantCaller",
+  });
+  assert.equal(none.run!.state, "Failed Validation");
   assert.match(
-    run!.validation_errors!.validation_errors![0]!,
+    none.run!.validation_errors!.validation_errors![0]!,
     /requires configuration/,
   );
-  assert.equal(classifyState(run!.state), "failed");
+  assert.equal(classifyState(none.run!.state), "failed");
+  // A given config replaces the plan's: sent as is.
+  const given = await launchPlugin(client, {
+    report: planned[0]!,
+    plugin: "variantCaller",
+  }, {
+    config: { librarytype: "AmpliSeq" },
+  });
+  assert.deepEqual(sim.launches.at(-1)!.effectiveConfig, {
+    librarytype: "AmpliSeq",
+  });
+  assert.equal(given.run!.state, "Queued");
 });
