@@ -6,6 +6,7 @@
 import { basename, dirname, join } from "node:path";
 import type { Beacon } from "./_beacon.ts";
 import { type JobLock, lockJob } from "./_job_lock.ts";
+import { JobLockedError, JournalWriteError } from "./errors.ts";
 import {
   Journal,
   type JournalState,
@@ -55,7 +56,13 @@ export async function openJob(
     now: () => number;
   },
 ): Promise<OpenedJob> {
-  const lock: JobLock = await lockJob(path, options.beacon);
+  let lock: JobLock;
+  try {
+    lock = await lockJob(path, options.beacon);
+  } catch (error) {
+    if (error instanceof JobLockedError) throw error;
+    throw new JournalWriteError(path, error); // its folder: missing, read-only, full
+  }
   const notes: string[] = [];
   try {
     if (lock.tookOverFrom) {

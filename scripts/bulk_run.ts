@@ -180,6 +180,7 @@ async function run(input: string, flags: Flags): Promise<number> {
     (input === "-"
       ? "bulk_run-stdin.journal.ndjson"
       : `${input}.journal.ndjson`);
+  if (journal) await checkWritable(journal, "--journal");
   const progress = new Progress();
   const client = await clientFromFlags(flags, { onRetry: progress.readRetry });
   let summary: BulkSummary;
