@@ -101,7 +101,13 @@ export {
   listReports,
   type ListReportsOptions,
 } from "./lib/reports.ts";
-export { classifyState, type StateClass } from "./lib/states.ts";
+export {
+  classifyRun,
+  classifyState,
+  type StaleRule,
+  type StateClass,
+} from "./lib/states.ts";
+export { parseTsDate } from "./lib/datetime.ts";
 export {
   latestRun,
   type Pair,

@@ -4,6 +4,8 @@
  * @module
  */
 
+import { parseTsDate } from "./datetime.ts";
+
 /** States of a run that has not finished (`RUNNING_STATES` in Torrent Suite). */
 export const RUNNING_STATES: readonly string[] = [
   "Pending",
@@ -14,41 +16,110 @@ export const RUNNING_STATES: readonly string[] = [
 /** The one state that means success. */
 export const SUCCESS_STATE = "Completed";
 
-/** How the toolkit groups a state: still running, succeeded, failed, or never run. */
-export type StateClass = "running" | "completed" | "failed" | "missing";
+/** The state of a run a user stopped. */
+export const CANCELLED_STATE = "Cancelled";
 
 /**
- * Groups a plugin-run state. Everything that is neither running nor
+ * How the toolkit groups a run: still running, succeeded, failed, stopped by
+ * a user (cancelled), running for longer than any job can (stale: its node
+ * died, and the server never sweeps such runs), or never run (missing).
+ */
+export type StateClass =
+  | "running"
+  | "completed"
+  | "failed"
+  | "cancelled"
+  | "stale"
+  | "missing";
+
+/**
+ * Groups a plugin-run state. `Cancelled` is a class of its own (a user
+ * stopped it on purpose); everything else that is neither running nor
  * `Completed` is a failure: `Error`, `Failed Validation`, `Timed Out`,
- * `Cancelled`, `Declined`, `Resource`, `Unknown`, `Archived`, and any state a
- * newer server may add.
+ * `Declined`, `Resource`, `Unknown`, `Archived`, and any state a newer server
+ * may add. A state alone never says stale: see {@linkcode classifyRun}.
  *
  * @example
  * ```ts
  * import { classifyState } from "./states.ts";
  * if (classifyState("Queued") !== "running") throw new Error();
  * if (classifyState("Failed Validation") !== "failed") throw new Error();
+ * if (classifyState("Cancelled") !== "cancelled") throw new Error();
  * if (classifyState(null) !== "missing") throw new Error();
  * ```
  *
  * @param state A run's state, or `null`/`undefined` when there is no run.
  * @returns The group.
  */
-export function classifyState(state: string | null | undefined): StateClass {
+export function classifyState(
+  state: string | null | undefined,
+): Exclude<StateClass, "stale"> {
   if (state === null || state === undefined) return "missing";
   if (RUNNING_STATES.includes(state)) return "running";
   if (state === SUCCESS_STATE) return "completed";
+  if (state === CANCELLED_STATE) return "cancelled";
   return "failed";
 }
 
-/** How many runs are running, completed and failed. */
+/** The default of {@linkcode StaleRule.staleAfterMs}: 25 h, past the grid's 24 h job limit. */
+export const STALE_AFTER_MS = 25 * 3_600_000;
+
+/** When a running run counts as stale. */
+export interface StaleRule {
+  /** Now, in ms. */
+  now: number;
+  /** Running longer than this is stale; default {@linkcode STALE_AFTER_MS}. */
+  staleAfterMs?: number;
+  /**
+   * When this toolkit launched the run, in ms, if it knows (a journal): a
+   * queued run has no start time on the server, so this is its age.
+   */
+  launchedAt?: number | undefined;
+}
+
+/**
+ * Groups a run with its times: a run `Started` longer ago than the stale
+ * limit (25 h by default, past the grid's 24 h job limit), or `Queued`/
+ * `Pending` since a launch that long ago, is stale: its job is gone, and the
+ * server never sweeps it. Otherwise as {@linkcode classifyState}.
+ *
+ * @example
+ * ```ts
+ * import { classifyRun } from "./states.ts";
+ * const now = Date.parse("2026-03-02T12:00:00Z");
+ * const run = { state: "Started", starttime: "2026-03-01T00:00:00+00:00" };
+ * if (classifyRun(run, { now }) !== "stale") throw new Error("36 h running");
+ * if (classifyRun(run, { now, staleAfterMs: 48 * 3600_000 }) !== "running") {
+ *   throw new Error();
+ * }
+ * ```
+ *
+ * @param run The run's state and start time (TS datetime), or `undefined`.
+ * @param rule Now, the limit, and when it was launched, if known.
+ * @returns The group.
+ */
+export function classifyRun(
+  run: { state: string; starttime?: string | null } | undefined,
+  rule: StaleRule,
+): StateClass {
+  const cls = classifyState(run?.state);
+  if (cls !== "running") return cls;
+  const limit = rule.staleAfterMs ?? STALE_AFTER_MS;
+  const started = run?.starttime ? parseTsDate(run.starttime) : NaN;
+  const since = Number.isFinite(started) ? started : rule.launchedAt ?? NaN;
+  return Number.isFinite(since) && rule.now - since > limit ? "stale" : cls;
+}
+
+/** How many runs are in each group. */
 export interface StateCounts {
   /** Runs still in a running state. */
   running: number;
   /** Runs that completed. */
   completed: number;
-  /** Runs that ended in any other state. */
+  /** Runs that ended in any other state but Cancelled. */
   failed: number;
+  /** Runs a user stopped. */
+  cancelled: number;
 }
 
 /**
@@ -67,7 +138,12 @@ export interface StateCounts {
 export function countStates(
   runs: Iterable<{ state: string | null | undefined }>,
 ): StateCounts {
-  const counts: StateCounts = { running: 0, completed: 0, failed: 0 };
+  const counts: StateCounts = {
+    running: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+  };
   for (const run of runs) {
     const group = classifyState(run.state);
     if (group !== "missing") counts[group]++;

@@ -13,7 +13,8 @@ import {
   reportOf,
   runsOf,
 } from "./runs.ts";
-import { classifyState, type StateClass } from "./states.ts";
+import { parseTsDate } from "./datetime.ts";
+import { classifyRun, classifyState, type StateClass } from "./states.ts";
 import type { PluginResult } from "./types.ts";
 
 /** The newest run of one (report, plugin) pair. */
@@ -51,14 +52,20 @@ export interface PairStatus {
  */
 export function pairStatus(
   client: TsClient,
-  pair: Pair & { run: PluginResult | undefined },
+  pair: Pair & { run: PluginResult | undefined; staleAfterMs?: number },
 ): PairStatus {
   const { report, plugin, run } = pair;
-  const start = run?.starttime ? Date.parse(run.starttime) : NaN;
-  const end = run?.endtime ? Date.parse(run.endtime) : NaN;
-  const cls = classifyState(run?.state);
+  const start = run?.starttime ? parseTsDate(run.starttime) : NaN;
+  const end = run?.endtime ? parseTsDate(run.endtime) : NaN;
+  const now = client.now();
+  const cls = classifyRun(run, {
+    now,
+    ...(pair.staleAfterMs !== undefined
+      ? { staleAfterMs: pair.staleAfterMs }
+      : {}),
+  });
   const until = Number.isNaN(end)
-    ? (cls === "running" ? client.now() : NaN)
+    ? (cls === "running" || cls === "stale" ? now : NaN)
     : end;
   return {
     report,
@@ -102,7 +109,7 @@ export function pairStatus(
 export async function pairStatuses(
   client: TsClient,
   query: PairsQuery,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; staleAfterMs?: number } = {},
 ): Promise<PairStatus[]> {
   const reportIds = [...new Set(query.reports)].sort((a, b) => a - b);
   const names = [...new Set(query.plugins ?? [])].sort();
@@ -125,7 +132,14 @@ export async function pairStatuses(
     for (const plugin of pluginNames) {
       const run = newest.get(pairKey(report, plugin));
       if (names.length === 0 && !run) continue;
-      statuses.push(pairStatus(client, { report, plugin, run }));
+      statuses.push(pairStatus(client, {
+        report,
+        plugin,
+        run,
+        ...(options.staleAfterMs !== undefined
+          ? { staleAfterMs: options.staleAfterMs }
+          : {}),
+      }));
     }
   }
   return statuses;

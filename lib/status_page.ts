@@ -28,7 +28,9 @@ const esc = (s: unknown): string =>
 
 const GROUPS: [StateClass, string, string][] = [
   ["failed", "Failed", "✗"],
+  ["stale", "Stale", "⧗"],
   ["running", "Running", "▶"],
+  ["cancelled", "Cancelled", "⊘"],
   ["completed", "Completed", "✓"],
   ["missing", "Never run", "○"],
 ];
@@ -41,11 +43,9 @@ const SHORT: Record<string, string> = {
 };
 
 /** The cell's short text: a symbol plus a short form of the state. */
-function label(state: string | null): string {
+function label(state: string | null, cls: StateClass): string {
   const text = state === null ? "never" : SHORT[state] ?? state;
-  return `${SYMBOL[classifyState(state)]} ${
-    text.length > 12 ? text.slice(0, 11) + "…" : text
-  }`;
+  return `${SYMBOL[cls]} ${text.length > 12 ? text.slice(0, 11) + "…" : text}`;
 }
 
 /** An `http(s)` URL, or `null` for anything else (no `javascript:` links). */
@@ -100,8 +100,11 @@ table{border-collapse:separate;border-spacing:0}
 .s-completed{background:#d4ecd9;color:#124a1f}
 .s-running{background:#fde68a;color:#5a4200}
 .s-failed{background:#c0392b;color:#fff;font-weight:600}
+.s-stale{background:#8e44ad;color:#fff;font-weight:600}
+.s-cancelled{background:#bdc3c7;color:#222}
 .s-missing,.s-none{background:#e4e4e4;color:#666}
 .f-failed #grid tbody tr:not(.has-failed),.f-running #grid tbody tr:not(.has-running),
+.f-stale #grid tbody tr:not(.has-stale),.f-cancelled #grid tbody tr:not(.has-cancelled),
 .f-missing #grid tbody tr:not(.has-missing){display:none}
 #failed td,#failed th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 #failed ul{margin:0;padding-left:16px}.none{color:#555;margin:0 16px}
@@ -167,7 +170,14 @@ export function renderStatusPage(input: StatusPageInput): string {
   const cols = [...plugins].sort((a, b) =>
     a.localeCompare(b, "en") || (a < b ? -1 : 1)
   );
-  const group = { failed: 0, running: 0, completed: 0, missing: 0 };
+  const group: Record<StateClass, number> = {
+    failed: 0,
+    stale: 0,
+    running: 0,
+    cancelled: 0,
+    completed: 0,
+    missing: 0,
+  };
   const rowsWith = { ...group, all: reports.length };
   const perState = new Map<string | null, number>();
   const failed: PairStatus[] = [];
@@ -184,14 +194,14 @@ export function renderStatusPage(input: StatusPageInput): string {
         tds.push(`<td class="s-none" title="not checked"></td>`);
         continue;
       }
-      const cls = classifyState(c.state);
+      const cls = c.stateClass;
       has.add(cls);
       group[cls]++;
       perState.set(c.state, (perState.get(c.state) ?? 0) + 1);
       if (cls === "failed") failed.push(c);
       tds.push(
         `<td class="s-${cls}" title="${esc(tooltip(c))}">${
-          link(c.url, esc(label(c.state)))
+          link(c.url, esc(label(c.state, cls)))
         }</td>`,
       );
     }

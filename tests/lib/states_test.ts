@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { classifyState, countStates } from "../../lib/states.ts";
+import { classifyRun, classifyState, countStates } from "../../lib/states.ts";
 
 Deno.test("classifyState() groups Torrent Suite states", () => {
   for (const s of ["Pending", "Queued", "Started"]) {
@@ -10,7 +10,6 @@ Deno.test("classifyState() groups Torrent Suite states", () => {
     const s of [
       "Error",
       "Timed Out",
-      "Cancelled",
       "Declined",
       "Resource",
       "Unknown",
@@ -24,6 +23,7 @@ Deno.test("classifyState() groups Torrent Suite states", () => {
     assert.equal(classifyState(s), "failed", s);
   }
   assert.equal(classifyState(null), "missing");
+  assert.equal(classifyState("Cancelled"), "cancelled", "stopped on purpose");
 });
 
 Deno.test("countStates() tallies running, completed and failed runs", () => {
@@ -33,7 +33,41 @@ Deno.test("countStates() tallies running, completed and failed runs", () => {
     { state: "Completed" },
     { state: "Error" },
     { state: "Failed Validation" },
+    { state: "Cancelled" },
     { state: null },
   ]);
-  assert.deepEqual(counts, { running: 2, completed: 1, failed: 2 });
+  assert.deepEqual(counts, {
+    running: 2,
+    completed: 1,
+    failed: 2,
+    cancelled: 1,
+  });
+});
+
+Deno.test("classifyRun() calls a run stale past the limit, from its start or from its launch", () => {
+  const now = Date.parse("2026-03-02T12:00:00Z");
+  const hours = (h: number) => h * 3_600_000;
+  const started = (h: number) => ({
+    state: "Started",
+    starttime: new Date(now - hours(h)).toISOString().replace("Z", "+00:00"),
+  });
+  assert.equal(classifyRun(started(24), { now }), "running");
+  assert.equal(classifyRun(started(26), { now }), "stale");
+  assert.equal(
+    classifyRun(started(26), { now, staleAfterMs: hours(30) }),
+    "running",
+  );
+  // Queued: no start time on the server; the journal's launch time counts.
+  const queued = { state: "Queued", starttime: null };
+  assert.equal(classifyRun(queued, { now }), "running");
+  assert.equal(
+    classifyRun(queued, { now, launchedAt: now - hours(30) }),
+    "stale",
+  );
+  assert.equal(
+    classifyRun({ state: "Error", starttime: null }, { now }),
+    "failed",
+  );
+  assert.equal(classifyRun({ state: "Cancelled" }, { now }), "cancelled");
+  assert.equal(classifyRun(undefined, { now }), "missing");
 });
