@@ -37,11 +37,20 @@ export function envFor(
   };
 }
 
-/** Starts a script; the caller waits for or kills it. */
+/**
+ * Starts a script; the caller waits for it (reading its output) or kills it.
+ * `quiet`: its output is dropped (a child nobody reads must not block on a
+ * full pipe).
+ */
 export function spawnScript(
   name: string,
   args: string[],
-  options: { env: Record<string, string>; cwd: string; denoFlags?: string[] },
+  options: {
+    env: Record<string, string>;
+    cwd: string;
+    denoFlags?: string[];
+    quiet?: boolean;
+  },
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
@@ -54,8 +63,8 @@ export function spawnScript(
     env: options.env,
     cwd: options.cwd,
     stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
+    stdout: options.quiet ? "null" : "piped",
+    stderr: options.quiet ? "null" : "piped",
   }).spawn();
 }
 

@@ -132,8 +132,6 @@ async function kill9(child: Deno.ChildProcess) {
     // it had finished
   }
   await child.status;
-  await child.stdout.cancel().catch(() => {});
-  await child.stderr.cancel().catch(() => {});
 }
 
 // --- 0. No faults: the cost of exactly-once. ---
@@ -217,7 +215,7 @@ async function kill9(child: Deno.ChildProcess) {
     await using sim = await startSimulator({ reports: 1100, launchDelayMs: 5 });
     const job = await newJob(sim, "AmpliconRep", 1000);
     const args = ["in.csv", "--concurrency", "8", ...SCALED];
-    const child = spawnScript("bulk_run.ts", args, job);
+    const child = spawnScript("bulk_run.ts", args, { ...job, quiet: true });
     if (moment < 0) await waitUntil(() => sim.requests.length >= 1); // preflight
     else if (moment >= 1000) {
       await waitUntil(() => sim.launches.length >= 1000); // the summary
@@ -250,10 +248,10 @@ async function kill9(child: Deno.ChildProcess) {
   await using sim = await startSimulator({ reports: 1200, launchDelayMs: 10 });
   const job = await newJob(sim, "AmpliconRep", 1000);
   const args = ["in.csv", "--concurrency", "4", ...SCALED];
-  const a = spawnScript("bulk_run.ts", args, job);
+  const a = spawnScript("bulk_run.ts", args, job).output();
   await waitUntil(() => sim.launches.length >= 20);
   const b = await runScript("bulk_run.ts", args, job);
-  const outA = await a.output();
+  const outA = await a;
   const refused = /is in use by pid \d+/.test(b.stderr) && b.code === 1;
   record("two bulk_run.ts on the same CSV at once", sim, {
     reports: job.reports,
@@ -303,12 +301,12 @@ async function kill9(child: Deno.ChildProcess) {
   await using sim = await startSimulator({ reports: 1200, launchDelayMs: 5 });
   const job = await newJob(sim, "AmpliconRep", 1000);
   const args = ["in.csv", "--concurrency", "8", ...SCALED];
-  const child = spawnScript("bulk_run.ts", args, job);
+  const output = spawnScript("bulk_run.ts", args, job).output();
   await waitUntil(() => sim.launches.length >= 300);
   sim.pause();
   await sleep(3_000); // three request timeouts
   sim.resume();
-  const out = await child.output();
+  const out = await output;
   const first: Ran = {
     code: out.code,
     stdout: new TextDecoder().decode(out.stdout),
@@ -337,7 +335,7 @@ async function kill9(child: Deno.ChildProcess) {
   const port = sim.port;
   const job = await newJob(sim, "AmpliconRep", 1000);
   const args = ["in.csv", "--concurrency", "8", ...SCALED];
-  const child = spawnScript("bulk_run.ts", args, job);
+  const output = spawnScript("bulk_run.ts", args, job).output();
   await waitUntil(() => sim.launches.length >= 300);
   await sim.close();
   await sleep(1_500);
@@ -347,7 +345,7 @@ async function kill9(child: Deno.ChildProcess) {
     stateFile,
     port,
   });
-  const out = await child.output();
+  const out = await output;
   const first: Ran = {
     code: out.code,
     stdout: "",
@@ -541,7 +539,7 @@ for (
   await using sim = await startSimulator({ reports: 1200, launchDelayMs: 5 });
   const job = await newJob(sim, "AmpliconRep", 1000);
   const args = ["in.csv", "--concurrency", "8", ...SCALED];
-  const child = spawnScript("bulk_run.ts", args, job);
+  const child = spawnScript("bulk_run.ts", args, { ...job, quiet: true });
   await waitUntil(() => sim.launches.length >= 400);
   await kill9(child);
   const path = `${job.cwd}/in.csv.journal.ndjson`;

@@ -2,6 +2,7 @@
 // one context object instead of a list of positional arguments.
 
 import type { Registry } from "./_registry.ts";
+import { guard, type GuardDecision, type RerunPolicy } from "./guard.ts";
 import type { RetryPolicy } from "./_retry.ts";
 import type { TsClient } from "./client.ts";
 import type { Journal } from "./journal.ts";
@@ -49,6 +50,22 @@ export interface BulkContext {
   graceMs: number;
   /** Clock in ms (the client's). */
   now: () => number;
+  /** The duplicate guard's rerun policy. */
+  policy: RerunPolicy;
+  /** A run running longer than this is stale, in ms. */
+  staleAfterMs: number;
+}
+
+/** The guard's decision on a task, given the pair's newest run. */
+export function decide(
+  ctx: BulkContext,
+  run: Parameters<typeof guard>[0],
+): GuardDecision {
+  return guard(run, {
+    policy: ctx.policy,
+    now: ctx.now(),
+    staleAfterMs: ctx.staleAfterMs,
+  });
 }
 
 /** A pair's outcome, as {@linkcode settle} records it. */

@@ -7,6 +7,7 @@
 
 import {
   type BulkContext,
+  decide,
   resultOf,
   settle,
   type Task,
@@ -14,7 +15,6 @@ import {
 import { newRuns, type Settler } from "./_bulk_settle.ts";
 import { backoffMs, isPermanent, mayHaveLaunched } from "./_retry.ts";
 import { AuthError, RedirectError } from "./errors.ts";
-import { guard, type RerunPolicy } from "./guard.ts";
 import { JournalWriteError } from "./errors.ts";
 import { postLaunch } from "./launch.ts";
 import { latestRuns } from "./runs.ts";
@@ -60,10 +60,9 @@ export interface LaunchOutcome {
  */
 export async function launchAll(
   ctx: BulkContext,
-  { tasks, view, policy, settler }: {
+  { tasks, view, settler }: {
     tasks: readonly Task[];
     view: GuardView;
-    policy: RerunPolicy;
     settler: Settler;
   },
 ): Promise<LaunchOutcome> {
@@ -83,7 +82,7 @@ export async function launchAll(
   let preparing: Promise<void> | undefined;
   const chunk = chunkSize(n);
   const prepareNext = () =>
-    preparing ??= prepare(ctx, queue.splice(0, chunk), { view, policy, queue })
+    preparing ??= prepare(ctx, queue.splice(0, chunk), { view, queue })
       .then((chunk) => void ready.push(...chunk))
       .catch((error) => void (fatal ??= error))
       .finally(() => preparing = undefined);
@@ -174,9 +173,8 @@ const pairOf = (run: number | null) => (t: Task) => ({
 async function prepare(
   ctx: BulkContext,
   chunk: Task[],
-  { view, policy, queue }: {
+  { view, queue }: {
     view: GuardView;
-    policy: RerunPolicy;
     /** The tasks after this chunk: looked up in the same request when stale. */
     queue: readonly Task[];
   },
@@ -189,7 +187,7 @@ async function prepare(
     const ahead = queue.slice(0, REFRESH_BATCH - chunk.length).filter(stale);
     await refreshView(ctx, [...chunk, ...ahead], view);
   }
-  let tasks = applyView(ctx, chunk, { view, policy });
+  let tasks = applyView(ctx, chunk, view);
   if (ctx.registry) tasks = await claim(ctx, tasks);
   if (ctx.journal) {
     for (const t of tasks) {
@@ -235,7 +233,7 @@ async function refreshView(
 function applyView(
   ctx: BulkContext,
   tasks: readonly Task[],
-  { view, policy }: { view: GuardView; policy: RerunPolicy },
+  view: GuardView,
 ): Task[] {
   const keep: Task[] = [];
   for (const t of tasks) {
@@ -244,7 +242,7 @@ function applyView(
       keep.push(t);
       continue;
     }
-    const decision = guard(run, policy);
+    const decision = decide(ctx, run);
     if (!decision.launch) {
       settle(ctx, t, {
         outcome: "skipped",

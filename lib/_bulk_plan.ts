@@ -2,9 +2,8 @@
 // the server), look up each pair's newest run, and make one task per pair.
 
 import type { BulkContext, Task } from "./_bulk_context.ts";
-import { settle } from "./_bulk_context.ts";
+import { decide, settle } from "./_bulk_context.ts";
 import { InputError, type RowProblem } from "./errors.ts";
-import { guard, type RerunPolicy } from "./guard.ts";
 import { preflight } from "./preflight.ts";
 import type { RunRow } from "./run_rows.ts";
 import { latestRuns, pairKey } from "./runs.ts";
@@ -113,16 +112,15 @@ export async function planBulkRun(
  */
 export function applyGuard(
   ctx: BulkContext,
-  { tasks, latest, policy }: {
+  { tasks, latest }: {
     tasks: readonly Task[];
     latest: ReadonlyMap<string, PluginResult>;
-    policy: RerunPolicy;
   },
 ): Task[] {
   const toLaunch: Task[] = [];
   for (const task of tasks) {
     const run = latest.get(task.key);
-    const decision = guard(run, policy);
+    const decision = decide(ctx, run);
     if (decision.launch) {
       task.rows[0]!.message = decision.reason;
       toLaunch.push(task);

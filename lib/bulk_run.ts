@@ -25,7 +25,8 @@ import { Settler } from "./_bulk_settle.ts";
 import { Registry } from "./_registry.ts";
 import type { TsClient } from "./client.ts";
 import type { RowProblem } from "./errors.ts";
-import type { RerunPolicy } from "./guard.ts";
+import { DEFAULT_RERUN, type RerunPolicy } from "./guard.ts";
+import { STALE_AFTER_MS } from "./states.ts";
 import { replayJournal } from "./journal.ts";
 import type { RunRow } from "./run_rows.ts";
 import { type BulkEvent, type BulkSummary, countOutcomes } from "./summary.ts";
@@ -38,8 +39,14 @@ export interface BulkRunOptions {
   problems?: readonly RowProblem[];
   /** Launch the valid rows even when some are invalid; default false. */
   skipInvalid?: boolean;
-  /** Rerun policy of the duplicate guard; default `"failed"`. */
+  /**
+   * Rerun policy of the duplicate guard: the classes of existing runs to
+   * launch again (default `["failed"]`; `[]`: only pairs never run), or
+   * `"always"` to launch every pair.
+   */
   policy?: RerunPolicy;
+  /** A run running longer than this is stale, in ms; default 25 h. */
+  staleAfterMs?: number;
   /** Launches in flight at once; default 4. */
   concurrency?: number;
   /** Retries of a launch that certainly did not reach the server; default 3. */
@@ -131,8 +138,10 @@ export async function bulkRun(
     settleMs,
     graceMs: options.graceMs ?? Math.min(30_000, settleMs),
     now: client.now,
+    policy: normalizePolicy(options.policy ?? DEFAULT_RERUN),
+    staleAfterMs: options.staleAfterMs ?? STALE_AFTER_MS,
   };
-  const policy = options.policy ?? "failed";
+  const policy = ctx.policy;
   const plan = await planBulkRun(ctx, {
     rows,
     file: options.file,
@@ -144,7 +153,6 @@ export async function bulkRun(
     const toLaunch = applyGuard(ctx, {
       tasks: plan.tasks,
       latest: plan.latest,
-      policy,
     });
     for (const t of toLaunch) {
       settle(ctx, t, {
@@ -200,7 +208,6 @@ export async function bulkRun(
     return await launchJob(ctx, {
       plan,
       planAt,
-      policy,
       job,
       wait: options.wait,
     });
@@ -214,10 +221,9 @@ export async function bulkRun(
 /** Resume, guard, launch, follow, end: the job's work in this invocation. */
 async function launchJob(
   ctx: BulkContext,
-  { plan, planAt, policy, job, wait }: {
+  { plan, planAt, job, wait }: {
     plan: Plan;
     planAt: number;
-    policy: RerunPolicy;
     job: OpenedJob | undefined;
     wait: BulkRunOptions["wait"];
   },
@@ -233,7 +239,6 @@ async function launchJob(
   const toLaunch = applyGuard(ctx, {
     tasks: remaining,
     latest: plan.latest,
-    policy,
   });
 
   ctx.emit({ type: "phase", phase: "launch", total: toLaunch.length });
@@ -246,7 +251,6 @@ async function launchJob(
         latest: plan.latest,
         checkedAt: new Map(plan.tasks.map((t) => [t.key, planAt])),
       },
-      policy,
       settler,
     }));
   } finally {
@@ -363,4 +367,9 @@ function summarize(
       ? { settleAfter: new Date(settleAfter).toISOString() }
       : {}),
   };
+}
+
+/** A policy in one spelling (sorted, no repeats): part of the job's identity. */
+function normalizePolicy(policy: RerunPolicy): RerunPolicy {
+  return policy === "always" ? policy : [...new Set(policy)].sort();
 }

@@ -72,9 +72,16 @@ reported as file:line: message), then the server: reports exist, plugins are
 launchable. A (report, plugin) pair is launched at most once per input.
 
 Duplicate guard (the server itself starts a new run for every request):
-  --rerun failed   (default) launch pairs never run or whose newest run failed
-  --rerun missing  launch only pairs never run
-  --force          launch every pair, even if running or completed
+pairs never run are launched; pairs whose newest run is running or completed
+are skipped; --rerun names the other classes to launch again:
+  --rerun failed     (default) the newest run failed (Error, Failed
+                     Validation, Timed Out, ...)
+  --rerun cancelled  a user stopped it
+  --rerun stale      Started (or Queued since our launch) longer than
+                     --stale-after (default 25h): its job is gone, and
+                     Torrent Suite never sweeps such runs
+  --rerun none       only pairs never run; a list: --rerun failed,stale
+  --force            launch every pair, even one running or completed
 
 A job and its journal: the input's rows with these flags are one job,
 recorded (synced to disk) in its journal, by default <input>.journal.ndjson.
@@ -193,6 +200,7 @@ async function run(input: string, flags: Flags): Promise<number> {
         problems: parsed.problems,
         skipInvalid: flags.skipInvalid ?? false,
         policy: rerunPolicy(flags),
+        staleAfterMs: flags.staleAfter,
         concurrency: flags.concurrency,
         retries: flags.retries,
         dryRun: flags.dryRun ?? false,

@@ -47,9 +47,9 @@ interface Flags extends CommonFlags, GuardFlags, WaitFlags {
 const HELP = `
 The server starts a new run for every launch request, even while one is
 running, so run.ts first looks at each report's newest run of the plugin:
-  --rerun failed   (default) launch if never run or the newest run failed
-  --rerun missing  launch only if never run
-  --force          launch anyway
+never run: launched; running or completed: skipped; otherwise --rerun names
+the classes to launch again (failed, the default; cancelled; stale; none),
+and --force launches anyway.
 Every report is checked before any is launched: one that does not exist (or
 a plugin that cannot run) launches nothing and exits 2. Like bulk_run.ts, a
 pair another launcher on this machine is launching (or launched less than
@@ -111,6 +111,7 @@ async function run(
         file: "arguments",
         skipInvalid: false, // all or nothing: exit 2 means nothing launched
         policy: rerunPolicy(flags),
+        staleAfterMs: flags.staleAfter,
         concurrency: 4,
         registry: defaultRegistryDir(),
         settleMs: flags.settle,

@@ -3,7 +3,7 @@
 
 import { type Command, Option } from "commander";
 import { UsageError } from "../../lib/errors.ts";
-import type { RerunPolicy } from "../../lib/guard.ts";
+import type { RerunClass, RerunPolicy } from "../../lib/guard.ts";
 import type { PluginConfig } from "../../lib/types.ts";
 
 /** Output formats of list-like results. */
@@ -37,19 +37,19 @@ export function wholeNumber(
   };
 }
 
-/** Parses a duration: `90`, `90s`, `30m`, `2h`, `1h30m`. Returns ms. */
+/** Parses a duration: `90`, `90s`, `30m`, `2h`, `1h30m`, `2d`. Returns ms. */
 export function parseDuration(flag: string): (value: string) => number {
   return (value) => {
     const v = value.trim();
     if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-    const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(v);
+    const m = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(v);
     if (!m || v === "") {
       throw new UsageError(
         `${flag} must be a duration like 90s, 30m, 2h or 1h30m, got "${value}"`,
       );
     }
-    return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 +
-      Number(m[3] ?? 0)) * 1000;
+    return (((Number(m[1] ?? 0) * 24 + Number(m[2] ?? 0)) * 60 +
+      Number(m[3] ?? 0)) * 60 + Number(m[4] ?? 0)) * 1000;
   };
 }
 
@@ -125,18 +125,49 @@ export function resolveFormat(
 
 /** Flags of {@linkcode addGuardOptions}. */
 export interface GuardFlags {
-  rerun: "failed" | "missing";
+  rerun: RerunClass[];
   force?: boolean;
+  staleAfter: number;
 }
 
-/** Adds the duplicate-guard flags `--rerun` and `--force`. */
+/**
+ * Parses `--rerun`: a comma list of `failed`, `cancelled`, `stale`, or
+ * `none` (only pairs never run; `missing`, its old name, is still read).
+ */
+export function parseRerun(value: string): RerunClass[] {
+  const classes = new Set<RerunClass>();
+  for (const part of value.split(",").map((p) => p.trim().toLowerCase())) {
+    if (part === "none" || part === "missing") continue;
+    if (part === "failed" || part === "cancelled" || part === "stale") {
+      classes.add(part);
+    } else {
+      throw new UsageError(
+        `--rerun takes a list of failed, cancelled, stale, or none; got "${part}"`,
+      );
+    }
+  }
+  return [...classes].sort();
+}
+
+/** Adds the duplicate-guard flags `--rerun`, `--stale-after` and `--force`. */
 export function addGuardOptions(command: Command): Command {
   return command
     .addOption(
-      new Option("--rerun <which>", "which existing pairs to launch again")
-        .choices(["failed", "missing"]).default("failed"),
+      new Option(
+        "--rerun <classes>",
+        "which existing runs to launch again: a list of failed, cancelled, stale, or none",
+      ).argParser(parseRerun).default(["failed"], "failed"),
     )
-    .option("--force", "launch even when a run is running or completed");
+    .addOption(
+      new Option(
+        "--stale-after <duration>",
+        "a run running longer than this is stale (its job is gone)",
+      ).argParser(parseDuration("--stale-after")).default(
+        25 * 3_600_000,
+        "25h",
+      ),
+    )
+    .option("--force", "launch every pair, even one running or completed");
 }
 
 /** The rerun policy the guard flags ask for. */

@@ -16,6 +16,8 @@ const ctxFor = (client: BulkContext["client"]): BulkContext => ({
   settleMs: 1000,
   graceMs: 100,
   now: Date.now,
+  policy: ["failed"],
+  staleAfterMs: 25 * 3_600_000,
 });
 
 Deno.test("planBulkRun() makes one task per pair and marks the repeats", async () => {
@@ -79,7 +81,6 @@ Deno.test("applyGuard() skips running and completed pairs, launches the rest", (
   const launch = applyGuard(ctxFor({} as BulkContext["client"]), {
     tasks,
     latest,
-    policy: "failed",
   });
   assert.deepEqual(launch.map((t) => t.report), [3, 4]);
   assert.equal(tasks[0]!.rows[0]!.outcome, "skipped");

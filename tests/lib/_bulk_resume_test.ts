@@ -45,6 +45,8 @@ Deno.test("resumeTasks() settles what the job launched and looks for what it lef
     settleMs: 60_000,
     graceMs: 10,
     now: () => now,
+    policy: ["failed"],
+    staleAfterMs: 25 * 3_600_000,
   };
   // b's in-doubt launch did land; c's and d's did not (c long ago, d just now).
   const landed = sim.addPluginResult(b!, "igv", "Queued");
@@ -105,6 +107,8 @@ Deno.test("resumeTasks() treats every unsettled pair as in doubt when a record i
     settleMs: 60_000,
     graceMs: 10,
     now: () => now,
+    policy: ["failed"],
+    staleAfterMs: 25 * 3_600_000,
   };
   // The unreadable record was a's intent: a's run landed after the job began.
   const job = {

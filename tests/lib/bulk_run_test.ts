@@ -16,7 +16,10 @@ import {
 const QUICK = { settleMs: 1_500, graceMs: 300 };
 
 /** The job id bulkRun gives these rows with the default policy. */
-function jobIdOf(rows: RunRow[], policy = "failed"): Promise<string> {
+function jobIdOf(
+  rows: RunRow[],
+  policy: "always" | string[] = ["failed"],
+): Promise<string> {
   return jobId({
     policy,
     skipInvalid: false,
@@ -89,22 +92,34 @@ Deno.test("bulkRun() --skip-invalid launches the valid rows and lists the rest",
 Deno.test("bulkRun() guard: skip running and completed, rerun failed, launch never-run", async (t) => {
   for (
     const [policy, expected] of [
-      ["failed", ["launched", "skipped", "skipped", "launched"]],
-      ["missing", ["launched", "skipped", "skipped", "skipped"]],
-      ["always", ["launched", "launched", "launched", "launched"]],
+      [["failed"], ["launched", "skipped", "skipped", "launched", "skipped"]],
+      [[], ["launched", "skipped", "skipped", "skipped", "skipped"]],
+      [["cancelled"], [
+        "launched",
+        "skipped",
+        "skipped",
+        "skipped",
+        "launched",
+      ]],
+      ["always", ["launched", "launched", "launched", "launched", "launched"]],
     ] as const
   ) {
-    await t.step(policy, async () => {
+    await t.step(JSON.stringify(policy), async () => {
       await using sim = await simulator({ queuedMs: 60_000 });
       using client = await clientFor(sim);
-      const [none, running, done, failed] = freshReports(sim, "igv", 4);
+      const [none, running, done, failed, cancelled] = freshReports(
+        sim,
+        "igv",
+        5,
+      );
       sim.addPluginResult(running!, "igv", "Started");
       sim.addPluginResult(done!, "igv", "Completed");
       sim.addPluginResult(failed!, "igv", "Completed");
       sim.addPluginResult(failed!, "igv", "Error"); // newest one counts
+      sim.addPluginResult(cancelled!, "igv", "Cancelled");
       const summary = await bulkRun(
         client,
-        rowsFor([none!, running!, done!, failed!], "igv"),
+        rowsFor([none!, running!, done!, failed!, cancelled!], "igv"),
         { file: "in.csv", policy },
       );
       assert.deepEqual(summary.results.map((r) => r.outcome), expected);
@@ -113,7 +128,7 @@ Deno.test("bulkRun() guard: skip running and completed, rerun failed, launch nev
         expected.filter((o) => o === "launched").length,
       );
       const skipped = summary.results.find((r) => r.outcome === "skipped");
-      if (skipped) assert.match(skipped.message, /already|--rerun missing/);
+      if (skipped) assert.match(skipped.message, /already|--rerun/);
     });
   }
 });

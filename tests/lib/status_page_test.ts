@@ -259,10 +259,14 @@ testNeeding(
         const groups = new Map<string, number>();
         const groupLabel = {
           failed: "Failed",
+          stale: "Stale",
           running: "Running",
+          cancelled: "Cancelled",
           completed: "Completed",
           missing: "Never run",
         };
+        // Every group is listed, zero or not.
+        for (const g of Object.values(groupLabel)) groups.set(g, 0);
         for (const c of cells) {
           const s = c.state ?? "never run";
           perState.set(s, (perState.get(s) ?? 0) + 1);

@@ -4,6 +4,7 @@ import {
   parseConfigFlag,
   parseDelimiter,
   parseDuration,
+  parseRerun,
   positiveNumber,
   rerunPolicy,
   resolveFormat,
@@ -60,8 +61,19 @@ Deno.test("resolveFormat(), rerunPolicy() and waitSettings() map flags to settin
   assert.equal(resolveFormat(undefined, { isTerminal: () => true }), "table");
   assert.equal(resolveFormat(undefined, { isTerminal: () => false }), "csv");
   assert.equal(resolveFormat("json", { isTerminal: () => true }), "json");
-  assert.equal(rerunPolicy({ rerun: "missing" }), "missing");
-  assert.equal(rerunPolicy({ rerun: "missing", force: true }), "always");
+  assert.deepEqual(rerunPolicy({ rerun: [], staleAfter: 1 }), []);
+  assert.equal(
+    rerunPolicy({ rerun: [], force: true, staleAfter: 1 }),
+    "always",
+  );
+  assert.deepEqual(parseRerun("stale, failed,failed"), ["failed", "stale"]);
+  assert.deepEqual(parseRerun("none"), []);
+  assert.deepEqual(parseRerun("missing"), [], "the old name still works");
+  assert.throws(
+    () => parseRerun("failed,running"),
+    /--rerun takes a list of failed, cancelled, stale, or none; got "running"/,
+  );
+  assert.equal(parseDuration("--stale-after")("2d"), 172_800_000);
   assert.deepEqual(waitSettings({ timeout: 60_000, poll: 2 }), {});
   assert.deepEqual(waitSettings({ wait: true, timeout: 60_000, poll: 2 }), {
     wait: { timeoutMs: 60_000, pollMs: 2000 },
