@@ -337,6 +337,7 @@ async function kill9(child: Deno.ChildProcess) {
   const args = ["in.csv", "--concurrency", "8", ...SCALED];
   const output = spawnScript("bulk_run.ts", args, job).output();
   await waitUntil(() => sim.launches.length >= 300);
+  const before = sim.requests.length;
   await sim.close();
   await sleep(1_500);
   sim = await startSimulator({
@@ -578,6 +579,14 @@ that should have been launched and were not after the invocations listed; "dupli
 counts pairs with more than one run. "Invocations" is how many times the same command
 ran until it had nothing left to do (exit 0); the harness waits out the settle window
 between invocations that reported pairs in doubt.
+
+Every invocation is \`bulk_run.ts in.csv --concurrency 8 --request-timeout 1 --settle 3s
+--format csv\` (\`--concurrency 4\` for the launchers running at once, beside
+\`run.ts AmpliconRep <40 report keys> --request-timeout 1 --settle 3s\`); faults are
+injected into the simulator (\`Simulator.addFault\`: a status, a reset, a delay, an
+HTML page, a cut-off body, a run created late, a broken \`meta.next\`), or it is paused,
+restarted from its state file, or the journal's disk is a 24 KiB tmpfs in a private mount
+namespace (\`unshare -m\`). The code of each scenario is in \`bench/stress.ts\`.
 
 | scenario | rows | duplicates | lost | invocations | requests per launched row | note |
 | --- | ---: | ---: | ---: | --- | ---: | --- |

@@ -49,7 +49,7 @@ export function parseDuration(flag: string): (value: string) => number {
       );
     }
     return (((Number(m[1] ?? 0) * 24 + Number(m[2] ?? 0)) * 60 +
-      Number(m[3] ?? 0)) * 60 + Number(m[4] ?? 0)) * 1000;
+          Number(m[3] ?? 0)) * 60 + Number(m[4] ?? 0)) * 1000;
   };
 }
 
