@@ -6,7 +6,7 @@ import { guard, type GuardDecision, type RerunPolicy } from "./guard.ts";
 import type { RetryPolicy } from "./_retry.ts";
 import type { TsClient } from "./client.ts";
 import type { Journal } from "./journal.ts";
-import type { BulkEvent, Outcome, RowResult } from "./summary.ts";
+import type { BulkEvent, ConfigSource, Outcome, RowResult } from "./summary.ts";
 import type { PluginConfig } from "./types.ts";
 
 /** One (report, plugin) pair to launch, with the input rows asking for it. */
@@ -15,7 +15,12 @@ export interface Task {
   key: string;
   report: number;
   plugin: string;
+  /** The config the input gave (the row's or the default), or `null`. */
+  given: PluginConfig | null;
+  /** The config sent: the given one, the previous run's, or `null` (the server's). */
   config: PluginConfig | null;
+  /** Where the config the run gets comes from (set by the plan). */
+  configSource?: ConfigSource;
   /** The first row carries the outcome; later duplicate rows follow it. */
   rows: RowResult[];
   /** Newest run id of the pair before the launch (0 when none). */

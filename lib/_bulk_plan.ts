@@ -1,7 +1,11 @@
 // Internals of the bulk launcher, first phase: check the rows (locally and on
-// the server), look up each pair's newest run, and make one task per pair.
+// the server, in one pass), look up each pair's newest run, make one task per
+// pair, leave out reports not worth launching on, and say which config each
+// pair runs with.
 
+import { resolveConfigs } from "./_bulk_config.ts";
 import type { BulkContext, Task } from "./_bulk_context.ts";
+import { type ReportChoices, sortOutReports } from "./_bulk_reports.ts";
 import { decide, settle } from "./_bulk_context.ts";
 import { InputError, type RowProblem } from "./errors.ts";
 import { preflight } from "./preflight.ts";
@@ -16,6 +20,11 @@ export interface Plan {
   results: RowResult[];
   /** One task per (report, plugin) pair, in input order. */
   tasks: Task[];
+  /**
+   * The tasks the plan did not settle (a report still being analysed, a
+   * thumbnail), for the guard; in input order.
+   */
+  candidates: Task[];
   /** The newest run of each pair, by task key. */
   latest: Map<string, PluginResult>;
 }
@@ -29,21 +38,24 @@ export interface PlanInput {
   problems: readonly RowProblem[];
   /** Go on with the valid rows when some are invalid. */
   skipInvalid: boolean;
+  /** Reports still being analysed, and thumbnails: launch on them or not. */
+  reports: ReportChoices;
+  /** `"previous"`: rows without a config reuse their pair's newest run's. */
+  configFrom: "server" | "previous";
 }
 
 /**
  * Validates the rows and checks them against the server (preflight, and the
  * guard's look-up of existing runs, side by side). Throws
- * {@linkcode InputError} when a row is invalid, unless `skipInvalid`.
+ * {@linkcode InputError} when a row is invalid, unless `skipInvalid`: with
+ * every problem at once, the rows that can be checked on the server checked
+ * even when others are malformed.
  */
 export async function planBulkRun(
   ctx: BulkContext,
   input: PlanInput,
 ): Promise<Plan> {
   const problems = [...input.problems];
-  if (problems.length > 0 && !input.skipInvalid) {
-    throw new InputError(problems);
-  }
   const valid = input.rows.filter((r): r is RunRow & { plugin: string } =>
     r.plugin !== null
   );
@@ -59,7 +71,7 @@ export async function planBulkRun(
   );
   problems.push(...checked.problems);
   problems.sort((a, b) => a.line - b.line);
-  if (checked.problems.length > 0 && !input.skipInvalid) {
+  if (problems.length > 0 && !input.skipInvalid) {
     throw new InputError(problems);
   }
 
@@ -98,12 +110,24 @@ export async function planBulkRun(
       key,
       report: row.report,
       plugin: row.plugin,
+      given: row.config,
       config: row.config,
       rows: [result],
       before: latest.get(key)?.id ?? 0,
     });
   }
-  return { results, tasks: [...tasks.values()], latest };
+  const all = [...tasks.values()];
+  const candidates = await sortOutReports(ctx, all, {
+    reports: checked.reports,
+    choices: input.reports,
+  });
+  await resolveConfigs(ctx, candidates, {
+    plugins: checked.plugins,
+    reports: checked.reports,
+    latest,
+    configFrom: input.configFrom,
+  });
+  return { results, tasks: all, candidates, latest };
 }
 
 /**

@@ -47,6 +47,18 @@ export interface BulkRunOptions {
   policy?: RerunPolicy;
   /** A run running longer than this is stale, in ms; default 25 h. */
   staleAfterMs?: number;
+  /**
+   * Where rows without a config get one: `"server"` (default: send none,
+   * so the server applies the plugin's global config, else the report's
+   * plan settings) or `"previous"` (the config of the pair's newest run,
+   * sent as given; never run: the server's). A row's own config replaces
+   * the server's entirely, it is not merged with it.
+   */
+  configFrom?: "server" | "previous";
+  /** Launch on reports still being analysed too (skipped by default). */
+  includeUnfinished?: boolean;
+  /** Launch on thumbnail reports whose full report exists (skipped by default). */
+  includeThumbnails?: boolean;
   /** Launches in flight at once; default 4. */
   concurrency?: number;
   /** Retries of a launch that certainly did not reach the server; default 3. */
@@ -142,16 +154,22 @@ export async function bulkRun(
     staleAfterMs: options.staleAfterMs ?? STALE_AFTER_MS,
   };
   const policy = ctx.policy;
+  const configFrom = options.configFrom ?? "server";
   const plan = await planBulkRun(ctx, {
     rows,
     file: options.file,
     problems: options.problems ?? [],
     skipInvalid: options.skipInvalid ?? false,
+    reports: {
+      includeUnfinished: options.includeUnfinished ?? false,
+      includeThumbnails: options.includeThumbnails ?? false,
+    },
+    configFrom,
   });
   const planAt = ctx.now();
   if (options.dryRun) {
     const toLaunch = applyGuard(ctx, {
-      tasks: plan.tasks,
+      tasks: plan.candidates,
       latest: plan.latest,
     });
     for (const t of toLaunch) {
@@ -164,10 +182,13 @@ export async function bulkRun(
     return summarize(plan, { resumed: 0, duplicates: 0 });
   }
 
+  // The input's configs, not those read from the server: the same command
+  // is the same job even once its own runs are the pairs' newest.
   const id = await jobId({
     policy,
     skipInvalid: options.skipInvalid ?? false,
-    rows: plan.tasks.map((t) => [t.report, t.plugin, t.config]),
+    ...(configFrom === "previous" ? { configFrom } : {}),
+    rows: plan.tasks.map((t) => [t.report, t.plugin, t.given]),
   });
   const needsBeacon = options.journal !== undefined ||
     options.registry !== undefined;
@@ -231,7 +252,7 @@ async function launchJob(
   const settler = new Settler(ctx);
   ctx.emit({ type: "phase", phase: "guard", total: plan.tasks.length });
   const { remaining, resumed } = await resumeTasks(ctx, {
-    tasks: plan.tasks,
+    tasks: plan.candidates,
     state: job?.state ?? replayJournal([]),
     latest: plan.latest,
     settler,

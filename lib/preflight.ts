@@ -1,7 +1,9 @@
 /**
  * Preflight: checks input rows against the server before anything is
- * launched: the reports exist, the plugins are launchable, plugins that need
- * a configuration get one.
+ * launched: the reports exist, the plugins are launchable. A row without a
+ * config is never refused, even for a plugin that `requires_configuration`:
+ * the server then uses the plugin's global config or the report's plan
+ * settings (see the bulk launcher's config step).
  *
  * @module
  */
@@ -84,12 +86,6 @@ function pluginProblem(
   }
   if (!plugin.selected) {
     return `plugin "${row.plugin}" is installed but not enabled on the server, so it cannot be launched (enable it under Configure > Plugins)`;
-  }
-  if (
-    plugin.requires_configuration &&
-    (!row.config || Object.keys(row.config).length === 0)
-  ) {
-    return `plugin "${row.plugin}" requires a configuration: add a config column or pass --config`;
   }
   return undefined;
 }

@@ -25,6 +25,21 @@ export type Outcome =
   | "planned"
   | "not-started";
 
+/**
+ * Which config a row's launch runs with: `given` (the row's or `--config`,
+ * replacing the server's), `previous` (the pair's newest run's), `global`
+ * (the plugin's global config on the server), `plan` (the report's plan
+ * settings: "as planned"), `none`, or `unknown` (the server does not expose
+ * enough to say; it still applies its own).
+ */
+export type ConfigSource =
+  | "given"
+  | "previous"
+  | "global"
+  | "plan"
+  | "none"
+  | "unknown";
+
 /** The result of one input row. */
 export interface RowResult {
   /** 1-based line in the input. */
@@ -41,6 +56,13 @@ export interface RowResult {
   message: string;
   /** Final state after waiting (`--wait`), or the run's state when skipped. */
   state: string | null;
+  /** Which config the launch runs with (pairs that got to the plan's config step). */
+  configSource?: ConfigSource;
+  /**
+   * Flags that do not change the outcome or the exit code: a report whose
+   * analysis ended in Error, a plugin that needs a config the server lacks.
+   */
+  warnings?: string[];
 }
 
 /** Progress events of {@linkcode bulkRun}. */
@@ -100,6 +122,8 @@ const SUMMARY_COLUMNS = [
   "plugin_result_id",
   "state",
   "message",
+  "config_source",
+  "warnings",
 ] as const;
 
 /**
@@ -126,7 +150,8 @@ export function countOutcomes(
 
 /**
  * Formats a summary as CSV (with a header) or JSON (an array), one record
- * per row: line, report, plugin, outcome, plugin_result_id, state, message.
+ * per row: line, report, plugin, outcome, plugin_result_id, state, message,
+ * config_source, warnings.
  *
  * @example
  * ```ts
@@ -154,6 +179,12 @@ export function formatSummary(
     "plugin_result_id": r.run,
     state: r.state,
     message: r.message,
+    // Not "config": this file is valid input, and a config column would
+    // be read as the rows' configs.
+    "config_source": r.configSource ?? null,
+    warnings: format === "json"
+      ? r.warnings ?? []
+      : (r.warnings ?? []).join("; "),
   }));
   if (format === "json") return `${JSON.stringify(records, null, 2)}\n`;
   return stringify(records, { header: true, columns: [...SUMMARY_COLUMNS] });

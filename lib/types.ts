@@ -53,6 +53,8 @@ export interface Plugin {
   requires_configuration?: boolean;
   /** Whether results show in the report's main section. */
   majorBlock?: boolean;
+  /** The plugin's global config (set on its configuration page), `{}` for none. */
+  config?: Record<string, unknown> | null;
 }
 
 /** A sequencing report (`/rundb/api/v1/results/<id>/`). */
@@ -71,8 +73,32 @@ export interface Report {
   reportLink: string;
   /** URI of the experiment (run). */
   experiment?: string;
+  /**
+   * URI of the analysis settings (the plan's, for this report): their
+   * `selectedPlugins` hold each plugin's planned config (`userInput`).
+   */
+  eas?: string | null;
+  /** Report metadata; a truthy `thumb` marks a thumbnail report (S5, Proton). */
+  metaData?: Record<string, unknown> | null;
+  /** The status group: `state` is Completed, Error, Progress or Other. */
+  i18nstatus?: { i18n?: string; state?: string } | null;
   /** Newest plugin state per plugin name (detail view only). */
   pluginState?: Record<string, string>;
+}
+
+/** A report's analysis settings (`/rundb/api/v1/experimentanalysissettings/<id>/`). */
+export interface AnalysisSettings {
+  /** Primary key. */
+  id: number;
+  /** `/rundb/api/v1/experimentanalysissettings/<id>/`. */
+  resource_uri: string;
+  /** The plan's plugins, by name, with their planned config. */
+  selectedPlugins?:
+    | Record<
+      string,
+      { name?: string; userInput?: unknown } | null
+    >
+    | null;
 }
 
 /** One job of a plugin result. */
@@ -87,6 +113,8 @@ export interface PluginResultJob {
   starttime: string | null;
   /** End datetime or `null`. */
   endtime: string | null;
+  /** The config the job ran with (the effective one; may hold secrets). */
+  config?: unknown;
 }
 
 /** One run of a plugin on a report (`/rundb/api/v1/pluginresult/<id>/`). */

@@ -1,6 +1,7 @@
 // Test helpers: a simulator per test, a client for it, and running a script
 // as a user would (a separate Deno process with a clean environment).
 
+import type { BulkContext, Task } from "../lib/_bulk_context.ts";
 import { createClient, type TsClient } from "../lib/client.ts";
 import type { Transport } from "../lib/transport.ts";
 import {
@@ -223,5 +224,52 @@ export function fakeTransport(
       });
     },
     close: () => Promise.resolve(),
+  };
+}
+
+/** A bulk launcher's context for testing one of its phases. */
+export function bulkContext(
+  client: TsClient,
+  overrides: Partial<BulkContext> = {},
+): BulkContext {
+  return {
+    client,
+    journal: undefined,
+    registry: undefined,
+    emit: () => {},
+    signal: undefined,
+    retry: { retries: 0, baseDelayMs: 1, random: Math.random },
+    concurrency: 1,
+    settleMs: 1000,
+    graceMs: 100,
+    now: Date.now,
+    policy: ["failed"],
+    staleAfterMs: 25 * 3_600_000,
+    ...overrides,
+  };
+}
+
+/** A task for one pair, as the plan makes it. */
+export function taskFor(
+  report: number,
+  plugin: string,
+  config: Task["config"] = null,
+): Task {
+  return {
+    key: `${report}/${plugin}`,
+    report,
+    plugin,
+    given: config,
+    config,
+    before: 0,
+    rows: [{
+      line: report,
+      report,
+      plugin,
+      outcome: "planned",
+      run: null,
+      message: "",
+      state: null,
+    }],
   };
 }

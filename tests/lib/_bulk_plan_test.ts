@@ -34,13 +34,16 @@ Deno.test("planBulkRun() makes one task per pair and marks the repeats", async (
     file: "in.csv",
     problems: [],
     skipInvalid: false,
+    reports: { includeUnfinished: false, includeThumbnails: false },
+    configFrom: "server",
   });
   assert.deepEqual(plan.tasks.map((t) => t.report), [a, b]);
   const repeat = plan.results.find((r) => r.line === 4)!;
   assert.equal(repeat.outcome, "skipped");
   assert.match(repeat.message, /same report and plugin as line 2/);
-  // Two requests: the plugins and reports of the preflight, the runs of the guard.
-  assert.ok(sim.requests.length <= 3, `${sim.requests.length} requests`);
+  // Four requests: the plugins and reports of the preflight, the runs of
+  // the guard, the reports' plan settings (igv has no global config).
+  assert.ok(sim.requests.length <= 4, `${sim.requests.length} requests`);
 
   await assert.rejects(
     planBulkRun(ctxFor(client), {
@@ -48,6 +51,8 @@ Deno.test("planBulkRun() makes one task per pair and marks the repeats", async (
       file: "in.csv",
       problems: [],
       skipInvalid: false,
+      reports: { includeUnfinished: false, includeThumbnails: false },
+      configFrom: "server",
     }),
     (e) =>
       e instanceof InputError &&
@@ -60,6 +65,7 @@ Deno.test("applyGuard() skips running and completed pairs, launches the rest", (
     key: `${report}/igv`,
     report,
     plugin: "igv",
+    given: null,
     config: null,
     before: 0,
     rows: [{

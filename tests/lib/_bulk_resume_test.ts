@@ -15,6 +15,7 @@ function task(report: number, before = 0): Task {
     key: `${report}/igv`,
     report,
     plugin: "igv",
+    given: null,
     config: null,
     before,
     rows: [{

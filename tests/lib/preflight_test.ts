@@ -18,6 +18,10 @@ Deno.test("preflight() names each row's problem in one pass, with few requests",
     row(3, a!, "ampliconrep"),
     row(4, b!, "igv"),
     row(5, 987_654, "AmpliconRep"),
+    // No config for a plugin that requires one: the server's global config
+    // or the report's plan settings apply, so it is not a problem.
+    row(6, b!, "variantCaller"),
+    row(7, b!, "molecularCoverageAnalysis"),
   ], { file: "in.csv" });
   assert.deepEqual(problems.map((p) => [p.line, p.message]), [
     [
@@ -31,6 +35,7 @@ Deno.test("preflight() names each row's problem in one pass, with few requests",
     [5, "report 987654 does not exist on the server"],
   ]);
   assert.ok(problems.every((p) => p.file === "in.csv"));
+  assert.equal(plugins.get("variantCaller")!.requires_configuration, true);
   assert.equal(plugins.get("AmpliconRep")!.selected, true);
   assert.ok(reports.has(a!) && !reports.has(987_654));
   assert.equal(sim.requests.length, 2, "one plugin listing, one report batch");

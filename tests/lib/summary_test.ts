@@ -15,6 +15,8 @@ const results: RowResult[] = [
     run: 41,
     message: 'first run, "quoted", with, commas',
     state: "Completed",
+    configSource: "plan",
+    warnings: ["report 7's analysis ended in error (Error in Alignment)"],
   },
   {
     line: 3,
@@ -38,6 +40,8 @@ Deno.test("formatSummary() writes CSV that reads back, and a JSON array", () => 
       plugin_result_id: "41",
       state: "Completed",
       message: 'first run, "quoted", with, commas',
+      config_source: "plan",
+      warnings: "report 7's analysis ended in error (Error in Alignment)",
     },
     {
       line: "3",
@@ -47,12 +51,24 @@ Deno.test("formatSummary() writes CSV that reads back, and a JSON array", () => 
       plugin_result_id: "",
       state: "",
       message: "report key is empty",
+      config_source: "",
+      warnings: "",
     },
   ]);
   const json = JSON.parse(formatSummary(results, "json"));
   assert.equal(json.length, 2);
   assert.equal(json[0].plugin_result_id, 41);
   assert.equal(json[1].report, null);
+  assert.equal(json[0].config_source, "plan");
+  assert.deepEqual(json[0].warnings, [
+    "report 7's analysis ended in error (Error in Alignment)",
+  ]);
+  assert.deepEqual(json[1].warnings, []);
+  assert.equal(
+    "config" in json[0],
+    false,
+    "would read back as the rows' config",
+  );
 });
 
 Deno.test("countOutcomes() counts every outcome, zeros included", () => {
