@@ -31,6 +31,12 @@ export interface Task {
   claimed?: boolean;
 }
 
+/**
+ * How a launch ended: accepted, sent with its answer lost, refused by the
+ * server, or failed on network or server errors without reaching it.
+ */
+export type LaunchResult = "launched" | "in-doubt" | "refused" | "trouble";
+
 /** What every phase of one bulk run works with. */
 export interface BulkContext {
   client: TsClient;

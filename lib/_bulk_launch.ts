@@ -1,24 +1,25 @@
-// Internals of the bulk launcher: the launch worker pool. Tasks go out in
-// chunks: each chunk's guard view is refreshed when it is older than a few
-// seconds, its pairs are claimed in the registry, its intents are synced to
-// the journal, then its POSTs are sent. A launch whose answer was lost is in
-// doubt and handed to the settler, never resent; one that certainly did not
-// reach the server is retried with backoff.
+// Internals of the bulk launcher: the launch worker pool. Workers take tasks
+// from a source: unpaced, tasks are made ready in chunks (guard view
+// refreshed when older than a few seconds, pairs claimed, intents synced to
+// the journal); paced (`maxActive`), one at a time once the pacer lets one
+// more run be active. A launch whose answer was lost is in doubt and handed
+// to the settler, never resent; one that certainly did not reach the server
+// is retried with backoff.
 
 import {
   type BulkContext,
-  decide,
+  type LaunchResult,
   resultOf,
   settle,
   type Task,
 } from "./_bulk_context.ts";
-import { newRuns, type Settler } from "./_bulk_settle.ts";
+import type { Pacer } from "./_bulk_pace.ts";
+import { type GuardView, prepare } from "./_bulk_prepare.ts";
+import type { Settler } from "./_bulk_settle.ts";
 import { backoffMs, isPermanent, mayHaveLaunched } from "./_retry.ts";
 import { AuthError, RedirectError } from "./errors.ts";
 import { JournalWriteError } from "./errors.ts";
 import { postLaunch } from "./launch.ts";
-import { latestRuns } from "./runs.ts";
-import type { PluginResult } from "./types.ts";
 
 /**
  * Tasks per chunk: one registry claim and one journal sync. Small, because
@@ -28,17 +29,16 @@ import type { PluginResult } from "./types.ts";
 const chunkSize = (concurrency: number) =>
   Math.min(64, Math.max(4, 2 * concurrency));
 
-/** A guard view older than this is looked up again before launching. */
-const REFRESH_MS = 5_000;
-
-/** Pairs looked up per refresh of the guard's view (one request). */
-const REFRESH_BATCH = 500;
-
-/** The guard's view of the pairs' newest runs, and when each was read. */
-export interface GuardView {
-  latest: Map<string, PluginResult>;
-  /** When each pair was last looked up (ms), by task key. */
-  checkedAt: Map<string, number>;
+/** Where the workers take their tasks from. */
+interface TaskSource {
+  /** The next task ready to launch, or `undefined` when there is none (or stopped). */
+  next(): Promise<Task | undefined>;
+  /** A task's launch ended. */
+  done(task: Task, result: LaunchResult | "fatal"): void;
+  /** Ready (intent journaled, not sent) and never prepared tasks left. */
+  left(): { ready: Task[]; queued: Task[] };
+  /** Waits for work in progress (a chunk being prepared). */
+  settled(): Promise<void>;
 }
 
 /** What {@linkcode launchAll} did. */
@@ -53,21 +53,21 @@ export interface LaunchOutcome {
 }
 
 /**
- * Launches tasks with bounded concurrency. When launch after launch fails on
+ * Launches tasks with bounded concurrency (and, given a pacer, at most its
+ * limit of runs active on the server). When launch after launch fails on
  * network or server errors (the server is down), it stops starting new ones:
  * those are reported `not-started`. Auth and redirect errors, and a journal
  * that cannot be written, stop it at once (`stoppedBy`).
  */
 export async function launchAll(
   ctx: BulkContext,
-  { tasks, view, settler }: {
+  { tasks, view, settler, pacer }: {
     tasks: readonly Task[];
     view: GuardView;
     settler: Settler;
+    pacer?: Pacer | undefined;
   },
 ): Promise<LaunchOutcome> {
-  const queue = [...tasks];
-  const ready: Task[] = [];
   const launchedSince: Task[] = [];
   let fatal: unknown;
   const n = Math.max(1, Math.min(ctx.concurrency, tasks.length));
@@ -78,30 +78,22 @@ export async function launchAll(
   let serverDown: string | undefined;
   const stopped = () =>
     ctx.signal?.aborted || fatal !== undefined || serverDown !== undefined;
-
-  let preparing: Promise<void> | undefined;
+  const onFatal = (error: unknown) => void (fatal ??= error);
+  const source = pacer
+    ? pacedSource(ctx, { tasks, view, pacer, stopped, onFatal })
+    : chunkedSource(ctx, { tasks, view, n, stopped, onFatal });
   const chunk = chunkSize(n);
-  const prepareNext = () =>
-    preparing ??= prepare(ctx, queue.splice(0, chunk), { view, queue })
-      .then((chunk) => void ready.push(...chunk))
-      .catch((error) => void (fatal ??= error))
-      .finally(() => preparing = undefined);
 
   const worker = async () => {
     while (!stopped()) {
-      // A chunk may still be on its way even when the queue is empty.
-      while (
-        ready.length === 0 && (queue.length > 0 || preparing) && !stopped()
-      ) await (preparing ?? prepareNext());
-      const task = ready.shift();
-      if (!task || stopped()) {
-        if (task) ready.unshift(task);
-        break;
-      }
-      if (ready.length < n && queue.length > 0) prepareNext();
+      const task = await source.next();
+      if (!task) break;
       try {
         const result = await launchOne(ctx, task, settler);
-        troubleStreak = result === "trouble" ? troubleStreak + 1 : 0;
+        source.done(task, result);
+        troubleStreak = result === "trouble" || result === "in-doubt"
+          ? troubleStreak + 1
+          : 0;
         if (troubleStreak >= giveUpAfter) serverDown ??= resultOf(task).message;
         if (result === "launched") {
           launchedSince.push(task);
@@ -112,6 +104,7 @@ export async function launchAll(
         }
       } catch (error) {
         fatal ??= error; // auth, redirect, journal: every other launch would fail too
+        source.done(task, "fatal");
         settle(ctx, task, {
           outcome: "failed",
           run: null,
@@ -121,11 +114,12 @@ export async function launchAll(
     }
   };
   await Promise.all(Array.from({ length: n }, worker));
-  await preparing;
+  await source.settled();
   await ctx.registry?.launched(launchedSince.map(pairOf(null)));
 
   // Prepared but never sent: their intents are on disk; say they did not go.
-  const left = [...ready, ...queue];
+  const { ready, queued } = source.left();
+  const left = [...ready, ...queued];
   for (const t of ready) {
     ctx.journal?.appendLater({
       type: "not-sent",
@@ -159,6 +153,95 @@ export async function launchAll(
   };
 }
 
+/** What both sources are made of. */
+interface SourceInputs {
+  tasks: readonly Task[];
+  view: GuardView;
+  stopped: () => boolean;
+  /** An error that stops every launch (the registry, the journal). */
+  onFatal: (error: unknown) => void;
+}
+
+/**
+ * Unpaced: chunks of twice the concurrency made ready ahead, the next chunk
+ * prepared while the current one is sent.
+ */
+function chunkedSource(
+  ctx: BulkContext,
+  { tasks, view, n, stopped, onFatal }: SourceInputs & { n: number },
+): TaskSource {
+  const queue = [...tasks];
+  const ready: Task[] = [];
+  const chunk = chunkSize(n);
+  let preparing: Promise<void> | undefined;
+  const prepareNext = () =>
+    preparing ??= prepare(ctx, queue.splice(0, chunk), { view, queue })
+      .then((chunk) => void ready.push(...chunk))
+      .catch(onFatal)
+      .finally(() => preparing = undefined);
+  return {
+    async next() {
+      // A chunk may still be on its way even when the queue is empty.
+      while (
+        ready.length === 0 && (queue.length > 0 || preparing) && !stopped()
+      ) await (preparing ?? prepareNext());
+      if (stopped()) return undefined;
+      const task = ready.shift();
+      if (task && ready.length < n && queue.length > 0) prepareNext();
+      return task;
+    },
+    done() {},
+    left: () => ({ ready, queued: queue }),
+    settled: async () => await preparing,
+  };
+}
+
+/**
+ * Paced: one task at a time, made ready only once the pacer lets one more
+ * run be active (a task made ready hours ahead would be in doubt after a
+ * kill). The pacer's polls look at the next pairs too, so their guard view
+ * is fresh when their turn comes, without a request of its own.
+ */
+function pacedSource(
+  ctx: BulkContext,
+  { tasks, view, pacer, stopped, onFatal }: SourceInputs & { pacer: Pacer },
+): TaskSource {
+  const queue = [...tasks];
+  let turn: Promise<unknown> = Promise.resolve();
+  const take = async (): Promise<Task | undefined> => {
+    while (queue.length > 0 && !stopped()) {
+      await pacer.acquire({ upcoming: queue, view });
+      if (stopped()) return undefined;
+      const task = queue.shift()!;
+      try {
+        const [ready] = await prepare(ctx, [task], { view, queue });
+        if (!ready) continue; // settled there: skipped or in doubt
+        pacer.launching(ready);
+        return ready;
+      } catch (error) {
+        queue.unshift(task);
+        onFatal(error);
+        return undefined;
+      }
+    }
+    return undefined;
+  };
+  return {
+    next() {
+      // One worker at a time asks the pacer: two could otherwise both take
+      // the last free place.
+      const mine = turn.then(take);
+      turn = mine.catch(() => {});
+      return mine;
+    },
+    done(task, result) {
+      pacer.ended(task, result);
+    },
+    left: () => ({ ready: [], queued: queue }),
+    settled: async () => void await turn,
+  };
+}
+
 const pairOf = (run: number | null) => (t: Task) => ({
   report: t.report,
   plugin: t.plugin,
@@ -166,188 +249,15 @@ const pairOf = (run: number | null) => (t: Task) => ({
 });
 
 /**
- * Makes a chunk ready to launch: refreshes the guard's view when stale,
- * claims the pairs, journals the intents. Returns the tasks to launch; the
- * others are settled (skipped, in doubt) here.
- */
-async function prepare(
-  ctx: BulkContext,
-  chunk: Task[],
-  { view, queue }: {
-    view: GuardView;
-    /** The tasks after this chunk: looked up in the same request when stale. */
-    queue: readonly Task[];
-  },
-): Promise<Task[]> {
-  if (chunk.length === 0) return [];
-  const now = ctx.now();
-  const stale = (t: Task) =>
-    now - (view.checkedAt.get(t.key) ?? 0) > REFRESH_MS;
-  if (chunk.some(stale)) {
-    const ahead = queue.slice(0, REFRESH_BATCH - chunk.length).filter(stale);
-    await refreshView(ctx, [...chunk, ...ahead], view);
-  }
-  let tasks = applyView(ctx, chunk, view);
-  if (ctx.registry) tasks = await claim(ctx, tasks);
-  if (ctx.journal) {
-    for (const t of tasks) {
-      ctx.journal.appendLater({
-        type: "intent",
-        report: t.report,
-        plugin: t.plugin,
-        before: t.before,
-      });
-    }
-    await ctx.journal.flush();
-  }
-  return tasks;
-}
-
-/**
- * Looks at pairs again (one batched request): another launcher, maybe on
- * another machine, may have started one since the plan.
- */
-async function refreshView(
-  ctx: BulkContext,
-  tasks: readonly Task[],
-  view: GuardView,
-): Promise<void> {
-  let latest: Map<string, PluginResult>;
-  try {
-    latest = await latestRuns(ctx.client, {
-      reports: tasks.map((t) => t.report),
-      plugins: new Set(tasks.map((t) => t.plugin)),
-    });
-  } catch {
-    return; // the launch itself will meet the trouble
-  }
-  const now = ctx.now();
-  for (const t of tasks) {
-    const run = latest.get(t.key);
-    if (run) view.latest.set(t.key, run);
-    view.checkedAt.set(t.key, now);
-  }
-}
-
-/** Applies the guard to pairs whose view shows a run newer than planned. */
-function applyView(
-  ctx: BulkContext,
-  tasks: readonly Task[],
-  view: GuardView,
-): Task[] {
-  const keep: Task[] = [];
-  for (const t of tasks) {
-    const run = view.latest.get(t.key);
-    if (!run || run.id <= t.before) {
-      keep.push(t);
-      continue;
-    }
-    const decision = decide(ctx, run);
-    if (!decision.launch) {
-      settle(ctx, t, {
-        outcome: "skipped",
-        run: run.id,
-        message: `since the plan, ${decision.reason}`,
-        state: run.state,
-      });
-      continue;
-    }
-    t.before = run.id;
-    keep.push(t);
-  }
-  return keep;
-}
-
-/** Claims the pairs; settles those another job has, returns the rest. */
-async function claim(ctx: BulkContext, tasks: Task[]): Promise<Task[]> {
-  const claims = await ctx.registry!.claim(
-    tasks.map((t) => ({
-      report: t.report,
-      plugin: t.plugin,
-      before: t.before,
-    })),
-  );
-  const keep: Task[] = [];
-  const orphans: Task[] = [];
-  for (const t of tasks) {
-    const c = claims.get(t.key)!;
-    switch (c.status) {
-      case "claimed":
-        t.claimed = true;
-        keep.push(t);
-        break;
-      case "busy":
-        settle(ctx, t, {
-          outcome: "skipped",
-          run: null,
-          message: `being launched by ${c.owner} (another job)`,
-        });
-        break;
-      case "launched":
-        settle(ctx, t, {
-          outcome: "skipped",
-          run: c.run,
-          message: `launched by another job (${c.owner}) at ${c.at}${
-            c.run === null ? "" : `: run ${c.run}`
-          }`,
-        });
-        break;
-      case "orphan":
-        // Claimed now, but another job's launch may still land.
-        t.claimed = true;
-        t.before = c.before;
-        t.sentAt = Date.parse(c.since);
-        resultOf(t).message =
-          `sent at ${c.since} by another job (${c.owner}) that stopped before its answer`;
-        orphans.push(t);
-        break;
-    }
-  }
-  if (orphans.length > 0) {
-    const found = await newRuns(ctx, orphans);
-    const now = ctx.now();
-    for (const t of orphans) {
-      const runs = found.get(t.key);
-      if (runs) {
-        await ctx.registry!.launched([{
-          report: t.report,
-          plugin: t.plugin,
-          run: runs[0]!.id,
-        }]);
-        settle(ctx, t, {
-          outcome: "skipped",
-          run: runs[0]!.id,
-          message: `launched by another job: run ${runs[0]!.id}`,
-        });
-      } else if ((t.sentAt ?? 0) + ctx.settleMs <= now) {
-        delete t.sentAt;
-        keep.push(t);
-      } else {
-        settle(ctx, t, {
-          outcome: "in-doubt",
-          run: null,
-          message: `${
-            resultOf(t).message
-          }; no run on the server yet: run the same command after ${
-            new Date((t.sentAt ?? 0) + ctx.settleMs).toISOString()
-          } to settle it`,
-        });
-      }
-    }
-  }
-  return keep;
-}
-
-/**
  * Launches one task, retrying failures that certainly did not reach the
  * server. `"trouble"`: it ended on network or server errors (a sign the
- * server is down).
+ * server is down); `"in-doubt"`: sent, its answer lost (also trouble).
  */
 async function launchOne(
   ctx: BulkContext,
   task: Task,
   settler: Settler,
-): Promise<"launched" | "refused" | "trouble"> {
+): Promise<LaunchResult> {
   const { client, journal, retry } = ctx;
   const { report, plugin, before } = task;
   for (let attempt = 0;; attempt++) {
@@ -391,7 +301,7 @@ async function launchOne(
           new Date(sentAt).toISOString()
         }, its answer lost (${message})`;
         settler.add(task);
-        return "trouble";
+        return "in-doubt";
       }
       if (
         isPermanent(error) || attempt >= retry.retries || ctx.signal?.aborted

@@ -3,20 +3,27 @@
 // sequencing run: a job that queues 800 runs at once holds the lab's
 // production analyses up for days. So at most `maxActive` of the job's runs
 // are Queued or Started at once; the next is launched as an earlier one
-// finishes. Active runs are polled in one batched request per poll, at a
-// pace that follows how fast they finish; the limit also counts this user's
-// active runs of other jobs on this machine and server (from their beacons).
+// finishes. Active runs are polled in one batched request per poll (which
+// also refreshes the guard's view of the next pairs), at a pace that follows
+// how fast they finish. The limit also counts this user's active runs of
+// other jobs on this machine and server (from the registry).
 
-import type { BulkContext, Task } from "./_bulk_context.ts";
+import type { BulkContext, LaunchResult, Task } from "./_bulk_context.ts";
+import type { GuardView } from "./_bulk_prepare.ts";
 import { newRuns } from "./_bulk_settle.ts";
 import { classifyState } from "./states.ts";
 
-/** Reads how many runs other jobs of this user have active on the server. */
-export type OthersActive = () => Promise<number>;
+/** How many runs this user's other jobs have active; publishes this job's. */
+export interface ActiveBoard {
+  /** Records this job's active count for the others. */
+  publish(active: number): Promise<void>;
+  /** The others' active runs, summed. */
+  others(): Promise<number>;
+}
 
 /** What the pacer reports to the progress display. */
 export interface PaceCounts {
-  /** This job's runs Queued or Started now. */
+  /** This job's runs Queued or Started now (launches in flight included). */
   active: number;
   /** Other jobs' active runs (same user, machine and server). */
   others: number;
@@ -24,11 +31,14 @@ export interface PaceCounts {
   done: number;
 }
 
+/** Pairs of the queue looked at in each poll (their guard view refreshed). */
+const LOOKAHEAD = 8;
+
 /** Keeps at most `maxActive` of the job's runs active. */
 export class Pacer {
   #ctx: BulkContext;
   #max: number;
-  #others: OthersActive;
+  #board: ActiveBoard | undefined;
   #active = new Set<Task>();
   #done = 0;
   #othersNow = 0;
@@ -41,21 +51,21 @@ export class Pacer {
   /**
    * @param ctx The bulk run's context.
    * @param options The limit, the first poll interval (from the plugin's
-   *   typical run time), what other jobs have active, and a progress callback.
+   *   typical run time), the board of other jobs, and a progress callback.
    */
   constructor(
     ctx: BulkContext,
     options: {
       maxActive: number;
       initialPollMs: number;
-      othersActive?: OthersActive;
+      board?: ActiveBoard | undefined;
       onChange?: (counts: PaceCounts) => void;
     },
   ) {
     this.#ctx = ctx;
     this.#max = options.maxActive;
     this.#pollMs = clamp(options.initialPollMs);
-    this.#others = options.othersActive ?? (() => Promise.resolve(0));
+    this.#board = options.board;
     this.#onChange = options.onChange ?? (() => {});
   }
 
@@ -73,36 +83,72 @@ export class Pacer {
     this.#active.add(task);
   }
 
-  /** Waits until one more run may be active; polls the active ones meanwhile. */
-  async acquire(): Promise<void> {
+  /**
+   * Waits until one more run may be active; polls the active ones (and the
+   * next pairs of `upcoming`, refreshing their guard view) meanwhile.
+   */
+  async acquire(
+    { upcoming, view }: { upcoming: readonly Task[]; view: GuardView },
+  ): Promise<void> {
     for (;;) {
       if (this.#ctx.signal?.aborted) return;
-      this.#othersNow = await this.#others().catch(() => this.#othersNow);
+      if (this.#board) {
+        this.#othersNow = await this.#board.others().catch(() =>
+          this.#othersNow
+        );
+      }
       if (this.#active.size + this.#othersNow < this.#max) return;
       const wait = this.#lastPoll + this.#pollMs - this.#ctx.now();
       if (wait > 0) {
         await this.#ctx.client.sleep(wait, this.#ctx.signal).catch(() => {});
+        if (this.#ctx.signal?.aborted) return;
       }
-      await this.poll().catch(() => {}); // the server is busy: try again later
+      try {
+        await this.poll({ upcoming: upcoming.slice(0, LOOKAHEAD), view });
+      } catch {
+        // The server is busy: look again after the interval.
+        this.#lastPoll = this.#ctx.now();
+      }
     }
   }
 
-  /** A launch went out (accepted, or in doubt): its run counts as active. */
-  launched(task: Task): void {
+  /** A task is about to be launched: it takes a place at once. */
+  launching(task: Task): void {
     this.#active.add(task);
-    this.#onChange(this.counts);
+    this.#changed();
   }
 
-  /** Looks at every active run in one request; drops those that finished. */
-  async poll(): Promise<void> {
-    const tasks = [...this.#active];
-    if (tasks.length === 0) return;
+  /** Its launch ended: a refused or failed one frees its place again. */
+  ended(task: Task, result: LaunchResult | "fatal"): void {
+    if (result !== "launched" && result !== "in-doubt") {
+      this.#active.delete(task);
+      this.#changed();
+    }
+  }
+
+  /**
+   * Looks at every active run in one request (and at `upcoming`, updating
+   * the view); drops the runs that finished.
+   */
+  async poll(
+    { upcoming = [], view }: {
+      upcoming?: readonly Task[];
+      view?: GuardView;
+    } = {},
+  ): Promise<void> {
+    const active = [...this.#active];
+    const look = [...active, ...upcoming.filter((t) => !this.#active.has(t))];
+    if (look.length === 0) return;
     const start = this.#ctx.now();
-    const found = await newRuns(this.#ctx, tasks);
-    let finished = 0;
-    for (const task of tasks) {
+    const found = await newRuns(this.#ctx, look);
+    for (const task of upcoming) {
       const runs = found.get(task.key);
-      const run = runs?.[0];
+      if (view && runs) view.latest.set(task.key, runs.at(-1)!);
+      view?.checkedAt.set(task.key, start);
+    }
+    let finished = 0;
+    for (const task of active) {
+      const run = found.get(task.key)?.[0];
       if (run && task.rows[0]!.run === null) {
         for (const r of task.rows) r.run = run.id; // known early: resolved
       }
@@ -127,10 +173,16 @@ export class Pacer {
       this.#rate = this.#rate === 0 ? rate : 0.6 * this.#rate + 0.4 * rate;
     }
     if (this.#rate > 0) {
-      // Poll before the queue could run dry: the active runs last about
-      // active / rate; a little more than half of that keeps it fed.
-      this.#pollMs = clamp(0.7 * Math.max(1, this.#active.size) / this.#rate);
+      // The active runs last about active / rate; polling at a bit more
+      // than half of that refills the queue before it runs dry, with a few
+      // runs finished per poll.
+      this.#pollMs = clamp(0.6 * Math.max(1, this.#active.size) / this.#rate);
     }
+    this.#changed();
+  }
+
+  #changed(): void {
+    this.#board?.publish(this.#active.size).catch(() => {});
     this.#onChange(this.counts);
   }
 }

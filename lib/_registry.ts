@@ -209,7 +209,7 @@ async function writeEntry(path: string, entry: Entry): Promise<void> {
 }
 
 /** A short, file-name-safe key of a server URL. */
-async function serverKey(server: string): Promise<string> {
+export async function serverKey(server: string): Promise<string> {
   const digest = await crypto.subtle.digest(
     "SHA-256",
     new TextEncoder().encode(server),

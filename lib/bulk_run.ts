@@ -16,9 +16,12 @@ import {
   settle,
   type Task,
 } from "./_bulk_context.ts";
+import { FileBoard } from "./_active_board.ts";
+import { estimateJob } from "./_bulk_estimate.ts";
 import { resolveRuns, waitAll } from "./_bulk_follow.ts";
 import { jobId, type OpenedJob, openJob } from "./_bulk_job.ts";
 import { launchAll } from "./_bulk_launch.ts";
+import { Pacer } from "./_bulk_pace.ts";
 import { applyGuard, type Plan, planBulkRun } from "./_bulk_plan.ts";
 import { resumeTasks } from "./_bulk_resume.ts";
 import { Settler } from "./_bulk_settle.ts";
@@ -26,10 +29,15 @@ import { Registry } from "./_registry.ts";
 import type { TsClient } from "./client.ts";
 import type { RowProblem } from "./errors.ts";
 import { DEFAULT_RERUN, type RerunPolicy } from "./guard.ts";
-import { STALE_AFTER_MS } from "./states.ts";
+import { classifyState, STALE_AFTER_MS } from "./states.ts";
 import { replayJournal } from "./journal.ts";
 import type { RunRow } from "./run_rows.ts";
-import { type BulkEvent, type BulkSummary, countOutcomes } from "./summary.ts";
+import {
+  type BulkEvent,
+  type BulkSummary,
+  countOutcomes,
+  type JobEstimate,
+} from "./summary.ts";
 
 /** Options for {@linkcode bulkRun}. */
 export interface BulkRunOptions {
@@ -61,6 +69,19 @@ export interface BulkRunOptions {
   includeThumbnails?: boolean;
   /** Launches in flight at once; default 4. */
   concurrency?: number;
+  /**
+   * At most this many of the job's runs Queued or Started on the server at
+   * once (with `registry`: this user's runs of every job on this machine
+   * and server); the next is launched as one finishes. Default 0: no limit.
+   * The plugin queue has 1 or 2 slots and runs the lab's new sequencing
+   * runs too: a script should pass a small number.
+   */
+  maxActive?: number;
+  /**
+   * Asked with the job's estimate before anything is launched (not in a
+   * dry run); false: nothing is launched (`declined`).
+   */
+  confirm?: (estimate: JobEstimate) => boolean | Promise<boolean>;
   /** Retries of a launch that certainly did not reach the server; default 3. */
   retries?: number;
   /** First retry delay in ms (doubles each time, with jitter); default 1000. */
@@ -172,6 +193,10 @@ export async function bulkRun(
       tasks: plan.candidates,
       latest: plan.latest,
     });
+    const estimate = await estimateFor(ctx, toLaunch, {
+      plan,
+      maxActive: options.maxActive ?? 0,
+    });
     for (const t of toLaunch) {
       settle(ctx, t, {
         outcome: "planned",
@@ -179,7 +204,10 @@ export async function bulkRun(
         message: `would launch: ${resultOf(t).message}`,
       });
     }
-    return summarize(plan, { resumed: 0, duplicates: 0 });
+    return {
+      ...summarize(plan, { resumed: 0, duplicates: 0 }),
+      ...(estimate ? { estimate } : {}),
+    };
   }
 
   // The input's configs, not those read from the server: the same command
@@ -226,12 +254,25 @@ export async function bulkRun(
         now: ctx.now,
       });
     }
-    return await launchJob(ctx, {
-      plan,
-      planAt,
-      job,
-      wait: options.wait,
-    });
+    const board = options.registry !== undefined && (options.maxActive ?? 0) > 0
+      ? await FileBoard.open(options.registry, {
+        server: client.baseUrl,
+        beacon: beacon!,
+      })
+      : undefined;
+    try {
+      return await launchJob(ctx, {
+        plan,
+        planAt,
+        job,
+        wait: options.wait,
+        maxActive: options.maxActive ?? 0,
+        board,
+        confirm: options.confirm,
+      });
+    } finally {
+      await board?.close();
+    }
   } finally {
     await ctx.journal?.close().catch(() => {});
     await job?.release().catch(() => {});
@@ -242,11 +283,14 @@ export async function bulkRun(
 /** Resume, guard, launch, follow, end: the job's work in this invocation. */
 async function launchJob(
   ctx: BulkContext,
-  { plan, planAt, job, wait }: {
+  { plan, planAt, job, wait, maxActive, board, confirm }: {
     plan: Plan;
     planAt: number;
     job: OpenedJob | undefined;
     wait: BulkRunOptions["wait"];
+    maxActive: number;
+    board: FileBoard | undefined;
+    confirm: BulkRunOptions["confirm"];
   },
 ): Promise<BulkSummary> {
   const settler = new Settler(ctx);
@@ -261,6 +305,24 @@ async function launchJob(
     tasks: remaining,
     latest: plan.latest,
   });
+  const estimate = await estimateFor(ctx, toLaunch, { plan, maxActive });
+  if (estimate && confirm && !(await confirm(estimate))) {
+    for (const t of toLaunch) {
+      settle(ctx, t, {
+        outcome: "not-started",
+        run: null,
+        message: "not launched: the job was not confirmed",
+      });
+    }
+    return {
+      ...summarize(plan, { resumed, duplicates: 0 }),
+      estimate,
+      declined: true,
+    };
+  }
+  const pacer = maxActive > 0
+    ? pacerFor(ctx, { plan, toLaunch, remaining, maxActive, board, estimate })
+    : undefined;
 
   ctx.emit({ type: "phase", phase: "launch", total: toLaunch.length });
   let interrupted = false;
@@ -273,6 +335,7 @@ async function launchJob(
         checkedAt: new Map(plan.tasks.map((t) => [t.key, planAt])),
       },
       settler,
+      pacer,
     }));
   } finally {
     // Even after a fatal error: what was sent is settled before the summary.
@@ -296,6 +359,7 @@ async function launchJob(
     settleMs: ctx.settleMs,
   });
   if (stoppedBy) summary.stoppedBy = stoppedBy;
+  if (estimate) summary.estimate = estimate;
   // Pairs in doubt (or not started) keep the job open: the same command
   // settles them; otherwise the job is finished.
   const open = interrupted || summary.counts["in-doubt"] > 0 ||
@@ -308,6 +372,62 @@ async function launchJob(
     summary.stoppedBy ??= error; // the disk filled up: the summary still counts
   });
   return summary;
+}
+
+/** The job's estimate (and its event), when there is something to launch. */
+async function estimateFor(
+  ctx: BulkContext,
+  toLaunch: readonly Task[],
+  { plan, maxActive }: { plan: Plan; maxActive: number },
+): Promise<JobEstimate | undefined> {
+  if (toLaunch.length === 0) return undefined;
+  const estimate = await estimateJob(ctx, {
+    tasks: toLaunch,
+    latest: plan.latest,
+    maxActive,
+  });
+  ctx.emit({ type: "estimate", estimate });
+  return estimate;
+}
+
+/**
+ * The pacer of a job with a limit: its runs already active (launched by an
+ * earlier invocation, still running) count from the start.
+ */
+function pacerFor(
+  ctx: BulkContext,
+  { plan, toLaunch, remaining, maxActive, board, estimate }: {
+    plan: Plan;
+    toLaunch: readonly Task[];
+    remaining: readonly Task[];
+    maxActive: number;
+    board: FileBoard | undefined;
+    estimate: JobEstimate | undefined;
+  },
+): Pacer {
+  // A third of the typical run time; 5 s when unknown.
+  const medians = estimate?.plugins.flatMap((p) => p.medianMs ?? []) ?? [];
+  const pacer = new Pacer(ctx, {
+    maxActive,
+    initialPollMs: medians.length ? Math.min(...medians) / 3 : 5_000,
+    board,
+    onChange: (counts) =>
+      ctx.emit({
+        type: "pace",
+        ...counts,
+        waiting: toLaunch.filter((t) => resultOf(t).outcome === "planned")
+          .length,
+      }),
+  });
+  const open = new Set(remaining);
+  for (const t of plan.candidates) {
+    const run = plan.latest.get(t.key);
+    if (
+      !open.has(t) && run && run.id === resultOf(t).run &&
+      classifyState(run.state) === "running"
+    ) pacer.adopt(t);
+  }
+  return pacer;
 }
 
 /** Looks up the runs the launches created; returns the pairs launched twice. */

@@ -65,6 +65,31 @@ export interface RowResult {
   warnings?: string[];
 }
 
+/** One plugin's part of a {@linkcode JobEstimate}. */
+export interface PluginEstimate {
+  plugin: string;
+  /** Runs of it to launch. */
+  runs: number;
+  /** Its recent completed runs the estimate is based on. */
+  samples: number;
+  /** Their median run time in ms; `null` without any. */
+  medianMs: number | null;
+}
+
+/** How long a job will take, from the plugins' recent run times on the server. */
+export interface JobEstimate {
+  /** Runs to launch. */
+  runs: number;
+  /**
+   * Runs at a time: as many as ran at once in the recent runs (the
+   * queue's slots, as far as they show), at most `maxActive`.
+   */
+  parallel: number;
+  /** The whole job in ms; `null` when a plugin has no completed run to go by. */
+  totalMs: number | null;
+  plugins: PluginEstimate[];
+}
+
 /** Progress events of {@linkcode bulkRun}. */
 export type BulkEvent =
   | {
@@ -82,6 +107,18 @@ export type BulkEvent =
     delayMs: number;
   }
   | { type: "wait"; running: number; completed: number; failed: number }
+  | { type: "estimate"; estimate: JobEstimate }
+  | {
+    type: "pace";
+    /** This job's runs Queued or Started (launches in flight included). */
+    active: number;
+    /** Other jobs' active runs (same user, machine and server). */
+    others: number;
+    /** Pairs still to launch. */
+    waiting: number;
+    /** Paced runs that finished. */
+    done: number;
+  }
   | { type: "warning"; message: string }
   | { type: "note"; message: string };
 
@@ -104,6 +141,10 @@ export interface BulkSummary {
    * says when it ended and what it launched then.
    */
   finished?: { at: string; counts: Record<string, number> };
+  /** The job's estimate, when there was something to launch. */
+  estimate?: JobEstimate;
+  /** Set when the `confirm` callback declined the job: nothing was launched. */
+  declined?: boolean;
   /** When in-doubt pairs can next be settled (ISO), if any are. */
   settleAfter?: string;
   /**

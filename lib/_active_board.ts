@@ -1,0 +1,82 @@
+// Internals of the bulk launcher: how many runs this user's jobs have active
+// on one server, shared between the jobs on this machine (and others sharing
+// the home folder) through one small file per pacing process in the
+// registry folder. A job's `--max-active` then counts the others' runs too:
+// two terminals with a job each do not fill the queue twice as much.
+
+import { join } from "node:path";
+import { type Beacon, isAlive, type Owner } from "./_beacon.ts";
+import type { ActiveBoard } from "./_bulk_pace.ts";
+import { serverKey } from "./_registry.ts";
+
+interface BoardEntry {
+  owner: Owner;
+  active: number;
+  at: string;
+}
+
+/** The active-runs board of one server, in the registry folder. */
+export class FileBoard implements ActiveBoard {
+  #dir: string;
+  #path: string;
+  #beacon: Beacon;
+  #last = -1;
+
+  private constructor(dir: string, beacon: Beacon) {
+    this.#dir = dir;
+    this.#beacon = beacon;
+    const name = beacon.owner.heartbeat.split("/").at(-1)!.replace(
+      /\.alive$/,
+      "",
+    );
+    this.#path = join(dir, `${name}.json`);
+  }
+
+  /** Opens the board of `server` under the registry folder `root`. */
+  static async open(
+    root: string,
+    { server, beacon }: { server: string; beacon: Beacon },
+  ): Promise<FileBoard> {
+    const dir = join(root, "active", await serverKey(server));
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    return new FileBoard(dir, beacon);
+  }
+
+  /** Records this process's active runs (only when the count changed). */
+  async publish(active: number): Promise<void> {
+    if (active === this.#last) return;
+    this.#last = active;
+    const entry: BoardEntry = {
+      owner: this.#beacon.owner,
+      active,
+      at: new Date().toISOString(),
+    };
+    const tmp = `${this.#path}.tmp`;
+    await Deno.writeTextFile(tmp, JSON.stringify(entry), { mode: 0o600 });
+    await Deno.rename(tmp, this.#path);
+  }
+
+  /** The active runs of the other live processes; a dead one's entry is removed. */
+  async others(): Promise<number> {
+    let sum = 0;
+    for await (const f of Deno.readDir(this.#dir)) {
+      const path = join(this.#dir, f.name);
+      if (!f.name.endsWith(".json") || path === this.#path) continue;
+      let entry: BoardEntry;
+      try {
+        entry = JSON.parse(await Deno.readTextFile(path));
+      } catch {
+        continue; // torn or just removed
+      }
+      if (await isAlive(entry.owner, this.#beacon.owner)) {
+        sum += Math.max(0, entry.active | 0);
+      } else await Deno.remove(path).catch(() => {});
+    }
+    return sum;
+  }
+
+  /** Removes this process's entry (at the end of its job). */
+  async close(): Promise<void> {
+    await Deno.remove(this.#path).catch(() => {});
+  }
+}
