@@ -145,7 +145,29 @@ export {
 export {
   type PairStatus,
   pairStatuses,
+  type PairStatusesOptions,
+  type PluginTotals,
+  pluginTotals,
   type StopResult,
   stopRuns,
 } from "./lib/status.ts";
+
+// Why a run failed: its log, redacted.
+export {
+  createLogReader,
+  isErrorLine,
+  type LogReader,
+  type LogReaderOptions,
+  type LogStatus,
+  type LogTarget,
+  readRunLogs,
+  type RunLog,
+  runLogUrl,
+} from "./lib/logs.ts";
+export {
+  isSecretKey,
+  redactObject,
+  type RedactOptions,
+  redactText,
+} from "./lib/redact.ts";
 export { renderStatusPage, type StatusPageInput } from "./lib/status_page.ts";
