@@ -170,4 +170,8 @@ export {
   type RedactOptions,
   redactText,
 } from "./lib/redact.ts";
-export { renderStatusPage, type StatusPageInput } from "./lib/status_page.ts";
+export {
+  type PageProgress,
+  renderStatusPage,
+  type StatusPageInput,
+} from "./lib/status_page.ts";
