@@ -83,7 +83,7 @@ const ERROR_LINE =
  */
 export function isErrorLine(line: string): boolean {
   return ERROR_LINE.test(line) &&
-    !/ion-plugin-status --state Started/.test(line);
+    !/ion-plugin-status --state/.test(line);
 }
 
 /** What {@linkcode LogReader.tail} reads: a run and where its folder is. */

@@ -138,8 +138,9 @@ export interface PairStatusesOptions {
    */
   launchedAt?: ReadonlyMap<string, number>;
   /**
-   * Look the reports up too (batched, a request per ~800 reports): rows
-   * then say whether each report exists and carry its name. Default true.
+   * Look up the reports without any run (batched, a request per ~800
+   * reports): rows then say whether each report exists and carry its name.
+   * Default true.
    */
   checkReports?: boolean;
 }
@@ -148,9 +149,10 @@ export interface PairStatusesOptions {
  * The newest run of each (report, plugin) pair, with batched look-ups (about
  * 800 reports and 1000 runs per request). With `plugins` empty, the newest
  * run of every plugin that ran on the reports, and one row (plugin `""`) for
- * a report on which none ran. Reports are looked up too (unless
- * `checkReports: false`): a report the server does not have gets rows with
- * `reportFound: false`, never "never run".
+ * a report on which none ran. Reports without any run are looked up too
+ * (unless `checkReports: false`; a report with a run exists): a report the
+ * server does not have gets rows with `reportFound: false`, never "never
+ * run".
  *
  * @example
  * ```ts ignore
@@ -177,14 +179,9 @@ export async function pairStatuses(
   const reportIds = [...new Set(query.reports)].sort((a, b) => a - b);
   const names = [...new Set(query.plugins ?? [])].sort();
   const signal = options.signal ? { signal: options.signal } : {};
-  const [runs, reports] = await Promise.all([
-    names.length > 0
-      ? runsOf(client, { reports: reportIds, plugins: names }, signal)
-      : allRunsOf(client, reportIds, signal),
-    options.checkReports === false
-      ? Promise.resolve(undefined)
-      : getReports(client, reportIds, signal),
-  ]);
+  const runs = names.length > 0
+    ? await runsOf(client, { reports: reportIds, plugins: names }, signal)
+    : await allRunsOf(client, reportIds, signal);
   const newest = new Map<string, PluginResult>();
   const ran = new Map<number, Set<string>>();
   for (const run of runs) {
@@ -196,26 +193,35 @@ export async function pairStatuses(
     if (!set) ran.set(report, set = new Set());
     set.add(run.pluginName);
   }
+  // A report with a run exists; only the others are looked up.
+  const unseen = reportIds.filter((r) => !ran.has(r));
+  const reports = options.checkReports === false || unseen.length === 0
+    ? undefined
+    : await getReports(client, unseen, signal);
+  const found = (report: number): boolean | undefined =>
+    ran.has(report)
+      ? true
+      : options.checkReports === false
+      ? undefined
+      : reports?.has(report) ?? false;
   const statuses: PairStatus[] = [];
   for (const report of reportIds) {
-    const found = reports ? reports.has(report) : undefined;
+    const exists = found(report);
     const pluginNames = names.length > 0
       ? names
       : [...(ran.get(report) ?? [])].sort();
     for (const plugin of pluginNames.length > 0 ? pluginNames : [""]) {
-      const run = found === false
-        ? undefined
-        : newest.get(pairKey(report, plugin));
+      const run = newest.get(pairKey(report, plugin));
       statuses.push(pairStatus(client, {
         report,
         plugin,
         run,
         staleAfterMs: options.staleAfterMs,
         launchedAt: options.launchedAt?.get(pairKey(report, plugin)),
-        ...(reports
-          ? { reportName: reports.get(report)?.resultsName ?? null }
+        ...(reports?.has(report)
+          ? { reportName: reports.get(report)!.resultsName }
           : {}),
-        ...(found !== undefined ? { reportFound: found } : {}),
+        ...(exists !== undefined ? { reportFound: exists } : {}),
       }));
     }
   }

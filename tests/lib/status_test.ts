@@ -28,7 +28,11 @@ Deno.test("pairStatuses() gives the newest run of each pair, never-run pairs inc
     ) => (x[0] as number) - (y[0] as number)),
   );
   assert.ok(statuses.every((s) => s.reportFound === true && s.reportName));
-  assert.equal(sim.requests.length, 2, "one for the runs, one for the reports");
+  assert.equal(
+    sim.requests.length,
+    2,
+    "one for the runs, one for the report without a run",
+  );
   assert.match(statuses.find((s) => s.id)!.logUrl!, /drmaa_stdout\.txt$/);
 });
 
