@@ -14,8 +14,8 @@
 
 import type { Command } from "commander";
 import { Option } from "commander";
-import { createClient, type TsClient } from "../lib/client.ts";
-import { type ConnectionConfig, loadConfig } from "../lib/config.ts";
+import type { TsClient } from "../lib/client.ts";
+import type { ConnectionConfig } from "../lib/config.ts";
 import { InputError, UsageError } from "../lib/errors.ts";
 import {
   createLogReader,
@@ -46,6 +46,7 @@ import {
   wholeNumber,
 } from "./_cli/flags.ts";
 import { rerunCommand, statusClosing, writeClosing } from "./_cli/closing.ts";
+import { connect, explain } from "./_cli/connect.ts";
 import {
   type Column,
   eprint,
@@ -345,13 +346,7 @@ async function run(input: string | undefined, flags: Flags): Promise<number> {
     throw new UsageError("--log-all and --log-lines go with --log");
   }
   const sel = await select(input, flags);
-  const config = await loadConfig({
-    flags: { url: flags.url, user: flags.user, caCert: flags.caCert },
-  });
-  const client = await createClient({
-    ...config,
-    timeoutMs: flags.requestTimeout * 1000,
-  });
+  const { config, client } = await connect(flags);
   try {
     let statuses = sel.allPlugins.length + sel.pairs.size > 0
       ? await lookUp(client, sel, flags)
@@ -395,6 +390,8 @@ async function run(input: string | undefined, flags: Flags): Promise<number> {
       notes,
     }));
     return code;
+  } catch (error) {
+    throw explain(error, config);
   } finally {
     client.close();
   }
