@@ -100,6 +100,7 @@ export {
   getReports,
   listReports,
   type ListReportsOptions,
+  recentStatuses,
 } from "./lib/reports.ts";
 export {
   classifyRun,
