@@ -34,7 +34,8 @@
  * ```
  *
  * The scripts in `scripts/` (`list.ts`, `run.ts`, `bulk_run.ts`,
- * `status.ts`) are thin command-line fronts over these functions.
+ * `status.ts`, `doctor.ts`) are thin command-line fronts over these
+ * functions.
  *
  * @module
  */
@@ -176,3 +177,12 @@ export {
   renderStatusPage,
   type StatusPageInput,
 } from "./lib/status_page.ts";
+
+// Checking a connection, step by step, with a fix for each failure.
+export {
+  type CheckStatus,
+  type DoctorCheck,
+  type DoctorOptions,
+  type DoctorReport,
+  runDoctor,
+} from "./lib/doctor.ts";
