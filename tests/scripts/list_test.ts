@@ -7,6 +7,8 @@ import {
   simulator,
   spawnScript,
 } from "../_helpers.ts";
+import { testNeeding } from "../_needs.ts";
+import { makePki } from "../_pki.ts";
 
 Deno.test("list.ts lists launchable plugins as CSV when piped", async () => {
   await using sim = await simulator();
@@ -314,4 +316,64 @@ Deno.test("list.ts with an unknown command names the nearest one", async () => {
     assert.match(r.stderr, message);
     assert.doesNotMatch(r.stderr, /too many arguments/);
   }
+});
+
+testNeeding(
+  "openssl",
+  "openssl",
+  "list.ts against a self-signed server: the hint says whether TS_CA_CERT is set, and to what",
+  async () => {
+    const pki = await makePki();
+    await using sim = await simulator({ reports: 3, tls: pki.old });
+    const cwd = await Deno.makeTempDir();
+    try {
+      const unset = await runScript("list.ts", [], { env: envFor(sim), cwd });
+      assert.equal(unset.code, 1);
+      assert.match(
+        unset.stderr,
+        /^hint: the server's certificate is self-signed: copy the server's \/etc\/ssl\/certs\/ssl-cert-snakeoil\.pem/m,
+      );
+      await Deno.writeTextFile(`${cwd}/other.pem`, pki.impostor.cert);
+      const wrong = await runScript("list.ts", [], {
+        env: { ...envFor(sim), TS_CA_CERT: "other.pem" },
+        cwd,
+      });
+      assert.equal(wrong.code, 1);
+      assert.match(
+        wrong.stderr,
+        /^hint: TS_CA_CERT \(other\.pem\) is set but is not this server's certificate/m,
+      );
+      assert.doesNotMatch(wrong.stderr, /set TS_CA_CERT to/);
+      await Deno.writeTextFile(`${cwd}/ts.pem`, pki.old.cert);
+      const right = await runScript("list.ts", [], {
+        env: { ...envFor(sim), TS_CA_CERT: "ts.pem" },
+        cwd,
+      });
+      assert.equal(right.code, 0, right.stderr);
+      await Deno.writeTextFile(`${cwd}/ts.key`, pki.old.key);
+      const key = await runScript("list.ts", [], {
+        env: { ...envFor(sim), TS_CA_CERT: "ts.key" },
+        cwd,
+      });
+      assert.equal(key.code, 2);
+      assert.match(
+        key.stderr,
+        /TS_CA_CERT \(ts\.key\) is a private key, not a certificate/,
+      );
+      assert.ok(!key.stderr.includes("PRIVATE KEY"));
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+);
+
+Deno.test("list.ts with a TS_URL of a web page says which address to use", async () => {
+  const r = await runScript("list.ts", [], {
+    env: { TS_URL: "https://ts.example.org/report/1234/" },
+  });
+  assert.equal(r.code, 2);
+  assert.match(
+    r.stderr,
+    /is a page of the Torrent Suite web site \(\/report\/1234\/\), not the server: use TS_URL=https:\/\/ts\.example\.org$/m,
+  );
 });
