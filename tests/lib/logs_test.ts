@@ -11,6 +11,7 @@ import { pairStatuses } from "../../lib/status.ts";
 import {
   assertNoSecrets,
   clientFor,
+  fakeTransport,
   freshReports,
   simulator,
 } from "../_helpers.ts";
@@ -134,4 +135,66 @@ Deno.test("LogReader.tail() redacts a password a plugin printed into its log", a
   });
   assert.ok((await raw.text()).includes(planted));
   assertNoSecrets(sim, text);
+});
+
+Deno.test("LogReader.tail() never passes a login page (or any HTML) on as a log", async () => {
+  const login =
+    `<!DOCTYPE html><html><head><title>Torrent Suite - Sign In</title></head><body>
+<form method="post" action="/login/" id="login_form"><input type="password" name="password"></form></body></html>`;
+  const answers = [
+    {
+      status: 200,
+      body: login,
+      headers: { "content-type": "text/html; charset=utf-8" },
+    },
+    {
+      status: 302,
+      body: "",
+      headers: { location: "https://ts/login/?next=/output/x" },
+    },
+    {
+      status: 200,
+      body: "<html><body>Index of /output</body></html>",
+      headers: { "content-type": "text/html" },
+    },
+    {
+      status: 206,
+      body: "cut line\nlast line\n",
+      headers: {
+        "content-type": "text/plain",
+        "content-range": "bytes 100-119/120",
+      },
+    },
+  ];
+  const transport = fakeTransport((_r, i) => answers[i]!);
+  await using reader = await createLogReader({
+    url: "https://ts",
+    user: "ionuser",
+    password: "pw",
+    transport,
+  });
+  const target = {
+    report: 1,
+    plugin: "igv",
+    id: 7,
+    url: "https://ts/output/Home/R_001/plugin_out/igv_out.7/",
+  };
+  const page = await reader.tail(target);
+  assert.equal(page.status, "refused");
+  assert.deepEqual(page.lines, []);
+  assert.equal((await reader.tail(target)).status, "refused");
+  const listing = await reader.tail(target);
+  assert.equal(listing.status, "no-log");
+  assert.deepEqual(listing.lines, []);
+  const ranged = await reader.tail(target);
+  assert.deepEqual(
+    ranged.lines,
+    ["last line"],
+    "a tail fetched with Range drops its cut first line",
+  );
+  assert.ok(ranged.truncated);
+  assert.match(
+    transport.requests[0]!.url.href,
+    /igv_out\.7\/drmaa_stdout\.txt$/,
+  );
 });

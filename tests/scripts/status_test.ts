@@ -771,3 +771,33 @@ Deno.test("status.ts --format table in a pipe cuts nothing", async () => {
     /http:\/\/127\.0\.0\.1:\d+\/output\/Home\/\S+\/plugin_out\/igv_out\.\d+\//,
   );
 });
+
+Deno.test("status.ts --log shows the first 20 failed runs unless --log-all", async () => {
+  await using sim = await simulator();
+  const reports = freshReports(sim, "igv", 21);
+  for (const r of reports) sim.addPluginResult(r, "igv", "Error");
+  const args = [
+    ...reports.flatMap((r) => ["--report", String(r)]),
+    "--plugin",
+    "igv",
+    "--log",
+    "--format",
+    "table",
+  ];
+  const some = await runScript("status.ts", args, { env: envFor(sim) });
+  assert.equal(some.code, 0, some.stderr);
+  assert.equal(some.stdout.trim().split("\n").length, 20);
+  assert.match(
+    some.stderr,
+    /logs of the first 20 of 21 failed runs; --log-all for every one/,
+  );
+  const all = await runScript("status.ts", [...args, "--log-all"], {
+    env: envFor(sim),
+  });
+  assert.equal(all.stdout.trim().split("\n").length, 21);
+  const wrong = await runScript("status.ts", ["--report", "1", "--log-all"], {
+    env: envFor(sim),
+  });
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /--log-all and --log-lines go with --log/);
+});
