@@ -456,3 +456,39 @@ Deno.test("refused, unknown host, connect timeout and expired certificates get t
     /clock/,
   );
 });
+
+Deno.test("a gateway's HTML error page and a timeout say what they likely mean", () => {
+  const url = "https://ts.example.org/rundb/api/v1/results/";
+  const gateway = statusError(
+    { method: "GET", url, credentialForm: "apikey", user: "u" },
+    {
+      status: 502,
+      message:
+        "HTML page: 502 Bad Gateway: The proxy server received an invalid response",
+    },
+  );
+  assert.match(
+    gateway.message,
+    /\(hint: a proxy or gateway answered, not Torrent Suite: .*HTTPS_PROXY, NO_PROXY/,
+  );
+  const plain = statusError(
+    { method: "GET", url, credentialForm: "apikey", user: "u" },
+    {
+      status: 500,
+      message:
+        "Sorry, this request could not be processed. Please try again later.",
+    },
+  );
+  assert.doesNotMatch(
+    plain.message,
+    /hint:/,
+    "Torrent Suite's own 500 needs none",
+  );
+  const timeout = networkError(new Error("aborted"), {
+    method: "GET",
+    url: new URL(url),
+    timedOut: true,
+    timeoutMs: 30_000,
+  });
+  assert.match(timeout.hint, /raise --request-timeout/);
+});
