@@ -34,7 +34,8 @@
  * ```
  *
  * The scripts in `scripts/` (`list.ts`, `run.ts`, `bulk_run.ts`,
- * `status.ts`) are thin command-line fronts over these functions.
+ * `status.ts`, `doctor.ts`) are thin command-line fronts over these
+ * functions.
  *
  * @module
  */
@@ -100,6 +101,7 @@ export {
   getReports,
   listReports,
   type ListReportsOptions,
+  recentStatuses,
 } from "./lib/reports.ts";
 export {
   classifyRun,
@@ -145,7 +147,42 @@ export {
 export {
   type PairStatus,
   pairStatuses,
+  type PairStatusesOptions,
+  type PluginTotals,
+  pluginTotals,
   type StopResult,
   stopRuns,
 } from "./lib/status.ts";
-export { renderStatusPage, type StatusPageInput } from "./lib/status_page.ts";
+
+// Why a run failed: its log, redacted.
+export {
+  createLogReader,
+  isErrorLine,
+  type LogReader,
+  type LogReaderOptions,
+  type LogStatus,
+  type LogTarget,
+  readRunLogs,
+  type RunLog,
+  runLogUrl,
+} from "./lib/logs.ts";
+export {
+  isSecretKey,
+  redactObject,
+  type RedactOptions,
+  redactText,
+} from "./lib/redact.ts";
+export {
+  type PageProgress,
+  renderStatusPage,
+  type StatusPageInput,
+} from "./lib/status_page.ts";
+
+// Checking a connection, step by step, with a fix for each failure.
+export {
+  type CheckStatus,
+  type DoctorCheck,
+  type DoctorOptions,
+  type DoctorReport,
+  runDoctor,
+} from "./lib/doctor.ts";

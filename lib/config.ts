@@ -106,7 +106,10 @@ export async function loadConfig(
   if (user !== undefined) config.user = user;
   if (password !== undefined) config.password = password;
   if (apiKey !== undefined) config.apiKey = apiKey;
-  if (caCertFile !== undefined) config.caCertFile = caCertFile;
+  if (caCertFile !== undefined) {
+    await checkCaFile(caCertFile, flags.caCert !== undefined);
+    config.caCertFile = caCertFile;
+  }
   if ((apiKey !== undefined || password !== undefined) && user === undefined) {
     throw new UsageError(
       `${
@@ -155,8 +158,88 @@ export function normalizeServerUrl(raw: string): string {
     /\/rundb\/api\/v1$/,
     "",
   ).replace(/\/+$/, "");
-  return `${url.protocol}//${url.host}${path}`;
+  const root = `${url.protocol}//${url.host}`;
+  if (url.search !== "" || url.hash !== "") {
+    throw new UsageError(
+      `Server URL "${raw.trim()}" has a query or fragment: TS_URL is only the server's address, e.g. TS_URL=${root}`,
+    );
+  }
+  const api = /^(.*?)\/rundb\/api\/v1\/./.exec(`${path}/`);
+  if (api) {
+    throw new UsageError(
+      `Server URL "${raw.trim()}" points at an API resource: TS_URL is the server's address, e.g. TS_URL=${root}${
+        api[1]
+      }`,
+    );
+  }
+  const parts = path.split("/").filter(Boolean);
+  const page = parts.findIndex((p) => WEB_PAGES.includes(p.toLowerCase()));
+  if (page >= 0) {
+    const prefix = parts.slice(0, page).map((p) => `/${p}`).join("");
+    throw new UsageError(
+      `Server URL "${raw.trim()}" is a page of the Torrent Suite web site (/${
+        parts.slice(page).join("/")
+      }/), not the server: use TS_URL=${root}${prefix}`,
+    );
+  }
+  return `${root}${path}`;
 }
+
+/**
+ * Checks that the CA file holds a certificate: a private key, a CSR or a DER
+ * file given as `TS_CA_CERT` would only fail later as "unable to verify".
+ * A file that cannot be read is left to the client (it says so).
+ */
+async function checkCaFile(path: string, fromFlag: boolean): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch {
+    return;
+  }
+  const name = fromFlag ? "--ca-cert" : "TS_CA_CERT";
+  const text = new TextDecoder().decode(bytes);
+  if (/-----BEGIN CERTIFICATE-----/.test(text)) return;
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+    throw new UsageError(
+      `${name} (${path}) is a private key, not a certificate: give the server's certificate instead (on a Torrent Suite server /etc/ssl/certs/ssl-cert-snakeoil.pem, not the .key in /etc/ssl/private/), and keep the key secret`,
+    );
+  }
+  if (/-----BEGIN CERTIFICATE REQUEST-----/.test(text)) {
+    throw new UsageError(
+      `${name} (${path}) is a certificate request (CSR), not a certificate: give the certificate it became, or the server's /etc/ssl/certs/ssl-cert-snakeoil.pem`,
+    );
+  }
+  if (bytes[0] === 0x30) {
+    throw new UsageError(
+      `${name} (${path}) looks like a DER (binary) certificate: convert it to PEM with \`openssl x509 -inform der -in ${path} -out server.pem\` and give server.pem`,
+    );
+  }
+  throw new UsageError(
+    `${name} (${path}) holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" line): give the server's certificate, e.g. a copy of its /etc/ssl/certs/ssl-cert-snakeoil.pem`,
+  );
+}
+
+/**
+ * First path parts of Torrent Suite's own web pages (dbReports/iondb/urls.py):
+ * a TS_URL ending in one of them is a page of the site, not the server.
+ */
+const WEB_PAGES = [
+  "data",
+  "report",
+  "rundb",
+  "configure",
+  "plan",
+  "monitor",
+  "login",
+  "logout",
+  "home",
+  "output",
+  "admin",
+  "auth",
+  "sampleset",
+  "samples",
+];
 
 async function readEnvFile(path: string): Promise<Record<string, string>> {
   let text: string;

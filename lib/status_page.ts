@@ -1,14 +1,18 @@
 /**
  * A self-contained HTML status page of plugin runs over many reports: a grid
- * of reports × plugins colored by state, totals, filters and a list of the
- * failed runs. It loads nothing from the network and opens from disk.
+ * of reports × plugins colored by state, each plugin's column header with
+ * its totals, a stacked bar and its run times, filters, and a list of the
+ * failed runs with links to their logs. While runs are followed it says how
+ * far they are and when it was last updated (and can reload itself); the
+ * last one says it is final. It loads nothing from the network and opens
+ * from disk.
  *
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { CSS, JS, SCRIPT_HASH } from "./_status_page_assets.ts";
 import { classifyState, type StateClass } from "./states.ts";
-import type { PairStatus } from "./status.ts";
+import { type PairStatus, type PluginTotals, pluginTotals } from "./status.ts";
 
 /** What {@linkcode renderStatusPage} shows. */
 export interface StatusPageInput {
@@ -20,11 +24,52 @@ export interface StatusPageInput {
   generatedAt: Date;
   /** One cell per (report, plugin) pair: the pair's newest run. */
   statuses: readonly PairStatus[];
+  /**
+   * While runs are followed: how far they are (`final: false`), or that the
+   * follow ended (`final: true`). Absent: a one-off page.
+   */
+  progress?: PageProgress | undefined;
+  /**
+   * Seconds after which a page that is not final reloads itself in the
+   * browser (the file is rewritten meanwhile); none by default.
+   */
+  refreshSeconds?: number | undefined;
+  /**
+   * What an absent (report, plugin) cell means: `"unchecked"` (default: it
+   * was not asked for) or `"never"` (every plugin was asked for, so that
+   * plugin never ran on that report).
+   */
+  holes?: "unchecked" | "never" | undefined;
+}
+
+/** How far a followed set of runs is, for the page's header. */
+export interface PageProgress {
+  /** Runs followed that have finished. */
+  done: number;
+  /** Runs followed. */
+  total: number;
+  /** The follow ended: this is the last page. */
+  final: boolean;
+  /** Why it ended, shown on the final page (e.g. "timed out: 3 still running"). */
+  note?: string | undefined;
 }
 
 /** Escapes `& < > " '` for HTML text and attribute values. */
 const esc = (s: unknown): string =>
   String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** Seconds as `42s`, `12m05s`, `3h02m`, `2d03h`. */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return "";
+  const s = Math.round(seconds);
+  const p = (n: number) => String(n).padStart(2, "0");
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${p(s % 60)}s`;
+  if (s < 48 * 3600) {
+    return `${Math.floor(s / 3600)}h${p(Math.floor(s / 60) % 60)}m`;
+  }
+  return `${Math.floor(s / 86400)}d${p(Math.floor(s / 3600) % 24)}h`;
+}
 
 const GROUPS: [StateClass, string, string][] = [
   ["failed", "Failed", "✗"],
@@ -75,59 +120,73 @@ function link(url: string | null, text: string): string {
   return href ? `<a href="${esc(href)}" target="_blank">${text}</a>` : text;
 }
 
-const CSS = `
-*{box-sizing:border-box}
-body{margin:0;font:13px/1.35 system-ui,"DejaVu Sans",sans-serif;color:#1a1a1a;background:#fff}
-header{padding:10px 16px;border-bottom:1px solid #ccc;background:#f7f7f9}
-h1{font-size:18px;margin:0 0 4px}h2{font-size:15px;margin:18px 16px 6px}
-.meta{color:#555}.meta code{color:#1a1a1a}
-.totals{display:flex;flex-wrap:wrap;gap:6px;margin:8px 0 4px;padding:0;list-style:none}
-.totals li{padding:2px 8px;border-radius:10px;border:1px solid #bbb}
-.totals li.g{font-weight:600}.totals .n{font-variant-numeric:tabular-nums}
-.filters{display:flex;gap:6px;align-items:center;margin-top:6px}
-.filters button{font:inherit;padding:3px 10px;border:1px solid #888;border-radius:4px;background:#fff;cursor:pointer}
-.filters button[aria-pressed=true]{background:#1a1a1a;color:#fff;border-color:#1a1a1a}
-#shown{margin-left:8px;color:#333}
-.wrap{padding:0 16px}
-table{border-collapse:separate;border-spacing:0}
-#grid th,#grid td{border-right:1px solid #fff;border-bottom:1px solid #fff;padding:1px 6px;white-space:nowrap}
-#grid thead th{position:sticky;top:0;z-index:2;background:#33373d;color:#fff;text-align:left;font-weight:600}
-#grid tbody th{position:sticky;left:0;z-index:1;background:#f2f2f4;text-align:left;font-weight:normal;max-width:320px;overflow:hidden;text-overflow:ellipsis}
-#grid thead th:first-child{left:0;z-index:3}
-#grid .k{font-variant-numeric:tabular-nums;font-weight:600;margin-right:2px}
-#grid td{min-width:84px}#grid td a{color:inherit;text-decoration:none;display:block}
-#grid td a:hover{text-decoration:underline}
-.s-completed{background:#d4ecd9;color:#124a1f}
-.s-running{background:#fde68a;color:#5a4200}
-.s-failed{background:#c0392b;color:#fff;font-weight:600}
-.s-stale{background:#8e44ad;color:#fff;font-weight:600}
-.s-cancelled{background:#bdc3c7;color:#222}
-.s-missing,.s-none{background:#e4e4e4;color:#666}
-.f-failed #grid tbody tr:not(.has-failed),.f-running #grid tbody tr:not(.has-running),
-.f-stale #grid tbody tr:not(.has-stale),.f-cancelled #grid tbody tr:not(.has-cancelled),
-.f-missing #grid tbody tr:not(.has-missing){display:none}
-#failed td,#failed th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
-#failed ul{margin:0;padding-left:16px}.none{color:#555;margin:0 16px}
-`;
+/** The segments of a column's bar, in order. */
+const BAR: [StateClass, string][] = [
+  ["completed", "completed"],
+  ["failed", "failed"],
+  ["running", "running"],
+  ["stale", "stale"],
+  ["cancelled", "cancelled"],
+  ["missing", "never run"],
+];
 
-const JS = `
-(function(){var b=document.body,s=document.getElementById("shown"),m=b.dataset.reports;
-function set(f){var btns=document.querySelectorAll("[data-f]");for(var i=0;i<btns.length;i++){
-var x=btns[i],on=x.dataset.f===f;x.setAttribute("aria-pressed",on?"true":"false");
-if(on)s.textContent=x.dataset.n+" of "+m+" reports shown";}
-b.className=f==="all"?"":"f-"+f;}
-document.querySelector(".filters").addEventListener("click",function(e){
-var t=e.target.closest("[data-f]");if(t){set(t.dataset.f);try{history.replaceState(null,"","#"+t.dataset.f);}catch(_){}}});
-var h=location.hash.slice(1);if(document.querySelector('[data-f="'+h+'"]'))set(h);})();
-`;
-const SCRIPT_HASH = createHash("sha256").update(JS).digest("base64");
+/** A plugin's column header: name, stacked bar, totals and run times. */
+function columnHead(t: PluginTotals): string {
+  const parts = BAR.filter(([c]) => t.counts[c] > 0);
+  const segments = parts.map(([c, text]) =>
+    `<i class="s-${c}" style="width:${
+      (100 * t.counts[c] / Math.max(1, t.total)).toFixed(2)
+    }%" title="${t.counts[c]} ${text}"></i>`
+  ).join("");
+  const summary = parts.map(([c, text]) => `${t.counts[c]} ${text}`).join(
+    ", ",
+  );
+  const times = [
+    t.medianSeconds !== null ? `median ${formatDuration(t.medianSeconds)}` : "",
+    t.longestSeconds !== null
+      ? `longest ${formatDuration(t.longestSeconds)}`
+      : "",
+  ].filter(Boolean).join(" · ");
+  const short = [
+    `${t.counts.completed} ✓`,
+    t.counts.failed ? `${t.counts.failed} ✗` : "",
+    t.counts.running ? `${t.counts.running} ▶` : "",
+    t.counts.stale ? `${t.counts.stale} ⧗` : "",
+  ].filter(Boolean).join(" ");
+  return `<th data-plugin="${esc(t.plugin)}" title="${
+    esc(`${t.plugin}: ${summary}${times ? `; ${times}` : ""}`)
+  }"><div class="pn">${
+    esc(t.plugin)
+  }</div><div class="bar" role="img" aria-label="${
+    esc(summary)
+  }">${segments}</div><div class="pt">${esc(short)}${
+    times ? `<br>${esc(times)}` : ""
+  }</div></th>`;
+}
+
+/** The line under the title saying how far the followed runs are. */
+function liveLine(p: PageProgress, refresh: number | undefined): string {
+  if (p.final) {
+    return `<div id="live" class="final" data-final="true">Final: ${
+      esc(p.note ?? `all ${p.total} followed run(s) finished`)
+    }</div>`;
+  }
+  return `<div id="live" class="following" data-final="false">Following: ${p.done} of ${p.total} run(s) finished<progress max="${
+    Math.max(1, p.total)
+  }" value="${p.done}"></progress>${
+    refresh ? ` · this page reloads every ${refresh} s` : ""
+  }</div>`;
+}
 
 /**
  * Renders the status of plugin runs as one self-contained HTML page: header
- * with totals, a grid of reports (rows) × plugins (columns) colored by state
- * with links to each run's output, filters (All / Failed / Running / Never
- * run) and a list of failed runs. Every input string is HTML-escaped, and a
- * Content-Security-Policy blocks network access and any other script.
+ * with totals (and, while runs are followed, how far they are), a grid of
+ * reports (rows) × plugins (columns) colored by state, each column headed by
+ * its plugin's totals, a stacked bar and its median and longest run times,
+ * failed cells linking to their run's log, filters (All / Failed / Stale /
+ * Running / Cancelled / Never run) and a list of failed runs. Every input
+ * string is HTML-escaped, and a Content-Security-Policy blocks network
+ * access and any other script.
  *
  * @example Rendering two cells
  * ```ts
@@ -150,26 +209,32 @@ const SCRIPT_HASH = createHash("sha256").update(JS).digest("base64");
  * if (!html.includes(">2024-05-06T08:00:00.000Z<")) throw new Error("no time");
  * ```
  *
- * @param input Title, server, time and cells.
+ * @param input Title, server, time, cells, progress and refresh.
  * @returns The HTML document.
  */
 export function renderStatusPage(input: StatusPageInput): string {
   const title = input.title ?? "ionrun status";
   const byReport = new Map<number, Map<string, PairStatus>>();
   const names = new Map<number, string>();
-  const plugins = new Set<string>();
+  const newest = new Map<string, PairStatus>();
   for (const c of input.statuses) {
-    plugins.add(c.plugin);
     if (c.reportName) names.set(c.report, c.reportName);
     let row = byReport.get(c.report);
     if (!row) byReport.set(c.report, row = new Map());
+    if (c.plugin === "") continue; // a report without any run: a row, no cell
     const seen = row.get(c.plugin);
-    if (!seen || (c.id ?? -1) >= (seen.id ?? -1)) row.set(c.plugin, c);
+    if (!seen || (c.id ?? -1) >= (seen.id ?? -1)) {
+      row.set(c.plugin, c);
+      newest.set(`${c.report}/${c.plugin}`, c);
+    }
   }
+  const holesAreNever = input.holes === "never";
   const reports = [...byReport.keys()].sort((a, b) => a - b);
-  const cols = [...plugins].sort((a, b) =>
+  const totals = pluginTotals([...newest.values()]);
+  const cols = totals.map((t) => t.plugin).sort((a, b) =>
     a.localeCompare(b, "en") || (a < b ? -1 : 1)
   );
+  const totalsBy = new Map(totals.map((t) => [t.plugin, t]));
   const group: Record<StateClass, number> = {
     failed: 0,
     stale: 0,
@@ -183,6 +248,9 @@ export function renderStatusPage(input: StatusPageInput): string {
   const failed: PairStatus[] = [];
   let holes = 0;
   const body: string[] = [];
+  const hole = holesAreNever
+    ? `<td class="s-missing" title="never run">${SYMBOL.missing} never</td>`
+    : `<td class="s-none" title="not checked"></td>`;
   for (const report of reports) {
     const row = byReport.get(report)!;
     const has = new Set<StateClass>();
@@ -191,7 +259,14 @@ export function renderStatusPage(input: StatusPageInput): string {
       const c = row.get(plugin);
       if (!c) {
         holes++;
-        tds.push(`<td class="s-none" title="not checked"></td>`);
+        if (holesAreNever) {
+          has.add("missing");
+          group.missing++;
+          totalsBy.get(plugin)!.counts.missing++;
+          totalsBy.get(plugin)!.total++;
+          perState.set(null, (perState.get(null) ?? 0) + 1);
+        }
+        tds.push(hole);
         continue;
       }
       const cls = c.stateClass;
@@ -199,9 +274,10 @@ export function renderStatusPage(input: StatusPageInput): string {
       group[cls]++;
       perState.set(c.state, (perState.get(c.state) ?? 0) + 1);
       if (cls === "failed") failed.push(c);
+      const target = cls === "failed" && c.logUrl ? c.logUrl : c.url;
       tds.push(
         `<td class="s-${cls}" title="${esc(tooltip(c))}">${
-          link(c.url, esc(label(c.state, cls)))
+          link(target, esc(label(c.state, cls)))
         }</td>`,
       );
     }
@@ -244,6 +320,10 @@ export function renderStatusPage(input: StatusPageInput): string {
   const failedRows = failed.map((c) => {
     const errs = c.validationErrors ?? [];
     const name = names.get(c.report);
+    const links = [
+      safeUrl(c.logUrl ?? null) ? link(c.logUrl ?? null, "log") : "",
+      safeUrl(c.url) ? link(c.url, "output") : "",
+    ].filter(Boolean).join(" · ");
     return `<tr><td><a href="#r${c.report}">${c.report}</a>${
       name ? " " + esc(name) : ""
     }</td><td>${esc(c.plugin)}</td><td>${esc(c.state)}</td><td>${
@@ -252,22 +332,29 @@ export function renderStatusPage(input: StatusPageInput): string {
       errs.length
         ? `<ul>${errs.map((e) => `<li>${esc(e)}</li>`).join("")}</ul>`
         : ""
-    }</td><td>${safeUrl(c.url) ? link(c.url, "output") : ""}</td></tr>`;
+    }</td><td>${links}</td></tr>`;
   });
   const csp =
     `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${SCRIPT_HASH}'`;
+  const refresh = input.progress?.final ? undefined : input.refreshSeconds;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="viewport" content="width=device-width, initial-scale=1">${
+    refresh
+      ? `\n<meta http-equiv="refresh" content="${Math.round(refresh)}">`
+      : ""
+  }
 <title>${esc(title)}</title><style>${CSS}</style></head>
 <body data-reports="${reports.length}">
 <header><h1>${esc(title)}</h1>
-<div class="meta">Server <code>${esc(input.server)}</code> · Generated <time>${
+<div class="meta">Server <code>${esc(input.server)}</code> · ${
+    input.progress && !input.progress.final ? "Updated" : "Generated"
+  } <time>${
     esc(input.generatedAt.toISOString())
   }</time> · <span id="size">${reports.length} reports × ${cols.length} plugins</span>${
-    holes ? ` · ${holes} pair(s) not checked` : ""
-  }</div>
+    holes && !holesAreNever ? ` · ${holes} pair(s) not checked` : ""
+  }</div>${input.progress ? `\n${liveLine(input.progress, refresh)}` : ""}
 <ul class="totals" id="groups">${groupItems.join("")}</ul>
 <ul class="totals" id="states">${stateItems.join("")}</ul>
 <div class="filters" role="group" aria-label="Show reports">${
@@ -275,13 +362,13 @@ export function renderStatusPage(input: StatusPageInput): string {
   }<span id="shown">${reports.length} of ${reports.length} reports shown</span></div>
 </header>
 <div class="wrap"><table id="grid"><thead><tr><th>Report</th>${
-    cols.map((p) => `<th>${esc(p)}</th>`).join("")
+    cols.map((p) => columnHead(totalsBy.get(p)!)).join("")
   }</tr></thead>
 <tbody>${body.join("\n")}</tbody></table></div>
 <h2>Failed runs (${failed.length})</h2>
 ${
     failed.length
-      ? `<div class="wrap"><table id="failed"><thead><tr><th>Report</th><th>Plugin</th><th>State</th><th>Id</th><th>Validation errors</th><th>Output</th></tr></thead><tbody>${
+      ? `<div class="wrap"><table id="failed"><thead><tr><th>Report</th><th>Plugin</th><th>State</th><th>Id</th><th>Validation errors</th><th>Log</th></tr></thead><tbody>${
         failedRows.join("\n")
       }</tbody></table></div>`
       : `<p class="none">No failed runs.</p>`

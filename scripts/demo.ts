@@ -1,7 +1,11 @@
 /**
  * `deno task demo`: starts the built-in Torrent Suite simulator on a free
  * loopback port and runs the scripts against it, as a user would, printing
- * each command and what it shows. Files go to `demo-out/`.
+ * each command and what it shows: the connection checked, reports chosen,
+ * a bulk launch followed to its end, the status with its closing summary,
+ * the logs of the failed runs, and their rerun. Files go to `demo-out/`.
+ * Colors only on a terminal, never with `NO_COLOR`; `--quick` for a smaller,
+ * faster run (the test's).
  *
  * @module
  */
@@ -10,37 +14,48 @@ import { startSimulator } from "../simulator/mod.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const OUT = "demo-out";
+const QUICK = Deno.args.includes("--quick");
+const COLOR = Deno.stdout.isTerminal() && !Deno.noColor;
+const bold = (s: string) => COLOR ? `\x1b[1m${s}\x1b[0m` : s;
 
 const sim = await startSimulator({
-  reports: 2500,
-  queuedMs: 400,
-  runMs: 1600,
+  reports: QUICK ? 300 : 2500,
+  queuedMs: QUICK ? 50 : 400,
+  runMs: QUICK ? 150 : 1600,
   failureRate: 0.15,
+  ...(QUICK ? { slots: 0 } : {}),
 });
 const user = sim.users[0]!;
-const env = {
+const env: Record<string, string> = {
   TS_URL: sim.url,
   TS_USER: user.username,
   TS_API_KEY: user.apiKey,
-  NO_COLOR: Deno.noColor ? "1" : "",
   HOME: Deno.env.get("HOME") ?? "",
-  DENO_DIR: Deno.env.get("DENO_DIR") ?? "",
   PATH: Deno.env.get("PATH") ?? "",
 };
+for (const name of ["NO_COLOR", "DENO_DIR", "XDG_CACHE_HOME"]) {
+  const value = Deno.env.get(name);
+  if (value !== undefined) env[name] = value;
+}
+/** The same, with the password: run logs are behind the web login. */
+const withPassword = { ...env, TS_PASSWORD: user.password };
+
+/** The Deno flags of a script's shebang line: what it gets when run directly. */
+function shebang(script: string): string[] {
+  const first = Deno.readTextFileSync(`${ROOT}scripts/${script}`).split(
+    "\n",
+  )[0]!;
+  const m = /^#!\/usr\/bin\/env -S deno (run .*)$/.exec(first);
+  if (!m) throw new Error(`scripts/${script} has no deno shebang line`);
+  return m[1]!.split(/\s+/);
+}
 
 async function capture(script: string, args: string[]): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      "--allow-env",
-      `${ROOT}scripts/${script}`,
-      ...args,
-    ],
+    args: [...shebang(script), `${ROOT}scripts/${script}`, ...args],
     env,
     stdout: "piped",
-    stderr: "inherit",
+    stderr: "null",
   }).output();
   return new TextDecoder().decode(out.stdout);
 }
@@ -49,21 +64,14 @@ async function step(
   title: string,
   script: string,
   args: string[],
-  stdin?: string,
+  options: { stdin?: string; env?: Record<string, string> } = {},
 ) {
-  if (title) console.log(`\n\x1b[1m# ${title}\x1b[0m`);
+  const { stdin } = options;
+  if (title) console.log(`\n${bold(`# ${title}`)}`);
   if (title) console.log(`$ ${script} ${args.map(quote).join(" ")}`);
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      `${ROOT}scripts/${script}`,
-      ...args,
-    ],
-    env,
+    args: [...shebang(script), `${ROOT}scripts/${script}`, ...args],
+    env: options.env ?? env,
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "inherit",
     stderr: "inherit",
@@ -93,18 +101,26 @@ try {
     `Torrent Suite simulator on ${sim.url} (${sim.reportIds().length} reports, 15% of runs fail); ` +
       "TS_URL, TS_USER and TS_API_KEY point the scripts at it.",
   );
+  await step("Check the connection first", "doctor.ts", []);
   await step("Launchable plugins", "list.ts", ["--format", "table"]);
-  await step("The newest completed reports", "list.ts", [
-    "reports",
-    "--status",
-    "Completed",
-    "--limit",
-    "5",
-    "--format",
-    "table",
-  ]);
+  await step(
+    "The newest completed reports on 540 chips, thumbnails left out",
+    "list.ts",
+    [
+      "reports",
+      "--status",
+      "completed",
+      "--chip-type",
+      "540",
+      "--no-thumbnails",
+      "--limit",
+      "5",
+      "--format",
+      "table",
+    ],
+  );
   console.log(
-    `\n\x1b[1m# Twenty of them as a CSV for the bulk launcher\x1b[0m`,
+    `\n${bold("# Twenty completed reports as a CSV for the bulk launcher")}`,
   );
   console.log(
     `$ list.ts reports --status Completed --limit 20 --format csv > ${csv}`,
@@ -141,14 +157,7 @@ try {
   await step(
     "Plan a bulk launch of sampleID (nothing is launched)",
     "bulk_run.ts",
-    [
-      csv,
-      "--plugin",
-      "sampleID",
-      "--dry-run",
-      "--format",
-      "table",
-    ],
+    [csv, "--plugin", "sampleID", "--dry-run", "--format", "table"],
   );
   await step("Launch it, following the runs to the end", "bulk_run.ts", [
     csv,
@@ -164,16 +173,28 @@ try {
     "--format",
     "table",
   ]);
-  await step("Status of those runs, and an HTML status page", "status.ts", [
-    csv,
-    "--plugin",
-    "sampleID",
-    "--html",
-    `${OUT}/status.html`,
-    "--format",
-    "table",
-  ]);
-  console.log(`\n\x1b[1m# Rerun what failed, in one pipe\x1b[0m`);
+  await step(
+    "Status of every plugin on those reports, an HTML page, and the summary with the rerun command (on stderr)",
+    "status.ts",
+    [csv, "--html", `${OUT}/status.html`, "--format", "table"],
+  );
+  await step(
+    "Why did they fail? The last lines of each failed run's log (needs TS_PASSWORD)",
+    "status.ts",
+    [
+      csv,
+      "--plugin",
+      "sampleID",
+      "--failed",
+      "--log",
+      "--log-lines",
+      "10",
+      "--format",
+      "table",
+    ],
+    { env: withPassword },
+  );
+  console.log(`\n${bold("# Rerun what failed, in one pipe")}`);
   console.log(
     `$ status.ts ${csv} --plugin sampleID --failed --format csv | bulk_run.ts - --wait`,
   );
@@ -194,17 +215,11 @@ try {
     "0.5",
     "--format",
     "table",
-  ], failed);
+  ], { stdin: failed });
   await step(
     "The first command again: completed pairs are skipped, failed ones rerun",
     "bulk_run.ts",
-    [
-      csv,
-      "--plugin",
-      "sampleID",
-      "--format",
-      "table",
-    ],
+    [csv, "--plugin", "sampleID", "--format", "table"],
   );
   console.log(
     `\nThe simulator received ${sim.requests.length} requests and ${sim.launches.length} launches. ` +

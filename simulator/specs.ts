@@ -3,6 +3,14 @@
 
 import type { FieldSpec, ResourceSpec } from "./filters.ts";
 import {
+  planOf,
+  type PlanRow,
+  projectOf,
+  type ProjectRow,
+  type SampleRow,
+  samplesOf,
+} from "./lab.ts";
+import {
   type EasRow,
   jobNow,
   type JobRow,
@@ -61,11 +69,55 @@ export function resourceSpecs(store: SimStore) {
       isUpgradable: computed("bool", () => false),
     },
   };
+  const project: ResourceSpec<ProjectRow> = {
+    fields: {
+      id: m("int", (p) => p.id),
+      name: m("str", (p) => p.name),
+      public: m("bool", () => true),
+      "resource_uri": computed("str", (p) => `${API}/project/${p.id}/`),
+    },
+  };
+  const sample: ResourceSpec<SampleRow> = {
+    fields: {
+      id: m("int", (x) => x.id),
+      name: m("str", (x) => x.name),
+      displayedName: m("str", (x) => x.displayedName),
+      externalId: m("str", () => ""),
+      status: m("str", () => "run"),
+      "resource_uri": computed("str", (x) => `${API}/sample/${x.id}/`),
+    },
+  };
+  const plan: ResourceSpec<PlanRow> = {
+    fields: {
+      id: m("int", (x) => x.id),
+      planName: m("str", (x) => x.planName),
+      planDisplayedName: m("str", (x) => x.planDisplayedName),
+      planShortID: m("str", (x) => x.planShortID),
+      planStatus: m("str", () => "run"),
+      "resource_uri": computed(
+        "str",
+        (x) => `${API}/plannedexperiment/${x.id}/`,
+      ),
+    },
+  };
   const experiment: ResourceSpec<ReportRow> = {
     fields: {
       id: m("int", (r) => r.experimentId),
       expName: m("str", (r) => r.expName),
       chipType: m("str", (r) => r.chipType),
+      status: m("str", () => "run"),
+      samples: m("rel", (r) => samplesOf(r), {
+        rel: () => sample as ResourceSpec<unknown>,
+        many: true,
+      }),
+      plan: m("rel", (r) => planOf(r), {
+        rel: () => plan as ResourceSpec<unknown>,
+      }),
+      "resource_uri": computed(
+        "str",
+        (r) => `${API}/experiment/${r.experimentId}/`,
+      ),
+      sample: computed("str", (r) => samplesOf(r)[0]!.name),
     },
   };
   const str = (f: (r: ReportRow) => string) => m<ReportRow>("str", f);
@@ -81,6 +133,10 @@ export function resourceSpecs(store: SimStore) {
       ),
       experiment: m("rel", (r) => r, {
         rel: () => experiment as ResourceSpec<unknown>,
+      }),
+      projects: m("rel", (r) => [projectOf(r)], {
+        rel: () => project as ResourceSpec<unknown>,
+        many: true,
       }),
       runid: str((r) => r.runid),
       planShortID: str((r) => r.planShortID),
@@ -176,5 +232,15 @@ export function resourceSpecs(store: SimStore) {
       "resource_uri": pc("str"),
     },
   };
-  return { plugin, results, pluginresult, job, eas };
+  return {
+    plugin,
+    results,
+    pluginresult,
+    job,
+    eas,
+    project,
+    experiment,
+    sample,
+    plan,
+  };
 }

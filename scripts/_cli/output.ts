@@ -40,26 +40,85 @@ export function useColor(stream: { isTerminal(): boolean }): boolean {
   return !Deno.noColor && stream.isTerminal();
 }
 
+/** A cell's value: a scalar, or a list (JSON keeps it an array). */
+export type CellValue =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | readonly (string | number)[];
+
 /** One output column. */
 export interface Column<T> {
   /** Header (CSV header and JSON key). */
   name: string;
   /** Extracts the value. */
-  value: (row: T) => string | number | boolean | null | undefined;
+  value: (row: T) => CellValue;
   /** Align right in tables (numbers). */
   right?: boolean;
-  /** Truncate table cells past this width. */
+  /** In a table fitted to the terminal, cut cells past this width. */
   maxWidth?: number;
+  /** Header in tables, when not `name`. */
+  title?: string;
+  /** Text in tables, when not the value (a short date, `1h02m`). */
+  display?: (row: T) => string;
+  /**
+   * Fitting to the terminal: the column may be cut down to this width (with
+   * `…`); without it, it is never cut.
+   */
+  minWidth?: number;
+  /** Where a cut cell loses its characters: the end (default) or the middle (URLs). */
+  cut?: "end" | "middle";
+  /**
+   * Fitting to the terminal: columns are dropped when cutting is not enough,
+   * lowest number first; without it, never dropped.
+   */
+  drop?: number;
+  /** Only in tables, or only in the data formats (JSON, NDJSON, CSV). */
+  only?: "table" | "data";
 }
 
-/** Renders rows in the chosen format on stdout. */
+/** Options of {@linkcode writeRows}. */
+export interface WriteRowsOptions {
+  /** Tables: all columns, nothing cut, even on a terminal (`--wide`). */
+  wide?: boolean;
+  /** Tables: the width to fit; default the terminal's, none when stdout is not one. */
+  width?: number;
+}
+
+/** The width of the terminal on stdout, or `undefined` when it is not one. */
+export function terminalWidth(): number | undefined {
+  try {
+    return Deno.stdout.isTerminal() ? Deno.consoleSize().columns : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const text = (v: CellValue): string =>
+  v === null || v === undefined
+    ? ""
+    : Array.isArray(v)
+    ? v.join("; ")
+    : String(v);
+
+/**
+ * Renders rows in the chosen format on stdout. JSON is always one valid
+ * document (`[]` when there are no rows), with lists as arrays; NDJSON one
+ * object a line; CSV with its header even when empty. A table fits the
+ * terminal (long columns cut, then dropped) unless `wide`; on anything but a
+ * terminal nothing is cut.
+ */
 export function writeRows<T>(
   rows: readonly T[],
   columns: readonly Column<T>[],
   format: Format,
+  options: WriteRowsOptions = {},
 ): void {
+  const data = columns.filter((c) => c.only !== "table");
   const records = rows.map((row) =>
-    Object.fromEntries(columns.map((c) => [c.name, c.value(row) ?? null]))
+    Object.fromEntries(data.map((c) => [c.name, c.value(row) ?? null]))
   );
   switch (format) {
     case "json":
@@ -71,39 +130,114 @@ export function writeRows<T>(
     case "csv":
       write(
         Deno.stdout,
-        stringify(records, {
-          header: true,
-          columns: columns.map((c) => c.name),
-          cast: { boolean: (b) => String(b) },
-        }),
+        stringify(
+          records.map((r) =>
+            Object.fromEntries(
+              Object.entries(r).map((
+                [k, v],
+              ) => [k, Array.isArray(v) ? text(v) : v]),
+            )
+          ),
+          {
+            header: true,
+            columns: data.map((c) => c.name),
+            cast: { boolean: (b) => String(b) },
+          },
+        ),
       );
       return;
-    case "table":
-      write(Deno.stdout, renderTable(rows, columns));
+    case "table": {
+      const width = options.wide ? undefined : options.width ?? terminalWidth();
+      write(Deno.stdout, renderTable(rows, columns, { width }));
+    }
   }
 }
 
-/** Renders an aligned text table with a header line. */
+/** Cuts a cell to `width` characters with `…`, at the end or in the middle. */
+export function cutText(
+  s: string,
+  width: number,
+  where: "end" | "middle" = "end",
+): string {
+  if (s.length <= width) return s;
+  if (width <= 1) return "…".slice(0, width);
+  if (where === "middle") {
+    const tail = Math.floor((width - 1) / 2);
+    return `${s.slice(0, width - 1 - tail)}…${s.slice(s.length - tail)}`;
+  }
+  return `${s.slice(0, width - 1)}…`;
+}
+
+/**
+ * Renders an aligned text table with a header line. With a `width` (the
+ * terminal's), it fits: cells of columns with a `maxWidth` are cut to it,
+ * then columns with a `minWidth` are cut down towards it, then columns with
+ * a `drop` rank are left out (lowest first) until the lines fit. Without a
+ * width nothing is cut.
+ */
 export function renderTable<T>(
   rows: readonly T[],
   columns: readonly Column<T>[],
+  options: { width?: number | undefined } = {},
 ): string {
-  const cells = rows.map((row) =>
-    columns.map((c) => {
-      const v = c.value(row);
-      const s = v === null || v === undefined ? "" : String(v);
-      return c.maxWidth && s.length > c.maxWidth
-        ? `${s.slice(0, c.maxWidth - 1)}…`
-        : s;
-    })
+  const shown = columns.filter((c) => c.only !== "data");
+  const all = rows.map((row) =>
+    shown.map((c) => c.display ? c.display(row) : text(c.value(row)))
   );
-  const widths = columns.map((c, i) =>
-    Math.max(c.name.length, ...cells.map((r) => r[i]!.length))
+  const natural = shown.map((c, i) =>
+    Math.max((c.title ?? c.name).length, ...all.map((r) => r[i]!.length))
   );
+  const fit = options.width;
+  let keep = shown.map((_, i) => i);
+  let widths = [...natural];
+  if (fit !== undefined) {
+    const capped = natural.map((w, i) => {
+      const c = shown[i]!;
+      const cap = Math.max(c.maxWidth ?? w, (c.title ?? c.name).length);
+      return Math.min(w, cap);
+    });
+    const total = (idx: number[], ws: number[]) =>
+      idx.reduce((sum, i) => sum + ws[i]!, 0) + 2 * (idx.length - 1);
+    const dropOrder = shown.map((c, i) => ({ i, rank: c.drop }))
+      .filter((x) => x.rank !== undefined)
+      .sort((a, b) => a.rank! - b.rank! || b.i - a.i).map((x) => x.i);
+    while (true) {
+      widths = shrink(keep, capped, shown, fit, total);
+      if (total(keep, widths) <= fit || dropOrder.length === 0) break;
+      const gone = dropOrder.shift()!;
+      keep = keep.filter((i) => i !== gone);
+    }
+  }
   const line = (values: string[]) =>
-    values.map((v, i) =>
-      columns[i]!.right ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)
-    ).join("  ").trimEnd();
-  return [line(columns.map((c) => c.name)), ...cells.map(line)]
+    keep.map((i) => {
+      const c = shown[i]!;
+      const v = cutText(values[i]!, widths[i]!, c.cut);
+      return c.right ? v.padStart(widths[i]!) : v.padEnd(widths[i]!);
+    }).join("  ").trimEnd();
+  return [line(shown.map((c) => c.title ?? c.name)), ...all.map(line)]
     .map((l) => `${l}\n`).join("");
+}
+
+/** Widths with the cuttable columns narrowed (widest first) until the total fits. */
+function shrink<T>(
+  keep: number[],
+  capped: number[],
+  columns: readonly Column<T>[],
+  fit: number,
+  total: (idx: number[], ws: number[]) => number,
+): number[] {
+  const ws = [...capped];
+  let over = total(keep, ws) - fit;
+  while (over > 0) {
+    let best = -1;
+    for (const i of keep) {
+      const c = columns[i]!;
+      const floor = Math.max(c.minWidth ?? ws[i]!, (c.title ?? c.name).length);
+      if (ws[i]! > floor && (best < 0 || ws[i]! > ws[best]!)) best = i;
+    }
+    if (best < 0) break;
+    ws[best]!--;
+    over--;
+  }
+  return ws;
 }

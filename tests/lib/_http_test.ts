@@ -173,3 +173,322 @@ Deno.test("causeChain() joins an error's causes once each", () => {
   assert.equal(causeChain(e), "a: b: c");
   assert.equal(causeChain(new Error("x", { cause: new Error("x") })), "x");
 });
+
+// The set-up mistakes, each tried for real where it can be made on this
+// machine (TLS with openssl-made certificates against the simulator; plain
+// sockets answering like Apache), else with the error the stack raises.
+
+import { createClient } from "../../lib/client.ts";
+import { type NetworkError, UnreadableAnswerError } from "../../lib/errors.ts";
+import { startSimulator } from "../../simulator/mod.ts";
+import { explain } from "../../scripts/_cli/connect.ts";
+import { testNeeding } from "../_needs.ts";
+import { makePki } from "../_pki.ts";
+
+/** The error of one GET through the real client. */
+async function failure(
+  url: string,
+  options: { caCert?: string; caCertFile?: string } = {},
+): Promise<unknown> {
+  using client = await createClient({
+    url,
+    readRetries: { retries: 0 },
+    timeoutMs: 5_000,
+    ...options,
+  });
+  try {
+    await client.get("torrentsuite/version/");
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a failure");
+}
+
+/** A self-signed certificate (CA:TRUE, as `openssl req -x509` makes) with the given names. */
+async function selfSigned(san: string): Promise<{ cert: string; key: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "ionrun-hint-" });
+  const out = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "k.pem",
+      "-out",
+      "c.pem",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=ts.lab.local",
+      "-addext",
+      `subjectAltName=${san}`,
+    ],
+    cwd: dir,
+    stderr: "null",
+  }).output();
+  assert.equal(out.code, 0);
+  const pair = {
+    cert: await Deno.readTextFile(`${dir}/c.pem`),
+    key: await Deno.readTextFile(`${dir}/k.pem`),
+  };
+  await Deno.remove(dir, { recursive: true });
+  return pair;
+}
+
+testNeeding(
+  "openssl",
+  "openssl",
+  "TLS failures get a hint that fits them (tried against the simulator over HTTPS)",
+  async (t) => {
+    const pki = await makePki();
+    await t.step(
+      "a private CA's leaf, no TS_CA_CERT: set it to the CA",
+      async () => {
+        await using sim = await startSimulator({ reports: 2, tls: pki.leaf });
+        const e = await failure(sim.url) as NetworkError;
+        assert.equal(e.kind, "tls");
+        assert.match(
+          e.hint,
+          /signed by a CA this machine does not trust: set TS_CA_CERT/,
+        );
+        const exact = explain(e, {}) as NetworkError;
+        assert.doesNotMatch(exact.hint, /if TS_CA_CERT is set already/);
+      },
+    );
+    await t.step(
+      "a self-signed server, TS_CA_CERT set to another one: says so, does not say to set it",
+      async () => {
+        await using sim = await startSimulator({ reports: 2, tls: pki.old });
+        const e = await failure(sim.url, {
+          caCert: pki.impostor.cert,
+        }) as NetworkError;
+        assert.match(e.hint, /self-signed/);
+        const exact = explain(e, {
+          caCertFile: "/etc/ionrun/ts.pem",
+        }) as NetworkError;
+        assert.match(
+          exact.hint,
+          /^TS_CA_CERT \(\/etc\/ionrun\/ts\.pem\) is set but is not this server's certificate/,
+        );
+        assert.doesNotMatch(exact.hint, /set TS_CA_CERT to/);
+        const none = explain(await failure(sim.url), {}) as NetworkError;
+        assert.match(
+          none.hint,
+          /^the server's certificate is self-signed: copy the server's \/etc\/ssl\/certs\/ssl-cert-snakeoil\.pem/,
+        );
+      },
+    );
+    await t.step(
+      "a self-signed CA certificate used as the server's, trusted: works",
+      async () => {
+        const ca = await selfSigned("DNS:localhost,IP:127.0.0.1");
+        await using sim = await startSimulator({ reports: 2, tls: ca });
+        using client = await createClient({ url: sim.url, caCert: ca.cert });
+        assert.deepEqual(await client.get("torrentsuite/version/"), {
+          "meta_version": "5.18.1",
+        });
+      },
+    );
+    await t.step(
+      "a certificate for another name: names the names to use",
+      async () => {
+        const other = await selfSigned("DNS:ts.lab.local,DNS:ts");
+        await using sim = await startSimulator({ reports: 2, tls: other });
+        const e = await failure(sim.url, {
+          caCert: other.cert,
+        }) as NetworkError;
+        assert.equal(e.kind, "tls");
+        assert.match(
+          e.hint,
+          new RegExp(
+            `^the server's certificate is for ts\\.lab\\.local, ts, not 127\\.0\\.0\\.1: use that name, TS_URL=https://ts\\.lab\\.local:${sim.port}`,
+          ),
+        );
+      },
+    );
+    await t.step("http:// against the HTTPS port: use https://", async () => {
+      await using sim = await startSimulator({ reports: 2, tls: pki.leaf });
+      const e = await failure(
+        sim.url.replace("https:", "http:"),
+      ) as NetworkError;
+      assert.equal(e.kind, "connection");
+      assert.equal(
+        e.hint,
+        `the server speaks HTTPS (TLS) on port ${sim.port}, not plain HTTP: use TS_URL=https://127.0.0.1:${sim.port}`,
+      );
+    });
+  },
+);
+
+/** A TCP server that reads a request and answers `reply` (raw bytes). */
+function rawServer(reply: string): { url: string; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  (async () => {
+    for await (const conn of listener) {
+      (async () => {
+        await conn.read(new Uint8Array(8192)).catch(() => null);
+        await conn.write(new TextEncoder().encode(reply)).catch(() => 0);
+        try {
+          conn.close();
+        } catch { /* closed */ }
+      })();
+    }
+  })().catch(() => {});
+  const { port } = listener.addr as Deno.NetAddr;
+  return { url: `127.0.0.1:${port}`, close: () => listener.close() };
+}
+
+Deno.test("https:// against a plain HTTP port (Apache answers its 400): use http://", async () => {
+  const server = rawServer(
+    "HTTP/1.1 400 Bad Request\r\nContent-Type: text/html\r\nContent-Length: 11\r\nConnection: close\r\n\r\nBad Request",
+  );
+  try {
+    const e = await failure(`https://${server.url}`) as NetworkError;
+    assert.equal(e.kind, "tls");
+    assert.equal(
+      e.hint,
+      `the server answers plain HTTP on port ${
+        server.url.split(":")[1]
+      }, not HTTPS: use TS_URL=http://${server.url}`,
+    );
+  } finally {
+    server.close();
+  }
+});
+
+Deno.test('http:// against Apache\'s HTTPS port (its "plain HTTP to an SSL-enabled server port" page): use https://', async () => {
+  const page =
+    `<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN"><html><head><title>400 Bad Request</title></head><body><h1>Bad Request</h1><p>Your browser sent a request that this server could not understand.<br />Reason: You're speaking plain HTTP to an SSL-enabled server port.<br /> Instead use the HTTPS scheme to access this URL, please.<br /></p></body></html>`;
+  const server = rawServer(
+    `HTTP/1.1 400 Bad Request\r\nContent-Type: text/html; charset=iso-8859-1\r\nContent-Length: ${page.length}\r\nConnection: close\r\n\r\n${page}`,
+  );
+  try {
+    const e = await failure(`http://${server.url}`) as ApiError;
+    assert.equal(e.status, 400);
+    assert.match(
+      e.message,
+      new RegExp(
+        `\\(hint: the server speaks HTTPS on this port: use TS_URL=https://${server.url}\\)$`,
+      ),
+    );
+  } finally {
+    server.close();
+  }
+});
+
+Deno.test("a TS_URL that is not Torrent Suite (an HTML 404, an HTML 200) says so", async () => {
+  await using web = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (req) =>
+      new URL(req.url).pathname.startsWith("/wiki")
+        ? new Response(
+          "<html><title>Lab wiki</title><body>Welcome</body></html>",
+          {
+            headers: { "content-type": "text/html" },
+          },
+        )
+        : new Response(
+          "<html><title>404 Not Found</title><body>Not Found</body></html>",
+          {
+            status: 404,
+            headers: { "content-type": "text/html" },
+          },
+        ),
+  );
+  const base = `http://127.0.0.1:${web.addr.port}`;
+  const e = await failure(base) as ApiError;
+  assert.equal(e.status, 404);
+  assert.match(
+    e.message,
+    new RegExp(
+      `\\(hint: ${
+        base.replaceAll(".", "\\.")
+      } is not a Torrent Suite API \\(no /rundb/api/v1/ there\\): TS_URL must be the server's own address`,
+    ),
+  );
+  const prefixed = await failure(`${base}/ts`) as ApiError;
+  assert.match(prefixed.message, /drop the path \/ts\)$/);
+  const html = await failure(`${base}/wiki`) as UnreadableAnswerError;
+  assert.ok(html instanceof UnreadableAnswerError);
+  assert.match(
+    html.message,
+    /not the API's JSON: is TS_URL the Torrent Suite server itself\?/,
+  );
+});
+
+Deno.test("refused, unknown host, connect timeout and expired certificates get their own hints", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const refused = await failure(`http://127.0.0.1:${port}`) as NetworkError;
+  assert.match(
+    refused.hint,
+    new RegExp(
+      `^nothing listens on 127\\.0\\.0\\.1 port ${port}: check TS_URL`,
+    ),
+  );
+  const url = new URL("https://ts.example.org/rundb/api/v1/results/");
+  const ctx = { method: "GET", url, timedOut: false, timeoutMs: 1 };
+  const coded = (message: string, code: string) =>
+    Object.assign(new Error(message), { code });
+  assert.match(
+    networkError(
+      coded("getaddrinfo ENOTFOUND ts.example.org", "ENOTFOUND"),
+      ctx,
+    ).hint,
+    /^the host name ts\.example\.org is unknown here/,
+  );
+  assert.match(
+    networkError(coded("Connect Timeout Error", "UND_ERR_CONNECT_TIMEOUT"), ctx)
+      .hint,
+    /^no connection to ts\.example\.org port 443: a firewall/,
+  );
+  const expired = networkError(
+    coded("certificate has expired", "CERT_HAS_EXPIRED"),
+    ctx,
+  );
+  assert.equal(expired.kind, "tls");
+  assert.match(expired.hint, /has expired: renew it on the server/);
+  assert.match(
+    networkError(coded("x", "CERT_NOT_YET_VALID"), ctx).hint,
+    /clock/,
+  );
+});
+
+Deno.test("a gateway's HTML error page and a timeout say what they likely mean", () => {
+  const url = "https://ts.example.org/rundb/api/v1/results/";
+  const gateway = statusError(
+    { method: "GET", url, credentialForm: "apikey", user: "u" },
+    {
+      status: 502,
+      message:
+        "HTML page: 502 Bad Gateway: The proxy server received an invalid response",
+    },
+  );
+  assert.match(
+    gateway.message,
+    /\(hint: a proxy or gateway answered, not Torrent Suite: .*HTTPS_PROXY, NO_PROXY/,
+  );
+  const plain = statusError(
+    { method: "GET", url, credentialForm: "apikey", user: "u" },
+    {
+      status: 500,
+      message:
+        "Sorry, this request could not be processed. Please try again later.",
+    },
+  );
+  assert.doesNotMatch(
+    plain.message,
+    /hint:/,
+    "Torrent Suite's own 500 needs none",
+  );
+  const timeout = networkError(new Error("aborted"), {
+    method: "GET",
+    url: new URL(url),
+    timedOut: true,
+    timeoutMs: 30_000,
+  });
+  assert.match(timeout.hint, /raise --request-timeout/);
+});

@@ -74,3 +74,102 @@ Deno.test("normalizeServerUrl() accepts common spellings and rejects bad ones", 
     (e) => e instanceof UsageError && !e.message.includes("pw@"),
   );
 });
+
+Deno.test("normalizeServerUrl() says a web page, an API resource or a query is not the server's address", () => {
+  const cases: [string, RegExp][] = [
+    [
+      "https://ts.example.org/data/",
+      /is a page of the Torrent Suite web site \(\/data\/\), not the server: use TS_URL=https:\/\/ts\.example\.org$/,
+    ],
+    [
+      "https://ts.example.org/report/1234/",
+      /\(\/report\/1234\/\).*TS_URL=https:\/\/ts\.example\.org$/,
+    ],
+    [
+      "https://ts.example.org/configure/plugins/",
+      /TS_URL=https:\/\/ts\.example\.org$/,
+    ],
+    ["https://proxy.lab/ts/data/", /use TS_URL=https:\/\/proxy\.lab\/ts$/],
+    [
+      "https://ts.example.org/rundb/api/v1/results/",
+      /points at an API resource: .*TS_URL=https:\/\/ts\.example\.org$/,
+    ],
+    ["https://ts.example.org/?next=/data/", /has a query or fragment/],
+  ];
+  for (const [raw, message] of cases) {
+    assert.throws(
+      () => normalizeServerUrl(raw),
+      (e) => e instanceof UsageError && message.test(e.message),
+      raw,
+    );
+  }
+  assert.equal(
+    normalizeServerUrl("https://proxy.lab/ts/"),
+    "https://proxy.lab/ts",
+    "a path prefix is fine",
+  );
+});
+
+Deno.test("loadConfig() says when TS_CA_CERT is a key, a CSR, DER or no PEM at all", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const files: [string, string | Uint8Array, RegExp][] = [
+      [
+        "key.pem",
+        "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
+        /is a private key, not a certificate: give the server's certificate instead/,
+      ],
+      [
+        "rsa.key",
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n",
+        /is a private key/,
+      ],
+      [
+        "req.csr",
+        "-----BEGIN CERTIFICATE REQUEST-----\nMIIE\n-----END CERTIFICATE REQUEST-----\n",
+        /certificate request \(CSR\)/,
+      ],
+      [
+        "cert.der",
+        new Uint8Array([0x30, 0x82, 0x03, 0x01]),
+        /DER \(binary\).*openssl x509 -inform der/,
+      ],
+      ["notes.txt", "hello", /holds no PEM certificate/],
+    ];
+    for (const [name, content, message] of files) {
+      const path = `${dir}/${name}`;
+      if (typeof content === "string") await Deno.writeTextFile(path, content);
+      else await Deno.writeFile(path, content);
+      await assert.rejects(
+        loadConfig({
+          getEnv: fromEnv({ TS_URL: "https://ts", TS_CA_CERT: path }),
+          envFile: null,
+        }),
+        (e) =>
+          e instanceof UsageError &&
+          e.message.startsWith(`TS_CA_CERT (${path})`) &&
+          message.test(e.message),
+        name,
+      );
+    }
+    await assert.rejects(
+      loadConfig({
+        flags: { caCert: `${dir}/key.pem` },
+        getEnv: fromEnv({ TS_URL: "https://ts" }),
+        envFile: null,
+      }),
+      (e) => e instanceof UsageError && e.message.startsWith("--ca-cert ("),
+    );
+    await Deno.writeTextFile(
+      `${dir}/ok.pem`,
+      "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    );
+    const ok = await loadConfig({
+      getEnv: fromEnv({ TS_URL: "https://ts", TS_CA_CERT: `${dir}/ok.pem` }),
+      envFile: null,
+    });
+    assert.equal(ok.caCertFile, `${dir}/ok.pem`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -23,7 +23,7 @@ const EVIL =
 /** A failed cell the browser test looks at. */
 const FAILED = { report: 10042, plugin: "coverageAnalysis", id: 910042 };
 const FAILED_URL =
-  `${SERVER}/output/Home/R_10042/plugin_out/coverageAnalysis_out.910042/`;
+  `${SERVER}/output/Home/R_10042/plugin_out/coverageAnalysis_out.910042/drmaa_stdout.txt`;
 
 /** A pair's status from the fields a test cares about. */
 function cell(
@@ -87,21 +87,28 @@ function bigInput(): StatusPageInput {
         : report === FAILED.report && plugin === FAILED.plugin
         ? FAILED.id
         : id++;
+      const url = runId === null
+        ? null
+        : `${SERVER}/output/Home/R_${report}/plugin_out/${plugin}_out.${runId}/`;
       cells.push(cell({
         report,
         reportName,
         plugin,
         state,
         id: runId,
-        url: runId === null
-          ? null
-          : `${SERVER}/output/Home/R_${report}/plugin_out/${plugin}_out.${runId}/`,
+        url,
+        logUrl: url && `${url}drmaa_stdout.txt`,
         starttime: state === null ? null : "2024-05-06T01:02:03Z",
         endtime: state === "Completed" ? "2024-05-06T02:03:04Z" : null,
+        durationSeconds: state === "Completed" ? 3661 + (i % 60) : null,
         validationErrors: state === "Failed Validation"
           ? [`barcode "IonXpress_0${i % 10}" has no <reference>`]
           : [],
       }));
+      // A run started days ago whose node died: stale, not running.
+      if (state === "Started" && i % 9 === 0) {
+        cells.at(-1)!.stateClass = "stale";
+      }
     }
   }
   // Shuffle, so the page has to sort rows and columns itself.
@@ -197,6 +204,90 @@ Deno.test("renderStatusPage() shows totals, defaults and unchecked pairs", () =>
   assert.ok(html.indexOf('id="r1"') < html.indexOf('id="r2"'));
 });
 
+Deno.test("renderStatusPage() while following says how far, can reload itself, and says when it is final", () => {
+  const statuses = [
+    cell({ report: 1, plugin: "igv", state: "Started", id: 1 }),
+    cell({ report: 2, plugin: "igv", state: "Completed", id: 2 }),
+  ];
+  const base = {
+    server: SERVER,
+    generatedAt: new Date("2024-05-06T08:00:00Z"),
+    statuses,
+  };
+  const live = renderStatusPage({
+    ...base,
+    progress: { done: 1, total: 2, final: false },
+    refreshSeconds: 15,
+  });
+  assert.match(live, /<meta http-equiv="refresh" content="15">/);
+  assert.match(live, /Updated <time>2024-05-06T08:00:00.000Z<\/time>/);
+  assert.match(
+    live,
+    /Following: 1 of 2 run\(s\) finished<progress max="2" value="1">/,
+  );
+  assert.match(live, /reloads every 15 s/);
+  const final = renderStatusPage({
+    ...base,
+    progress: { done: 2, total: 2, final: true },
+    refreshSeconds: 15,
+  });
+  assert.doesNotMatch(final, /http-equiv="refresh"/, "a final page stays");
+  assert.match(
+    final,
+    /data-final="true">Final: all 2 followed run\(s\) finished/,
+  );
+  const timedOut = renderStatusPage({
+    ...base,
+    progress: {
+      done: 1,
+      total: 2,
+      final: true,
+      note: "timed out after 6h: 1 still running",
+    },
+  });
+  assert.match(timedOut, /Final: timed out after 6h: 1 still running/);
+  const plain = renderStatusPage(base);
+  assert.doesNotMatch(plain, /id="live"|http-equiv="refresh"/);
+});
+
+Deno.test("renderStatusPage() with every plugin asked for counts absent cells as never run", () => {
+  const html = renderStatusPage({
+    server: SERVER,
+    generatedAt: new Date(0),
+    holes: "never",
+    statuses: [
+      cell({ report: 1, plugin: "igv", state: "Completed", id: 1 }),
+      cell({ report: 2, plugin: "sampleID", state: "Error", id: 2 }),
+      cell({ report: 3, plugin: "", state: null }),
+    ],
+  });
+  assert.match(html, /3 reports × 2 plugins/);
+  assert.doesNotMatch(html, /not checked/);
+  assert.match(html, /○ Never run: <span class="n">4<\/span>/);
+  assert.match(html, /id="r3"/);
+  assert.doesNotMatch(html, /data-plugin=""/);
+});
+
+Deno.test("renderStatusPage() renders 2,000 reports × 5 plugins quickly, in one file", () => {
+  const input = bigInput();
+  renderStatusPage(input); // warm up
+  const started = performance.now();
+  const html = renderStatusPage(input);
+  const ms = performance.now() - started;
+  console.log(
+    `status page, 2000 × 5: rendered in ${ms.toFixed(0)} ms, ${
+      (html.length / 1e6).toFixed(2)
+    } MB`,
+  );
+  assert.ok(ms < 1000, `${ms} ms`);
+  assert.ok(html.length < 6e6, `${html.length} bytes`);
+  assert.doesNotMatch(
+    html,
+    /<(link|img|iframe)\b|<script[^>]*src=/i,
+    "nothing to load",
+  );
+});
+
 /** Debian's Chromium, driven by playwright-core (which never downloads a browser). */
 const CHROMIUM = "/usr/bin/chromium";
 /**
@@ -245,6 +336,7 @@ testNeeding(
             inPage.toFixed(0)
           } ms)`,
       );
+      assert.ok(inPage < 5000, `the page loads in ${inPage} ms`);
       const visibleRows = () =>
         page.evaluate<number[]>(
           `[...document.querySelectorAll("#grid tbody tr")]
@@ -256,7 +348,10 @@ testNeeding(
 
       await t.step("header shows totals equal to the input", async () => {
         const perState = new Map<string, number>();
-        const groups = new Map<string, number>();
+        const groups = new Map<string, number>(
+          ["Cancelled", "Completed", "Failed", "Never run", "Running", "Stale"]
+            .map((g) => [g, 0]),
+        );
         const groupLabel = {
           failed: "Failed",
           stale: "Stale",
@@ -301,10 +396,34 @@ testNeeding(
       });
 
       await t.step(
+        "each plugin's header has its totals, bar and run times",
+        async () => {
+          const heads = await page.evaluate<
+            { plugin: string; text: string; title: string; bar: number[] }[]
+          >(`[...document.querySelectorAll("#grid thead th[data-plugin]")].map((th) => ({
+          plugin: th.dataset.plugin, text: th.innerText, title: th.title,
+          bar: [...th.querySelectorAll(".bar i")].map((i) => i.getBoundingClientRect().width),
+        }))`);
+          assert.equal(heads.length, PLUGINS.length);
+          for (const h of heads) {
+            const mine = cells.filter((c) => c.plugin === h.plugin);
+            const n = (cls: string) =>
+              mine.filter((c) => c.stateClass === cls).length;
+            assert.ok(h.text.includes(`${n("completed")} ✓`), h.text);
+            assert.ok(h.text.includes(`${n("failed")} ✗`), h.text);
+            assert.ok(h.title.includes(`${n("missing")} never run`), h.title);
+            assert.match(h.text, /median 1h0\dm · longest 1h02m/);
+            const width = h.bar.reduce((a, b) => a + b, 0);
+            assert.ok(Math.abs(width - 120) < 1.5, `bar ${width}px`);
+          }
+        },
+      );
+
+      await t.step(
         "rows and columns are sorted; a failed cell shows its state and link",
         async () => {
           const heads = await page.evaluate<string[]>(
-            `[...document.querySelectorAll("#grid thead th")].map((th) => th.innerText)`,
+            `[...document.querySelectorAll("#grid thead th")].map((th) => th.dataset.plugin ?? th.innerText)`,
           );
           assert.deepEqual(heads, [
             "Report",
@@ -351,6 +470,7 @@ testNeeding(
         const [button, cls, label] of [
           ["failed", "failed", "Failed"],
           ["running", "running", "Running"],
+          ["stale", "stale", "Stale"],
           ["missing", "missing", "Never run"],
         ] as const
       ) {

@@ -7,6 +7,8 @@ import {
   simulator,
   spawnScript,
 } from "../_helpers.ts";
+import { testNeeding } from "../_needs.ts";
+import { makePki } from "../_pki.ts";
 
 Deno.test("list.ts lists launchable plugins as CSV when piped", async () => {
   await using sim = await simulator();
@@ -50,7 +52,7 @@ Deno.test("list.ts reports --format csv starts with the report column", async ()
   );
   assert.equal(code, 0, stderr);
   const lines = stdout.trim().split("\n");
-  assert.match(lines[0]!, /^report,name,status,timestamp,link$/);
+  assert.match(lines[0]!, /^report,name,status,timestamp,thumbnail,link$/);
   assert.equal(lines.length, 6);
   const newest = Math.max(...sim.reportIds());
   assert.ok(lines[1]!.startsWith(`${newest},`));
@@ -179,4 +181,199 @@ Deno.test("list.ts --help matches the stored help (deno test -u updates it)", as
     assert.equal(r.stderr, "");
     await t.assertSnapshot(r.stdout, { name: `list.ts ${args.join(" ")}` });
   }
+});
+
+Deno.test("list.ts reports filters by project, sample, chip type, plan and thumbnails; its CSV feeds bulk_run.ts", async () => {
+  await using sim = await simulator({ reports: 80, thumbnails: true });
+  const user = sim.users[0]!;
+  const get = async (path: string) =>
+    (await (await fetch(`${sim.url}/rundb/api/v1/${path}`, {
+      headers: { Authorization: `ApiKey ${user.username}:${user.apiKey}` },
+    })).json()).objects;
+  const [exp] = await get("experiment/?limit=1");
+  const run = async (args: string[]) => {
+    const r = await runScript("list.ts", [
+      "reports",
+      ...args,
+      "--format",
+      "csv",
+    ], {
+      env: envFor(sim),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    return parse(r.stdout, { columns: true }) as Record<string, string>[];
+  };
+  const chip = await run(["--chip-type", exp.chipType]);
+  const all = await run([]);
+  assert.ok(chip.length > 0 && chip.length < all.length);
+  const inChip = new Set(
+    (await get(`results/?experiment__chipType=${exp.chipType}&limit=1000`))
+      .map((r: { id: number }) => String(r.id)),
+  );
+  assert.deepEqual(chip.map((r) => r.report).sort(), [...inChip].sort());
+  const [project] = await get("project/?id=3");
+  const inProject = await run(["--project", project.name.toLowerCase()]);
+  assert.equal(inProject.length, project.resultsCount);
+  const [plan] = await get(
+    `plannedexperiment/?id=${/(\d+)\/$/.exec(exp.plan)![1]}`,
+  );
+  const [sample] = await get(
+    `sample/?id=${/(\d+)\/$/.exec(exp.samples[0])![1]}`,
+  );
+  const both = await run([
+    "--plan",
+    plan.planName,
+    "--sample",
+    sample.name,
+    "--no-thumbnails",
+  ]);
+  assert.ok(both.length >= 1);
+  assert.ok(both.every((r) => r.thumbnail === "false"));
+  const thumbs = await run(["--thumbnails"]);
+  assert.ok(thumbs.length > 0 && thumbs.every((r) => r.thumbnail === "true"));
+  assert.equal(
+    thumbs.length + (await run(["--no-thumbnails"])).length,
+    all.length,
+  );
+  // The CSV is bulk_run.ts input as it is.
+  const dry = await runScript("bulk_run.ts", [
+    "-",
+    "--plugin",
+    "igv",
+    "--dry-run",
+    "--format",
+    "csv",
+  ], {
+    env: envFor(sim),
+    stdin: `report,name\n${
+      both.map((r) => `${r.report},${r.name}`).join("\n")
+    }\n`,
+  });
+  assert.equal(dry.code, 0, dry.stderr);
+});
+
+Deno.test("list.ts reports --status matches any case, and an unknown status is answered with the server's statuses", async () => {
+  await using sim = await simulator({ reports: 60 });
+  const exact = await runScript("list.ts", [
+    "reports",
+    "--status",
+    "Completed",
+    "--format",
+    "csv",
+  ], {
+    env: envFor(sim),
+  });
+  const lower = await runScript("list.ts", [
+    "reports",
+    "--status",
+    "completed",
+    "--format",
+    "csv",
+  ], {
+    env: envFor(sim),
+  });
+  assert.equal(lower.code, 0, lower.stderr);
+  assert.equal(lower.stdout, exact.stdout);
+  assert.ok(lower.stdout.trim().split("\n").length > 40);
+  const none = await runScript("list.ts", [
+    "reports",
+    "--status",
+    "Done",
+    "--format",
+    "json",
+  ], {
+    env: envFor(sim),
+  });
+  assert.equal(none.code, 0, none.stderr);
+  assert.equal(none.stdout, "[]\n");
+  assert.match(
+    none.stderr,
+    /no recent report has status "Done"; the newest 60 reports have: "Completed" \(\d+\), /,
+  );
+});
+
+Deno.test("list.ts with an unknown command names the nearest one", async () => {
+  for (
+    const [args, message] of [
+      [
+        ["plugin"],
+        /^list\.ts: error: unknown command "plugin": did you mean "plugins"\? \(commands: plugins, reports\)$/m,
+      ],
+      [
+        ["--url", "http://x", "report", "--limit", "1"],
+        /unknown command "report": did you mean "reports"\?/,
+      ],
+      [
+        ["frobnicate"],
+        /unknown command "frobnicate" \(commands: plugins, reports\)$/m,
+      ],
+    ] as const
+  ) {
+    const r = await runScript("list.ts", [...args], {
+      env: { TS_URL: "http://127.0.0.1:1" },
+    });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /too many arguments/);
+  }
+});
+
+testNeeding(
+  "openssl",
+  "openssl",
+  "list.ts against a self-signed server: the hint says whether TS_CA_CERT is set, and to what",
+  async () => {
+    const pki = await makePki();
+    await using sim = await simulator({ reports: 3, tls: pki.old });
+    const cwd = await Deno.makeTempDir();
+    try {
+      const unset = await runScript("list.ts", [], { env: envFor(sim), cwd });
+      assert.equal(unset.code, 1);
+      assert.match(
+        unset.stderr,
+        /^hint: the server's certificate is self-signed: copy the server's \/etc\/ssl\/certs\/ssl-cert-snakeoil\.pem/m,
+      );
+      await Deno.writeTextFile(`${cwd}/other.pem`, pki.impostor.cert);
+      const wrong = await runScript("list.ts", [], {
+        env: { ...envFor(sim), TS_CA_CERT: "other.pem" },
+        cwd,
+      });
+      assert.equal(wrong.code, 1);
+      assert.match(
+        wrong.stderr,
+        /^hint: TS_CA_CERT \(other\.pem\) is set but is not this server's certificate/m,
+      );
+      assert.doesNotMatch(wrong.stderr, /set TS_CA_CERT to/);
+      await Deno.writeTextFile(`${cwd}/ts.pem`, pki.old.cert);
+      const right = await runScript("list.ts", [], {
+        env: { ...envFor(sim), TS_CA_CERT: "ts.pem" },
+        cwd,
+      });
+      assert.equal(right.code, 0, right.stderr);
+      await Deno.writeTextFile(`${cwd}/ts.key`, pki.old.key);
+      const key = await runScript("list.ts", [], {
+        env: { ...envFor(sim), TS_CA_CERT: "ts.key" },
+        cwd,
+      });
+      assert.equal(key.code, 2);
+      assert.match(
+        key.stderr,
+        /TS_CA_CERT \(ts\.key\) is a private key, not a certificate/,
+      );
+      assert.ok(!key.stderr.includes("PRIVATE KEY"));
+    } finally {
+      await Deno.remove(cwd, { recursive: true });
+    }
+  },
+);
+
+Deno.test("list.ts with a TS_URL of a web page says which address to use", async () => {
+  const r = await runScript("list.ts", [], {
+    env: { TS_URL: "https://ts.example.org/report/1234/" },
+  });
+  assert.equal(r.code, 2);
+  assert.match(
+    r.stderr,
+    /is a page of the Torrent Suite web site \(\/report\/1234\/\), not the server: use TS_URL=https:\/\/ts\.example\.org$/m,
+  );
 });

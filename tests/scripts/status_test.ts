@@ -1,14 +1,31 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
 import {
+  assertNoSecrets,
+  DENO_DIR,
   envFor,
   freshReports,
   launchCounts,
   runScript,
   simulator,
+  spawnScript,
 } from "../_helpers.ts";
+import type { Simulator } from "../../simulator/mod.ts";
 
-Deno.test("status.ts over 2,000 reports × 2 plugins issues at most 10 requests", async () => {
+/** Environment with a password (Basic) instead of an API key. */
+function passwordEnv(sim: Simulator): Record<string, string> {
+  const user = sim.users[1]!;
+  return {
+    TS_URL: sim.url,
+    TS_USER: user.username,
+    TS_PASSWORD: user.password,
+  };
+}
+
+type Row = Record<string, string>;
+const csv = (text: string) => parse(text, { columns: true }) as Row[];
+
+Deno.test("status.ts over 2,000 reports takes a few requests, for 2 plugins (≤ 10) or every plugin (≤ 16)", async () => {
   await using sim = await simulator({ reports: 2500, queuedMs: 60_000 });
   const reports = sim.reportIds().slice(0, 2000);
   // A launched batch: one run per pair, some failed, then the status look-up.
@@ -55,12 +72,31 @@ Deno.test("status.ts over 2,000 reports × 2 plugins issues at most 10 requests"
   );
   assert.equal(errors.length, 200);
   assert.match(r.stderr, /^4000 pair\(s\): /m);
-  assert.match(r.stderr, /200 Error/);
+  assert.match(r.stderr, /^200 failed \(the first 10\):$/m);
   const first = rows[0]!;
   assert.match(
     first.url!,
     new RegExp(`^${sim.url}/output/Home/.+/plugin_out/`),
   );
+  // Without --plugin: every plugin that ran on them, still a few requests.
+  sim.clearLog();
+  const every = await runScript("status.ts", ["runs.csv", "--format", "csv"], {
+    env: envFor(sim),
+    cwd,
+  });
+  assert.equal(every.code, 0, every.stderr);
+  const all = csv(every.stdout);
+  assert.ok(all.length > 4000, `${all.length} pairs`);
+  assert.equal(
+    all.filter((x) =>
+      x.plugin === "coverageAnalysis" && x.state_class === "failed"
+    ).length,
+    200,
+  );
+  console.log(
+    `status.ts, 2,000 reports, every plugin (${all.length} pairs): ${sim.requests.length} requests`,
+  );
+  assert.ok(sim.requests.length <= 16, `${sim.requests.length} requests`);
   await Deno.remove(cwd, { recursive: true });
 });
 
@@ -86,10 +122,7 @@ Deno.test("status.ts --failed | bulk_run.ts - reruns exactly the failed pairs", 
     cwd,
   });
   assert.equal(status.code, 0, status.stderr);
-  const listed = parse(status.stdout, { columns: true }) as Record<
-    string,
-    string
-  >[];
+  const listed = csv(status.stdout);
   assert.deepEqual(listed.map((x) => Number(x.report)), failed);
 
   const rerun = await runScript("bulk_run.ts", ["-", "--format", "csv"], {
@@ -139,6 +172,19 @@ Deno.test("status.ts --stop stops running runs only, after --yes", async (t) => 
   await t.step("without a terminal and without --yes it refuses", async () => {
     const r = await runScript("status.ts", args, { env: envFor(sim) });
     assert.equal(r.code, 2);
+    assert.match(r.stderr, /^2 run\(s\) would be stopped:$/m);
+    // Which ones, before anything: report, plugin, id, state, age.
+    assert.match(r.stderr, /^\s+report\s+name\s+plugin\s+run\s+state\s+age$/m);
+    for (const id of [running, queued]) {
+      assert.match(
+        r.stderr,
+        new RegExp(`\\bigv\\s+${id}\\s+(Started|Queued)\\s+\\S+`),
+      );
+    }
+    assert.ok(
+      !r.stderr.includes(` ${done} `),
+      "the finished one is not listed",
+    );
     assert.match(r.stderr, /refusing to stop 2 run\(s\) without confirmation/);
     assert.deepEqual(stops(), []);
   });
@@ -242,4 +288,516 @@ Deno.test("status.ts --help matches the stored help (deno test -u updates it)", 
     assert.equal(r.stderr, "");
     await t.assertSnapshot(r.stdout, { name: `status.ts ${args.join(" ")}` });
   }
+});
+
+Deno.test("status.ts --report A --report B without --plugin lists every plugin run on them; the rerun pipe relaunches exactly the failed pairs", async () => {
+  await using sim = await simulator();
+  const ids = sim.reportIds();
+  const [a, b] = ids;
+  // Both reports carry seeded runs; make the newest of three plugins fail.
+  sim.addPluginResult(a!, "igv", "Error");
+  sim.addPluginResult(a!, "sampleID", "Completed");
+  sim.addPluginResult(b!, "sampleID", "Failed Validation");
+  sim.addPluginResult(b!, "igv", "Cancelled"); // not failed: never relaunched
+  const args = ["--report", String(a), "--report", String(b)];
+  const r = await runScript("status.ts", [...args, "--format", "csv"], {
+    env: envFor(sim),
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const rows = csv(r.stdout);
+  const expected = new Set<string>();
+  for (const report of [a!, b!]) {
+    for (
+      const run of sim.pluginResults({ report }) as { pluginName: string }[]
+    ) {
+      expected.add(`${report}/${run.pluginName}`);
+    }
+  }
+  assert.deepEqual(
+    rows.map((x) => `${x.report}/${x.plugin}`).sort(),
+    [...expected].sort(),
+  );
+  const failedPairs = rows.filter((x) => x.state_class === "failed").map((x) =>
+    `${x.report}/${x.plugin}`
+  );
+  assert.ok(failedPairs.includes(`${a}/igv`));
+  assert.ok(failedPairs.includes(`${b}/sampleID`));
+  assert.ok(!failedPairs.includes(`${b}/igv`), "cancelled is not failed");
+
+  const failed = await runScript("status.ts", [
+    ...args,
+    "--failed",
+    "--format",
+    "csv",
+  ], {
+    env: envFor(sim),
+  });
+  assert.equal(failed.code, 0, failed.stderr);
+  assert.deepEqual(
+    csv(failed.stdout).map((x) => `${x.report}/${x.plugin}`).sort(),
+    [...failedPairs].sort(),
+  );
+  sim.clearLog();
+  const rerun = await runScript("bulk_run.ts", ["-", "--format", "csv"], {
+    env: envFor(sim),
+    stdin: failed.stdout,
+  });
+  assert.equal(rerun.code, 0, rerun.stderr);
+  assert.deepEqual(
+    [...launchCounts(sim).keys()].sort(),
+    [...failedPairs].sort(),
+  );
+  assert.ok([...launchCounts(sim).values()].every((n) => n === 1));
+});
+
+Deno.test("status.ts: the closing block names the failures and gives the exact rerun command, which works", async () => {
+  await using sim = await simulator();
+  const reports = freshReports(sim, "igv", 3);
+  sim.addPluginResult(reports[0]!, "igv", "Error");
+  sim.addPluginResult(reports[1]!, "igv", "Completed");
+  sim.addPluginResult(reports[2]!, "igv", "Failed Validation");
+  const cwd = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${cwd}/runs.csv`,
+    `report\n${reports.join("\n")}\n`,
+  );
+  const r = await runScript("status.ts", ["runs.csv", "--plugin", "igv"], {
+    env: envFor(sim),
+    cwd,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^3 pair\(s\): 1 completed, 2 failed$/m);
+  assert.match(r.stderr, /^2 failed:$/m);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^  ${
+        reports[2]
+      }  \\S+  igv: Failed Validation: igv requires configuration before execution\\.$`,
+      "m",
+    ),
+  );
+  assert.match(
+    r.stderr,
+    new RegExp(`^  ${reports[0]}  \\S+  igv: Error$`, "m"),
+  );
+  const command = /^Rerun the failed ones:\n {2}(.+)$/m.exec(r.stderr)?.[1];
+  assert.ok(command, r.stderr);
+  assert.match(
+    command,
+    /^deno run -A \S+\/scripts\/status\.ts runs\.csv --plugin igv --failed --format csv \| deno run -A \S+\/scripts\/bulk_run\.ts -$/,
+  );
+  // Run it as printed, in the same folder: it relaunches the two failed pairs.
+  sim.clearLog();
+  const out = await new Deno.Command("sh", {
+    args: ["-c", command],
+    cwd,
+    clearEnv: true,
+    env: {
+      ...envFor(sim),
+      PATH: `${Deno.execPath().replace(/\/[^/]+$/, "")}:/usr/bin:/bin`,
+      NO_COLOR: "1",
+      HOME: Deno.env.get("HOME") ?? "",
+      DENO_DIR,
+      DENO_NO_UPDATE_CHECK: "1",
+      XDG_CACHE_HOME: await Deno.makeTempDir(),
+    },
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.deepEqual(
+    [...launchCounts(sim).keys()].sort(),
+    [`${reports[0]}/igv`, `${reports[2]}/igv`].sort(),
+  );
+  await Deno.remove(cwd, { recursive: true });
+});
+
+Deno.test('status.ts --report of a report that does not exist says so (exit 1), never "never run"', async () => {
+  await using sim = await simulator();
+  const [a] = freshReports(sim, "igv", 1);
+  const r = await runScript(
+    "status.ts",
+    [
+      "--report",
+      "99999",
+      "--report",
+      String(a),
+      "--plugin",
+      "igv",
+      "--format",
+      "json",
+    ],
+    { env: envFor(sim) },
+  );
+  assert.equal(r.code, 1, r.stderr);
+  const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
+  assert.deepEqual(
+    rows.map((x) => [x.report, x.state, x.report_found, x.never_run]),
+    [[a, null, true, true], [99999, null, false, false]],
+  );
+  assert.match(r.stderr, /1 report\(s\) not on this server: 99999/);
+  const table = await runScript("status.ts", [
+    "--report",
+    "99999",
+    "--format",
+    "table",
+  ], {
+    env: envFor(sim),
+  });
+  assert.match(table.stdout, /99999\s+no such report/);
+  assert.doesNotMatch(table.stdout, /never run/);
+});
+
+Deno.test("status.ts machine output: JSON is [] when empty (empty or header-only input too), lists are arrays, never-run pairs flagged", async () => {
+  await using sim = await simulator();
+  const [a] = freshReports(sim, "igv", 1);
+  sim.addPluginResult(a!, "igv", "Failed Validation");
+  const cwd = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${cwd}/empty.csv`, "");
+  await Deno.writeTextFile(`${cwd}/header.csv`, "report,plugin\n");
+  for (const file of ["empty.csv", "header.csv"]) {
+    for (
+      const [format, want] of [["json", "[]\n"], ["ndjson", ""], [
+        "csv",
+        /^report,report_name,/,
+      ]] as const
+    ) {
+      const r = await runScript("status.ts", [file, "--format", format], {
+        env: envFor(sim),
+        cwd,
+      });
+      assert.equal(r.code, 0, `${file} ${format}: ${r.stderr}`);
+      if (typeof want === "string") {
+        assert.equal(r.stdout, want, `${file} ${format}`);
+      } else assert.match(r.stdout, want);
+      assert.match(r.stderr, /no report keys: nothing to show/);
+    }
+  }
+  const failed = await runScript("status.ts", [
+    "--report",
+    String(a),
+    "--plugin",
+    "top100Ionogram",
+    "--failed",
+    "--format",
+    "json",
+  ], {
+    env: envFor(sim),
+  });
+  assert.equal(failed.stdout, "[]\n");
+  const r = await runScript("status.ts", [
+    "--report",
+    String(a),
+    "--plugin",
+    "igv",
+    "--plugin",
+    "top100Ionogram",
+    "--format",
+    "ndjson",
+  ], {
+    env: envFor(sim),
+  });
+  const [igv, sid] = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(igv.validation_errors, [
+    "igv requires configuration before execution.",
+  ]);
+  assert.equal(igv.state_class, "failed");
+  assert.equal(sid.state, null);
+  assert.equal(sid.never_run, true);
+  assert.deepEqual(sid.validation_errors, []);
+  await Deno.remove(cwd, { recursive: true });
+});
+
+Deno.test("status.ts --log with a password prints the failed runs' log tails, a planted secret redacted", async () => {
+  await using sim = await simulator({ failureRate: 1, runMs: 20 });
+  const [a, b] = freshReports(sim, "igv", 2);
+  const planted = "Pl4nted-pw-0xC0FFEE";
+  // Launch with a config holding a password: the plugin prints it in its log.
+  const launched = await runScript("run.ts", [
+    "igv",
+    String(a),
+    "--config",
+    `{"user_password": "${planted}", "depth": 3}`,
+    "--wait",
+    "--poll",
+    "0.05",
+    "--format",
+    "csv",
+  ], {
+    env: envFor(sim),
+  });
+  assert.equal(launched.code, 1, launched.stderr); // the run failed, as planned
+  sim.addPluginResult(b!, "igv", "Completed");
+  const args = [
+    "--report",
+    String(a),
+    "--report",
+    String(b),
+    "--plugin",
+    "igv",
+    "--log",
+    "--log-lines",
+    "12",
+  ];
+  const r = await runScript("status.ts", [...args, "--format", "table"], {
+    env: passwordEnv(sim),
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^── ${a}  \\S+  igv  #\\d+  Error$`, "m"));
+  assert.match(r.stdout, /\/drmaa_stdout\.txt$/m);
+  assert.match(r.stdout, /^ {2}\[[\d: -]+\] ERROR: igv failed: .+$/m);
+  assert.match(r.stdout, /^ {2}\S+Error: .+$/m);
+  assert.doesNotMatch(
+    r.stdout,
+    new RegExp(`^── ${b} `, "m"),
+    "the completed run has no log shown",
+  );
+  assert.ok(!r.stdout.includes(planted) && !r.stderr.includes(planted));
+  assertNoSecrets(sim, r.stdout, r.stderr);
+  // The closing block gives the log's error line as the reason.
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^  ${a}  \\S+  igv: Error: \\[[^\\]]+\\] ERROR: igv failed: `,
+      "m",
+    ),
+  );
+  // The whole log, redacted, shows the password line masked.
+  const all = await runScript("status.ts", [
+    ...args.slice(0, -2),
+    "--log-lines",
+    "200",
+    "--format",
+    "json",
+  ], {
+    env: passwordEnv(sim),
+  });
+  const [log] = JSON.parse(all.stdout);
+  assert.equal(log.log_status, "ok");
+  assert.ok(log.lines.includes("  user_password=***"), log.lines.join("\n"));
+  assert.ok(log.lines.includes("  depth=3"));
+  assert.ok(!all.stdout.includes(planted));
+  assert.ok(log.error_lines.length > 0);
+});
+
+Deno.test("status.ts --log with only an API key says in one line that logs need TS_PASSWORD and prints each log's URL", async () => {
+  await using sim = await simulator();
+  const [a, b] = freshReports(sim, "igv", 2);
+  const ea = sim.addPluginResult(a!, "igv", "Error");
+  const eb = sim.addPluginResult(b!, "igv", "Timed Out");
+  sim.clearLog();
+  const r = await runScript("status.ts", [
+    "--report",
+    String(a),
+    "--report",
+    String(b),
+    "--plugin",
+    "igv",
+    "--log",
+    "--format",
+    "table",
+  ], {
+    env: envFor(sim),
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const needs = r.stderr.split("\n").filter((l) => /need TS_PASSWORD/.test(l));
+  assert.equal(needs.length, 1, r.stderr);
+  const lines = r.stdout.trim().split("\n");
+  assert.equal(lines.length, 2);
+  for (const [line, id] of [[lines[0]!, ea], [lines[1]!, eb]] as const) {
+    assert.match(
+      line,
+      new RegExp(
+        `#${id} .*http://127\\.0\\.0\\.1:\\d+/output/Home/.+/plugin_out/igv_out\\.${id}/drmaa_stdout\\.txt$`,
+      ),
+    );
+  }
+  assert.ok(
+    !sim.requests.some((q) => q.path.startsWith("/output/")),
+    "no login page fetched",
+  );
+});
+
+Deno.test("status.ts --wait --html rewrites the page at every poll and the last one says it is final", async () => {
+  await using sim = await simulator({
+    queuedMs: 100,
+    runMs: 1200,
+    runSpread: 0,
+    failureRate: 0,
+  });
+  const reports = freshReports(sim, "igv", 2);
+  const cwd = await Deno.makeTempDir();
+  const launched = await runScript("bulk_run.ts", [
+    "-",
+    "--plugin",
+    "igv",
+    "--summary",
+    "runs.csv",
+  ], {
+    env: envFor(sim),
+    cwd,
+    stdin: reports.join("\n"),
+  });
+  assert.equal(launched.code, 0, launched.stderr);
+  const child = spawnScript("status.ts", [
+    "runs.csv",
+    "--wait",
+    "--poll",
+    "0.1",
+    "--html",
+    "page.html",
+    "--html-refresh",
+    "5",
+    "--format",
+    "json",
+  ], {
+    env: envFor(sim),
+    cwd,
+  });
+  let live = "";
+  for (let i = 0; i < 100 && !live; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const html = await Deno.readTextFile(`${cwd}/page.html`).catch(() => "");
+    if (html.includes('data-final="false"')) live = html;
+  }
+  const out = await child.output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.match(live, /Following: \d of 2 run\(s\) finished/);
+  assert.match(live, /<meta http-equiv="refresh" content="5">/);
+  assert.match(live, /Updated <time>/);
+  const final = await Deno.readTextFile(`${cwd}/page.html`);
+  assert.match(
+    final,
+    /data-final="true">Final: all 2 followed run\(s\) finished/,
+  );
+  assert.doesNotMatch(final, /http-equiv="refresh"/);
+  const left = (await Array.fromAsync(Deno.readDir(cwd))).map((e) => e.name)
+    .filter((n) => n.endsWith(".tmp"));
+  assert.deepEqual(left, [], "no temporary file left behind");
+  await Deno.remove(cwd, { recursive: true });
+});
+
+Deno.test("status.ts --stale-after, and launch times from a journal, show stale runs as such (not failed)", async () => {
+  await using sim = await simulator({ queuedMs: 600_000 });
+  const [a, b] = freshReports(sim, "igv", 2);
+  sim.addPluginResult(a!, "igv", "Started");
+  sim.addPluginResult(b!, "igv", "Queued");
+  const cwd = await Deno.makeTempDir();
+  const longAgo = new Date(Date.now() - 30 * 3_600_000).toISOString();
+  await Deno.writeTextFile(
+    `${cwd}/in.csv.journal.ndjson`,
+    [
+      {
+        type: "job",
+        time: longAgo,
+        id: "j",
+        input: "in.csv",
+        flags: {},
+        version: "0",
+        maxBefore: 0,
+      },
+      { type: "intent", time: longAgo, report: b, plugin: "igv", before: 0 },
+      {
+        type: "launched",
+        time: longAgo,
+        report: b,
+        plugin: "igv",
+        before: 0,
+        run: null,
+      },
+    ].map((x) => JSON.stringify(x)).join("\n") + "\n",
+  );
+  const r = await runScript("status.ts", [
+    "in.csv.journal.ndjson",
+    "--format",
+    "csv",
+  ], {
+    env: envFor(sim),
+    cwd,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(csv(r.stdout).map((x) => x.state_class), ["stale"]);
+  assert.match(r.stderr, /1 stale \(running for longer than any job can/);
+  const quick = await runScript("status.ts", [
+    "--report",
+    String(a),
+    "--plugin",
+    "igv",
+    "--stale-after",
+    "0s",
+    "--format",
+    "table",
+  ], {
+    env: envFor(sim),
+  });
+  assert.match(quick.stdout, /Started \(stale\)/);
+  const failed = await runScript("status.ts", [
+    "--report",
+    String(a),
+    "--plugin",
+    "igv",
+    "--stale-after",
+    "0s",
+    "--failed",
+    "--format",
+    "json",
+  ], {
+    env: envFor(sim),
+  });
+  assert.equal(
+    failed.stdout,
+    "[]\n",
+    "stale is not failed: --failed leaves it out",
+  );
+  await Deno.remove(cwd, { recursive: true });
+});
+
+Deno.test("status.ts --format table in a pipe cuts nothing", async () => {
+  await using sim = await simulator();
+  const [a] = freshReports(sim, "igv", 1);
+  sim.addPluginResult(a!, "igv", "Completed");
+  const r = await runScript("status.ts", [
+    "--report",
+    String(a),
+    "--plugin",
+    "igv",
+    "--format",
+    "table",
+  ], {
+    env: envFor(sim),
+  });
+  assert.ok(!r.stdout.includes("…"));
+  assert.match(
+    r.stdout,
+    /http:\/\/127\.0\.0\.1:\d+\/output\/Home\/\S+\/plugin_out\/igv_out\.\d+\//,
+  );
+});
+
+Deno.test("status.ts --log shows the first 20 failed runs unless --log-all", async () => {
+  await using sim = await simulator();
+  const reports = freshReports(sim, "igv", 21);
+  for (const r of reports) sim.addPluginResult(r, "igv", "Error");
+  const args = [
+    ...reports.flatMap((r) => ["--report", String(r)]),
+    "--plugin",
+    "igv",
+    "--log",
+    "--format",
+    "table",
+  ];
+  const some = await runScript("status.ts", args, { env: envFor(sim) });
+  assert.equal(some.code, 0, some.stderr);
+  assert.equal(some.stdout.trim().split("\n").length, 20);
+  assert.match(
+    some.stderr,
+    /logs of the first 20 of 21 failed runs; --log-all for every one/,
+  );
+  const all = await runScript("status.ts", [...args, "--log-all"], {
+    env: envFor(sim),
+  });
+  assert.equal(all.stdout.trim().split("\n").length, 21);
+  const wrong = await runScript("status.ts", ["--report", "1", "--log-all"], {
+    env: envFor(sim),
+  });
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /--log-all and --log-lines go with --log/);
 });

@@ -1,0 +1,203 @@
+/**
+ * The toolkit's one rule for secrets in configs and logs: the value of any
+ * key whose name looks like a secret (password, passwd, secret, token,
+ * api_key, apikey, credential, plus names the caller adds) is replaced by
+ * `***`, in objects (deep) and in text (`user_password=…`, `"token": "…"`,
+ * `--password …`, `Authorization: Basic …`, `https://user:…@host`).
+ *
+ * Torrent Suite keeps plugin configs as they were sent (a run's job `config`)
+ * and plugins print their settings into their logs, passwords included: one
+ * of Torrent Suite's own clean-up scripts deletes the `user_password` lines
+ * of RunTransfer's `drmaa_stdout.txt` for that reason. So anything shown from
+ * a config or a log goes through these functions first.
+ *
+ * @module
+ */
+
+/** What a redacted value is replaced with. */
+export const REDACTED = "***";
+
+/** Parts of key names that mark a secret (case-insensitive, `-`/`_` alike). */
+export const SECRET_KEY_PARTS: readonly string[] = [
+  "password",
+  "passwd",
+  "secret",
+  "token",
+  "api_key",
+  "apikey",
+  "credential",
+];
+
+/** Options of the redaction functions. */
+export interface RedactOptions {
+  /**
+   * More key names (or parts of names) to treat as secrets, e.g.
+   * `["pin", "ionreporter_key"]`; matched like the built-in ones.
+   */
+  extraKeys?: readonly string[];
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** `api_key`, `api-key` and `apikey` alike: `_` and `-` match either or none. */
+function partPattern(part: string): string {
+  return part.split(/[_-]/).map(escape).join("[_-]?");
+}
+
+interface Compiled {
+  key: RegExp;
+  quoted: RegExp;
+  bare: RegExp;
+  flag: RegExp;
+}
+
+const cache = new Map<string, Compiled>();
+
+/** A value after a key: a quoted string (whole), or a run of plain characters. */
+const VALUE = `"(?:\\\\.|[^"\\\\])*"|'(?:\\\\.|[^'\\\\])*'|[^\\s,;&'"}\\]]+`;
+
+/** `***`, inside the value's own quotes if it had any. */
+function masked(value: string): string {
+  const q = value[0];
+  return q === '"' || q === "'" ? `${q}${REDACTED}${q}` : REDACTED;
+}
+
+function compile(options: RedactOptions = {}): Compiled {
+  const extra = (options.extraKeys ?? []).map((k) => k.trim()).filter(Boolean);
+  const id = extra.join("\u0000");
+  const hit = cache.get(id);
+  if (hit) return hit;
+  const parts = [...SECRET_KEY_PARTS, ...extra].map(partPattern).join("|");
+  // A key: a word containing one of the parts (user_password, ApiKey, db.token).
+  const word = `[\\w.-]*(?:${parts})[\\w.-]*`;
+  const compiled: Compiled = {
+    key: new RegExp(`^${word}$`, "i"),
+    // "key": "value" / 'key': 'value' / "key": 123 (JSON, Python dicts)
+    quoted: new RegExp(
+      `(["'])(${word})\\1(\\s*[:=]\\s*)(?:(["'])((?:\\\\.|(?!\\4).)*)\\4|([^\\s,}\\]]+))`,
+      "gi",
+    ),
+    // key=value / key: value (settings lines, query strings, env dumps)
+    bare: new RegExp(
+      `(^|[^\\w.-])(${word})(\\s*[=:]\\s*)(?!\\*\\*\\*)(${VALUE})`,
+      "gim",
+    ),
+    // --password value / --api-key=value / -token value
+    flag: new RegExp(`(^|\\s)(--?${word})(=|\\s+)(${VALUE})`, "gi"),
+  };
+  cache.set(id, compiled);
+  return compiled;
+}
+
+/**
+ * Whether a key name looks like a secret.
+ *
+ * @example
+ * ```ts
+ * import { isSecretKey } from "./redact.ts";
+ * if (!isSecretKey("user_password") || !isSecretKey("apiKey")) throw new Error();
+ * if (isSecretKey("server_ip")) throw new Error();
+ * if (!isSecretKey("pin", { extraKeys: ["pin"] })) throw new Error();
+ * ```
+ *
+ * @param name The key.
+ * @param options Extra secret names.
+ * @returns True when its value must be redacted.
+ */
+export function isSecretKey(name: string, options?: RedactOptions): boolean {
+  return compile(options).key.test(name);
+}
+
+/**
+ * A deep copy of a value (a config, a parsed JSON document) with the values
+ * of secret keys replaced by `***`, at any depth; other strings are redacted
+ * as text (a `"--password x"` argument inside a string).
+ *
+ * @example
+ * ```ts
+ * import { redactObject } from "./redact.ts";
+ * const config = { server_ip: "10.0.0.4", user_password: "hunter2", nested: { apiKey: "abc" } };
+ * const safe = redactObject(config);
+ * if (JSON.stringify(safe).includes("hunter2")) throw new Error("leaked");
+ * if (safe.server_ip !== "10.0.0.4") throw new Error("over-redacted");
+ * ```
+ *
+ * @param value Any JSON-like value.
+ * @param options Extra secret names.
+ * @returns The redacted copy (same shape).
+ */
+export function redactObject<T>(value: T, options?: RedactOptions): T {
+  const c = compile(options);
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return redactText(v, options);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === "object") {
+      const out: Record<string, unknown> = {};
+      for (const [k, inner] of Object.entries(v)) {
+        out[k] = c.key.test(k) && inner !== null && inner !== "" &&
+            inner !== undefined
+          ? REDACTED
+          : walk(inner);
+      }
+      return out;
+    }
+    return v;
+  };
+  return walk(value) as T;
+}
+
+/**
+ * Text (a log, a message) with the values of secret keys replaced by `***`:
+ * `user_password=…`, `password: …`, `"token": "…"`, `'secret': …`,
+ * `--password …`, `--api-key=…`, `Authorization: Basic …`, and the password
+ * of `https://user:…@host` URLs. Everything else is left as it was.
+ *
+ * @example
+ * ```ts
+ * import { redactText } from "./redact.ts";
+ * const log = [
+ *   "  user_password=ionadmin",
+ *   '{"token": "abc123", "server": "ts1"}',
+ *   "rsync --password s3cret /data",
+ * ].join("\n");
+ * const safe = redactText(log);
+ * for (const s of ["ionadmin", "abc123", "s3cret"]) {
+ *   if (safe.includes(s)) throw new Error(`${s} leaked`);
+ * }
+ * if (!safe.includes('"server": "ts1"')) throw new Error("over-redacted");
+ * ```
+ *
+ * @param text Any text.
+ * @param options Extra secret names.
+ * @returns The redacted text.
+ */
+export function redactText(text: string, options?: RedactOptions): string {
+  const c = compile(options);
+  return text
+    .replace(
+      /\b(Authorization|Proxy-Authorization)(["']?\s*[:=]\s*["']?)(Basic|ApiKey|Bearer|Token|PluginKey|Digest)?(\s*)([^\s"',]+)/gi,
+      (_m, name, sep, scheme, space) =>
+        `${name}${sep}${scheme ?? ""}${space}${REDACTED}`,
+    )
+    .replace(
+      /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:)([^\s/@]+)@/gi,
+      (_m, head) => `${head}${REDACTED}@`,
+    )
+    .replace(
+      c.quoted,
+      (m, q, key, sep, vq, _quotedValue, bareValue) =>
+        vq !== undefined
+          ? `${q}${key}${q}${sep}${vq}${REDACTED}${vq}`
+          : bareValue === "null" || bareValue === "None"
+          ? m
+          : `${q}${key}${q}${sep}${REDACTED}`,
+    )
+    .replace(
+      c.flag,
+      (_m, lead, flag, sep, value) => `${lead}${flag}${sep}${masked(value)}`,
+    )
+    .replace(
+      c.bare,
+      (_m, lead, key, sep, value) => `${lead}${key}${sep}${masked(value)}`,
+    );
+}

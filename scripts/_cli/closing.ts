@@ -1,0 +1,272 @@
+// The closing block the scripts print on stderr when they end: the counts,
+// up to ten failures with their reason, what else needs a look (stale,
+// cancelled, missing reports), and the exact command that reruns the
+// failures. Built from status rows (status.ts) or from a bulk summary
+// (bulk_run.ts), so that both end the same way.
+
+import { relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { RunLog } from "../../lib/logs.ts";
+import type { PairStatus } from "../../lib/status.ts";
+import type { BulkSummary } from "../../lib/summary.ts";
+import { eprint, useColor } from "./output.ts";
+
+/** One failure the block names. */
+export interface ClosingFailure {
+  /** Report key, if any. */
+  report: number | null;
+  /** Report name, if known. */
+  reportName?: string | null;
+  /** Plugin name, if any. */
+  plugin: string | null;
+  /** Why, in a line (a state, a validation error, a log's error line). */
+  reason: string;
+}
+
+/** What the closing block says. */
+export interface ClosingInput {
+  /** What is counted, plural: `"pair(s)"`, `"row(s)"`. */
+  unit: string;
+  /** Counts in the order shown, e.g. `[["completed", 8], ["failed", 2]]`; zeros are left out. */
+  counts: readonly (readonly [string, number])[];
+  /** Every failure; the first ten are named. */
+  failures: readonly ClosingFailure[];
+  /** What the failures are, after their number; default `"failed"`. */
+  failuresLabel?: string;
+  /** The command that reruns the failures, when there are some. */
+  rerun?: string | undefined;
+  /** Other lines worth reading (stale runs, missing reports, where the page is). */
+  notes?: readonly string[];
+}
+
+/** How many failures the block names. */
+export const CLOSING_FAILURES = 10;
+
+/**
+ * The closing block's lines: a rule, the counts, up to ten failures with
+ * their reason, the notes, and the rerun command. With `color`, failures are
+ * red and the command bold.
+ */
+export function renderClosing(
+  input: ClosingInput,
+  options: { color?: boolean; max?: number } = {},
+): string[] {
+  const max = options.max ?? CLOSING_FAILURES;
+  const paint = (code: string, s: string) =>
+    options.color ? `\x1b[${code}m${s}\x1b[0m` : s;
+  const total = input.counts.reduce((n, [, c]) => n + c, 0);
+  const counts = input.counts.filter(([, n]) => n > 0).map(([k, n]) =>
+    `${n} ${k}`
+  );
+  const lines = [
+    "── summary " + "─".repeat(38),
+    `${total} ${input.unit}: ${counts.join(", ") || "none"}`,
+  ];
+  const failures = input.failures;
+  if (failures.length > 0) {
+    lines.push(
+      paint(
+        "1;31",
+        `${failures.length} ${input.failuresLabel ?? "failed"}${
+          failures.length > max ? ` (the first ${max})` : ""
+        }:`,
+      ),
+    );
+    for (const f of failures.slice(0, max)) {
+      const who = [
+        f.report ?? "",
+        f.reportName ? cut(f.reportName, 40) : "",
+        f.plugin ?? "",
+      ].filter((x) => x !== "").join("  ");
+      lines.push(`  ${who}: ${paint("31", cut(f.reason, 120))}`);
+    }
+    if (failures.length > max) {
+      lines.push(`  … and ${failures.length - max} more`);
+    }
+  }
+  for (const note of input.notes ?? []) lines.push(note);
+  if (input.rerun && failures.length > 0) {
+    lines.push("Rerun the failed ones:", `  ${paint("1", input.rerun)}`);
+  }
+  return lines;
+}
+
+/** Prints the closing block on stderr (colored on a terminal, never with NO_COLOR). */
+export function writeClosing(input: ClosingInput): void {
+  for (const line of renderClosing(input, { color: useColor(Deno.stderr) })) {
+    eprint(line);
+  }
+}
+
+function cut(s: string, n: number): string {
+  const one = s.replace(/\s+/g, " ").trim();
+  return one.length > n ? `${one.slice(0, n - 1)}…` : one;
+}
+
+/** Quotes a shell word when it needs it. */
+export function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg)
+    ? arg
+    : `'${arg.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * How to run one of the scripts from the working directory:
+ * `deno run -A scripts/<name>` with the path relative to it.
+ */
+export function scriptCommand(name: string): string {
+  const path = fileURLToPath(new URL(`../${name}`, import.meta.url));
+  let shown = relative(Deno.cwd(), path);
+  if (shown.startsWith("../../") || shown === "") shown = path;
+  return `deno run -A ${shellQuote(shown)}`;
+}
+
+/**
+ * The rerun command of failed pairs: `status.ts <selection> --failed
+ * --format csv | bulk_run.ts -`, which relaunches exactly the pairs whose
+ * newest run failed (state class `failed`: not cancelled, not stale).
+ *
+ * @param selection The arguments that select the pairs (input file,
+ *   `--report`, `--plugin`, `--stale-after`), already split.
+ */
+export function rerunCommand(selection: readonly string[]): string {
+  return `${scriptCommand("status.ts")} ${
+    [...selection, "--failed", "--format", "csv"].map(shellQuote).join(" ")
+  } | ${scriptCommand("bulk_run.ts")} -`;
+}
+
+/** A failed pair's reason: its validation errors, its log's last error line, or its state. */
+function statusReason(s: PairStatus, log: RunLog | undefined): string {
+  if (s.validationErrors.length > 0) {
+    return `${s.state}: ${s.validationErrors.join("; ")}`;
+  }
+  const line = log && log.errorLines.length > 0
+    ? log.lines[log.errorLines[0]!]
+    : undefined;
+  return line ? `${s.state}: ${line.trim()}` : `${s.state ?? "failed"}`;
+}
+
+/**
+ * The closing block of `status.ts`: counts per state group, the failed pairs
+ * (with the error line of their log when read), stale and cancelled runs and
+ * missing reports as notes, and the rerun command.
+ */
+export function statusClosing(
+  statuses: readonly PairStatus[],
+  options: {
+    rerun?: string;
+    logs?: ReadonlyMap<number, RunLog>;
+    notes?: readonly string[];
+  } = {},
+): ClosingInput {
+  const n = (cls: string) => statuses.filter((s) => s.stateClass === cls);
+  const missingReports = [
+    ...new Set(
+      statuses.filter((s) => s.reportFound === false).map((s) => s.report),
+    ),
+  ];
+  const failed = n("failed");
+  const stale = n("stale");
+  const notes: string[] = [];
+  if (stale.length > 0) {
+    notes.push(
+      `${stale.length} stale (running for longer than any job can; the server never ends them): ${
+        stale.slice(0, 5).map((s) => `${s.report} ${s.plugin} #${s.id}`).join(
+          ", ",
+        )
+      }${
+        stale.length > 5 ? ", …" : ""
+      }; stop them with --stop and rerun them (they are not in --failed)`,
+    );
+  }
+  const cancelled = n("cancelled");
+  if (cancelled.length > 0) {
+    notes.push(
+      `${cancelled.length} cancelled by a user (not in --failed; relaunch them on purpose with bulk_run.ts --force)`,
+    );
+  }
+  if (missingReports.length > 0) {
+    notes.push(
+      `${missingReports.length} report(s) not on this server: ${
+        missingReports.slice(0, 10).join(", ")
+      }${missingReports.length > 10 ? ", …" : ""}`,
+    );
+  }
+  return {
+    unit: "pair(s)",
+    counts: [
+      ["completed", n("completed").length],
+      ["failed", failed.length],
+      ["running", n("running").length],
+      ["stale", stale.length],
+      ["cancelled", cancelled.length],
+      [
+        "never run",
+        statuses.filter((s) =>
+          s.stateClass === "missing" && s.reportFound !== false
+        )
+          .length,
+      ],
+      [
+        "no such report",
+        statuses.filter((s) => s.reportFound === false).length,
+      ],
+    ],
+    failures: failed.map((s) => ({
+      report: s.report,
+      reportName: s.reportName,
+      plugin: s.plugin,
+      reason: statusReason(
+        s,
+        s.id === null ? undefined : options.logs?.get(s.id),
+      ),
+    })),
+    ...(options.rerun ? { rerun: options.rerun } : {}),
+    notes: [...notes, ...(options.notes ?? [])],
+  };
+}
+
+/**
+ * The closing block of `bulk_run.ts`: counts per outcome (and final states
+ * after `--wait`), the rows that failed to launch or whose run failed, with
+ * their message, and the rerun command the caller gives (for launches that
+ * ran and failed: `rerunCommand([journal])`).
+ */
+export function bulkClosing(
+  summary: BulkSummary,
+  options: { rerun?: string; notes?: readonly string[] } = {},
+): ClosingInput {
+  const runFailed = (r: BulkSummary["results"][number]) =>
+    r.state !== null && r.state !== "Completed" &&
+    !["Pending", "Queued", "Started", "Cancelled"].includes(r.state);
+  const failures = summary.results.filter((r) =>
+    r.outcome === "failed" || r.outcome === "in-doubt" || runFailed(r)
+  );
+  const notes = [...(options.notes ?? [])];
+  if (summary.counts["in-doubt"] > 0) {
+    notes.push(
+      `${
+        summary.counts["in-doubt"]
+      } in doubt: run the same command again later to settle them (nothing is launched twice)`,
+    );
+  }
+  if (summary.pendingAfterWait > 0) {
+    notes.push(
+      `${summary.pendingAfterWait} still running when --timeout ended the wait: follow them with status.ts --wait`,
+    );
+  }
+  return {
+    unit: "row(s)",
+    counts: Object.entries(summary.counts),
+    failuresLabel: "failed to launch or ended in a failure",
+    failures: failures.map((r) => ({
+      report: r.report,
+      plugin: r.plugin,
+      reason: r.outcome === "failed" || r.outcome === "in-doubt"
+        ? `${r.outcome}: ${r.message}`
+        : `${r.state}${r.message ? `: ${r.message}` : ""}`,
+    })),
+    ...(options.rerun ? { rerun: options.rerun } : {}),
+    notes,
+  };
+}

@@ -1,0 +1,45 @@
+// The connection of the scripts that also need the settings themselves
+// (status.ts reads logs with the password, doctor.ts checks each setting):
+// the settings, the client, and errors explained with what is set.
+
+import { tlsHint } from "../../lib/_http.ts";
+import { createClient, type TsClient } from "../../lib/client.ts";
+import { type ConnectionConfig, loadConfig } from "../../lib/config.ts";
+import { NetworkError } from "../../lib/errors.ts";
+import type { CommonFlags } from "./program.ts";
+
+/** Settings and a client built from the common flags, the environment and `.env`. */
+export async function connect(
+  flags: CommonFlags,
+): Promise<{ config: ConnectionConfig; client: TsClient }> {
+  const config = await loadConfig({
+    flags: { url: flags.url, user: flags.user, caCert: flags.caCert },
+  });
+  const client = await createClient({
+    ...config,
+    timeoutMs: flags.requestTimeout * 1000,
+  });
+  return { config, client };
+}
+
+/**
+ * The error with its hint made exact by what is set: a TLS failure's hint
+ * then knows whether `TS_CA_CERT` is set (and names the file).
+ */
+export function explain(
+  error: unknown,
+  config: Pick<ConnectionConfig, "caCertFile"> | undefined,
+): unknown {
+  if (!(error instanceof NetworkError) || error.kind !== "tls" || !config) {
+    return error;
+  }
+  const url = new URL(error.url);
+  return new NetworkError(error.message, {
+    method: error.method,
+    url: error.url,
+    kind: "tls",
+    outcomeUnknown: error.outcomeUnknown,
+    cause: error.cause,
+    hint: tlsHint(error.cause, { url, caCertFile: config.caCertFile ?? null }),
+  });
+}
