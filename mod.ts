@@ -29,8 +29,15 @@
  *   file: "inline",
  *   plugin: "igv",
  * });
- * const summary = await bulkRun(client, rows, { file: "inline", problems });
- * if (summary.counts.launched !== 2) throw new Error("expected 2 launches");
+ * // Each pair is launched unless its newest run is running or completed (the
+ * // duplicate guard); at most 2 of the job's runs are active on the server.
+ * const summary = await bulkRun(client, rows, {
+ *   file: "inline",
+ *   problems,
+ *   maxActive: 2,
+ * });
+ * for (const r of summary.results) console.log(r.report, r.outcome, r.message);
+ * if (summary.results.length !== 2) throw new Error("one result per row");
  * ```
  *
  * The scripts in `scripts/` (`list.ts`, `run.ts`, `bulk_run.ts`,
@@ -132,14 +139,17 @@ export {
   readRunRows,
   type RunRow,
 } from "./lib/run_rows.ts";
-export { type RerunPolicy } from "./lib/guard.ts";
+export { type RerunClass, type RerunPolicy } from "./lib/guard.ts";
 export { bulkRun, type BulkRunOptions } from "./lib/bulk_run.ts";
 export { defaultRegistryDir } from "./lib/registry.ts";
 export {
   type BulkEvent,
   type BulkSummary,
+  type ConfigSource,
   formatSummary,
+  type JobEstimate,
   type Outcome,
+  type PluginEstimate,
   type RowResult,
 } from "./lib/summary.ts";
 

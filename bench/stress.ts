@@ -337,7 +337,6 @@ async function kill9(child: Deno.ChildProcess) {
   const args = ["in.csv", "--concurrency", "8", ...SCALED];
   const output = spawnScript("bulk_run.ts", args, job).output();
   await waitUntil(() => sim.launches.length >= 300);
-  const before = sim.requests.length;
   await sim.close();
   await sleep(1_500);
   sim = await startSimulator({

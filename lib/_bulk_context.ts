@@ -65,6 +65,11 @@ export interface BulkContext {
   policy: RerunPolicy;
   /** A run running longer than this is stale, in ms. */
   staleAfterMs: number;
+  /**
+   * Hides secrets in a message before it is kept (row results, journal):
+   * server errors may quote a config.
+   */
+  redact?: (text: string) => string;
 }
 
 /** The guard's decision on a task, given the pair's newest run. */
@@ -91,7 +96,12 @@ export interface Settled {
 /** Records a pair's outcome on its first row (and run on its duplicates) and reports it. */
 export function settle(ctx: BulkContext, task: Task, settled: Settled): void {
   const [first, ...duplicates] = task.rows;
-  Object.assign(first!, { ...settled, state: settled.state ?? null });
+  const message = ctx.redact ? ctx.redact(settled.message) : settled.message;
+  Object.assign(first!, {
+    ...settled,
+    message,
+    state: settled.state ?? null,
+  });
   for (const d of duplicates) d.run = settled.run;
   ctx.emit({ type: "row", result: first! });
 }

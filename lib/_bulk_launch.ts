@@ -287,7 +287,8 @@ async function launchOne(
         error instanceof AuthError || error instanceof RedirectError ||
         error instanceof JournalWriteError
       ) throw error;
-      const message = error instanceof Error ? error.message : String(error);
+      const text = error instanceof Error ? error.message : String(error);
+      const message = ctx.redact ? ctx.redact(text) : text;
       if (mayHaveLaunched(error)) {
         task.sentAt = sentAt;
         await journal?.append({

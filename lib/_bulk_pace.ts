@@ -42,7 +42,9 @@ export class Pacer {
   #active = new Set<Task>();
   #done = 0;
   #othersNow = 0;
-  #pollMs: number;
+  /** Starts short: the first runs may be quick; it doubles while none finish. */
+  #pollMs = 500;
+  #maxPollMs: number;
   /** Finished runs per ms, smoothed; 0 until one finished. */
   #rate = 0;
   #lastPoll = 0;
@@ -50,21 +52,23 @@ export class Pacer {
 
   /**
    * @param ctx The bulk run's context.
-   * @param options The limit, the first poll interval (from the plugin's
+   * @param options The limit, the longest poll interval (from the plugins'
    *   typical run time), the board of other jobs, and a progress callback.
    */
   constructor(
     ctx: BulkContext,
     options: {
       maxActive: number;
-      initialPollMs: number;
+      /** The longest interval between polls (a third of the typical run time). */
+      maxPollMs: number;
       board?: ActiveBoard | undefined;
       onChange?: (counts: PaceCounts) => void;
     },
   ) {
     this.#ctx = ctx;
     this.#max = options.maxActive;
-    this.#pollMs = clamp(options.initialPollMs);
+    this.#maxPollMs = clamp(options.maxPollMs);
+    this.#lastPoll = ctx.now(); // the first poll comes an interval after the start
     this.#board = options.board;
     this.#onChange = options.onChange ?? (() => {});
   }
@@ -165,18 +169,26 @@ export class Pacer {
         this.#active.delete(task);
       }
     }
-    const since = this.#lastPoll ? start - this.#lastPoll : 0;
+    const since = start - this.#lastPoll;
     this.#lastPoll = start;
     this.#done += finished;
-    if (since > 0) {
+    if (finished === 0) {
+      // Nothing finished: look less often, up to a third of the typical run
+      // time (a minute at most). Runs of an hour cost a request a minute.
+      this.#pollMs = clamp(Math.min(2 * this.#pollMs, this.#maxPollMs));
+    } else if (since > 0) {
       const rate = finished / since;
       this.#rate = this.#rate === 0 ? rate : 0.6 * this.#rate + 0.4 * rate;
-    }
-    if (this.#rate > 0) {
       // The active runs last about active / rate; polling at a bit more
       // than half of that refills the queue before it runs dry, with a few
-      // runs finished per poll.
-      this.#pollMs = clamp(0.6 * Math.max(1, this.#active.size) / this.#rate);
+      // runs finished per poll. (A poll that finds them all finished saw a
+      // rate its own interval limited: the interval shrinks.)
+      this.#pollMs = clamp(
+        Math.min(
+          0.6 * Math.max(1, this.#active.size) / this.#rate,
+          this.#maxPollMs,
+        ),
+      );
     }
     this.#changed();
   }
@@ -187,7 +199,11 @@ export class Pacer {
   }
 }
 
-/** Between 1 s and a minute. */
+/**
+ * Between 250 ms and a minute. The short end is reached only while runs
+ * finish as fast as they are polled (seconds-long plugins); real runs take
+ * minutes and are polled about a minute apart.
+ */
 function clamp(ms: number): number {
-  return Math.min(60_000, Math.max(1_000, Number.isFinite(ms) ? ms : 2_000));
+  return Math.min(60_000, Math.max(250, Number.isFinite(ms) ? ms : 60_000));
 }

@@ -52,7 +52,7 @@ export async function prepare(
     await refreshView(ctx, [...chunk, ...ahead], view);
   }
   let tasks = applyView(ctx, chunk, view);
-  if (ctx.registry) tasks = await claim(ctx, tasks);
+  if (ctx.registry) tasks = await claim(ctx, tasks, view);
   if (ctx.journal) {
     for (const t of tasks) {
       ctx.journal.appendLater({
@@ -123,12 +123,19 @@ function applyView(
 }
 
 /** Claims the pairs; settles those another job has, returns the rest. */
-async function claim(ctx: BulkContext, tasks: Task[]): Promise<Task[]> {
+async function claim(
+  ctx: BulkContext,
+  tasks: Task[],
+  view: GuardView,
+): Promise<Task[]> {
   const claims = await ctx.registry!.claim(
     tasks.map((t) => ({
       report: t.report,
       plugin: t.plugin,
       before: t.before,
+      ...(view.checkedAt.has(t.key)
+        ? { seenAt: view.checkedAt.get(t.key)! }
+        : {}),
     })),
   );
   const keep: Task[] = [];

@@ -14,7 +14,21 @@ export interface ClaimRequest {
   report: number;
   plugin: string;
   before: number;
+  /**
+   * When the caller last read the pair's runs on the server (ms): another
+   * job's launch accepted before that shows in what the guard saw, so it is
+   * the guard's to judge (a failed run is relaunched), not the registry's.
+   */
+  seenAt?: number;
 }
+
+/**
+ * Margin for the clocks of machines sharing the home folder: a launch
+ * another host recorded this close to the caller's look-up may not have been
+ * in it. On one host, a launch is recorded after its 202, and its run exists
+ * before the 202: any look-up started later shows it.
+ */
+const SEEN_MARGIN_MS = 5_000;
 
 /** What a claim found. */
 export type ClaimResult =
@@ -96,7 +110,7 @@ export class Registry {
         const key = `${pair.report}/${pair.plugin}`;
         const path = this.#path(pair.report, pair.plugin);
         const entry = await readEntry(path);
-        const result = entry ? await this.#judge(entry, now) : undefined;
+        const result = entry ? await this.#judge(entry, now, pair) : undefined;
         if (
           result && result.status !== "claimed" && result.status !== "orphan"
         ) {
@@ -123,7 +137,11 @@ export class Registry {
   }
 
   /** What an existing entry means for this process. */
-  async #judge(entry: Entry, now: number): Promise<ClaimResult | undefined> {
+  async #judge(
+    entry: Entry,
+    now: number,
+    pair: ClaimRequest,
+  ): Promise<ClaimResult | undefined> {
     const self = this.#options.beacon.owner;
     const owner = describeOwner(entry.owner, self);
     const ours = entry.job === this.#options.job;
@@ -131,6 +149,10 @@ export class Registry {
       const age = now - Date.parse(entry.launched.at);
       // Our own job's launches are the journal's business, not the registry's.
       if (ours || age > this.#options.settleMs) return undefined;
+      const margin = entry.owner.host === self.host ? 0 : SEEN_MARGIN_MS;
+      const seen = pair.seenAt !== undefined &&
+        Date.parse(entry.launched.at) + margin < pair.seenAt;
+      if (seen) return undefined; // its run was in the caller's view
       return {
         status: "launched",
         run: entry.launched.run,

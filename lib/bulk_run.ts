@@ -31,6 +31,7 @@ import type { RowProblem } from "./errors.ts";
 import { DEFAULT_RERUN, type RerunPolicy } from "./guard.ts";
 import { classifyState, STALE_AFTER_MS } from "./states.ts";
 import { replayJournal } from "./journal.ts";
+import { redactText } from "./redact.ts";
 import type { RunRow } from "./run_rows.ts";
 import {
   type BulkEvent,
@@ -115,6 +116,13 @@ export interface BulkRunOptions {
   signal?: AbortSignal;
   /** Progress callback. */
   onEvent?: (event: BulkEvent) => void;
+  /**
+   * More key names whose values are secrets, besides password, passwd,
+   * secret, token, api_key, apikey and credential: messages kept in the
+   * results and the journal are redacted with them. Configs themselves are
+   * never written anywhere.
+   */
+  redactKeys?: readonly string[];
   /** Random source for jitter; default `Math.random`. */
   random?: () => number;
 }
@@ -173,6 +181,7 @@ export async function bulkRun(
     now: client.now,
     policy: normalizePolicy(options.policy ?? DEFAULT_RERUN),
     staleAfterMs: options.staleAfterMs ?? STALE_AFTER_MS,
+    redact: (text) => redactText(text, { extraKeys: options.redactKeys ?? [] }),
   };
   const policy = ctx.policy;
   const configFrom = options.configFrom ?? "server";
@@ -405,11 +414,11 @@ function pacerFor(
     estimate: JobEstimate | undefined;
   },
 ): Pacer {
-  // A third of the typical run time; 5 s when unknown.
+  // At most a third of the typical run time; a minute when unknown.
   const medians = estimate?.plugins.flatMap((p) => p.medianMs ?? []) ?? [];
   const pacer = new Pacer(ctx, {
     maxActive,
-    initialPollMs: medians.length ? Math.min(...medians) / 3 : 5_000,
+    maxPollMs: medians.length ? Math.min(...medians) / 3 : 60_000,
     board,
     onChange: (counts) =>
       ctx.emit({

@@ -17,7 +17,6 @@ import type { Report } from "./types.ts";
  */
 interface ListedReport extends Report {
   projects?: string[];
-  metaData?: unknown;
 }
 
 /** Options for {@linkcode listReports}. */

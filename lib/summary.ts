@@ -67,6 +67,7 @@ export interface RowResult {
 
 /** One plugin's part of a {@linkcode JobEstimate}. */
 export interface PluginEstimate {
+  /** Plugin name. */
   plugin: string;
   /** Runs of it to launch. */
   runs: number;
@@ -87,6 +88,7 @@ export interface JobEstimate {
   parallel: number;
   /** The whole job in ms; `null` when a plugin has no completed run to go by. */
   totalMs: number | null;
+  /** Per plugin. */
   plugins: PluginEstimate[];
 }
 

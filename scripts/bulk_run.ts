@@ -32,7 +32,14 @@ import {
   waitSettings,
   wholeNumber,
 } from "./_cli/flags.ts";
+import { bulkClosing, rerunCommand, writeClosing } from "./_cli/closing.ts";
 import { launchExitCode, RESULT_COLUMNS } from "./_cli/launch_report.ts";
+import {
+  addPacingOptions,
+  confirmConcurrency,
+  confirmLongJob,
+  type PacingFlags,
+} from "./_cli/pacing.ts";
 import { eprint, writeRows } from "./_cli/output.ts";
 import {
   clientFromFlags,
@@ -44,7 +51,7 @@ import {
 } from "./_cli/program.ts";
 import { Progress } from "./_cli/progress.ts";
 
-interface Flags extends CommonFlags, GuardFlags, WaitFlags {
+interface Flags extends CommonFlags, GuardFlags, WaitFlags, PacingFlags {
   plugin?: string;
   config?: string;
   keyColumn?: string;
@@ -67,9 +74,34 @@ column and an optional config column (a JSON object). A file of bare keys,
 one per line, works; so do ; or tab delimiters, a BOM, CRLF, and the summary
 CSV or journal of an earlier run. "-" reads standard input.
 
-Every row is checked before anything is launched (exit 2 on any problem,
-reported as file:line: message), then the server: reports exist, plugins are
-launchable. A (report, plugin) pair is launched at most once per input.
+Every row is checked before anything is launched, locally and on the
+server (reports exist, plugins are launchable), and every problem is listed
+at once as file:line: message (exit 2, nothing launched). A (report, plugin)
+pair is launched at most once per input.
+
+Configs: a row without one is launched with none, and the server uses the
+plugin's global config, else the report's plan settings ("as planned"),
+else nothing; the plan and the summary say which (config_source), and warn
+when a plugin requires a configuration and the server has none for that
+report. A given config (config column or --config) REPLACES the plan's
+settings, it is not merged with them. --config previous reuses the config
+of the pair's newest run. Configs are never printed, journaled or written
+to the summary; messages are redacted (keys like password, token, secret,
+api_key; more with --redact KEY).
+
+Reports: those still being analysed are skipped (--include-unfinished
+launches on them); a thumbnail report is skipped when its full report
+exists (--include-thumbnails); a report whose analysis ended in error is
+launched on, with a warning.
+
+Pacing: the plugin queue has 1 slot (S5) or 2 (towers), shared with the
+plugins of every new sequencing run. At most --max-active (default 2) of
+this job's runs are queued or running at once, counting this user's other
+jobs on this machine and server; the next is launched as one finishes.
+--max-active 0 removes the limit. The plan estimates the job's time from the
+plugin's recent runs, and on a terminal asks before a job of more than a
+day (--yes does not ask). A job that lasts days: run it in tmux or screen,
+or under nohup; after an ssh drop, the same command resumes it.
 
 Duplicate guard (the server itself starts a new run for every request):
 pairs never run are launched; pairs whose newest run is running or completed
@@ -126,7 +158,7 @@ export function program(): Command {
     .option("--plugin <name>", "plugin for rows without a plugin column")
     .option(
       "--config <json>",
-      "config for rows without one: JSON or @file.json",
+      "config for rows without one: JSON, @file.json, or previous (the pair's newest run's); replaces the plan's settings",
     )
     .option("--key-column <name>", "name of the report-key column")
     .option("--delimiter <char>", "field delimiter (default: detected)")
@@ -164,6 +196,7 @@ export function program(): Command {
       Deno.exitCode = await run(input, command.opts<Flags>());
     });
   addGuardOptions(cmd);
+  addPacingOptions(cmd);
   addWaitOptions(cmd, "launched runs");
   return addFormatOption(cmd);
 }
@@ -173,7 +206,12 @@ async function run(input: string, flags: Flags): Promise<number> {
     throw new UsageError("--summary must name a .csv or .json file");
   }
   if (flags.summary) await checkWritable(flags.summary, "--summary");
-  const config = await parseConfigFlag(flags.config);
+  if (!confirmConcurrency(flags.concurrency, flags)) {
+    eprint("nothing launched");
+    return EXIT.usage;
+  }
+  const previous = flags.config === "previous";
+  const config = previous ? undefined : await parseConfigFlag(flags.config);
   const parsed = await readRunRows(input, {
     ...(flags.keyColumn !== undefined ? { keyColumn: flags.keyColumn } : {}),
     ...(flags.delimiter !== undefined
@@ -202,6 +240,12 @@ async function run(input: string, flags: Flags): Promise<number> {
         policy: rerunPolicy(flags),
         staleAfterMs: flags.staleAfter,
         concurrency: flags.concurrency,
+        maxActive: flags.maxActive,
+        configFrom: previous ? "previous" : "server",
+        includeUnfinished: flags.includeUnfinished ?? false,
+        includeThumbnails: flags.includeThumbnails ?? false,
+        redactKeys: flags.redact,
+        confirm: (estimate) => confirmLongJob(estimate, flags),
         retries: flags.retries,
         dryRun: flags.dryRun ?? false,
         ...(journal ? { journal } : {}),
@@ -250,43 +294,64 @@ async function run(input: string, flags: Flags): Promise<number> {
     );
     return EXIT.ok;
   }
+  if (summary.declined) {
+    eprint(
+      "nothing launched: the job was not confirmed (--yes starts it without asking)",
+    );
+    return EXIT.usage;
+  }
   const c = summary.counts;
   const parts = Object.entries(c).filter(([, n]) => n > 0).map(([k, n]) =>
     `${n} ${k}`
   );
-  eprint(
-    `${flags.dryRun ? "plan" : "summary"}: ${summary.results.length} row(s): ${
-      parts.join(", ") || "nothing to do"
-    }${
-      summary.resumed ? ` (${summary.resumed} from the interrupted run)` : ""
-    }${flags.summary ? `; details in ${flags.summary}` : ""}`,
-  );
-  if (summary.pendingAfterWait > 0) {
+  const warned = summary.results.filter((r) => r.warnings?.length);
+  if (flags.dryRun) {
     eprint(
-      `${summary.pendingAfterWait} run(s) still running when --timeout passed`,
+      `plan: ${summary.results.length} row(s): ${
+        parts.join(", ") || "nothing to do"
+      }${flags.summary ? `; details in ${flags.summary}` : ""}`,
+    );
+  }
+  for (const r of warned.slice(0, 10)) {
+    eprint(`warning: ${file}:${r.line}: ${r.warnings!.join("; ")}`);
+  }
+  if (warned.length > 10) {
+    eprint(
+      `warning: … and ${warned.length - 10} more row(s) with warnings${
+        flags.summary
+          ? ` (see ${flags.summary})`
+          : " (--summary lists them all)"
+      }`,
+    );
+  }
+  if (flags.dryRun) return launchExitCode(summary);
+  const notes: string[] = [];
+  if (summary.resumed) {
+    notes.push(
+      `${summary.resumed} pair(s) launched by an earlier invocation of this job`,
     );
   }
   if (summary.duplicates > 0) {
-    eprint(
+    notes.push(
       `${summary.duplicates} pair(s) show two new runs: launched twice (see their message)`,
     );
   }
-  if (summary.counts["in-doubt"] > 0) {
-    eprint(
-      `${
-        summary.counts["in-doubt"]
-      } launch(es) in doubt: sent, answer lost, no run on the server yet; ` +
-        `run the same command after ${summary.settleAfter} to settle them (launched only if the server still shows no run)`,
+  if (summary.counts["in-doubt"] > 0 && summary.settleAfter) {
+    notes.push(
+      `in doubt: sent, answer lost, no run on the server yet; the same command after ${summary.settleAfter} settles them`,
     );
   }
-  if (summary.stoppedBy) {
-    eprint(`stopped: ${summary.stoppedBy.message}`);
-  }
+  if (summary.stoppedBy) notes.push(`stopped: ${summary.stoppedBy.message}`);
   if (summary.interrupted) {
-    eprint(
+    notes.push(
       "interrupted: run the same command again to resume (launched pairs are not launched twice)",
     );
   }
+  if (flags.summary) notes.push(`details in ${flags.summary}`);
+  writeClosing(bulkClosing(summary, {
+    ...(journal ? { rerun: rerunCommand([journal]) } : {}),
+    notes,
+  }));
   return launchExitCode(summary);
 }
 

@@ -29,6 +29,11 @@ import {
 import { launchExitCode, RESULT_COLUMNS } from "./_cli/launch_report.ts";
 import { eprint, writeRows } from "./_cli/output.ts";
 import {
+  addPacingOptions,
+  confirmLongJob,
+  type PacingFlags,
+} from "./_cli/pacing.ts";
+import {
   clientFromFlags,
   type CommonFlags,
   newProgram,
@@ -37,7 +42,7 @@ import {
 } from "./_cli/program.ts";
 import { Progress } from "./_cli/progress.ts";
 
-interface Flags extends CommonFlags, GuardFlags, WaitFlags {
+interface Flags extends CommonFlags, GuardFlags, WaitFlags, PacingFlags {
   config?: string;
   settle: number;
   dryRun?: boolean;
@@ -56,6 +61,14 @@ pair another launcher on this machine is launching (or launched less than
 --settle ago) is skipped, and a launch whose answer was lost is not resent:
 it is looked for on the server and otherwise reported in doubt.
 
+Without --config, the server runs the plugin with its global config, else
+the report's plan settings ("as planned"); a given --config replaces them
+(it is not merged); --config previous reuses the pair's newest run's. At
+most --max-active (default 2) of these runs are queued or running at once:
+the plugin queue has 1 or 2 slots, shared with the lab's sequencing runs.
+Reports still being analysed, and thumbnails of full reports, are skipped
+(--include-unfinished, --include-thumbnails).
+
 Exit codes: 0 launched or skipped (with --wait: completed); 1 some failed;
 2 usage or invalid input; 3 authentication failed; 130 interrupted.`;
 
@@ -64,7 +77,10 @@ export function program(): Command {
   const cmd = newProgram("run.ts", "Launch a plugin on one or more reports.")
     .argument("<plugin>", "plugin name (case-sensitive), e.g. coverageAnalysis")
     .argument("<report...>", "report keys (primary keys of the reports)")
-    .option("--config <json>", "plugin config: a JSON object or @file.json")
+    .option(
+      "--config <json>",
+      "plugin config: a JSON object, @file.json, or previous; replaces the plan's settings",
+    )
     .option("--dry-run", "show what would be launched; launch nothing")
     .addOption(
       new Option(
@@ -79,6 +95,7 @@ export function program(): Command {
       },
     );
   addGuardOptions(cmd);
+  addPacingOptions(cmd);
   addWaitOptions(cmd, "the runs");
   return addFormatOption(cmd);
 }
@@ -88,7 +105,10 @@ async function run(
   reports: string[],
   flags: Flags,
 ): Promise<number> {
-  const config = (await parseConfigFlag(flags.config)) ?? null;
+  const previous = flags.config === "previous";
+  const config = previous
+    ? null
+    : (await parseConfigFlag(flags.config)) ?? null;
   const problems: RowProblem[] = [];
   const rows: RunRow[] = [];
   reports.forEach((key, i) => {
@@ -113,6 +133,12 @@ async function run(
         policy: rerunPolicy(flags),
         staleAfterMs: flags.staleAfter,
         concurrency: 4,
+        maxActive: flags.maxActive,
+        configFrom: previous ? "previous" : "server",
+        includeUnfinished: flags.includeUnfinished ?? false,
+        includeThumbnails: flags.includeThumbnails ?? false,
+        redactKeys: flags.redact,
+        confirm: (estimate) => confirmLongJob(estimate, flags),
         registry: defaultRegistryDir(),
         settleMs: flags.settle,
         dryRun: flags.dryRun ?? false,
@@ -128,6 +154,14 @@ async function run(
       if (["failed", "invalid", "in-doubt"].includes(r.outcome)) {
         eprint(`report ${r.report}: ${r.outcome}: ${r.message}`);
       }
+      for (const w of r.warnings ?? []) {
+        eprint(`report ${r.report}: warning: ${w}`);
+      }
+    }
+    if (summary.declined) {
+      eprint(
+        "nothing launched: not confirmed (--yes starts it without asking)",
+      );
     }
     if (summary.stoppedBy) eprint(`stopped: ${summary.stoppedBy.message}`);
     return launchExitCode(summary);

@@ -15,6 +15,21 @@ export const RESULT_COLUMNS: Column<RowResult>[] = [
   { name: "plugin_result_id", value: (r) => r.run, right: true },
   { name: "state", value: (r) => r.state },
   { name: "message", value: (r) => r.message, maxWidth: 90 },
+  // Not "config": this output is valid input, where a config column would
+  // be read as the rows' configs.
+  {
+    name: "config_source",
+    title: "config",
+    value: (r) => r.configSource ?? null,
+    drop: 2,
+  },
+  {
+    name: "warnings",
+    value: (r) => r.warnings ?? [],
+    maxWidth: 60,
+    minWidth: 12,
+    drop: 1,
+  },
 ];
 
 /**

@@ -6,6 +6,7 @@
 import type { ReadRetry } from "../../lib/client.ts";
 import type { BulkEvent, RowResult } from "../../lib/summary.ts";
 import { useColor, write } from "./output.ts";
+import { describeEstimate } from "./pacing.ts";
 
 const COLORS = {
   launched: "\x1b[32m",
@@ -61,6 +62,9 @@ export class Progress {
   #drawn = false;
   #quiet: boolean;
   #text: string | undefined;
+  #pace: string | undefined;
+  #paceLogged: string | undefined;
+  #paceAt = -Infinity;
   #lines: string[] = [];
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -126,6 +130,29 @@ export class Progress {
         else this.#log(line);
         break;
       }
+      case "estimate": {
+        const line = `estimate: ${describeEstimate(event.estimate)}`;
+        if (this.#tty) this.#above(line);
+        else this.#log(line);
+        break;
+      }
+      case "pace": {
+        // Shown in the bar; off a terminal (a log file under nohup), a line
+        // at most every 30 s, and the last one.
+        const others = event.others ? ` (+${event.others} of other jobs)` : "";
+        this.#pace =
+          `active ${event.active}${others}  waiting ${event.waiting}  done ${event.done}`;
+        if (this.#tty) this.#draw();
+        else if (
+          this.#pace !== this.#paceLogged &&
+          (this.#now() - this.#paceAt >= 30_000 || event.waiting === 0)
+        ) {
+          this.#paceLogged = this.#pace;
+          this.#paceAt = this.#now();
+          this.#log(`pacing: ${this.#pace}`);
+        }
+        break;
+      }
       case "wait": {
         this.#done = event.completed + event.failed;
         const text =
@@ -188,7 +215,9 @@ export class Progress {
     const eta = rate > 0 ? formatDuration(remaining / rate) : "--";
     const c = this.#counts;
     const detail = text ?? this.#text ??
-      `launched ${c.launched}  skipped ${c.skipped}  failed ${c.failed}  remaining ${remaining}`;
+      (this.#phase === "launch" && this.#pace
+        ? `${this.#pace}  launched ${c.launched}  failed ${c.failed}`
+        : `launched ${c.launched}  skipped ${c.skipped}  failed ${c.failed}  remaining ${remaining}`);
     const line =
       `${this.#phase} ${bar} ${this.#done}/${this.#total}  ${detail}  ${
         rate.toFixed(1)

@@ -267,7 +267,7 @@ Deno.test("bulkRun() stops starting launches when the server stays down, and the
   const options = { file: "in.csv", journal, concurrency: 2, ...QUICK };
   const first = await bulkRun(client, rows, options);
   assert.equal(first.interrupted, false);
-  assert.equal(first.counts.launched, 3);
+  assert.equal(first.counts.launched, 3, JSON.stringify(first.results));
   // 2 workers: 5 in doubt in a row stop it; the other worker's row may too.
   const doubt = first.counts["in-doubt"];
   assert.ok([5, 6].includes(doubt), `${doubt}`);
@@ -645,5 +645,38 @@ Deno.test("bulkRun() refuses a journal another live process works on", async () 
   const summary = await first;
   assert.equal(summary.counts.launched, 20);
   assertOnceEach(sim, 20);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("bulkRun() relaunches right away the failed runs of another job (the registry defers to what the guard saw)", async () => {
+  await using sim = await simulator({ failureRate: 1 });
+  using client = await clientFor(sim);
+  const dir = await Deno.makeTempDir();
+  const registry = `${dir}/registry`;
+  const reports = freshReports(sim, "igv", 3);
+  const rows: RunRow[] = reports.map((report, i) => ({
+    line: i + 1,
+    report,
+    plugin: "igv",
+    config: null,
+  }));
+  const first = await bulkRun(client, rows, {
+    file: "a.csv",
+    journal: `${dir}/a.journal.ndjson`,
+    registry,
+    wait: { timeoutMs: 30_000, pollMs: 50 },
+  });
+  // Launched, then (after the wait) failed.
+  assert.equal(sim.launches.length, 3);
+  assert.ok(first.results.every((r) => r.state === "Error"));
+  // Another job (the rerun pipe's), seconds later: within the settle
+  // window, but the runs it sees have failed.
+  const again = await bulkRun(client, rows, {
+    file: "-",
+    journal: `${dir}/b.journal.ndjson`,
+    registry,
+  });
+  assert.equal(again.counts.launched, 3, JSON.stringify(again.results));
+  for (const [pair, n] of launchCounts(sim)) assert.equal(n, 2, pair);
   await Deno.remove(dir, { recursive: true });
 });

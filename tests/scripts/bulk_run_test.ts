@@ -101,7 +101,7 @@ Deno.test("bulk_run.ts launches from stdin, prints rows and writes a summary", a
   assert.equal(posts.length, 5);
   const used = new Set(sim.requests.map((x) => x.connection)).size;
   assert.ok(used < sim.requests.length, `${used} connections`);
-  assert.match(r.stderr, /summary: 5 row\(s\): 5 launched/);
+  assert.match(r.stderr, /── summary ─+\n5 row\(s\): 5 launched/);
   assert.match(r.stderr, /^line 2: report \d+ igv: launched/m); // plain lines, no bar
   assert.ok(
     !r.stderr.includes("\r"),
@@ -185,7 +185,10 @@ Deno.test("bulk_run.ts after kill -9 at several points launches every pair exact
   const counts = launchCounts(sim);
   assert.equal(counts.size, reports.length);
   for (const [pair, n] of counts) assert.equal(n, 1, `${pair} launched ${n}×`);
-  assert.match(r.stderr, /from the interrupted run/);
+  assert.match(
+    r.stderr,
+    /\d+ pair\(s\) launched by an earlier invocation of this job/,
+  );
 });
 
 Deno.test("bulk_run.ts on Ctrl-C finishes in-flight launches, keeps the journal, exits 130", async () => {

@@ -618,9 +618,11 @@ Deno.test("status.ts --log with only an API key says in one line that logs need 
 });
 
 Deno.test("status.ts --wait --html rewrites the page at every poll and the last one says it is final", async () => {
+  // Runs long enough to be caught running on a loaded machine (the script
+  // starts in about half a second), short enough for a test.
   await using sim = await simulator({
     queuedMs: 100,
-    runMs: 1200,
+    pluginRunMs: { igv: 3_000 },
     runSpread: 0,
     failureRate: 0,
   });
@@ -654,7 +656,7 @@ Deno.test("status.ts --wait --html rewrites the page at every poll and the last 
     cwd,
   });
   let live = "";
-  for (let i = 0; i < 100 && !live; i++) {
+  for (let i = 0; i < 300 && !live; i++) {
     await new Promise((r) => setTimeout(r, 50));
     const html = await Deno.readTextFile(`${cwd}/page.html`).catch(() => "");
     if (html.includes('data-final="false"')) live = html;
