@@ -680,3 +680,33 @@ Deno.test("bulkRun() relaunches right away the failed runs of another job (the r
   for (const [pair, n] of launchCounts(sim)) assert.equal(n, 2, pair);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("bulkRun() asks confirm with the estimate; declined, nothing is launched and the same command asks again", async () => {
+  await using sim = await simulator();
+  using client = await clientFor(sim);
+  const dir = await Deno.makeTempDir();
+  const reports = freshReports(sim, "igv", 3);
+  const rows: RunRow[] = reports.map((report, i) => ({
+    line: i + 1,
+    report,
+    plugin: "igv",
+    config: null,
+  }));
+  const asked: number[] = [];
+  const options = {
+    file: "in.csv",
+    journal: `${dir}/in.journal.ndjson`,
+    confirm: (e: { runs: number }) => {
+      asked.push(e.runs);
+      return asked.length > 1;
+    },
+  };
+  const no = await bulkRun(client, rows, options);
+  assert.equal(no.declined, true);
+  assert.equal(no.counts["not-started"], 3);
+  assert.equal(sim.launches.length, 0);
+  const yes = await bulkRun(client, rows, options);
+  assert.deepEqual(asked, [3, 3]);
+  assert.equal(yes.counts.launched, 3);
+  await Deno.remove(dir, { recursive: true });
+});
