@@ -11,7 +11,9 @@
 import type { BulkContext, LaunchResult, Task } from "./_bulk_context.ts";
 import type { GuardView } from "./_bulk_prepare.ts";
 import { newRuns } from "./_bulk_settle.ts";
+import { parseTsDate } from "./datetime.ts";
 import { classifyState } from "./states.ts";
+import type { PluginResult } from "./types.ts";
 
 /** How many runs this user's other jobs have active; publishes this job's. */
 export interface ActiveBoard {
@@ -45,8 +47,10 @@ export class Pacer {
   /** Starts short: the first runs may be quick; it doubles while none finish. */
   #pollMs = 500;
   #maxPollMs: number;
-  /** Finished runs per ms, smoothed; 0 until one finished. */
-  #rate = 0;
+  /** Run times of this job's finished runs (the last 50), in ms. */
+  #durations: number[] = [];
+  /** The most of the job's runs seen holding a slot at one poll. */
+  #slotsSeen = 0;
   #lastPoll = 0;
   #onChange: (counts: PaceCounts) => void;
 
@@ -151,6 +155,8 @@ export class Pacer {
       view?.checkedAt.set(task.key, start);
     }
     let finished = 0;
+    const started: number[] = []; // start times (ms) of the job's runs holding a slot
+    let waiting = 0; // the job's runs still Queued
     for (const task of active) {
       const run = found.get(task.key)?.[0];
       if (run && task.rows[0]!.run === null) {
@@ -162,41 +168,93 @@ export class Pacer {
       if (run && classifyState(run.state) !== "running") {
         this.#active.delete(task);
         finished++;
+        this.#learn(run);
       } else if (
         !run && task.sentAt !== undefined &&
         start > task.sentAt + this.#ctx.graceMs
       ) {
         this.#active.delete(task);
-      }
+      } else if (run?.state === "Started" && run.starttime) {
+        started.push(parseTsDate(run.starttime));
+      } else waiting++;
     }
-    const since = start - this.#lastPoll;
     this.#lastPoll = start;
     this.#done += finished;
-    if (finished === 0) {
-      // Nothing finished: look less often, up to a third of the typical run
-      // time (a minute at most). Runs of an hour cost a request a minute.
-      this.#pollMs = clamp(Math.min(2 * this.#pollMs, this.#maxPollMs));
-    } else if (since > 0) {
-      const rate = finished / since;
-      this.#rate = this.#rate === 0 ? rate : 0.6 * this.#rate + 0.4 * rate;
-      // The active runs last about active / rate; polling at a bit more
-      // than half of that refills the queue before it runs dry, with a few
-      // runs finished per poll. (A poll that finds them all finished saw a
-      // rate its own interval limited: the interval shrinks.)
-      this.#pollMs = clamp(
-        Math.min(
-          0.6 * Math.max(1, this.#active.size) / this.#rate,
-          this.#maxPollMs,
-        ),
+    this.#pollMs = this.#nextInterval({ start, started, waiting, finished });
+    this.#changed();
+  }
+
+  /** Keeps the run time of a run of this job that finished. */
+  #learn(run: PluginResult): void {
+    if (run.state !== "Completed" || !run.starttime || !run.endtime) return;
+    const ms = parseTsDate(run.endtime) - parseTsDate(run.starttime);
+    if (!(ms > 0)) return;
+    this.#durations.push(ms);
+    if (this.#durations.length > 50) this.#durations.shift();
+  }
+
+  /**
+   * When to look next. Once runs of this job have finished, their median
+   * run time says when the queue would run dry: the job's running runs end
+   * on their slots, its waiting ones (and those launched right after this
+   * poll, up to the limit) follow on the same slots, and the next poll comes
+   * a margin before the first slot would go idle. A poll then launches
+   * nearly as many runs as the limit allows, and the queue never waits for
+   * the job. Before that (or with none of its runs holding a slot, behind
+   * other users' runs), the interval doubles while nothing finishes and
+   * halves when everything had finished (it may have run dry).
+   */
+  #nextInterval(
+    { start, started, waiting, finished }: {
+      start: number;
+      started: number[];
+      waiting: number;
+      finished: number;
+    },
+  ): number {
+    const d = median(this.#durations);
+    if (d !== undefined && started.length > 0) {
+      const refill = Math.max(
+        0,
+        this.#max - this.#othersNow - this.#active.size,
+      );
+      // As many slots as the job has been seen to hold at once: one that is
+      // free now (or taken by another user) counts as free: looking early
+      // is the safe side.
+      this.#slotsSeen = Math.max(this.#slotsSeen, started.length);
+      const free = started.map((s) => Math.max(start, s + d));
+      while (free.length < this.#slotsSeen) free.push(start);
+      for (let i = 0; i < waiting + refill; i++) {
+        free.sort((a, b) => a - b);
+        free[0] = free[0]! + d;
+      }
+      // A new run waits a little before it starts (grid submission, the
+      // scheduler's interval): a fifth of a run, half a second at least.
+      const margin = Math.max(500, 0.2 * d);
+      return clamp(
+        Math.min(Math.min(...free) - start - margin, this.#maxPollMs),
       );
     }
-    this.#changed();
+    if (finished === 0) {
+      return clamp(Math.min(2 * this.#pollMs, this.#maxPollMs));
+    }
+    if (this.#active.size === 0 || finished >= this.#max) {
+      return clamp(this.#pollMs / 2);
+    }
+    return this.#pollMs;
   }
 
   #changed(): void {
     this.#board?.publish(this.#active.size).catch(() => {});
     this.#onChange(this.counts);
   }
+}
+
+/** The median, or `undefined` of none. */
+function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 /**
