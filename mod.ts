@@ -132,7 +132,7 @@ export {
   readRunRows,
   type RunRow,
 } from "./lib/run_rows.ts";
-export { type RerunPolicy } from "./lib/guard.ts";
+export { type RerunClass, type RerunPolicy } from "./lib/guard.ts";
 export { bulkRun, type BulkRunOptions } from "./lib/bulk_run.ts";
 export { defaultRegistryDir } from "./lib/registry.ts";
 export {
@@ -168,9 +168,12 @@ export {
 } from "./lib/logs.ts";
 export {
   isSecretKey,
+  redactConfig,
+  REDACTED,
   redactObject,
   type RedactOptions,
   redactText,
+  SECRET_KEY_PATTERN,
 } from "./lib/redact.ts";
 export {
   type PageProgress,

@@ -573,7 +573,10 @@ Deno.test("status.ts --log with a password prints the failed runs' log tails, a 
   });
   const [log] = JSON.parse(all.stdout);
   assert.equal(log.log_status, "ok");
-  assert.ok(log.lines.includes("  user_password=***"), log.lines.join("\n"));
+  assert.ok(
+    log.lines.includes("  user_password=[redacted]"),
+    log.lines.join("\n"),
+  );
   assert.ok(log.lines.includes("  depth=3"));
   assert.ok(!all.stdout.includes(planted));
   assert.ok(log.error_lines.length > 0);
