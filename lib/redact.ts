@@ -56,7 +56,8 @@ export interface RedactOptions {
   extraKeys?: readonly string[];
   /**
    * Secrets known by value (the user's own password or API key): every
-   * occurrence is replaced, whatever surrounds it. Empty strings are ignored.
+   * occurrence is replaced, whatever surrounds it. Empty ones, and ones
+   * shorter than {@linkcode MIN_SECRET_LENGTH}, are ignored.
    */
   secrets?: readonly (string | undefined)[];
 }
@@ -191,11 +192,16 @@ export function redactObject<T>(value: T, options?: RedactOptions): T {
   return redactConfig(value, options);
 }
 
+/** Known secrets shorter than this are not searched for in text. */
+export const MIN_SECRET_LENGTH = 4;
+
 /** Known secrets as they may appear in text: as given and URL-encoded. */
 function literalSecrets(options?: RedactOptions): string[] {
   const out = new Set<string>();
   for (const s of options?.secrets ?? []) {
-    if (!s) continue;
+    // Shorter ones would blank out ordinary words ("ion" in "version") and
+    // hide little: a secret that short is not much of one.
+    if (!s || s.length < MIN_SECRET_LENGTH) continue;
     out.add(s);
     out.add(encodeURIComponent(s));
   }

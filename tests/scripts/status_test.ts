@@ -580,6 +580,26 @@ Deno.test("status.ts --log with a password prints the failed runs' log tails, a 
   assert.ok(log.lines.includes("  depth=3"));
   assert.ok(!all.stdout.includes(planted));
   assert.ok(log.error_lines.length > 0);
+  // The run's own API key (startplugin.json's runinfo) is hidden too.
+  const runinfo = log.lines.find((l: string) => / runinfo: /.test(l));
+  assert.match(runinfo, /"api_key": "\[redacted\]"/);
+  assert.doesNotMatch(all.stdout, /"api_key": \\?"[0-9a-f]{40}/);
+  // --redact KEY hides one more key's values.
+  const more = await runScript("status.ts", [
+    ...args.slice(0, -2),
+    "--log-lines",
+    "200",
+    "--redact",
+    "depth",
+    "--format",
+    "json",
+  ], {
+    env: passwordEnv(sim),
+  });
+  assert.equal(more.code, 0, more.stderr);
+  const [masked] = JSON.parse(more.stdout);
+  assert.ok(masked.lines.includes("  depth=[redacted]"), more.stdout);
+  assert.ok(!masked.lines.includes("  depth=3"));
 });
 
 Deno.test("status.ts --log with only an API key says in one line that logs need TS_PASSWORD and prints each log's URL", async () => {
@@ -623,7 +643,9 @@ Deno.test("status.ts --log with only an API key says in one line that logs need 
 Deno.test("status.ts --wait --html rewrites the page at every poll and the last one says it is final", async () => {
   await using sim = await simulator({
     queuedMs: 100,
-    runMs: 1200,
+    // igv runs 0.2 × runMs by default: long enough here for status.ts to
+    // start and write a live page before the runs end.
+    pluginRunMs: { igv: 4000 },
     runSpread: 0,
     failureRate: 0,
   });
