@@ -160,7 +160,10 @@ function statusReason(s: PairStatus, log: RunLog | undefined): string {
   const line = log && log.errorLines.length > 0
     ? log.lines[log.errorLines[0]!]
     : undefined;
-  return line ? `${s.state}: ${line.trim()}` : `${s.state ?? "failed"}`;
+  // Without the log's time stamp and its own "ERROR:": the state says it.
+  const said = line?.trim().replace(/^\[[^\]]*\]\s*/, "")
+    .replace(/^error:\s*/i, "");
+  return said ? `${s.state}: ${said}` : `${s.state ?? "failed"}`;
 }
 
 /**

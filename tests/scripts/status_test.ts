@@ -557,7 +557,7 @@ Deno.test("status.ts --log with a password prints the failed runs' log tails, a 
   assert.match(
     r.stderr,
     new RegExp(
-      `^  ${a}  \\S+  igv: Error: \\[[^\\]]+\\] ERROR: igv failed: `,
+      `^  ${a}  \\S+  igv: Error: igv failed: `,
       "m",
     ),
   );

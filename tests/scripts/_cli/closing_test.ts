@@ -70,7 +70,11 @@ Deno.test("statusClosing() counts the groups, names up to ten failures with thei
     id: 200,
     url: null,
     status: "ok" as const,
-    lines: ["Reading BAM", "ERROR: samtools: failed to open BAM file", "x"],
+    lines: [
+      "Reading BAM",
+      "[2026-03-01 12:00:00] ERROR: samtools: failed to open BAM file",
+      "x",
+    ],
     errorLines: [1],
     truncated: false,
     message: "",
@@ -86,7 +90,7 @@ Deno.test("statusClosing() counts the groups, names up to ten failures with thei
   assert.match(text, /^13 failed \(the first 10\):$/m);
   assert.match(
     text,
-    /^ {2}100 {2}R_1 {2}igv: Error: ERROR: samtools: failed to open BAM file$/m,
+    /^ {2}100 {2}R_1 {2}igv: Error: samtools: failed to open BAM file$/m,
   );
   assert.match(text, /^ {2}101 {2}R_1 {2}igv: Error$/m);
   assert.match(text, /^ {2}… and 3 more$/m);
