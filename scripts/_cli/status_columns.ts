@@ -76,12 +76,7 @@ export const COLUMNS: Column<PairStatus>[] = [
     minWidth: 16,
     drop: 6,
   },
-  {
-    name: "url",
-    value: (s) => s.url,
-    minWidth: 24,
-    cut: "middle",
-    drop: 1,
-  },
+  // Never cut (half a URL opens nothing): dropped first when it does not fit.
+  { name: "url", value: (s) => s.url, drop: 1 },
   { name: "log_url", value: (s) => s.logUrl ?? null, only: "data" },
 ];

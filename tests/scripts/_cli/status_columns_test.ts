@@ -64,9 +64,22 @@ Deno.test("status table fits a 160-column terminal (and an 80-column one) withou
       }
     }
   }
-  // At 160 the URL is shortened (or dropped) before anything else.
+  // At 160 the URL goes (half a URL opens nothing); the reasons stay.
   const at160 = renderTable(all, COLUMNS, { width: 160 });
-  assert.ok(!at160.includes(all[0]!.url!), "the URL is not shown whole");
+  assert.ok(!at160.includes("http"), "no URL, not even cut");
+  assert.match(at160.split("\n")[0]!, /\bwhy\b/, "validation errors shown");
+  assert.match(at160, /molecularCoverageAnalysis requires/);
+  // Nothing to say in "why": the column is left out, and the names fit whole.
+  const fine = all.filter((s) => s.validationErrors.length === 0);
+  const table = renderTable(fine, COLUMNS, { width: 160 });
+  const header = table.split("\n")[0]!;
+  assert.doesNotMatch(header, /\bwhy\b/);
+  for (const s of fine) assert.ok(table.includes(s.reportName!), "whole name");
+  assert.match(
+    renderTable(fine, COLUMNS).split("\n")[0]!,
+    /\bwhy\b/,
+    "kept in a pipe",
+  );
 });
 
 Deno.test("status table without a width (not a terminal, or --wide): nothing cut", () => {
