@@ -178,9 +178,12 @@ export {
 } from "./lib/logs.ts";
 export {
   isSecretKey,
+  redactConfig,
+  REDACTED,
   redactObject,
   type RedactOptions,
   redactText,
+  SECRET_KEY_PATTERN,
 } from "./lib/redact.ts";
 export {
   type PageProgress,

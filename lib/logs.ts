@@ -35,56 +35,18 @@ import { UsageError } from "./errors.ts";
 import { type RedactOptions, redactText } from "./redact.ts";
 import type { Transport } from "./transport.ts";
 import { VERSION } from "./version.ts";
+import {
+  answerProblem,
+  DEFAULT_LOG_LINES,
+  isErrorLine,
+  LOG_FILE,
+  runLogUrl,
+} from "./_log_text.ts";
 
-/** The log's file name in a run's output folder. */
-export const LOG_FILE = "drmaa_stdout.txt";
-
-/** Lines shown by default. */
-export const DEFAULT_LOG_LINES = 40;
+export { DEFAULT_LOG_LINES, isErrorLine, LOG_FILE, runLogUrl };
 
 /** Bytes asked for from the end of a log (`Range`); enough for any tail. */
 const TAIL_BYTES = 256 * 1024;
-
-/**
- * The URL of a run's log from the URL of its output folder (the run's
- * `URL` field, made absolute).
- *
- * @example
- * ```ts
- * import { runLogUrl } from "./logs.ts";
- * const url = runLogUrl("https://ts/output/Home/R_1_001/plugin_out/igv_out.7/");
- * if (!url.endsWith("/igv_out.7/drmaa_stdout.txt")) throw new Error(url);
- * ```
- *
- * @param runUrl The run's output folder URL.
- * @returns The log's URL.
- */
-export function runLogUrl(runUrl: string): string {
-  return `${runUrl.replace(/\/?$/, "/")}${LOG_FILE}`;
-}
-
-const ERROR_LINE =
-  /\b(error|errors|fatal|failed|failure|traceback|exception|killed|exceeded|denied|cannot|could not|no such file|not found|aborted|segmentation fault|oom|out of memory)\b|exit(ed)? (with )?(status|code) [1-9]/i;
-
-/**
- * Whether a log line carries an error (to highlight it): `ERROR: …`,
- * `Traceback …`, `…Error: …`, `exited with status 1`, `killed`, `Timed out`,
- * and the like.
- *
- * @example
- * ```ts
- * import { isErrorLine } from "./logs.ts";
- * if (!isErrorLine("ERROR: tvc exited with status 1")) throw new Error();
- * if (isErrorLine("Merging and annotating VCF files")) throw new Error();
- * ```
- *
- * @param line One line of a log.
- * @returns True when it looks like an error.
- */
-export function isErrorLine(line: string): boolean {
-  return ERROR_LINE.test(line) &&
-    !/ion-plugin-status --state/.test(line);
-}
 
 /** What {@linkcode LogReader.tail} reads: a run and where its folder is. */
 export interface LogTarget {
@@ -155,7 +117,10 @@ export interface LogReaderOptions {
   transport?: Transport;
   /** Per-request timeout in ms; default 30 000. */
   timeoutMs?: number;
-  /** Extra key names to redact in logs. */
+  /**
+   * Extra key names (and known secrets) to redact in logs; the password and
+   * API key above are always redacted wherever they appear.
+   */
   redact?: RedactOptions;
 }
 
@@ -172,6 +137,7 @@ export class LogReader {
   #transport: Transport | undefined;
   #options: LogReaderOptions;
   #user: string | undefined;
+  #redact: RedactOptions;
 
   /**
    * Creates a reader; prefer {@linkcode createLogReader}, which also reads
@@ -183,6 +149,18 @@ export class LogReader {
     this.baseUrl = normalizeServerUrl(options.url);
     this.#options = options;
     this.#user = options.user;
+    // The user's own secrets too: a plugin may print the password it was
+    // configured with, or a URL with the key in it.
+    this.#redact = {
+      ...(options.redact?.extraKeys
+        ? { extraKeys: options.redact.extraKeys }
+        : {}),
+      secrets: [
+        options.password,
+        options.apiKey,
+        ...(options.redact?.secrets ?? []),
+      ],
+    };
     this.canRead = options.password !== undefined &&
       options.user !== undefined;
     if (this.canRead) {
@@ -285,61 +263,16 @@ export class LogReader {
         ...base,
         url: shown,
         status: "failed",
-        message: redactText(e.message || causeChain(error)),
+        message: redactText(e.message || causeChain(error), this.#redact),
       };
     }
-    const type = response.headers.get("content-type") ?? "";
-    const location = response.headers.get("location") ?? "";
     const body = response.body;
-    if (
-      (response.status >= 300 && response.status < 400 &&
-        /\/login\b/.test(location)) ||
-      (response.status === 200 && looksLikeLoginPage(body, type))
-    ) {
-      return {
-        ...base,
-        url: shown,
-        status: "refused",
-        message:
-          `the server sent its login page: the password of user "${this.#user}" was not accepted (check TS_USER and TS_PASSWORD)`,
-      };
-    }
-    if (response.status === 404 || response.status === 410) {
-      return {
-        ...base,
-        url: shown,
-        status: "no-log",
-        message: target.state === "Failed Validation"
-          ? "no log: the run failed validation and never started"
-          : "no log on the server (the run never started, or its files were removed)",
-      };
-    }
-    if (response.status === 500 && this.#options.password?.includes(":")) {
-      return {
-        ...base,
-        url: shown,
-        status: "failed",
-        message:
-          "the server answered 500: Torrent Suite's web login fails on a password containing ':' (BasicAuthMiddleware); change the password",
-      };
-    }
-    if (response.status !== 200 && response.status !== 206) {
-      return {
-        ...base,
-        url: shown,
-        status: "failed",
-        message: `the server answered ${response.status}`,
-      };
-    }
-    if (/html/i.test(type) || /^\s*<(!doctype|html)/i.test(body)) {
-      return {
-        ...base,
-        url: shown,
-        status: "no-log",
-        message:
-          "the server answered an HTML page, not the log (no log in the run's folder yet)",
-      };
-    }
+    const problem = answerProblem(response, {
+      user: this.#user,
+      password: this.#options.password,
+      state: target.state ?? null,
+    });
+    if (problem) return { ...base, url: shown, ...problem };
     let all = body.split(/\r?\n/);
     if (all.at(-1) === "") all.pop();
     const partial = response.status === 206 && !/^bytes 0-/.test(
@@ -347,9 +280,7 @@ export class LogReader {
     );
     if (partial) all = all.slice(1); // the first line is cut
     const start = Math.max(0, all.length - wanted);
-    const lines = all.slice(start).map((l) =>
-      redactText(l, this.#options.redact)
-    );
+    const lines = all.slice(start).map((l) => redactText(l, this.#redact));
     return {
       ...base,
       url: shown,
@@ -376,13 +307,6 @@ export class LogReader {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-/** Whether an answer is Torrent Suite's (or any) login page. */
-function looksLikeLoginPage(body: string, type: string): boolean {
-  return /html/i.test(type) &&
-    /<form[^>]*(login|signin|sign_in)|name=["']?password|type=["']?password/i
-      .test(body);
 }
 
 /**

@@ -1,9 +1,12 @@
 /**
  * The toolkit's one rule for secrets in configs and logs: the value of any
- * key whose name looks like a secret (password, passwd, secret, token,
- * api_key, apikey, credential, plus names the caller adds) is replaced by
- * `***`, in objects (deep) and in text (`user_password=…`, `"token": "…"`,
- * `--password …`, `Authorization: Basic …`, `https://user:…@host`).
+ * key whose name looks like a secret ({@linkcode SECRET_KEY_PATTERN}:
+ * password, passwd, secret, token, api_key, apikey, credential, plus names
+ * the caller adds) is replaced by `[redacted]`, in objects (deep) and in text
+ * (`user_password=…`, `password: …`, `"token": "…"`, `--password …`,
+ * `Authorization: Basic …`, `https://user:…@host`), and so is every
+ * occurrence of a secret the caller knows (the user's own password or API
+ * key), wherever it stands.
  *
  * Torrent Suite keeps plugin configs as they were sent (a run's job `config`)
  * and plugins print their settings into their logs, passwords included: one
@@ -15,7 +18,7 @@
  */
 
 /** What a redacted value is replaced with. */
-export const REDACTED = "***";
+export const REDACTED = "[redacted]";
 
 /** Parts of key names that mark a secret (case-insensitive, `-`/`_` alike). */
 export const SECRET_KEY_PARTS: readonly string[] = [
@@ -28,6 +31,22 @@ export const SECRET_KEY_PARTS: readonly string[] = [
   "credential",
 ];
 
+/**
+ * The default rule for secret key names: a name containing (anywhere, in any
+ * case) password, passwd, secret, token, api_key, api-key, apikey or
+ * credential. `user_password`, `ApiKey`, `client_secret`, `access_token`,
+ * `credentials` all match; `server_ip` does not.
+ *
+ * @example
+ * ```ts
+ * import { SECRET_KEY_PATTERN } from "./redact.ts";
+ * if (!SECRET_KEY_PATTERN.test("user_password")) throw new Error();
+ * if (SECRET_KEY_PATTERN.test("server_ip")) throw new Error();
+ * ```
+ */
+export const SECRET_KEY_PATTERN: RegExp =
+  /password|passwd|secret|token|api[_-]?key|credential/i;
+
 /** Options of the redaction functions. */
 export interface RedactOptions {
   /**
@@ -35,6 +54,12 @@ export interface RedactOptions {
    * `["pin", "ionreporter_key"]`; matched like the built-in ones.
    */
   extraKeys?: readonly string[];
+  /**
+   * Secrets known by value (the user's own password or API key): every
+   * occurrence is replaced, whatever surrounds it. Empty ones, and ones
+   * shorter than {@linkcode MIN_SECRET_LENGTH}, are ignored.
+   */
+  secrets?: readonly (string | undefined)[];
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -56,7 +81,10 @@ const cache = new Map<string, Compiled>();
 /** A value after a key: a quoted string (whole), or a run of plain characters. */
 const VALUE = `"(?:\\\\.|[^"\\\\])*"|'(?:\\\\.|[^'\\\\])*'|[^\\s,;&'"}\\]]+`;
 
-/** `***`, inside the value's own quotes if it had any. */
+/** Not a value that is already redacted (keeps redaction idempotent). */
+const NOT_DONE = `(?!${escape(REDACTED)})`;
+
+/** `[redacted]`, inside the value's own quotes if it had any. */
 function masked(value: string): string {
   const q = value[0];
   return q === '"' || q === "'" ? `${q}${REDACTED}${q}` : REDACTED;
@@ -74,16 +102,19 @@ function compile(options: RedactOptions = {}): Compiled {
     key: new RegExp(`^${word}$`, "i"),
     // "key": "value" / 'key': 'value' / "key": 123 (JSON, Python dicts)
     quoted: new RegExp(
-      `(["'])(${word})\\1(\\s*[:=]\\s*)(?:(["'])((?:\\\\.|(?!\\4).)*)\\4|([^\\s,}\\]]+))`,
+      `(["'])(${word})\\1(\\s*[:=]\\s*)${NOT_DONE}(?:(["'])((?:\\\\.|(?!\\4).)*)\\4|([^\\s,}\\]]+))`,
       "gi",
     ),
     // key=value / key: value (settings lines, query strings, env dumps)
     bare: new RegExp(
-      `(^|[^\\w.-])(${word})(\\s*[=:]\\s*)(?!\\*\\*\\*)(${VALUE})`,
+      `(^|[^\\w.-])(${word})(\\s*[=:]\\s*)${NOT_DONE}(${VALUE})`,
       "gim",
     ),
     // --password value / --api-key=value / -token value
-    flag: new RegExp(`(^|\\s)(--?${word})(=|\\s+)(${VALUE})`, "gi"),
+    flag: new RegExp(
+      `(^|\\s)(--?${word})(=|\\s+)${NOT_DONE}(${VALUE})`,
+      "gi",
+    ),
   };
   cache.set(id, compiled);
   return compiled;
@@ -109,24 +140,27 @@ export function isSecretKey(name: string, options?: RedactOptions): boolean {
 }
 
 /**
- * A deep copy of a value (a config, a parsed JSON document) with the values
- * of secret keys replaced by `***`, at any depth; other strings are redacted
- * as text (a `"--password x"` argument inside a string).
+ * A deep copy of a value (a plugin config, a parsed JSON document) with the
+ * values of secret keys replaced by `[redacted]`, at any depth; other strings
+ * are redacted as text (a `"--password x"` argument, a known secret inside a
+ * string). An empty or null secret is left as it is (nothing to hide, and
+ * the reader sees it was empty).
  *
  * @example
  * ```ts
- * import { redactObject } from "./redact.ts";
+ * import { redactConfig } from "./redact.ts";
  * const config = { server_ip: "10.0.0.4", user_password: "hunter2", nested: { apiKey: "abc" } };
- * const safe = redactObject(config);
+ * const safe = redactConfig(config);
  * if (JSON.stringify(safe).includes("hunter2")) throw new Error("leaked");
+ * if (safe.user_password !== "[redacted]") throw new Error("not redacted");
  * if (safe.server_ip !== "10.0.0.4") throw new Error("over-redacted");
  * ```
  *
  * @param value Any JSON-like value.
- * @param options Extra secret names.
- * @returns The redacted copy (same shape).
+ * @param options Extra secret names, known secrets.
+ * @returns The redacted copy (same shape; the input is not changed).
  */
-export function redactObject<T>(value: T, options?: RedactOptions): T {
+export function redactConfig<T>(value: T, options?: RedactOptions): T {
   const c = compile(options);
   const walk = (v: unknown): unknown => {
     if (typeof v === "string") return redactText(v, options);
@@ -147,10 +181,40 @@ export function redactObject<T>(value: T, options?: RedactOptions): T {
 }
 
 /**
- * Text (a log, a message) with the values of secret keys replaced by `***`:
- * `user_password=…`, `password: …`, `"token": "…"`, `'secret': …`,
- * `--password …`, `--api-key=…`, `Authorization: Basic …`, and the password
- * of `https://user:…@host` URLs. Everything else is left as it was.
+ * The same as {@linkcode redactConfig} (its first name).
+ *
+ * @deprecated Use {@linkcode redactConfig}.
+ * @param value Any JSON-like value.
+ * @param options Extra secret names, known secrets.
+ * @returns The redacted copy.
+ */
+export function redactObject<T>(value: T, options?: RedactOptions): T {
+  return redactConfig(value, options);
+}
+
+/** Known secrets shorter than this are not searched for in text. */
+export const MIN_SECRET_LENGTH = 4;
+
+/** Known secrets as they may appear in text: as given and URL-encoded. */
+function literalSecrets(options?: RedactOptions): string[] {
+  const out = new Set<string>();
+  for (const s of options?.secrets ?? []) {
+    // Shorter ones would blank out ordinary words ("ion" in "version") and
+    // hide little: a secret that short is not much of one.
+    if (!s || s.length < MIN_SECRET_LENGTH) continue;
+    out.add(s);
+    out.add(encodeURIComponent(s));
+  }
+  // Longest first, so a secret containing another is replaced whole.
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Text (a log, a message) with the values of secret keys replaced by
+ * `[redacted]`: `user_password=…`, `password: …`, `"token": "…"`,
+ * `'secret': …`, `--password …`, `--api-key=…`, `Authorization: Basic …`,
+ * the password of `https://user:…@host` URLs, and every occurrence of the
+ * `secrets` given. Everything else is left as it was.
  *
  * @example
  * ```ts
@@ -159,25 +223,34 @@ export function redactObject<T>(value: T, options?: RedactOptions): T {
  *   "  user_password=ionadmin",
  *   '{"token": "abc123", "server": "ts1"}',
  *   "rsync --password s3cret /data",
+ *   "connecting as ionuser with pw Hunter2!",
  * ].join("\n");
- * const safe = redactText(log);
- * for (const s of ["ionadmin", "abc123", "s3cret"]) {
+ * const safe = redactText(log, { secrets: ["Hunter2!"] });
+ * for (const s of ["ionadmin", "abc123", "s3cret", "Hunter2!"]) {
  *   if (safe.includes(s)) throw new Error(`${s} leaked`);
  * }
  * if (!safe.includes('"server": "ts1"')) throw new Error("over-redacted");
  * ```
  *
  * @param text Any text.
- * @param options Extra secret names.
+ * @param options Extra secret names, known secrets.
  * @returns The redacted text.
  */
 export function redactText(text: string, options?: RedactOptions): string {
   const c = compile(options);
-  return text
+  let out = text;
+  // Known secrets first: a password inside a key=value line is then already
+  // gone, and one printed bare ("connecting with Hunter2") is caught too.
+  for (const secret of literalSecrets(options)) {
+    out = out.replaceAll(secret, REDACTED);
+  }
+  return out
     .replace(
       /\b(Authorization|Proxy-Authorization)(["']?\s*[:=]\s*["']?)(Basic|ApiKey|Bearer|Token|PluginKey|Digest)?(\s*)([^\s"',]+)/gi,
-      (_m, name, sep, scheme, space) =>
-        `${name}${sep}${scheme ?? ""}${space}${REDACTED}`,
+      (m, name, sep, scheme, space, value) =>
+        value === REDACTED
+          ? m
+          : `${name}${sep}${scheme ?? ""}${space}${REDACTED}`,
     )
     .replace(
       /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:)([^\s/@]+)@/gi,

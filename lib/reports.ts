@@ -185,7 +185,8 @@ function idOf(uri: string): number {
 
 /** Whether a report is a thumbnail (`metaData` holds `thumb`, as `isThumbnail` tests). */
 function isThumbnail(r: ListedReport): boolean {
-  const meta = r.metaData;
+  // Read loosely: older servers send it as a JSON text, newer as an object.
+  const meta = (r as { metaData?: unknown }).metaData;
   return (typeof meta === "string" ? meta : JSON.stringify(meta ?? {}))
     .includes("thumb");
 }

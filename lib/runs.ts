@@ -63,11 +63,27 @@ export interface RunsOfOptions {
 /**
  * Fetches every run of the given plugins on the given reports with batched
  * `pluginresult/?result__in=…&plugin__name__in=…` look-ups (about 800 reports
- * and 1000 runs per request), newest first. The filters are verified on every
- * object.
+ * and 1000 runs per request), newest first. With no plugin names, every run
+ * of any plugin on the reports (`result__in` alone). The filters are verified
+ * on every object (the server ignores a filter it does not know).
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "./client.ts";
+ * import { runsOf } from "./runs.ts";
+ * import { startSimulator } from "../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 3 });
+ * const [user] = server.users;
+ * using client = await createClient({ url: server.url, user: user!.username, apiKey: user!.apiKey });
+ * const reports = server.reportIds();
+ * const all = await runsOf(client, { reports }); // every plugin
+ * const igv = await runsOf(client, { reports, plugins: ["igv"] });
+ * if (all.length === 0 || igv.some((r) => r.pluginName !== "igv")) throw new Error();
+ * if (new Set(all.map((r) => r.pluginName)).size < 2) throw new Error("one plugin only");
+ * ```
  *
  * @param client The API client.
- * @param query Report keys and plugin names.
+ * @param query Report keys and plugin names (none: every plugin).
  * @param options Lower id bound and signal.
  * @returns The runs, newest first within each batch.
  */
@@ -78,21 +94,27 @@ export async function runsOf(
 ): Promise<PluginResult[]> {
   const names = [...new Set(query.plugins ?? [])].sort();
   const ids = [...new Set(query.reports)].sort((a, b) => a - b);
-  if (names.length === 0 || ids.length === 0) return [];
+  if (ids.length === 0) return [];
   const nameSet = new Set(names);
-  const nameFilter = names.length === 1 ? "plugin__name" : "plugin__name__in";
+  const nameFilter = names.length === 0
+    ? undefined
+    : names.length === 1
+    ? "plugin__name"
+    : "plugin__name__in";
   const afterId = options.afterId ?? -Infinity;
   return await inBatches(ids, (batch) => {
     const wanted = new Set(batch);
     return listAll<PluginResult>(client, "pluginresult/", {
       params: {
         result__in: batch,
-        [nameFilter]: names.join(","),
+        ...(nameFilter ? { [nameFilter]: names.join(",") } : {}),
         ...(options.afterId !== undefined ? { id__gt: options.afterId } : {}),
       },
       verify: {
         result__in: (r) => wanted.has(reportOf(r)),
-        [nameFilter]: (r) => nameSet.has(r.pluginName),
+        ...(nameFilter
+          ? { [nameFilter]: (r: PluginResult) => nameSet.has(r.pluginName) }
+          : {}),
         ...(options.afterId !== undefined
           ? { id__gt: (r: PluginResult) => r.id > afterId }
           : {}),
@@ -117,7 +139,7 @@ export async function runsOf(
  * ```
  *
  * @param client The API client.
- * @param query Report keys and plugin names.
+ * @param query Report keys and plugin names (none: every plugin that ran).
  * @param options Lower id bound and signal.
  * @returns The newest run per {@linkcode pairKey}; pairs never run are absent.
  */

@@ -217,7 +217,7 @@ try {
     "table",
   ], { stdin: failed });
   await step(
-    "The first command again: completed pairs are skipped, failed ones rerun",
+    "The first command again: the job is finished, so nothing is launched twice",
     "bulk_run.ts",
     [csv, "--plugin", "sampleID", "--format", "table"],
   );

@@ -96,6 +96,15 @@ export function pluginLog(pr: PrRow, now: number): string | null {
     ],
     [start, `${stamp(start)} TSP_FILEPATH_PLUGIN_DIR=${dir}`],
     [start, `${stamp(start)} TSP_URLPATH_PLUGIN_DIR=${prUrl(pr).slice(0, -1)}`],
+    // The wrapper's `runinfo` from startplugin.json: it carries the run's
+    // own API key (PluginKey auth works with it while the run lasts), so
+    // every log holds a secret a reader must not see.
+    [
+      start,
+      `${
+        stamp(start)
+      } runinfo: {"pk": ${pr.report.id}, "plugin_name": "${p.name}", "pluginresult": ${pr.id}, "api_key": "${pr.apikey}", "net_location": "http://localhost"}`,
+    ],
     [
       start,
       `${stamp(start)} Plugin configuration (startplugin.json pluginconfig):`,

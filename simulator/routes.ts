@@ -9,17 +9,7 @@ import {
   reportJson,
   reportPrJson,
 } from "./json.ts";
-import {
-  experimentJson,
-  experiments,
-  planJson,
-  planOf,
-  projectJson,
-  projectOf,
-  PROJECTS,
-  sampleJson,
-  samplesOf,
-} from "./lab.ts";
+import { LAB_ROUTES } from "./lab_routes.ts";
 import { launch } from "./launch.ts";
 import { byIds, detail, list, narrowPrs, serializeCost } from "./lists.ts";
 import { easJson } from "./plans.ts";
@@ -282,73 +272,7 @@ const ROUTES: Route[] = [
       return job ? detail(ctx, req, jobJson(job, req.now)) : empty(404);
     },
   },
-  {
-    re: /^project\/$/,
-    methods: ALL,
-    auth: true,
-    handle: (ctx, req) => {
-      const byProject = new Map<number, ReportRow[]>();
-      for (const r of ctx.store.reports) {
-        const id = projectOf(r).id;
-        byProject.set(id, [...(byProject.get(id) ?? []), r]);
-      }
-      return list(ctx, req, {
-        spec: ctx.specs.project,
-        all: PROJECTS.map((name, i) => ({ id: i + 1, name })),
-        uri: `${API}project/`,
-        toJson: (p) => projectJson(p, byProject.get(p.id) ?? []),
-      });
-    },
-  },
-  {
-    re: /^experiment\/$/,
-    methods: ALL,
-    auth: true,
-    handle: (ctx, req) => {
-      const byExp = experiments(ctx.store);
-      return list(ctx, req, {
-        spec: ctx.specs.experiment,
-        all: [...byExp.values()].map((rs) => rs[0]!),
-        uri: `${API}experiment/`,
-        toJson: (r) => experimentJson(byExp.get(r.experimentId)!),
-      });
-    },
-  },
-  {
-    re: new RegExp(`^experiment/${PK}/$`),
-    methods: ALL,
-    auth: true,
-    handle: (ctx, req, pk) => {
-      const rs = experiments(ctx.store).get(numericPk(pk));
-      return rs ? detail(ctx, req, experimentJson(rs)) : empty(404);
-    },
-  },
-  {
-    re: /^sample\/$/,
-    methods: ALL,
-    auth: true,
-    handle: (ctx, req) =>
-      list(ctx, req, {
-        spec: ctx.specs.sample,
-        all: [...experiments(ctx.store).values()].flatMap((rs) =>
-          samplesOf(rs[0]!)
-        ),
-        uri: `${API}sample/`,
-        toJson: sampleJson,
-      }),
-  },
-  {
-    re: /^plannedexperiment\/$/,
-    methods: ALL,
-    auth: true,
-    handle: (ctx, req) =>
-      list(ctx, req, {
-        spec: ctx.specs.plan,
-        all: [...experiments(ctx.store).values()].map((rs) => planOf(rs[0]!)),
-        uri: `${API}plannedexperiment/`,
-        toJson: planJson,
-      }),
-  },
+  ...LAB_ROUTES,
   {
     re: /^experimentanalysissettings\/$/,
     methods: ALL,

@@ -7,8 +7,13 @@
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RunLog } from "../../lib/logs.ts";
+import { classifyState } from "../../lib/states.ts";
 import type { PairStatus } from "../../lib/status.ts";
-import type { BulkSummary } from "../../lib/summary.ts";
+import {
+  type BulkSummary,
+  countOutcomes,
+  type RowResult,
+} from "../../lib/summary.ts";
 import { eprint, useColor } from "./output.ts";
 
 /** One failure the block names. */
@@ -35,6 +40,12 @@ export interface ClosingInput {
   failuresLabel?: string;
   /** The command that reruns the failures, when there are some. */
   rerun?: string | undefined;
+  /**
+   * The command that launches the rows that did not launch (the same
+   * command again: the job resumes, nothing is launched twice), when there
+   * are some.
+   */
+  resume?: string | undefined;
   /** Other lines worth reading (stale runs, missing reports, where the page is). */
   notes?: readonly string[];
 }
@@ -87,6 +98,12 @@ export function renderClosing(
   for (const note of input.notes ?? []) lines.push(note);
   if (input.rerun && failures.length > 0) {
     lines.push("Rerun the failed ones:", `  ${paint("1", input.rerun)}`);
+  }
+  if (input.resume) {
+    lines.push(
+      "Launch the rows that did not launch (the same command resumes the job; nothing is launched twice):",
+      `  ${paint("1", input.resume)}`,
+    );
   }
   return lines;
 }
@@ -143,7 +160,10 @@ function statusReason(s: PairStatus, log: RunLog | undefined): string {
   const line = log && log.errorLines.length > 0
     ? log.lines[log.errorLines[0]!]
     : undefined;
-  return line ? `${s.state}: ${line.trim()}` : `${s.state ?? "failed"}`;
+  // Without the log's time stamp and its own "ERROR:": the state says it.
+  const said = line?.trim().replace(/^\[[^\]]*\]\s*/, "")
+    .replace(/^error:\s*/i, "");
+  return said ? `${s.state}: ${said}` : `${s.state ?? "failed"}`;
 }
 
 /**
@@ -226,38 +246,81 @@ export function statusClosing(
   };
 }
 
+/** What {@linkcode bulkRunClosing} needs beside the rows. */
+export interface BulkClosingOptions {
+  /**
+   * The job's journal (`<input>.journal.ndjson` or `--journal`): the rerun
+   * command reads its pairs, `status.ts <journal> --failed --format csv |
+   * bulk_run.ts -`. Without it (a dry run) no rerun command is given.
+   */
+  journal?: string | undefined;
+  /**
+   * The arguments `bulk_run.ts` was started with (`Deno.args`): the command
+   * that launches the rows that did not launch (failed to launch, not
+   * started, in doubt) is the same one.
+   */
+  args?: readonly string[] | undefined;
+  /** Launched runs still running when `--timeout` ended the wait. */
+  pendingAfterWait?: number | undefined;
+  /** Other lines worth reading. */
+  notes?: readonly string[] | undefined;
+}
+
+/** Rows whose launch did not happen, or whose outcome is unknown. */
+const NOT_LAUNCHED = new Set(["failed", "not-started", "in-doubt"]);
+
 /**
- * The closing block of `bulk_run.ts`: counts per outcome (and final states
- * after `--wait`), the rows that failed to launch or whose run failed, with
- * their message, and the rerun command the caller gives (for launches that
- * ran and failed: `rerunCommand([journal])`).
+ * The closing block of `bulk_run.ts`, from its rows: counts per outcome, up
+ * to ten rows that failed to launch or whose run ended in a failure (after
+ * `--wait`), each with its reason, and the exact commands: the one that
+ * reruns the failed runs (`status.ts <journal> --failed --format csv |
+ * bulk_run.ts -`: exactly the pairs whose newest run failed) and, when rows
+ * did not launch, the same `bulk_run.ts` command again (it resumes).
+ *
+ * @example
+ * ```ts ignore
+ * // at the end of bulk_run.ts:
+ * writeClosing(bulkRunClosing(summary.results, {
+ *   journal,
+ *   args: Deno.args,
+ *   pendingAfterWait: summary.pendingAfterWait,
+ * }));
+ * ```
  */
-export function bulkClosing(
-  summary: BulkSummary,
-  options: { rerun?: string; notes?: readonly string[] } = {},
+export function bulkRunClosing(
+  rows: readonly RowResult[],
+  options: BulkClosingOptions = {},
 ): ClosingInput {
-  const runFailed = (r: BulkSummary["results"][number]) =>
-    r.state !== null && r.state !== "Completed" &&
-    !["Pending", "Queued", "Started", "Cancelled"].includes(r.state);
-  const failures = summary.results.filter((r) =>
+  const runFailed = (r: RowResult) =>
+    r.state !== null && classifyState(r.state) === "failed";
+  const failures = rows.filter((r) =>
     r.outcome === "failed" || r.outcome === "in-doubt" || runFailed(r)
   );
+  const counts = countOutcomes(rows);
   const notes = [...(options.notes ?? [])];
-  if (summary.counts["in-doubt"] > 0) {
+  if (counts["in-doubt"] > 0) {
     notes.push(
       `${
-        summary.counts["in-doubt"]
+        counts["in-doubt"]
       } in doubt: run the same command again later to settle them (nothing is launched twice)`,
     );
   }
-  if (summary.pendingAfterWait > 0) {
+  if (options.pendingAfterWait) {
     notes.push(
-      `${summary.pendingAfterWait} still running when --timeout ended the wait: follow them with status.ts --wait`,
+      `${options.pendingAfterWait} still running when --timeout ended the wait: follow them with status.ts --wait`,
     );
   }
+  const unlaunched = rows.some((r) => NOT_LAUNCHED.has(r.outcome));
+  const args = options.args;
+  const stdin = args?.includes("-") ?? false;
+  const again = args && unlaunched
+    ? `${stdin ? "(the same input) | " : ""}${scriptCommand("bulk_run.ts")} ${
+      args.map(shellQuote).join(" ")
+    }`.trimEnd()
+    : undefined;
   return {
     unit: "row(s)",
-    counts: Object.entries(summary.counts),
+    counts: Object.entries(counts),
     failuresLabel: "failed to launch or ended in a failure",
     failures: failures.map((r) => ({
       report: r.report,
@@ -266,7 +329,38 @@ export function bulkClosing(
         ? `${r.outcome}: ${r.message}`
         : `${r.state}${r.message ? `: ${r.message}` : ""}`,
     })),
-    ...(options.rerun ? { rerun: options.rerun } : {}),
+    ...(options.journal && rows.some(runFailed)
+      ? { rerun: rerunCommand([options.journal]) }
+      : {}),
+    ...(again ? { resume: again } : {}),
     notes,
   };
+}
+
+/**
+ * Prints `bulk_run.ts`'s closing block on stderr: {@linkcode bulkRunClosing}
+ * then {@linkcode writeClosing}. What `bulk_run.ts` calls at its end:
+ * `writeBulkClosing(summary.results, { journal, args: Deno.args,
+ * pendingAfterWait: summary.pendingAfterWait })`.
+ */
+export function writeBulkClosing(
+  rows: readonly RowResult[],
+  options: BulkClosingOptions = {},
+): void {
+  writeClosing(bulkRunClosing(rows, options));
+}
+
+/**
+ * The closing block of a bulk summary, with the rerun command the caller
+ * gives; the same as {@linkcode bulkRunClosing} over its rows.
+ */
+export function bulkClosing(
+  summary: BulkSummary,
+  options: { rerun?: string; notes?: readonly string[] } = {},
+): ClosingInput {
+  const block = bulkRunClosing(summary.results, {
+    pendingAfterWait: summary.pendingAfterWait,
+    notes: options.notes,
+  });
+  return { ...block, ...(options.rerun ? { rerun: options.rerun } : {}) };
 }

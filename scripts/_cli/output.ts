@@ -170,7 +170,9 @@ export function cutText(
 
 /**
  * Renders an aligned text table with a header line. With a `width` (the
- * terminal's), it fits: cells of columns with a `maxWidth` are cut to it,
+ * terminal's), it fits: droppable columns with nothing in them are left
+ * out, then droppable columns that cannot be cut (lowest rank first) until
+ * the rest fits whole; then cells of columns with a `maxWidth` are cut to it,
  * then columns with a `minWidth` are cut down towards it, then columns with
  * a `drop` rank are left out (lowest first) until the lines fit. Without a
  * width nothing is cut.
@@ -191,6 +193,10 @@ export function renderTable<T>(
   let keep = shown.map((_, i) => i);
   let widths = [...natural];
   if (fit !== undefined) {
+    // An optional column with nothing in it only takes room.
+    keep = keep.filter((i) =>
+      shown[i]!.drop === undefined || all.some((r) => r[i] !== "")
+    );
     const capped = natural.map((w, i) => {
       const c = shown[i]!;
       const cap = Math.max(c.maxWidth ?? w, (c.title ?? c.name).length);
@@ -198,9 +204,16 @@ export function renderTable<T>(
     });
     const total = (idx: number[], ws: number[]) =>
       idx.reduce((sum, i) => sum + ws[i]!, 0) + 2 * (idx.length - 1);
-    const dropOrder = shown.map((c, i) => ({ i, rank: c.drop }))
-      .filter((x) => x.rank !== undefined)
+    let dropOrder = shown.map((c, i) => ({ i, rank: c.drop }))
+      .filter((x) => x.rank !== undefined && keep.includes(x.i))
       .sort((a, b) => a.rank! - b.rank! || b.i - a.i).map((x) => x.i);
+    // Optional columns that cannot be cut (times, URLs) go before any
+    // column is cut: a whole name and reason say more than a start time.
+    for (const i of dropOrder.filter((i) => shown[i]!.minWidth === undefined)) {
+      if (total(keep, capped) <= fit) break;
+      keep = keep.filter((k) => k !== i);
+      dropOrder = dropOrder.filter((k) => k !== i);
+    }
     while (true) {
       widths = shrink(keep, capped, shown, fit, total);
       if (total(keep, widths) <= fit || dropOrder.length === 0) break;

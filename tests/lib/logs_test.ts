@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createClient } from "../../lib/client.ts";
 import { launchPlugin } from "../../lib/launch.ts";
 import {
   createLogReader,
@@ -127,7 +128,7 @@ Deno.test("LogReader.tail() redacts a password a plugin printed into its log", a
   assert.equal(log.status, "ok", log.message);
   const text = log.lines.join("\n");
   assert.ok(!text.includes(planted), text);
-  assert.match(text, /user_password=\*\*\*/);
+  assert.match(text, /user_password=\[redacted\]/);
   assert.match(text, /server=ts2/);
   // The raw file on the server does hold it (so the redaction did the work).
   const raw = await fetch(log.url!, {
@@ -197,4 +198,47 @@ Deno.test("LogReader.tail() never passes a login page (or any HTML) on as a log"
     transport.requests[0]!.url.href,
     /igv_out\.7\/drmaa_stdout\.txt$/,
   );
+});
+
+Deno.test("LogReader.tail() hides the user's own password and API key wherever a plugin printed them, and --redact-style extra keys", async () => {
+  const password = "Lab-pw-7731!";
+  const apiKey = "feedc0de".repeat(5);
+  await using sim = await simulator({
+    failureRate: 1,
+    runMs: 20,
+    users: [
+      { username: "ionadmin", password: "ionadmin", apiKey: "a".repeat(40) },
+      { username: "labtech", password, apiKey },
+    ],
+  });
+  const admin = sim.users[0]!;
+  using client = await createClient({
+    url: sim.url,
+    user: admin.username,
+    apiKey: admin.apiKey,
+  });
+  const [a] = freshReports(sim, "igv", 1);
+  // Under names no rule knows: only the literal match can catch them.
+  const { run } = await launchPlugin(client, { report: a!, plugin: "igv" }, {
+    config: { remote: `labtech/${password}`, note: `key ${apiKey}`, pin: 4321 },
+  });
+  await waitForRuns(client, [run!.id], { pollMs: 20, timeoutMs: 10_000 });
+  const [status] = await pairStatuses(client, {
+    reports: [a!],
+    plugins: ["igv"],
+  });
+  await using reader = await createLogReader({
+    url: sim.url,
+    user: "labtech",
+    password,
+    apiKey,
+    redact: { extraKeys: ["pin"] },
+  });
+  const log = await reader.tail(status!, { lines: 500 });
+  assert.equal(log.status, "ok", log.message);
+  const text = log.lines.join("\n");
+  assert.ok(!text.includes(password) && !text.includes(apiKey), text);
+  assert.match(text, /^ {2}remote=labtech\/\[redacted\]$/m);
+  assert.match(text, /^ {2}note=key \[redacted\]$/m);
+  assert.match(text, /^ {2}pin=\[redacted\]$/m);
 });

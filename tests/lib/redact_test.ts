@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
 import {
   isSecretKey,
+  redactConfig,
   REDACTED,
   redactObject,
   redactText,
+  SECRET_KEY_PATTERN,
 } from "../../lib/redact.ts";
+
+const R = REDACTED;
 
 Deno.test("isSecretKey() knows the secret names in their usual spellings", () => {
   for (
@@ -29,7 +33,7 @@ Deno.test("isSecretKey() knows the secret names in their usual spellings", () =>
   assert.ok(isSecretKey("ir_pin", { extraKeys: ["pin"] }));
 });
 
-Deno.test("redactObject() redacts secret keys at any depth and keeps the shape", () => {
+Deno.test("redactConfig() redacts secret keys at any depth and keeps the shape", () => {
   const config = {
     "server_ip": "10.20.0.14",
     "user_name": "ionadmin",
@@ -40,7 +44,7 @@ Deno.test("redactObject() redacts secret keys at any depth and keeps the shape",
     empty: { password: "" },
     none: { password: null },
   };
-  const safe = redactObject(config);
+  const safe = redactConfig(config);
   const text = JSON.stringify(safe);
   for (const s of ["hunter22", "tok-999", "12345", "thing", "pw-in-args"]) {
     assert.ok(!text.includes(s), `${s} leaked: ${text}`);
@@ -48,43 +52,44 @@ Deno.test("redactObject() redacts secret keys at any depth and keeps the shape",
   assert.equal(safe["server_ip"], "10.20.0.14");
   assert.equal(safe.accounts[0]!.port, 443);
   assert.equal(safe.accounts[0]!.token, REDACTED);
-  assert.equal(safe.args, "tool --password *** --verbose");
+  assert.equal(safe.args, `tool --password ${R} --verbose`);
   assert.deepEqual(safe.empty, { password: "" }, "nothing to hide");
   assert.deepEqual(safe.none, { password: null });
   assert.equal(config["user_password"], "hunter22", "the input is untouched");
-  assert.deepEqual(redactObject({ pin: 1234 }, { extraKeys: ["pin"] }), {
+  assert.deepEqual(redactConfig({ pin: 1234 }, { extraKeys: ["pin"] }), {
     pin: REDACTED,
   });
-  assert.equal(redactObject("plain"), "plain");
-  assert.equal(redactObject(null), null);
+  assert.equal(redactConfig("plain"), "plain");
+  assert.equal(redactConfig(null), null);
+  assert.deepEqual(redactObject(config), safe, "the old name does the same");
 });
 
 Deno.test("redactText() redacts values in settings lines, JSON, Python dicts, flags, headers and URLs", () => {
   const cases: [string, string][] = [
-    ["  user_password=ionadmin", "  user_password=***"],
-    ["password: s3cret", "password: ***"],
-    ["DB_PASSWORD: 'two words'", "DB_PASSWORD: '***'"],
-    ['export SECRET_TOKEN="x y"', 'export SECRET_TOKEN="***"'],
+    ["  user_password=ionadmin", `  user_password=${R}`],
+    ["password: s3cret", `password: ${R}`],
+    ["DB_PASSWORD: 'two words'", `DB_PASSWORD: '${R}'`],
+    ['export SECRET_TOKEN="x y"', `export SECRET_TOKEN="${R}"`],
     [
       '{"token": "ab\\"c", "server": "ts1", "api_key": 42, "x": null}',
-      '{"token": "***", "server": "ts1", "api_key": ***, "x": null}',
+      `{"token": "${R}", "server": "ts1", "api_key": ${R}, "x": null}`,
     ],
     [
       "{'user_password': 'pw', 'user_name': 'ionadmin'}",
-      "{'user_password': '***', 'user_name': 'ionadmin'}",
+      `{'user_password': '${R}', 'user_name': 'ionadmin'}`,
     ],
     [
       "rsync --password pw /data --api-key=k3y -token t",
-      "rsync --password *** /data --api-key=*** -token ***",
+      `rsync --password ${R} /data --api-key=${R} -token ${R}`,
     ],
-    ["Authorization: Basic aW9uOmlvbg==", "Authorization: Basic ***"],
-    ["authorization: ApiKey ionuser:abc", "authorization: ApiKey ***"],
+    ["Authorization: Basic aW9uOmlvbg==", `Authorization: Basic ${R}`],
+    ["authorization: ApiKey ionuser:abc", `authorization: ApiKey ${R}`],
     [
       "GET https://ion:pa55@ts/x?api_key=deadbeef&limit=1",
-      "GET https://ion:***@ts/x?api_key=***&limit=1",
+      `GET https://ion:${R}@ts/x?api_key=${R}&limit=1`,
     ],
-    ["client_secret = abc", "client_secret = ***"],
-    ["a,b password=1;c", "a,b password=***;c"],
+    ["client_secret = abc", `client_secret = ${R}`],
+    ["a,b password=1;c", `a,b password=${R};c`],
   ];
   for (const [input, expected] of cases) {
     assert.equal(redactText(input), expected, input);
@@ -101,5 +106,61 @@ Deno.test("redactText() redacts values in settings lines, JSON, Python dicts, fl
       "[2026-03-01 12:00:00] Running tvc: generating candidate variants",
     ]
   ) assert.equal(redactText(plain), plain);
-  assert.equal(redactText("pin=1234", { extraKeys: ["pin"] }), "pin=***");
+  assert.equal(redactText("pin=1234", { extraKeys: ["pin"] }), `pin=${R}`);
+});
+
+Deno.test("SECRET_KEY_PATTERN is the default rule: the secret words anywhere in a name, any case", () => {
+  for (
+    const k of [
+      "user_password",
+      "PASSWD",
+      "clientSecret",
+      "x_token_y",
+      "api_key",
+      "api-key",
+      "ApiKey",
+      "Credentials",
+    ]
+  ) {
+    assert.ok(SECRET_KEY_PATTERN.test(k), k);
+    assert.ok(isSecretKey(k), `${k}: isSecretKey follows the same rule`);
+  }
+  for (const k of ["server_ip", "user_name", "key", "api", "pass"]) {
+    assert.ok(!SECRET_KEY_PATTERN.test(k), k);
+    assert.ok(!isSecretKey(k), k);
+  }
+});
+
+Deno.test("redactText() replaces known secrets wherever they stand, as given or URL-encoded", () => {
+  const password = "Hunter2!x y";
+  const apiKey = "0123456789abcdef0123456789abcdef01234567";
+  const log = [
+    `connecting as ionuser with ${password}`,
+    `curl -u ionuser:${password} https://ts/`,
+    `GET /rundb/api/v1/results/?api_key=${apiKey}`,
+    `GET /x?pw=${encodeURIComponent(password)}`,
+    `  key is ${apiKey}.`,
+  ].join("\n");
+  const safe = redactText(log, { secrets: [password, apiKey, undefined, ""] });
+  for (const s of [password, encodeURIComponent(password), apiKey]) {
+    assert.ok(!safe.includes(s), `${s} leaked:\n${safe}`);
+  }
+  assert.equal(
+    safe,
+    [
+      `connecting as ionuser with ${R}`,
+      `curl -u ionuser:${R} https://ts/`,
+      `GET /rundb/api/v1/results/?api_key=${R}`,
+      `GET /x?pw=${R}`,
+      `  key is ${R}.`,
+    ].join("\n"),
+  );
+  assert.equal(redactText(safe, { secrets: [password] }), safe, "idempotent");
+  // Known secrets inside a config's plain values too.
+  assert.deepEqual(
+    redactConfig({ note: `pw ${password}` }, { secrets: [password] }),
+    { note: `pw ${R}` },
+  );
+  // No secrets given: plain text is untouched.
+  assert.equal(redactText("key is 42", { secrets: [] }), "key is 42");
 });

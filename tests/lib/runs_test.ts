@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { launchPlugin } from "../../lib/launch.ts";
-import { latestRuns, pairKey, waitForRuns } from "../../lib/runs.ts";
+import {
+  latestRuns,
+  pairKey,
+  reportOf,
+  runsOf,
+  waitForRuns,
+} from "../../lib/runs.ts";
 import { classifyState } from "../../lib/states.ts";
 import { clientFor, simulator } from "../_helpers.ts";
 
@@ -101,4 +107,41 @@ Deno.test("latestRuns() finds the newest run per pair in one batched request", a
   assert.ok(newer > old);
   assert.equal(sim.requests.length, 1);
   assert.match(sim.requests[0]!.path, /result__in=\d+,\d+/);
+});
+
+Deno.test("runsOf() and latestRuns() without plugin names give every plugin's runs, batched, never an empty list", async () => {
+  await using sim = await simulator({ reports: 1000 });
+  using client = await clientFor(sim);
+  const reports = sim.reportIds().slice(0, 900);
+  const a = reports[3]!, b = reports[850]!;
+  sim.addPluginResult(a, "igv", "Error");
+  const igv = sim.addPluginResult(a, "igv", "Completed");
+  const cov = sim.addPluginResult(a, "coverageAnalysis", "Error");
+  const tvc = sim.addPluginResult(b, "variantCaller", "Started");
+  sim.clearLog();
+  const runs = await runsOf(client, { reports });
+  // A few batched look-ups for 900 reports (result__in only, no plugin
+  // filter), never one per report.
+  assert.ok(sim.requests.length <= 3, `${sim.requests.length} requests`);
+  for (const r of sim.requests) {
+    assert.match(r.path, /result__in=/);
+    assert.doesNotMatch(r.path, /plugin__name/);
+  }
+  const wanted = new Set(reports);
+  assert.ok(runs.every((r) => wanted.has(reportOf(r))));
+  const names = new Set(runs.map((r) => r.pluginName));
+  for (const n of ["igv", "coverageAnalysis", "variantCaller"]) {
+    assert.ok(names.has(n), n);
+  }
+  const latest = await latestRuns(client, { reports: [a, b], plugins: [] });
+  assert.equal(latest.get(pairKey(a, "igv"))!.id, igv);
+  assert.equal(latest.get(pairKey(a, "coverageAnalysis"))!.id, cov);
+  assert.equal(latest.get(pairKey(b, "variantCaller"))!.id, tvc);
+  // Each pair of the two reports is there, whatever plugin it is.
+  const onAB = runs.filter((r) => [a, b].includes(reportOf(r)));
+  assert.equal(
+    latest.size,
+    new Set(onAB.map((r) => pairKey(reportOf(r), r.pluginName))).size,
+  );
+  assert.deepEqual(await runsOf(client, { reports: [] }), []);
 });

@@ -557,7 +557,7 @@ Deno.test("status.ts --log with a password prints the failed runs' log tails, a 
   assert.match(
     r.stderr,
     new RegExp(
-      `^  ${a}  \\S+  igv: Error: \\[[^\\]]+\\] ERROR: igv failed: `,
+      `^  ${a}  \\S+  igv: Error: igv failed: `,
       "m",
     ),
   );
@@ -573,10 +573,33 @@ Deno.test("status.ts --log with a password prints the failed runs' log tails, a 
   });
   const [log] = JSON.parse(all.stdout);
   assert.equal(log.log_status, "ok");
-  assert.ok(log.lines.includes("  user_password=***"), log.lines.join("\n"));
+  assert.ok(
+    log.lines.includes("  user_password=[redacted]"),
+    log.lines.join("\n"),
+  );
   assert.ok(log.lines.includes("  depth=3"));
   assert.ok(!all.stdout.includes(planted));
   assert.ok(log.error_lines.length > 0);
+  // The run's own API key (startplugin.json's runinfo) is hidden too.
+  const runinfo = log.lines.find((l: string) => / runinfo: /.test(l));
+  assert.match(runinfo, /"api_key": "\[redacted\]"/);
+  assert.doesNotMatch(all.stdout, /"api_key": \\?"[0-9a-f]{40}/);
+  // --redact KEY hides one more key's values.
+  const more = await runScript("status.ts", [
+    ...args.slice(0, -2),
+    "--log-lines",
+    "200",
+    "--redact",
+    "depth",
+    "--format",
+    "json",
+  ], {
+    env: passwordEnv(sim),
+  });
+  assert.equal(more.code, 0, more.stderr);
+  const [masked] = JSON.parse(more.stdout);
+  assert.ok(masked.lines.includes("  depth=[redacted]"), more.stdout);
+  assert.ok(!masked.lines.includes("  depth=3"));
 });
 
 Deno.test("status.ts --log with only an API key says in one line that logs need TS_PASSWORD and prints each log's URL", async () => {

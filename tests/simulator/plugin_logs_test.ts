@@ -65,3 +65,27 @@ Deno.test("plugin logs: seeded finished runs have one, in legacy <Name>_out fold
   assert.ok(old.path.endsWith(`/plugin_out/${old.pluginName}_out`));
   assert.equal((await logOf(sim, old.id)).status, 200);
 });
+
+Deno.test("plugin logs: every log holds a secret (the run's own API key in its runinfo line); a seeded failed one ends with its error", async () => {
+  await using sim = await startSimulator({ reports: 200 });
+  const runs = sim.pluginResults() as Json[];
+  const done = runs.find((r) => r.state === "Completed")!;
+  const log = (await logOf(sim, done.id)).text;
+  const key =
+    /^\[[^\]]+\] runinfo: \{.*"pluginresult": (\d+), "api_key": "([0-9a-f]{40})"/m
+      .exec(log);
+  assert.ok(key, `the runinfo line carries the run's key:\n${log}`);
+  assert.equal(Number(key[1]), done.id);
+  const other = runs.find((r) => r.state === "Completed" && r.id !== done.id)!;
+  assert.ok(
+    !(await logOf(sim, other.id)).text.includes(key[2]!),
+    "each run has its own key",
+  );
+  const failed = runs.find((r) => r.state === "Error")!;
+  const lines = (await logOf(sim, failed.id)).text.trimEnd().split("\n");
+  assert.match(lines.at(-1)!, /ion-plugin-status --state Error$/);
+  assert.ok(
+    lines.slice(-8).some((l) => /ERROR: .* failed: /.test(l)),
+    lines.join("\n"),
+  );
+});

@@ -3,11 +3,20 @@ import type { PairStatus } from "../../../lib/status.ts";
 import { countOutcomes, type RowResult } from "../../../lib/summary.ts";
 import {
   bulkClosing,
+  bulkRunClosing,
   renderClosing,
   rerunCommand,
   shellQuote,
   statusClosing,
 } from "../../../scripts/_cli/closing.ts";
+import {
+  DENO_DIR,
+  envFor,
+  freshReports,
+  launchCounts,
+  runScript,
+  simulator,
+} from "../../_helpers.ts";
 
 const base: PairStatus = {
   report: 1,
@@ -61,7 +70,11 @@ Deno.test("statusClosing() counts the groups, names up to ten failures with thei
     id: 200,
     url: null,
     status: "ok" as const,
-    lines: ["Reading BAM", "ERROR: samtools: failed to open BAM file", "x"],
+    lines: [
+      "Reading BAM",
+      "[2026-03-01 12:00:00] ERROR: samtools: failed to open BAM file",
+      "x",
+    ],
     errorLines: [1],
     truncated: false,
     message: "",
@@ -77,7 +90,7 @@ Deno.test("statusClosing() counts the groups, names up to ten failures with thei
   assert.match(text, /^13 failed \(the first 10\):$/m);
   assert.match(
     text,
-    /^ {2}100 {2}R_1 {2}igv: Error: ERROR: samtools: failed to open BAM file$/m,
+    /^ {2}100 {2}R_1 {2}igv: Error: samtools: failed to open BAM file$/m,
   );
   assert.match(text, /^ {2}101 {2}R_1 {2}igv: Error$/m);
   assert.match(text, /^ {2}… and 3 more$/m);
@@ -157,4 +170,131 @@ Deno.test("shellQuote() quotes what a shell would split", () => {
   assert.equal(shellQuote("runs.csv"), "runs.csv");
   assert.equal(shellQuote("my runs.csv"), "'my runs.csv'");
   assert.equal(shellQuote("it's"), "'it'\\''s'");
+});
+
+const row = (
+  line: number,
+  outcome: RowResult["outcome"],
+  state: string | null,
+  message = "",
+): RowResult => ({
+  line,
+  report: 100 + line,
+  plugin: "igv",
+  outcome,
+  run: outcome === "launched" || outcome === "skipped" ? 500 + line : null,
+  message,
+  state,
+});
+
+Deno.test("bulkRunClosing() from rows: counts, up to ten failures with their reason, the rerun command over the journal, the same command for rows that did not launch", () => {
+  const rows: RowResult[] = [
+    row(2, "launched", "Completed"),
+    ...Array.from({ length: 11 }, (_, i) => row(3 + i, "launched", "Error")),
+    row(20, "failed", null, "plugin not launchable (410)"),
+    row(21, "not-started", null, "server down: not started"),
+    row(22, "skipped", "Started", "already running"),
+    row(23, "launched", "Timed Out"),
+  ];
+  const block = bulkRunClosing(rows, {
+    journal: "my runs.csv.journal.ndjson",
+    args: ["my runs.csv", "--plugin", "igv", "--wait"],
+    pendingAfterWait: 2,
+  });
+  const text = renderClosing(block).join("\n");
+  assert.match(
+    text,
+    /^16 row\(s\): 13 launched, 1 skipped, 1 failed, 1 not-started$/m,
+  );
+  assert.match(
+    text,
+    /^13 failed to launch or ended in a failure \(the first 10\):$/m,
+  );
+  assert.match(text, /^ {2}103 {2}igv: Error$/m);
+  assert.match(text, /^ {2}… and 3 more$/m);
+  assert.match(text, /2 still running when --timeout ended the wait/);
+  assert.match(
+    block.rerun!,
+    /^deno run -A \S*scripts\/status\.ts 'my runs\.csv\.journal\.ndjson' --failed --format csv \| deno run -A \S*scripts\/bulk_run\.ts -$/,
+  );
+  assert.match(
+    block.resume!,
+    /^deno run -A \S*scripts\/bulk_run\.ts 'my runs\.csv' --plugin igv --wait$/,
+  );
+  assert.match(text, /^Rerun the failed ones:\n {2}deno run -A /m);
+  assert.match(
+    text,
+    /^Launch the rows that did not launch .*:\n {2}deno run -A \S*bulk_run\.ts 'my runs/m,
+  );
+  // Everything launched and completed: no command to give.
+  const fine = bulkRunClosing([row(2, "launched", "Completed")], {
+    journal: "j",
+    args: ["in.csv"],
+  });
+  assert.equal(fine.rerun, undefined);
+  assert.equal(fine.resume, undefined);
+  assert.deepEqual(fine.failures, []);
+  // Standard input: the same input has to be given again.
+  const piped = bulkRunClosing([row(2, "not-started", null)], {
+    args: ["-", "--plugin", "igv"],
+  });
+  assert.match(
+    piped.resume!,
+    /^\(the same input\) \| deno run -A \S*bulk_run\.ts - --plugin igv$/,
+  );
+});
+
+Deno.test("bulkRunClosing(): the rerun command it prints, run as printed, relaunches exactly the failed runs of the job", async () => {
+  await using sim = await simulator({ failureRate: 0.5, runMs: 50 });
+  const reports = freshReports(sim, "igv", 6);
+  const cwd = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${cwd}/in.csv`, `report\n${reports.join("\n")}\n`);
+  const args = [
+    "in.csv",
+    "--plugin",
+    "igv",
+    "--wait",
+    "--poll",
+    "0.05",
+    "--summary",
+    "out.json",
+  ];
+  const first = await runScript("bulk_run.ts", args, { env: envFor(sim), cwd });
+  const summary = JSON.parse(await Deno.readTextFile(`${cwd}/out.json`));
+  const rows: RowResult[] = Array.isArray(summary) ? summary : summary.results;
+  const failed = rows.filter((r) => r.state === "Error").map((r) =>
+    `${r.report}/igv`
+  );
+  assert.ok(
+    failed.length > 0 && failed.length < 6,
+    `${first.stderr}\n${failed}`,
+  );
+  // The script computes its command in the user's folder: paths are
+  // relative to it.
+  const here = Deno.cwd();
+  Deno.chdir(cwd);
+  const block = bulkRunClosing(rows, {
+    journal: "in.csv.journal.ndjson",
+    args,
+  });
+  Deno.chdir(here);
+  assert.ok(block.rerun);
+  sim.clearLog();
+  const out = await new Deno.Command("sh", {
+    args: ["-c", block.rerun],
+    cwd,
+    clearEnv: true,
+    env: {
+      ...envFor(sim),
+      PATH: `${Deno.execPath().replace(/\/[^/]+$/, "")}:/usr/bin:/bin`,
+      NO_COLOR: "1",
+      HOME: Deno.env.get("HOME") ?? "",
+      DENO_DIR,
+      DENO_NO_UPDATE_CHECK: "1",
+      XDG_CACHE_HOME: await Deno.makeTempDir(),
+    },
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.deepEqual([...launchCounts(sim).keys()].sort(), failed.sort());
+  await Deno.remove(cwd, { recursive: true });
 });

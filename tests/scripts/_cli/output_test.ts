@@ -74,3 +74,30 @@ Deno.test("cutText() cuts at the end or in the middle", () => {
   assert.equal(cutText("abcdefghij", 5, "middle"), "ab…ij");
   assert.equal(cutText("abc", 5), "abc");
 });
+
+Deno.test("renderTable() fitting: an empty optional column is left out; optional columns that cannot be cut go before a column is cut", () => {
+  type R = { name: string; when: string; note: string };
+  const columns: Column<R>[] = [
+    { name: "name", value: (r) => r.name, minWidth: 8, drop: 5 },
+    { name: "when", value: (r) => r.when, drop: 1 },
+    { name: "note", value: (r) => r.note, drop: 2 },
+  ];
+  const rows: R[] = [
+    {
+      name: "Auto_user_S5-0042-140-OCAv3_1001",
+      when: "2026-11-30 08:15",
+      note: "",
+    },
+  ];
+  // 32 + 2 + 16 = 50 natural: at 40 "when" goes (it cannot be cut), the
+  // name stays whole, and the empty "note" takes no room.
+  const at40 = renderTable(rows, columns, { width: 40 });
+  assert.equal(at40, "name\nAuto_user_S5-0042-140-OCAv3_1001\n");
+  // Wide enough: everything but the empty column.
+  assert.equal(
+    renderTable(rows, columns, { width: 80 }).split("\n")[0],
+    "name                              when",
+  );
+  // No width (a pipe): every column, empty or not.
+  assert.match(renderTable(rows, columns).split("\n")[0]!, /note$/);
+});
