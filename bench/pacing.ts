@@ -71,9 +71,7 @@ export async function benchPacing(
     id: number;
     startedAt: number | null;
     endedAt: number | null;
-  }[]).filter((r) =>
-    sim.launches.some((l) => l.pluginResultId === r.id)
-  );
+  }[]).filter((r) => sim.launches.some((l) => l.pluginResultId === r.id));
   const first = Math.min(...sim.launches.map((l) => l.time));
   const last = Math.max(...mine.map((r) => r.endedAt ?? Infinity));
   const used = mine.reduce(

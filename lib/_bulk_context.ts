@@ -70,17 +70,28 @@ export interface BulkContext {
    * server errors may quote a config.
    */
   redact?: (text: string) => string;
+  /**
+   * When this machine's launchers launched each pair's run, by task key
+   * (from the registry): a Queued run launched longer ago than
+   * `staleAfterMs` is stale.
+   */
+  launchedAt?: ReadonlyMap<string, { at: number; run: number | null }>;
 }
 
 /** The guard's decision on a task, given the pair's newest run. */
 export function decide(
   ctx: BulkContext,
   run: Parameters<typeof guard>[0],
+  key: string,
 ): GuardDecision {
+  const launch = ctx.launchedAt?.get(key);
   return guard(run, {
     policy: ctx.policy,
     now: ctx.now(),
     staleAfterMs: ctx.staleAfterMs,
+    ...(launch && run && launch.run === run.id
+      ? { launchedAt: launch.at }
+      : {}),
   });
 }
 

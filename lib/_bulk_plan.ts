@@ -144,7 +144,7 @@ export function applyGuard(
   const toLaunch: Task[] = [];
   for (const task of tasks) {
     const run = latest.get(task.key);
-    const decision = decide(ctx, run);
+    const decision = decide(ctx, run, task.key);
     if (decision.launch) {
       task.rows[0]!.message = decision.reason;
       toLaunch.push(task);

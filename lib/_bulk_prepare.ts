@@ -106,7 +106,7 @@ function applyView(
       keep.push(t);
       continue;
     }
-    const decision = decide(ctx, run);
+    const decision = decide(ctx, run, t.key);
     if (!decision.launch) {
       settle(ctx, t, {
         outcome: "skipped",

@@ -214,6 +214,34 @@ export class Registry {
   }
 }
 
+/**
+ * When launchers on this machine launched each pair (and its run, when
+ * known), from the registry of `server` under `root`, read without a lock
+ * (entries are replaced whole). A Queued run has no start time on the
+ * server: its launch time is what tells a run queued for 25 hours.
+ */
+export async function launchTimes(
+  root: string,
+  { server, pairs }: {
+    server: string;
+    pairs: readonly { report: number; plugin: string }[];
+  },
+): Promise<Map<string, { at: number; run: number | null }>> {
+  const dir = join(root, "claims", await serverKey(server));
+  const times = new Map<string, { at: number; run: number | null }>();
+  for (const p of pairs) {
+    const entry = await readEntry(join(dir, `${p.report}.${p.plugin}.json`))
+      .catch(() => undefined);
+    if (entry?.launched) {
+      times.set(`${p.report}/${p.plugin}`, {
+        at: Date.parse(entry.launched.at),
+        run: entry.launched.run,
+      });
+    }
+  }
+  return times;
+}
+
 async function readEntry(path: string): Promise<Entry | undefined> {
   try {
     return JSON.parse(await Deno.readTextFile(path)) as Entry;

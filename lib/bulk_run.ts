@@ -25,7 +25,7 @@ import { Pacer } from "./_bulk_pace.ts";
 import { applyGuard, type Plan, planBulkRun } from "./_bulk_plan.ts";
 import { resumeTasks } from "./_bulk_resume.ts";
 import { Settler } from "./_bulk_settle.ts";
-import { Registry } from "./_registry.ts";
+import { launchTimes, Registry } from "./_registry.ts";
 import type { TsClient } from "./client.ts";
 import type { RowProblem } from "./errors.ts";
 import { DEFAULT_RERUN, type RerunPolicy } from "./guard.ts";
@@ -197,6 +197,12 @@ export async function bulkRun(
     configFrom,
   });
   const planAt = ctx.now();
+  if (options.registry !== undefined) {
+    ctx.launchedAt = await launchTimes(options.registry, {
+      server: client.baseUrl,
+      pairs: plan.candidates,
+    });
+  }
   if (options.dryRun) {
     const toLaunch = applyGuard(ctx, {
       tasks: plan.candidates,

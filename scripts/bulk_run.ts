@@ -32,7 +32,7 @@ import {
   waitSettings,
   wholeNumber,
 } from "./_cli/flags.ts";
-import { bulkClosing, rerunCommand, writeClosing } from "./_cli/closing.ts";
+import { rerunCommand, writeBulkClosing } from "./_cli/closing.ts";
 import { launchExitCode, RESULT_COLUMNS } from "./_cli/launch_report.ts";
 import {
   addPacingOptions,
@@ -289,8 +289,9 @@ async function run(input: string, flags: Flags): Promise<number> {
       }; nothing was launched now.`,
     );
     eprint(
-      `rerun the failed ones with: status.ts ${journal} --failed --format csv | bulk_run.ts -` +
-        "; or start this job over with --new-job",
+      `rerun the failed ones with: ${
+        rerunCommand([journal!])
+      }; or start this job over with --new-job`,
     );
     return EXIT.ok;
   }
@@ -338,7 +339,7 @@ async function run(input: string, flags: Flags): Promise<number> {
   }
   if (summary.counts["in-doubt"] > 0 && summary.settleAfter) {
     notes.push(
-      `in doubt: sent, answer lost, no run on the server yet; the same command after ${summary.settleAfter} settles them`,
+      `in doubt: sent, answer lost, no run on the server yet: settled by the same command after ${summary.settleAfter}`,
     );
   }
   if (summary.stoppedBy) notes.push(`stopped: ${summary.stoppedBy.message}`);
@@ -348,10 +349,12 @@ async function run(input: string, flags: Flags): Promise<number> {
     );
   }
   if (flags.summary) notes.push(`details in ${flags.summary}`);
-  writeClosing(bulkClosing(summary, {
-    ...(journal ? { rerun: rerunCommand([journal]) } : {}),
+  writeBulkClosing(summary.results, {
+    journal,
+    args: Deno.args,
+    pendingAfterWait: summary.pendingAfterWait,
     notes,
-  }));
+  });
   return launchExitCode(summary);
 }
 

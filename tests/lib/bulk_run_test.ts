@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { jobId } from "../../lib/_bulk_job.ts";
 import { bulkRun } from "../../lib/bulk_run.ts";
+import { createClient } from "../../lib/client.ts";
 import type { RunRow } from "../../lib/run_rows.ts";
 import { InputError } from "../../lib/errors.ts";
 import { readJournal } from "../../lib/journal.ts";
@@ -708,5 +709,50 @@ Deno.test("bulkRun() asks confirm with the estimate; declined, nothing is launch
   const yes = await bulkRun(client, rows, options);
   assert.deepEqual(asked, [3, 3]);
   assert.equal(yes.counts.launched, 3);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("bulkRun() counts a run Queued since this machine's launch more than --stale-after ago as stale (a queued run has no start time)", async () => {
+  await using sim = await simulator({ queuedMs: 10 * 3_600_000 }); // never starts here
+  const dir = await Deno.makeTempDir();
+  const registry = `${dir}/registry`;
+  const reports = freshReports(sim, "igv", 1);
+  const rows: RunRow[] = [{
+    line: 1,
+    report: reports[0]!,
+    plugin: "igv",
+    config: null,
+  }];
+  using today = await clientFor(sim);
+  const first = await bulkRun(today, rows, { file: "a.csv", registry });
+  assert.equal(first.counts.launched, 1);
+  // A day and two hours later, the run is still Queued.
+  const user = sim.users[0]!;
+  using later = await createClient({
+    url: sim.url,
+    user: user.username,
+    apiKey: user.apiKey,
+    now: () => Date.now() + 26 * 3_600_000,
+  });
+  const skipped = await bulkRun(later, rows, { file: "b.csv", registry });
+  assert.equal(skipped.counts.skipped, 1);
+  assert.match(
+    skipped.results[0]!.message,
+    /^stale: run \d+ is Queued since its launch/,
+  );
+  const relaunched = await bulkRun(later, rows, {
+    file: "c.csv",
+    registry,
+    policy: ["stale"],
+  });
+  assert.equal(relaunched.counts.launched, 1);
+  assert.equal(sim.launches.length, 2);
+  // Without the launch time (another machine), a Queued run is running.
+  const elsewhere = await bulkRun(later, rows, {
+    file: "d.csv",
+    policy: ["stale"],
+  });
+  assert.equal(elsewhere.counts.skipped, 1);
+  assert.match(elsewhere.results[0]!.message, /already running/);
   await Deno.remove(dir, { recursive: true });
 });
