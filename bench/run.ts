@@ -1,14 +1,19 @@
 /**
- * Benchmarks against the simulator (`deno task bench`):
+ * Benchmarks against the simulator (`deno task bench`); the figures go to
+ * `bench/out/results.json` and `BENCHMARKS.md`:
  *
  * 1. requests per launched row: 2,000 rows with the duplicate guard on;
  * 2. throughput: 2,000 rows, each launch delayed 25 ms by the server,
- *    `--concurrency 8`, against the ideal 2000 × 25 ms / 8 = 6.25 s;
- * 3. status look-up: 2,000 reports × 2 plugins, requests issued.
+ *    `--concurrency 8 --max-active 0`, against the ideal 2000 × 25 ms / 8;
+ * 3. status look-up: 2,000 reports × 2 plugins, requests issued;
+ * 4. pacing: 200 launches on a 2-slot queue with 1 s jobs, `--max-active 6`
+ *    (bench/pacing.ts);
+ * 5. the plan of 2,000 reports on a server whose every serialized object
+ *    costs 5 ms (bench/plan.ts).
  *
- * Request counts come from the simulator's log. Throughput is the wall time
- * of `bulk_run.ts` as a user runs it (a new Deno process, start-up included)
- * against the simulator in its own process, next to floors: the same POSTs
+ * Request counts come from the simulator's log. Times are wall times of the
+ * scripts as a user runs them (a new Deno process with the flags of the
+ * script's shebang line, start-up included), next to floors: the same POSTs
  * sent by bare loops with no tool at all, on ionrun's write transport and on
  * fetch with a new connection each.
  *
@@ -21,6 +26,10 @@ import type { RunRow } from "../lib/run_rows.ts";
 import { createClient } from "../lib/client.ts";
 import { listReports } from "../lib/reports.ts";
 import { startSimulator } from "../simulator/mod.ts";
+import { writeBenchmarks } from "./_report.ts";
+import { benchPacing } from "./pacing.ts";
+import { benchPlan } from "./plan.ts";
+import { envFor as scriptEnv, runScript } from "./_scripts.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const ROWS = 2000;
@@ -34,39 +43,26 @@ function rows(reports: number[], plugin: string): RunRow[] {
   }));
 }
 
+/** Runs a script as a user does; its wall time in seconds. */
 async function script(
   name: string,
   args: string[],
   env: Record<string, string>,
   cwd: string,
-) {
-  const start = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      `${ROOT}scripts/${name}`,
-      ...args,
-    ],
-    env: { ...env, NO_COLOR: "1" },
-    cwd,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  const seconds = (performance.now() - start) / 1000;
-  if (out.code !== 0) throw new Error(new TextDecoder().decode(out.stderr));
-  return seconds;
+): Promise<number> {
+  const ran = await runScript(name, args, { env, cwd });
+  if (ran.code !== 0) throw new Error(`${name} failed:\n${ran.stderr}`);
+  return ran.seconds;
 }
 
-/** Settings that point a script at a simulator. */
+/** Settings that point a script at a simulator, with a fresh registry. */
 function envFor(
   sim: { url: string; users: { username: string; apiKey: string }[] },
 ) {
-  const user = sim.users[0]!;
-  return { TS_URL: sim.url, TS_USER: user.username, TS_API_KEY: user.apiKey };
+  return scriptEnv(
+    sim,
+    Deno.makeTempDirSync({ prefix: "ionrun-bench-cache-" }),
+  );
 }
 
 const results: Record<string, unknown> = {};
@@ -108,7 +104,15 @@ const cwd = await Deno.makeTempDir({ prefix: "ionrun-bench-" });
   sim.clearLog();
   const seconds = await script(
     "bulk_run.ts",
-    ["in.csv", "--plugin", "coverageAnalysis", "--concurrency", "8"],
+    [
+      "in.csv",
+      "--plugin",
+      "coverageAnalysis",
+      "--concurrency",
+      "8",
+      "--max-active",
+      "0",
+    ],
     env,
     cwd,
   );
@@ -147,7 +151,14 @@ const cwd = await Deno.makeTempDir({ prefix: "ionrun-bench-" });
     new TextDecoder().decode((await reader.read()).value),
   )![1]!;
   reader.releaseLock();
-  const env = { TS_URL: url, TS_USER: "ionadmin", TS_PASSWORD: "ionadmin" };
+  const env: Record<string, string> = {
+    ...scriptEnv(
+      { url, users: [{ username: "ionadmin", apiKey: "" }] },
+      Deno.makeTempDirSync({ prefix: "ionrun-bench-cache-" }),
+    ),
+    TS_PASSWORD: "ionadmin",
+  };
+  delete env.TS_API_KEY; // Basic, as the floors below
   try {
     using client = await createClient({
       url,
@@ -222,6 +233,8 @@ const cwd = await Deno.makeTempDir({ prefix: "ionrun-bench-" });
             plugin,
             "--concurrency",
             "8",
+            "--max-active",
+            "0", // launch throughput: pacing is the next benchmark
             "--force",
             "--journal",
             `${plugin}.journal`,
@@ -298,6 +311,15 @@ const cwd = await Deno.makeTempDir({ prefix: "ionrun-bench-" });
   results.statusRequests = { pairs: ROWS * 2, requests: sim.requests.length };
 }
 
+// 4. Pacing on a small shared queue.
+results.pacing = await benchPacing();
+
+// 5. The plan of a large job on a loaded server.
+results.plan = [
+  await benchPlan({ plugin: "coverageAnalysis" }),
+  await benchPlan({ plugin: "variantCaller" }),
+];
+
 await Deno.remove(cwd, { recursive: true });
 console.log(JSON.stringify(results, null, 2));
 await Deno.mkdir(`${ROOT}bench/out`, { recursive: true });
@@ -305,3 +327,4 @@ await Deno.writeTextFile(
   `${ROOT}bench/out/results.json`,
   JSON.stringify(results, null, 2) + "\n",
 );
+await writeBenchmarks(`${ROOT}BENCHMARKS.md`, results);
