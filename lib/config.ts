@@ -9,6 +9,7 @@
 
 import { parse as parseDotenv } from "dotenv";
 import { UsageError } from "./errors.ts";
+import { resolveProfile } from "./profiles.ts";
 
 /** Environment variables the toolkit reads. */
 export const ENV_VARS = [
@@ -17,6 +18,7 @@ export const ENV_VARS = [
   "TS_PASSWORD",
   "TS_API_KEY",
   "TS_CA_CERT",
+  "TS_SERVER",
 ] as const;
 
 /** Name of one of the toolkit's environment variables. */
@@ -34,6 +36,13 @@ export interface ConnectionConfig {
   apiKey?: string;
   /** Path of a PEM file with the CA (or self-signed) certificate to trust. */
   caCertFile?: string;
+  /** The server profile used, if any (`--server`, `TS_SERVER`, or the file's default). */
+  profile?: {
+    name: string;
+    file: string;
+    /** Where its secret came from (a variable's name or a file), never the secret. */
+    secretFrom?: string;
+  };
 }
 
 /** Non-secret settings that may come from flags. */
@@ -44,6 +53,8 @@ export interface ConfigFlags {
   user?: string | undefined;
   /** `--ca-cert`: PEM file to trust. */
   caCert?: string | undefined;
+  /** `--server`: the name of a server profile. */
+  server?: string | undefined;
 }
 
 /** Options for {@linkcode loadConfig}. */
@@ -54,6 +65,11 @@ export interface LoadConfigOptions {
   getEnv?: (name: string) => string | undefined;
   /** Path of the `.env` file; default `.env` in the working directory. `null` disables it. */
   envFile?: string | null;
+  /**
+   * Path of the server profiles (`servers.json`); default the user's config
+   * folder (`defaultProfilesPath`). `null` disables them.
+   */
+  profilesFile?: string | null;
 }
 
 /**
@@ -92,23 +108,45 @@ export async function loadConfig(
   };
   const flags = options.flags ?? {};
 
-  const rawUrl = flags.url ?? value("TS_URL");
+  // A profile: the one named (--server, TS_SERVER), else the file's default
+  // when no URL is set at all. Its settings win over the environment's:
+  // naming a server is asking for it.
+  const serverName = flags.server ?? value("TS_SERVER");
+  const profile = options.profilesFile !== null &&
+      (serverName !== undefined || (flags.url ?? value("TS_URL")) === undefined)
+    ? await resolveProfile({
+      name: serverName,
+      file: options.profilesFile,
+      getEnv: (n) => getEnv(n) ?? fileValues[n],
+    })
+    : undefined;
+  const rawUrl = flags.url ?? profile?.url ?? value("TS_URL");
   if (rawUrl === undefined) {
     throw new UsageError(
-      "No server URL: set TS_URL (e.g. TS_URL=https://ts.example.org) or pass --url",
+      "No server URL: set TS_URL (e.g. TS_URL=https://ts.example.org), pass --url, or name a server profile with --server",
     );
   }
   const config: ConnectionConfig = { url: normalizeServerUrl(rawUrl) };
-  const user = flags.user ?? value("TS_USER");
-  const password = value("TS_PASSWORD");
-  const apiKey = value("TS_API_KEY");
-  const caCertFile = flags.caCert ?? value("TS_CA_CERT");
+  const user = flags.user ?? profile?.user ?? value("TS_USER");
+  // A profile with a secret of its own never falls back to TS_API_KEY or
+  // TS_PASSWORD: those may belong to another server.
+  const own = profile?.ownSecret ?? false;
+  const password = own ? profile?.password : value("TS_PASSWORD");
+  const apiKey = own ? profile?.apiKey : value("TS_API_KEY");
+  const caCertFile = flags.caCert ?? profile?.caCertFile ?? value("TS_CA_CERT");
   if (user !== undefined) config.user = user;
   if (password !== undefined) config.password = password;
   if (apiKey !== undefined) config.apiKey = apiKey;
   if (caCertFile !== undefined) {
     await checkCaFile(caCertFile, flags.caCert !== undefined);
     config.caCertFile = caCertFile;
+  }
+  if (profile) {
+    config.profile = {
+      name: profile.name,
+      file: profile.file,
+      ...(profile.secretFrom ? { secretFrom: profile.secretFrom } : {}),
+    };
   }
   if ((apiKey !== undefined || password !== undefined) && user === undefined) {
     throw new UsageError(

@@ -13,7 +13,8 @@ import type { Command } from "commander";
 import { loadConfig } from "../lib/config.ts";
 import { type DoctorCheck, runDoctor } from "../lib/doctor.ts";
 import { addFormatOption, type Format } from "./_cli/flags.ts";
-import { print, useColor, writeRows } from "./_cli/output.ts";
+import { profileLine } from "./_cli/connect.ts";
+import { eprint, print, useColor, writeRows } from "./_cli/output.ts";
 import { type CommonFlags, EXIT, newProgram, runMain } from "./_cli/program.ts";
 
 interface Flags extends CommonFlags {
@@ -52,13 +53,20 @@ export function program(): Command {
 
 async function run(flags: Flags): Promise<number> {
   const config = await loadConfig({
-    flags: { url: flags.url, user: flags.user, caCert: flags.caCert },
+    flags: {
+      server: flags.server,
+      url: flags.url,
+      user: flags.user,
+      caCert: flags.caCert,
+    },
   });
   const report = await runDoctor(config, {
     timeoutMs: flags.requestTimeout * 1000,
   });
   const format = flags.format ?? "table";
   if (format !== "table") {
+    const line = profileLine(config);
+    if (line) eprint(line);
     writeRows(report.checks, [
       { name: "id", value: (c) => c.id },
       { name: "title", value: (c) => c.title },
@@ -71,7 +79,15 @@ async function run(flags: Flags): Promise<number> {
     const paint = (code: string, s: string) =>
       color ? `\x1b[${code}m${s}\x1b[0m` : s;
     print(
-      `Checking ${config.url}${config.user ? ` as ${config.user}` : ""}:`,
+      `Checking ${config.url}${config.user ? ` as ${config.user}` : ""}${
+        config.profile
+          ? ` (server profile "${config.profile.name}" of ${config.profile.file}${
+            config.profile.secretFrom
+              ? `, secret from ${config.profile.secretFrom}`
+              : ""
+          })`
+          : ""
+      }:`,
     );
     for (const c of report.checks) {
       const [mark, code] = MARK[c.status];

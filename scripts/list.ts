@@ -34,7 +34,7 @@ import {
   reportError,
   runMain,
 } from "./_cli/program.ts";
-import { connect, explain } from "./_cli/connect.ts";
+import { connect, explain, profileLine } from "./_cli/connect.ts";
 
 const PLUGIN_COLUMNS: Column<Plugin>[] = [
   { name: "name", value: (p) => p.name },
@@ -148,6 +148,8 @@ async function withClient(
   body: (client: TsClient) => Promise<void>,
 ): Promise<void> {
   const { config, client } = await connect(flags);
+  const line = profileLine(config);
+  if (line) eprint(line);
   try {
     await body(client);
   } catch (error) {

@@ -13,13 +13,27 @@ export async function connect(
   flags: CommonFlags,
 ): Promise<{ config: ConnectionConfig; client: TsClient }> {
   const config = await loadConfig({
-    flags: { url: flags.url, user: flags.user, caCert: flags.caCert },
+    flags: {
+      server: flags.server,
+      url: flags.url,
+      user: flags.user,
+      caCert: flags.caCert,
+    },
   });
   const client = await createClient({
     ...config,
     timeoutMs: flags.requestTimeout * 1000,
   });
   return { config, client };
+}
+
+/** One line saying which server profile is in use (for stderr), if one is. */
+export function profileLine(config: ConnectionConfig): string | undefined {
+  const p = config.profile;
+  if (!p) return undefined;
+  return `server: ${p.name} (${config.url}, from ${p.file}${
+    p.secretFrom ? `; secret from ${p.secretFrom}` : ""
+  })`;
 }
 
 /**

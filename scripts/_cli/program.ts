@@ -41,12 +41,15 @@ Environment (also read from a .env file in the working directory; set variables 
   TS_API_KEY    API key (preferred; shown on the server at /configure/account/)
   TS_PASSWORD   password, used for HTTP Basic when TS_API_KEY is not set
   TS_CA_CERT    PEM file of the server's CA or self-signed certificate
+  TS_SERVER     a server profile of ~/.config/ionrun/servers.json (url, user,
+                CA and where the secret comes from; see the README)
   NO_COLOR      disable colors
   HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY  honoured (from the environment only)
 Secrets are read only from the environment or .env, never from flags, and never printed.`;
 
 /** Flags common to every script. */
 export interface CommonFlags {
+  server?: string;
   url?: string;
   user?: string;
   caCert?: string;
@@ -59,6 +62,10 @@ export function newProgram(name: string, description: string): Command {
   return new Command(name)
     .description(description)
     .version(VERSION, "-V, --version")
+    .option(
+      "--server <name>",
+      "a server profile of servers.json (default: $TS_SERVER)",
+    )
     .option("--url <url>", "server base URL (default: $TS_URL)")
     .option("--user <name>", "user name (default: $TS_USER)")
     .option("--ca-cert <pem>", "PEM file to trust (default: $TS_CA_CERT)")
@@ -85,6 +92,7 @@ export async function clientFromFlags(
   options: Pick<ClientOptions, "onRetry"> = {},
 ): Promise<TsClient> {
   const configFlags: ConfigFlags = {
+    server: flags.server,
     url: flags.url,
     user: flags.user,
     caCert: flags.caCert,

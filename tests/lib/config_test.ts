@@ -173,3 +173,61 @@ Deno.test("loadConfig() says when TS_CA_CERT is a key, a CSR, DER or no PEM at a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("loadConfig() with a server profile: the profile's settings, never another server's secret", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/servers.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      servers: {
+        tower: {
+          url: "https://tower.lab/rundb/api/v1/",
+          user: "ionuser",
+          apiKeyEnv: "TS_TOWER_API_KEY",
+        },
+        bare: { url: "https://bare.lab", user: "ionuser" },
+      },
+    }),
+  );
+  const env: Record<string, string> = {
+    TS_URL: "https://other.lab",
+    TS_USER: "other",
+    TS_API_KEY: "key-of-other",
+    TS_TOWER_API_KEY: "key-of-tower",
+  };
+  const load = (server?: string, extra: Record<string, string> = {}) =>
+    loadConfig({
+      flags: { server },
+      getEnv: (n) => ({ ...env, ...extra })[n],
+      envFile: null,
+      profilesFile: file,
+    });
+  const tower = await load("tower");
+  assert.equal(tower.url, "https://tower.lab");
+  assert.equal(tower.apiKey, "key-of-tower");
+  assert.deepEqual(tower.profile, {
+    name: "tower",
+    file,
+    secretFrom: "TS_TOWER_API_KEY",
+  });
+  // TS_SERVER picks it too; without a profile, TS_URL and TS_API_KEY.
+  assert.equal(
+    (await load(undefined, { TS_SERVER: "tower" })).url,
+    "https://tower.lab",
+  );
+  const plain = await load();
+  assert.equal(plain.url, "https://other.lab");
+  assert.equal(plain.profile, undefined);
+  // A profile without a secret source takes TS_API_KEY (one key for all).
+  assert.equal((await load("bare")).apiKey, "key-of-other");
+  // A profile whose variable is unset sends no key, not another server's.
+  const unset = await loadConfig({
+    flags: { server: "tower" },
+    getEnv: (n) => ({ ...env, TS_TOWER_API_KEY: "" })[n],
+    envFile: null,
+    profilesFile: file,
+  });
+  assert.equal(unset.apiKey, undefined);
+  await Deno.remove(dir, { recursive: true });
+});

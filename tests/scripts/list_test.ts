@@ -377,3 +377,101 @@ Deno.test("list.ts with a TS_URL of a web page says which address to use", async
     /is a page of the Torrent Suite web site \(\/report\/1234\/\), not the server: use TS_URL=https:\/\/ts\.example\.org$/m,
   );
 });
+
+Deno.test("list.ts and doctor.ts switch between two servers by name (--server, TS_SERVER) and say which profile is in use", async () => {
+  await using a = await simulator({ reports: 30 });
+  await using b = await simulator({ reports: 45 });
+  const config = await Deno.makeTempDir();
+  await Deno.mkdir(`${config}/ionrun`);
+  await Deno.writeTextFile(
+    `${config}/ionrun/servers.json`,
+    JSON.stringify({
+      servers: {
+        tower: {
+          url: a.url,
+          user: a.users[0]!.username,
+          apiKeyEnv: "TS_TOWER_API_KEY",
+        },
+        s5: {
+          url: b.url,
+          user: b.users[0]!.username,
+          apiKeyEnv: "TS_S5_API_KEY",
+        },
+      },
+    }),
+  );
+  const env = {
+    XDG_CONFIG_HOME: config,
+    TS_TOWER_API_KEY: a.users[0]!.apiKey,
+    TS_S5_API_KEY: b.users[0]!.apiKey,
+  };
+  const count = (stdout: string) => (JSON.parse(stdout) as unknown[]).length;
+  const one = await runScript("list.ts", [
+    "reports",
+    "--server",
+    "tower",
+    "--format",
+    "json",
+  ], { env });
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(count(one.stdout), a.reportIds().length);
+  assert.match(
+    one.stderr,
+    /^server: tower \(http:\/\/127\.0\.0\.1:\d+, from .*servers\.json; secret from TS_TOWER_API_KEY\)$/m,
+  );
+  const two = await runScript("list.ts", ["reports", "--format", "json"], {
+    env: { ...env, TS_SERVER: "s5" },
+  });
+  assert.equal(two.code, 0, two.stderr);
+  assert.equal(count(two.stdout), b.reportIds().length);
+  assert.match(two.stderr, /^server: s5 /m);
+  const doctor = await runScript("doctor.ts", ["--server", "s5"], { env });
+  assert.match(
+    doctor.stdout,
+    /\(server profile "s5" of .*servers\.json, secret from TS_S5_API_KEY\)/,
+  );
+  assertNoSecrets(a, one.stdout, one.stderr, doctor.stdout, doctor.stderr);
+  assertNoSecrets(b, two.stdout, two.stderr);
+  // An unknown name says which there are.
+  const none = await runScript("list.ts", ["--server", "proton"], { env });
+  assert.equal(none.code, 2);
+  assert.match(
+    none.stderr,
+    /no server profile "proton" in .*\(it has: tower, s5\)/,
+  );
+  await Deno.remove(config, { recursive: true });
+});
+
+Deno.test("list.ts refuses a servers.json holding a secret that others can read, naming the chmod", async () => {
+  await using sim = await simulator();
+  const config = await Deno.makeTempDir();
+  await Deno.mkdir(`${config}/ionrun`);
+  const file = `${config}/ionrun/servers.json`;
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      default: "lab",
+      servers: {
+        lab: {
+          url: sim.url,
+          user: sim.users[0]!.username,
+          apiKey: sim.users[0]!.apiKey,
+        },
+      },
+    }),
+  );
+  await Deno.chmod(file, 0o644);
+  const refused = await runScript("list.ts", [], {
+    env: { XDG_CONFIG_HOME: config },
+  });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, new RegExp(`run \`chmod 600 ${file}\``));
+  assertNoSecrets(sim, refused.stdout, refused.stderr);
+  await Deno.chmod(file, 0o600);
+  const ok = await runScript("list.ts", [], {
+    env: { XDG_CONFIG_HOME: config },
+  });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stderr, /^server: lab /m);
+  await Deno.remove(config, { recursive: true });
+});
