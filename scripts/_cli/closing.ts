@@ -15,6 +15,7 @@ import {
   type RowResult,
 } from "../../lib/summary.ts";
 import { eprint, useColor } from "./output.ts";
+import { invocation } from "./program.ts";
 
 /** One failure the block names. */
 export interface ClosingFailure {
@@ -128,11 +129,18 @@ export function shellQuote(arg: string): string {
 }
 
 /**
- * How to run one of the scripts from the working directory:
- * `deno run -A scripts/<name>` with the path relative to it.
+ * How to run one of the scripts from the working directory: `ionrun
+ * <command>` under ionrun; `deno run -A scripts/<name>` with the path
+ * relative to it; from a bundle (`dist/`), the bundled script beside it.
  */
 export function scriptCommand(name: string): string {
-  const path = fileURLToPath(new URL(`../${name}`, import.meta.url));
+  if (invocation.ionrun) {
+    return `ionrun ${name.replace(/\.ts$/, "").replace("_", "-")}`;
+  }
+  const source = import.meta.url.endsWith("/scripts/_cli/closing.ts");
+  const path = source
+    ? fileURLToPath(new URL(`../${name}`, import.meta.url))
+    : fileURLToPath(new URL(name.replace(/\.ts$/, ".js"), Deno.mainModule));
   let shown = relative(Deno.cwd(), path);
   if (shown.startsWith("../../") || shown === "") shown = path;
   return `deno run -A ${shellQuote(shown)}`;

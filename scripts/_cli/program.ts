@@ -33,6 +33,16 @@ export const EXIT = {
   brokenPipe: 141,
 } as const;
 
+/**
+ * How the running command was started: the standalone script or `ionrun
+ * <command>` (the commands a closing block prints are spelled the same
+ * way), and its arguments.
+ */
+export const invocation: { ionrun: boolean; args: readonly string[] } = {
+  ionrun: false,
+  args: [],
+};
+
 /** Text appended to every script's --help. */
 export const ENV_HELP = `
 Environment (also read from a .env file in the working directory; set variables win):
@@ -114,6 +124,7 @@ export async function runMain(
   args: string[],
 ): Promise<number> {
   const debug = args.includes("--debug");
+  invocation.args = args;
   try {
     await program.parseAsync(args, { from: "user" });
     return typeof Deno.exitCode === "number" ? Deno.exitCode : EXIT.ok;

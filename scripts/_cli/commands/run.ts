@@ -1,0 +1,177 @@
+// The `run` command: the code of `scripts/run.ts` and of `ionrun run`
+// (each imports this module; no script imports another).
+import { type Command, Option } from "commander";
+import { bulkRun } from "../../../lib/bulk_run.ts";
+import { defaultRegistryDir } from "../../../lib/registry.ts";
+import { InputError, type RowProblem } from "../../../lib/errors.ts";
+import type { RunRow } from "../../../lib/run_rows.ts";
+import {
+  addFormatOption,
+  addGuardOptions,
+  addWaitOptions,
+  type Format,
+  type GuardFlags,
+  parseConfigFlag,
+  parseDuration,
+  rerunPolicy,
+  resolveFormat,
+  type WaitFlags,
+  waitSettings,
+} from "../flags.ts";
+import { launchExitCode, RESULT_COLUMNS } from "../launch_report.ts";
+import { eprint, writeRows } from "../output.ts";
+import {
+  addPacingOptions,
+  confirmLongJob,
+  type PacingFlags,
+} from "../pacing.ts";
+import {
+  clientFromFlags,
+  type CommonFlags,
+  newProgram,
+  runMain,
+  withInterrupt,
+} from "../program.ts";
+import { Progress } from "../progress.ts";
+
+interface Flags extends CommonFlags, GuardFlags, WaitFlags, PacingFlags {
+  config?: string;
+  settle: number;
+  dryRun?: boolean;
+  format?: Format;
+}
+
+const HELP = `
+The server starts a new run for every launch request, even while one is
+running, so run.ts first looks at each report's newest run of the plugin:
+never run: launched; running or completed: skipped; otherwise --rerun names
+the classes to launch again (failed, the default; cancelled; stale; none),
+and --force launches anyway.
+Every report is checked before any is launched: one that does not exist (or
+a plugin that cannot run) launches nothing and exits 2. Like bulk_run.ts, a
+pair another launcher on this machine is launching (or launched less than
+--settle ago) is skipped, and a launch whose answer was lost is not resent:
+it is looked for on the server and otherwise reported in doubt.
+
+Without --config, the server runs the plugin with its global config, else
+the report's plan settings ("as planned"); a given --config replaces them
+(it is not merged); --config previous reuses the pair's newest run's. At
+most --max-active (default 2) of these runs are queued or running at once:
+the plugin queue has 1 or 2 slots, shared with the lab's sequencing runs.
+Reports still being analysed, and thumbnails of full reports, are skipped
+(--include-unfinished, --include-thumbnails).
+
+Exit codes: 0 launched or skipped (with --wait: completed); 1 some failed;
+2 usage or invalid input; 3 authentication failed; 130 interrupted.`;
+
+/** Builds the command-line program. */
+export function program(name = "run.ts"): Command {
+  const cmd = newProgram(name, "Launch a plugin on one or more reports.")
+    .argument("<plugin>", "plugin name (case-sensitive), e.g. coverageAnalysis")
+    .argument("<report...>", "report keys (primary keys of the reports)")
+    .option(
+      "--config <json>",
+      "plugin config: a JSON object, @file.json, or previous; replaces the plan's settings",
+    )
+    .option("--dry-run", "show what would be launched; launch nothing")
+    .addOption(
+      new Option(
+        "--settle <duration>",
+        "how long a launch whose answer was lost may still create its run",
+      ).argParser(parseDuration("--settle")).default(600_000, "10m"),
+    )
+    .addHelpText("after", HELP)
+    .action(
+      async (plugin: string, reports: string[], _o, command: Command) => {
+        Deno.exitCode = await run(plugin, reports, command.opts<Flags>());
+      },
+    );
+  addGuardOptions(cmd);
+  addPacingOptions(cmd);
+  addWaitOptions(cmd, "the runs");
+  return addFormatOption(cmd);
+}
+
+async function run(
+  plugin: string,
+  reports: string[],
+  flags: Flags,
+): Promise<number> {
+  const previous = flags.config === "previous";
+  const config = previous
+    ? null
+    : (await parseConfigFlag(flags.config)) ?? null;
+  const problems: RowProblem[] = [];
+  const rows: RunRow[] = [];
+  reports.forEach((key, i) => {
+    const line = i + 1;
+    if (!/^\d+$/.test(key) || Number(key) < 1) {
+      problems.push({
+        file: "arguments",
+        line,
+        message: `report key "${key}" is not a positive integer`,
+      });
+    } else rows.push({ line, report: Number(key), plugin, config });
+  });
+  if (problems.length > 0) throw new InputError(problems);
+
+  const client = await clientFromFlags(flags);
+  const progress = new Progress({ quiet: true });
+  try {
+    const summary = await withInterrupt((signal) =>
+      bulkRun(client, rows, {
+        file: "arguments",
+        skipInvalid: false, // all or nothing: exit 2 means nothing launched
+        policy: rerunPolicy(flags),
+        staleAfterMs: flags.staleAfter,
+        concurrency: 4,
+        maxActive: flags.maxActive,
+        configFrom: previous ? "previous" : "server",
+        includeUnfinished: flags.includeUnfinished ?? false,
+        includeThumbnails: flags.includeThumbnails ?? false,
+        redactKeys: flags.redact,
+        confirm: (estimate) => confirmLongJob(estimate, flags),
+        registry: defaultRegistryDir(),
+        settleMs: flags.settle,
+        dryRun: flags.dryRun ?? false,
+        ...waitSettings(flags),
+        signal,
+        onEvent: progress.handle,
+      })
+    );
+    progress.finish();
+    const columns = RESULT_COLUMNS.filter((c) => c.name !== "line");
+    writeRows(summary.results, columns, resolveFormat(flags.format));
+    for (const r of summary.results) {
+      if (["failed", "invalid", "in-doubt"].includes(r.outcome)) {
+        eprint(`report ${r.report}: ${r.outcome}: ${r.message}`);
+      }
+      for (const w of r.warnings ?? []) {
+        eprint(`report ${r.report}: warning: ${w}`);
+      }
+    }
+    if (summary.declined) {
+      eprint(
+        "nothing launched: not confirmed (--yes starts it without asking)",
+      );
+    }
+    if (summary.stoppedBy) eprint(`stopped: ${summary.stoppedBy.message}`);
+    return launchExitCode(summary);
+  } finally {
+    progress.finish();
+    await client.close();
+  }
+}
+
+/**
+ * Runs the command with the given arguments; returns the exit code.
+ *
+ * @param args The arguments after the command's name.
+ * @param name How it is called: `run.ts`, or `ionrun <command>`.
+ */
+export function main(
+  args: string[],
+  name = "run.ts",
+): Promise<number> {
+  return runMain(program(name), args);
+}
