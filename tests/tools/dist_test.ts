@@ -5,17 +5,39 @@
 import assert from "node:assert/strict";
 import { DENO_DIR, envFor, ROOT, simulator } from "../_helpers.ts";
 
+// What Deno needs to reach the npm registry, kept in the clean environment:
+// `deno bundle` fetches esbuild on first use, through the machine's proxy
+// and the CA it trusts (Deno reads NODE_EXTRA_CA_CERTS).
+const NETWORK_ENV = [
+  "NODE_EXTRA_CA_CERTS",
+  "DENO_CERT",
+  "DENO_TLS_CA_STORE",
+  "NPM_CONFIG_REGISTRY",
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+  "https_proxy",
+  "http_proxy",
+  "no_proxy",
+];
+
 /** Runs `deno task <name>` in the repository; clean environment. */
 async function task(
   name: string,
   args: string[],
   env: Record<string, string> = {},
 ) {
+  const network: Record<string, string> = {};
+  for (const name of NETWORK_ENV) {
+    const v = Deno.env.get(name);
+    if (v !== undefined) network[name] = v;
+  }
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["task", "--quiet", name, ...args],
     cwd: ROOT,
     clearEnv: true,
     env: {
+      ...network,
       DENO_DIR,
       HOME: Deno.env.get("HOME") ?? "/tmp",
       PATH: Deno.env.get("PATH") ?? "",
