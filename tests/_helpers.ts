@@ -273,3 +273,56 @@ export function taskFor(
     }],
   };
 }
+
+/** Options for {@linkcode runRecipe}. */
+export interface RunRecipeOptions {
+  /** Environment variables (the rest of the environment is cleared). */
+  env?: Record<string, string>;
+  /** Working directory; default a fresh temp dir. */
+  cwd?: string;
+  /**
+   * Copy the recipe alone into `cwd` and run the copy as the README says,
+   * with `--config <checkout>/deno.json` (the import map of `ionrun`).
+   */
+  copied?: boolean;
+}
+
+/** Runs `recipes/<name>` with `-A` in a new Deno process, clean environment. */
+export async function runRecipe(
+  name: string,
+  args: string[],
+  options: RunRecipeOptions = {},
+): Promise<ScriptResult> {
+  const cwd = options.cwd ?? Deno.makeTempDirSync({ prefix: "ionrun-recipe-" });
+  let main = `${ROOT}recipes/${name}`;
+  const flags = ["run", "-A", "--no-prompt", "--cached-only"];
+  if (options.copied) {
+    main = `${cwd}/${name}`;
+    await Deno.copyFile(`${ROOT}recipes/${name}`, main);
+    flags.push("--config", `${ROOT}deno.json`);
+  }
+  const env: Record<string, string> = {
+    NO_COLOR: "1",
+    DENO_DIR,
+    XDG_CACHE_HOME: Deno.makeTempDirSync({ prefix: "ionrun-cache-" }),
+    ...options.env,
+  };
+  for (const v of ["HOME", "PATH"]) {
+    const value = Deno.env.get(v);
+    if (value !== undefined && env[v] === undefined) env[v] = value;
+  }
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [...flags, main, ...args],
+    cwd,
+    clearEnv: true,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
