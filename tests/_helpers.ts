@@ -281,10 +281,11 @@ export interface RunRecipeOptions {
   /** Working directory; default a fresh temp dir. */
   cwd?: string;
   /**
-   * Copy the recipe alone into `cwd` and run the copy as the README says,
-   * with `--config <checkout>/deno.json` (the import map of `ionrun`).
+   * Copy the recipe alone into `cwd` and run the copy as the README says:
+   * `"flag"` with `--config <checkout>/deno.json`; `"deno.json"` with a
+   * `deno.json` beside it whose one import maps `ionrun` to the checkout.
    */
-  copied?: boolean;
+  copied?: "flag" | "deno.json";
 }
 
 /** Runs `recipes/<name>` with `-A` in a new Deno process, clean environment. */
@@ -299,7 +300,14 @@ export async function runRecipe(
   if (options.copied) {
     main = `${cwd}/${name}`;
     await Deno.copyFile(`${ROOT}recipes/${name}`, main);
-    flags.push("--config", `${ROOT}deno.json`);
+    if (options.copied === "flag") {
+      flags.push("--config", `${ROOT}deno.json`);
+    } else {
+      await Deno.writeTextFile(
+        `${cwd}/deno.json`,
+        JSON.stringify({ imports: { ionrun: `${ROOT}mod.ts` } }),
+      );
+    }
   }
   const env: Record<string, string> = {
     NO_COLOR: "1",

@@ -32,18 +32,20 @@ Deno.test("never_ran.ts lists exactly the reports without a run of the plugin, l
   assert.equal(later.stdout.trim(), "report");
 });
 
-Deno.test("never_ran.ts copied alone into another folder runs with --config of the checkout", async () => {
+Deno.test("never_ran.ts copied alone into another folder: with --config, or one import in its own deno.json", async () => {
   await using sim = await simulator({ reports: 30 });
   const inRepo = await runRecipe("never_ran.ts", ["coverageAnalysis"], {
     env: envFor(sim),
   });
-  const copied = await runRecipe("never_ran.ts", ["coverageAnalysis"], {
-    env: envFor(sim),
-    copied: true,
-  });
-  assert.equal(copied.code, 0, copied.stderr);
-  assert.equal(copied.stdout, inRepo.stdout);
-  assert.match(copied.stdout, /^report\n\d+/);
+  assert.match(inRepo.stdout, /^report\n\d+/);
+  for (const copied of ["flag", "deno.json"] as const) {
+    const r = await runRecipe("never_ran.ts", ["coverageAnalysis"], {
+      env: envFor(sim),
+      copied,
+    });
+    assert.equal(r.code, 0, `${copied}: ${r.stderr}`);
+    assert.equal(r.stdout, inRepo.stdout, copied);
+  }
 });
 
 Deno.test("never_ran.ts: usage errors exit 2 with one line; a server error is one line, exit 1", async () => {

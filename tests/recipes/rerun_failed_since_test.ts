@@ -48,6 +48,22 @@ Deno.test("rerun_failed_since.ts relaunches each failed pair once; again: nothin
   await Deno.remove(cwd, { recursive: true });
 });
 
+Deno.test("rerun_failed_since.ts: runs launched before DATE are left alone", async () => {
+  await using sim = await simulator({ reports: 40 });
+  const [a] = freshReports(sim, "igv", 1);
+  sim.addPluginResult(a!, "igv", "Error");
+  sim.clearLog();
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  const r = await runRecipe("rerun_failed_since.ts", ["igv", tomorrow], {
+    env: envFor(sim),
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(sim.launches.length, 0);
+  // Newest first, stopped at the first older run: one page, not the list.
+  const lists = sim.requests.filter((q) => q.path.includes("pluginresult"));
+  assert.equal(lists.length, 1);
+});
+
 Deno.test("rerun_failed_since.ts: a missing or bad date is a usage error, exit 2", async () => {
   await using sim = await simulator({ reports: 5 });
   for (const args of [["igv"], ["igv", "yesterday"], []]) {

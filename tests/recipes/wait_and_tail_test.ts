@@ -29,7 +29,13 @@ Deno.test("wait_and_tail.ts waits for a failing run and prints its log tail, exi
   assert.equal(r.code, 1, r.stderr);
   assert.match(
     r.stdout,
-    new RegExp(`^run ${run!.id} \\(coverageAnalysis on .+\\): Error\\n`),
+    new RegExp(
+      `^run ${
+        run!.id
+      } \\(coverageAnalysis on .+\\): Error\\noutput: ${sim.url}/output/Home/.+/plugin_out/coverageAnalysis_out\\.${
+        run!.id
+      }/\\n`,
+    ),
   );
   // The log's own lines, the simulator's progress messages among them.
   assert.match(r.stdout, /coverage|Computing|plugin/i);
@@ -48,7 +54,11 @@ Deno.test("wait_and_tail.ts: a completed run is one line, exit 0; only an API ke
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(
     ok.stdout,
-    new RegExp(`^run ${run!.id} \\(igv on .+\\): Completed\\n$`),
+    new RegExp(
+      `^run ${run!.id} \\(igv on .+\\): Completed\\noutput: http.+/igv_out\\.${
+        run!.id
+      }/\\n$`,
+    ),
   );
 
   const failed = sim.addPluginResult(a!, "igv", "Error");
