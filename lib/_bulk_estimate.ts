@@ -3,6 +3,7 @@
 // shared, so "800 runs" means days: the user should know before starting.
 
 import type { BulkContext, Task } from "./_bulk_context.ts";
+import type { Plan } from "./_bulk_plan.ts";
 import { parseTsDate } from "./datetime.ts";
 import { listAll } from "./paginate.ts";
 import type { JobEstimate, PluginEstimate } from "./summary.ts";
@@ -108,4 +109,20 @@ function maxOverlap(spans: readonly [number, number][]): number {
   let most = 0;
   for (const [, d] of points) most = Math.max(most, now += d);
   return most;
+}
+
+/** The job's estimate, announced as an event; none when nothing is to launch. */
+export async function estimateFor(
+  ctx: BulkContext,
+  toLaunch: readonly Task[],
+  { plan, maxActive }: { plan: Plan; maxActive: number },
+): Promise<JobEstimate | undefined> {
+  if (toLaunch.length === 0) return undefined;
+  const estimate = await estimateJob(ctx, {
+    tasks: toLaunch,
+    latest: plan.latest,
+    maxActive,
+  });
+  ctx.emit({ type: "estimate", estimate });
+  return estimate;
 }

@@ -8,11 +8,18 @@
 // how fast they finish. The limit also counts this user's active runs of
 // other jobs on this machine and server (from the registry).
 
-import type { BulkContext, LaunchResult, Task } from "./_bulk_context.ts";
+import {
+  type BulkContext,
+  type LaunchResult,
+  resultOf,
+  type Task,
+} from "./_bulk_context.ts";
+import type { Plan } from "./_bulk_plan.ts";
 import type { GuardView } from "./_bulk_prepare.ts";
 import { newRuns } from "./_bulk_settle.ts";
 import { parseTsDate } from "./datetime.ts";
 import { classifyState } from "./states.ts";
+import type { JobEstimate } from "./summary.ts";
 import type { PluginResult } from "./types.ts";
 
 /** How many runs this user's other jobs have active; publishes this job's. */
@@ -264,4 +271,44 @@ function median(values: readonly number[]): number | undefined {
  */
 function clamp(ms: number): number {
   return Math.min(60_000, Math.max(250, Number.isFinite(ms) ? ms : 60_000));
+}
+
+/**
+ * The pacer of a job with a limit: its runs already active (launched by an
+ * earlier invocation, still running) count from the start.
+ */
+export function pacerFor(
+  ctx: BulkContext,
+  { plan, toLaunch, remaining, maxActive, board, estimate }: {
+    plan: Plan;
+    toLaunch: readonly Task[];
+    remaining: readonly Task[];
+    maxActive: number;
+    board: ActiveBoard | undefined;
+    estimate: JobEstimate | undefined;
+  },
+): Pacer {
+  // At most a third of the typical run time; a minute when unknown.
+  const medians = estimate?.plugins.flatMap((p) => p.medianMs ?? []) ?? [];
+  const pacer = new Pacer(ctx, {
+    maxActive,
+    maxPollMs: medians.length ? Math.min(...medians) / 3 : 60_000,
+    board,
+    onChange: (counts) =>
+      ctx.emit({
+        type: "pace",
+        ...counts,
+        waiting: toLaunch.filter((t) => resultOf(t).outcome === "planned")
+          .length,
+      }),
+  });
+  const open = new Set(remaining);
+  for (const t of plan.candidates) {
+    const run = plan.latest.get(t.key);
+    if (
+      !open.has(t) && run && run.id === resultOf(t).run &&
+      classifyState(run.state) === "running"
+    ) pacer.adopt(t);
+  }
+  return pacer;
 }

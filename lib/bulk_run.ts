@@ -10,18 +10,14 @@
 
 import { join } from "node:path";
 import { Beacon } from "./_beacon.ts";
-import {
-  type BulkContext,
-  resultOf,
-  settle,
-  type Task,
-} from "./_bulk_context.ts";
+import { type BulkContext, resultOf, settle } from "./_bulk_context.ts";
 import { FileBoard } from "./_active_board.ts";
-import { estimateJob } from "./_bulk_estimate.ts";
-import { resolveRuns, waitAll } from "./_bulk_follow.ts";
+import { estimateFor } from "./_bulk_estimate.ts";
+import { findNewRuns, finished, summarize } from "./_bulk_finish.ts";
+import { waitAll } from "./_bulk_follow.ts";
 import { jobId, type OpenedJob, openJob } from "./_bulk_job.ts";
 import { launchAll } from "./_bulk_launch.ts";
-import { Pacer } from "./_bulk_pace.ts";
+import { pacerFor } from "./_bulk_pace.ts";
 import { applyGuard, type Plan, planBulkRun } from "./_bulk_plan.ts";
 import { resumeTasks } from "./_bulk_resume.ts";
 import { Settler } from "./_bulk_settle.ts";
@@ -29,16 +25,11 @@ import { launchTimes, Registry } from "./_registry.ts";
 import type { TsClient } from "./client.ts";
 import type { RowProblem } from "./errors.ts";
 import { DEFAULT_RERUN, type RerunPolicy } from "./guard.ts";
-import { classifyState, STALE_AFTER_MS } from "./states.ts";
+import { STALE_AFTER_MS } from "./states.ts";
 import { replayJournal } from "./journal.ts";
 import { redactText } from "./redact.ts";
 import type { RunRow } from "./run_rows.ts";
-import {
-  type BulkEvent,
-  type BulkSummary,
-  countOutcomes,
-  type JobEstimate,
-} from "./summary.ts";
+import type { BulkEvent, BulkSummary, JobEstimate } from "./summary.ts";
 
 /** Options for {@linkcode bulkRun}. */
 export interface BulkRunOptions {
@@ -390,141 +381,6 @@ async function launchJob(
 }
 
 /** The job's estimate (and its event), when there is something to launch. */
-async function estimateFor(
-  ctx: BulkContext,
-  toLaunch: readonly Task[],
-  { plan, maxActive }: { plan: Plan; maxActive: number },
-): Promise<JobEstimate | undefined> {
-  if (toLaunch.length === 0) return undefined;
-  const estimate = await estimateJob(ctx, {
-    tasks: toLaunch,
-    latest: plan.latest,
-    maxActive,
-  });
-  ctx.emit({ type: "estimate", estimate });
-  return estimate;
-}
-
-/**
- * The pacer of a job with a limit: its runs already active (launched by an
- * earlier invocation, still running) count from the start.
- */
-function pacerFor(
-  ctx: BulkContext,
-  { plan, toLaunch, remaining, maxActive, board, estimate }: {
-    plan: Plan;
-    toLaunch: readonly Task[];
-    remaining: readonly Task[];
-    maxActive: number;
-    board: FileBoard | undefined;
-    estimate: JobEstimate | undefined;
-  },
-): Pacer {
-  // At most a third of the typical run time; a minute when unknown.
-  const medians = estimate?.plugins.flatMap((p) => p.medianMs ?? []) ?? [];
-  const pacer = new Pacer(ctx, {
-    maxActive,
-    maxPollMs: medians.length ? Math.min(...medians) / 3 : 60_000,
-    board,
-    onChange: (counts) =>
-      ctx.emit({
-        type: "pace",
-        ...counts,
-        waiting: toLaunch.filter((t) => resultOf(t).outcome === "planned")
-          .length,
-      }),
-  });
-  const open = new Set(remaining);
-  for (const t of plan.candidates) {
-    const run = plan.latest.get(t.key);
-    if (
-      !open.has(t) && run && run.id === resultOf(t).run &&
-      classifyState(run.state) === "running"
-    ) pacer.adopt(t);
-  }
-  return pacer;
-}
-
-/** Looks up the runs the launches created; returns the pairs launched twice. */
-async function findNewRuns(
-  ctx: BulkContext,
-  tasks: readonly Task[],
-): Promise<number> {
-  const launched = tasks.filter((t) => resultOf(t).outcome === "launched");
-  if (launched.length === 0) return 0;
-  ctx.emit({ type: "phase", phase: "resolve", total: launched.length });
-  try {
-    return await resolveRuns(ctx, launched);
-  } catch (error) {
-    if (error instanceof TypeError) throw error; // a bug, not the server
-    // The launches happened; only their run ids are unknown.
-    const why = error instanceof Error ? error.message : String(error);
-    ctx.emit({
-      type: "warning",
-      message: `cannot look up the new runs: ${why}`,
-    });
-    for (const t of launched) {
-      if (resultOf(t).run === null) {
-        resultOf(t).message =
-          "launched (run id not known: the server did not answer the look-up)";
-      }
-    }
-    return 0;
-  }
-}
-
-/** The job had finished: nothing is launched; each row says what it had. */
-function finished(
-  ctx: BulkContext,
-  plan: Plan,
-  job: OpenedJob,
-): BulkSummary {
-  const ended = job.state.ended!;
-  for (const task of plan.tasks) {
-    const record = job.state.pairs.get(task.key);
-    settle(ctx, task, {
-      outcome: "skipped",
-      run: record?.run ?? null,
-      message: `the job finished at ${ended.time}${
-        record ? ` (this pair: ${record.status})` : ""
-      }`,
-      state: record?.state,
-    });
-  }
-  return {
-    ...summarize(plan, { resumed: 0, duplicates: 0 }),
-    finished: { at: ended.time, counts: ended.counts },
-  };
-}
-
-function summarize(
-  plan: Plan,
-  extra: {
-    resumed: number;
-    duplicates: number;
-    pendingAfterWait?: number;
-    interrupted?: boolean;
-    settleMs?: number;
-  },
-): BulkSummary {
-  const results = plan.results.sort((a, b) => a.line - b.line);
-  const settleAfter = plan.tasks
-    .filter((t) => resultOf(t).outcome === "in-doubt" && t.sentAt !== undefined)
-    .map((t) => t.sentAt! + (extra.settleMs ?? 0))
-    .sort((a, b) => b - a)[0];
-  return {
-    results,
-    counts: countOutcomes(results),
-    interrupted: extra.interrupted ?? false,
-    resumed: extra.resumed,
-    pendingAfterWait: extra.pendingAfterWait ?? 0,
-    duplicates: extra.duplicates,
-    ...(settleAfter !== undefined
-      ? { settleAfter: new Date(settleAfter).toISOString() }
-      : {}),
-  };
-}
-
 /** A policy in one spelling (sorted, no repeats): part of the job's identity. */
 function normalizePolicy(policy: RerunPolicy): RerunPolicy {
   return policy === "always" ? policy : [...new Set(policy)].sort();
