@@ -12,127 +12,21 @@
  */
 
 import { startSimulator } from "../simulator/mod.ts";
-import type { Fault, Simulator } from "../simulator/mod.ts";
-import { envFor, type Ran, REPO, runScript, spawnScript } from "./_scripts.ts";
-
-const SETTLE_MS = 3_000;
-/** Flags of every invocation: windows scaled down to the harness. */
-const SCALED = ["--request-timeout", "1", "--settle", "3s", "--format", "csv"];
-const MAX_INVOCATIONS = 8;
-const started = performance.now();
-
-interface Row {
-  scenario: string;
-  rows: number;
-  duplicates: number;
-  lost: number;
-  invocations: string;
-  requestsPerLaunched: number;
-  note: string;
-}
-const table: Row[] = [];
-
-/** A fresh folder with a CSV of reports for `plugin`, and its own registry. */
-async function newJob(sim: Simulator, plugin: string, count: number) {
-  const used = new Set(
-    (sim.pluginResults({ plugin }) as { result: string }[]).map((r) =>
-      Number(/\/results\/(\d+)\//.exec(r.result)![1])
-    ),
-  );
-  const reports = sim.reportIds().filter((id) => !used.has(id)).slice(0, count);
-  if (reports.length < count) throw new Error("not enough fresh reports");
-  const cwd = await Deno.makeTempDir({ prefix: "ionrun-stress-" });
-  await writeCsv(`${cwd}/in.csv`, reports, plugin);
-  return { cwd, reports, env: envFor(sim, `${cwd}/cache`) };
-}
-
-function writeCsv(path: string, reports: number[], plugin: string) {
-  return Deno.writeTextFile(
-    path,
-    `report,plugin\n${reports.map((r) => `${r},${plugin}`).join("\n")}\n`,
-  );
-}
-
-/** Runs per pair, from the server's own records (they survive a restart). */
-function runsPerPair(sim: Simulator, reports: number[], plugin: string) {
-  const counts = new Map<number, number>(reports.map((r) => [r, 0]));
-  for (const run of sim.pluginResults({ plugin }) as { result: string }[]) {
-    const report = Number(/\/results\/(\d+)\//.exec(run.result)![1]);
-    if (counts.has(report)) counts.set(report, counts.get(report)! + 1);
-  }
-  return counts;
-}
-
-/** Whether a run left nothing to do: exit 0, or only rows a rerun cannot change. */
-function settled(r: Ran): boolean {
-  return r.code === 0;
-}
-
-/** The same command again until it has nothing left to do. */
-async function untilDone(
-  name: string,
-  args: string[],
-  options: { env: Record<string, string>; cwd: string },
-  first?: Ran,
-): Promise<{ invocations: number; last: Ran }> {
-  let last = first ?? await runScript(name, args, options);
-  let invocations = 1;
-  while (!settled(last) && invocations < MAX_INVOCATIONS) {
-    // In doubt: the next invocation decides once the settle window passed.
-    if (/in-doubt|in doubt/.test(last.stderr)) await sleep(SETTLE_MS + 200);
-    last = await runScript(name, args, options);
-    invocations++;
-  }
-  return { invocations, last };
-}
-
-function record(
-  scenario: string,
-  sim: Simulator,
-  pairs: { reports: number[]; plugin: string },
-  result: { invocations: string; note: string; requests?: number },
-) {
-  const counts = runsPerPair(sim, pairs.reports, pairs.plugin);
-  const launched = [...counts.values()].filter((n) => n > 0).length;
-  const row: Row = {
-    scenario,
-    rows: pairs.reports.length,
-    duplicates: [...counts.values()].filter((n) => n > 1).length,
-    lost: [...counts.values()].filter((n) => n === 0).length,
-    invocations: result.invocations,
-    requestsPerLaunched: Number(
-      ((result.requests ?? sim.requests.length) / Math.max(1, launched))
-        .toFixed(3),
-    ),
-    note: result.note,
-  };
-  table.push(row);
-  console.error(
-    `${scenario}: ${row.duplicates} duplicates, ${row.lost} lost, ${row.invocations} invocation(s), ${row.requestsPerLaunched} req/launched row (${
-      ((performance.now() - started) / 1000).toFixed(0)
-    } s)`,
-  );
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitUntil(check: () => boolean, ms = 60_000) {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await sleep(5);
-  }
-}
-
-/** Kills a child with SIGKILL and collects it. */
-async function kill9(child: Deno.ChildProcess) {
-  try {
-    child.kill("SIGKILL");
-  } catch {
-    // it had finished
-  }
-  await child.status;
-}
+import type { Fault } from "../simulator/mod.ts";
+import { type Ran, REPO, runScript, spawnScript } from "./_scripts.ts";
+import {
+  kill9,
+  newJob,
+  record,
+  runsPerPair,
+  SCALED,
+  sleep,
+  table,
+  untilDone,
+  waitUntil,
+  writeCsv,
+  writeReliability,
+} from "./_stress_kit.ts";
 
 // --- 0. No faults: the cost of exactly-once. ---
 {
@@ -561,65 +455,4 @@ for (
   );
 }
 
-// --- The report. ---
-const seconds = (performance.now() - started) / 1000;
-const fmt = (n: number) => Number.isNaN(n) ? "–" : String(n);
-const md = `# Reliability
-
-Written by \`deno task stress\` (\`bench/stress.ts\`) on ${
-  new Date().toISOString().slice(0, 10)
-}, in ${
-  seconds.toFixed(0)
-} s on a 2-core machine. Each scenario runs \`bulk_run.ts\` (and \`run.ts\`) as a user does,
-as separate processes, against the simulator on loopback; launches are counted per
-(report, plugin) pair in the server's own records. Timeouts and windows are scaled down:
-\`--request-timeout 1 --settle 3s\` (defaults: 30 s and 10 minutes). "Lost" counts pairs
-that should have been launched and were not after the invocations listed; "duplicates"
-counts pairs with more than one run. "Invocations" is how many times the same command
-ran until it had nothing left to do (exit 0); the harness waits out the settle window
-between invocations that reported pairs in doubt.
-
-Every invocation is \`bulk_run.ts in.csv --concurrency 8 --request-timeout 1 --settle 3s
---format csv\` (\`--concurrency 4\` for the launchers running at once, beside
-\`run.ts AmpliconRep <40 report keys> --request-timeout 1 --settle 3s\`); faults are
-injected into the simulator (\`Simulator.addFault\`: a status, a reset, a delay, an
-HTML page, a cut-off body, a run created late, a broken \`meta.next\`), or it is paused,
-restarted from its state file, or the journal's disk is a 24 KiB tmpfs in a private mount
-namespace (\`unshare -m\`). The code of each scenario is in \`bench/stress.ts\`.
-
-| scenario | rows | duplicates | lost | invocations | requests per launched row | note |
-| --- | ---: | ---: | ---: | --- | ---: | --- |
-${
-  table.map((r) =>
-    `| ${r.scenario} | ${r.rows} | ${fmt(r.duplicates)} | ${
-      fmt(r.lost)
-    } | ${r.invocations} | ${fmt(r.requestsPerLaunched)} | ${r.note} |`
-  ).join("\n")
-}
-
-What is guaranteed, and what is not:
-
-- **One machine** (and machines sharing the user's home folder): each (server, report,
-  plugin) pair is launched once. The journal allows one process per job; every launch
-  first claims its pair in the user's registry (\`~/.cache/ionrun\`), and a pair being
-  launched by another live job, or launched by one within the settle window, is skipped.
-  A launch whose answer was lost is never sent again by the invocation that sent it; a
-  later invocation sends it only once the settle window since the launch has passed and
-  the server still shows no run. If a pair nevertheless shows two new runs, the summary
-  says so ("launched twice, runs A and B") and the exit code is 1.
-- **Several machines with separate home folders**: their claims are not shared. Each
-  launcher looks at the pairs again right before launching them when its view is older
-  than 5 s, which narrows the window to seconds but cannot close it: two labs' laptops
-  launching the same pairs in the same seconds can still launch one twice. Run bulk jobs
-  from one machine (a shared server or a home folder on NFS).
-- **The settle window** is the assumption: a launch whose answer was lost creates its run
-  within \`--settle\` (default 10 minutes), or never. A server that takes longer than that
-  to create a run could see it launched again.
-`;
-await Deno.writeTextFile(`${REPO}RELIABILITY.md`, md);
-console.error(`RELIABILITY.md written (${seconds.toFixed(0)} s)`);
-const bad = table.filter((r) => r.duplicates > 0 || r.lost > 0);
-if (bad.length) {
-  console.error(`FAILED: ${bad.map((r) => r.scenario).join("; ")}`);
-  Deno.exitCode = 1;
-}
+await writeReliability();
