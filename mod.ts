@@ -108,14 +108,8 @@ export {
   getReports,
   listReports,
   type ListReportsOptions,
-  recentStatuses,
 } from "./lib/reports.ts";
-export {
-  classifyRun,
-  classifyState,
-  type StaleRule,
-  type StateClass,
-} from "./lib/states.ts";
+export { classifyState, type StateClass } from "./lib/states.ts";
 export { parseTsDate } from "./lib/datetime.ts";
 export {
   latestRun,
@@ -158,8 +152,6 @@ export {
   type PairStatus,
   pairStatuses,
   type PairStatusesOptions,
-  type PluginTotals,
-  pluginTotals,
   type StopResult,
   stopRuns,
 } from "./lib/status.ts";
@@ -167,24 +159,14 @@ export {
 // Why a run failed: its log, redacted.
 export {
   createLogReader,
-  isErrorLine,
   type LogReader,
   type LogReaderOptions,
   type LogStatus,
   type LogTarget,
   readRunLogs,
   type RunLog,
-  runLogUrl,
 } from "./lib/logs.ts";
-export {
-  isSecretKey,
-  redactConfig,
-  REDACTED,
-  redactObject,
-  type RedactOptions,
-  redactText,
-  SECRET_KEY_PATTERN,
-} from "./lib/redact.ts";
+export { redactConfig, type RedactOptions, redactText } from "./lib/redact.ts";
 export {
   type PageProgress,
   renderStatusPage,
