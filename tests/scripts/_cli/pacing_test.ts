@@ -1,0 +1,239 @@
+// Tests of the launch scripts' pacing side: the flags, the estimate in
+// words, and the questions before a long job or a high concurrency (the
+// terminal, the prompt and stderr stubbed for the time of a call).
+
+import assert from "node:assert/strict";
+import { Command } from "commander";
+import { UsageError } from "../../../lib/errors.ts";
+import type { JobEstimate } from "../../../lib/summary.ts";
+import {
+  addPacingOptions,
+  confirmConcurrency,
+  confirmLongJob,
+  DEFAULT_MAX_ACTIVE,
+  describeEstimate,
+  humanDuration,
+  LONG_JOB_MS,
+  MAX_SANE_CONCURRENCY,
+  type PacingFlags,
+} from "../../../scripts/_cli/pacing.ts";
+
+function parse(...args: string[]): PacingFlags {
+  const cmd = addPacingOptions(new Command("x").exitOverride());
+  cmd.parse(args, { from: "user" });
+  return cmd.opts<PacingFlags>();
+}
+
+Deno.test("the pacing flags default to the careful settings: 2 active, finished full reports only, no extra secrets, questions asked", () => {
+  assert.equal(DEFAULT_MAX_ACTIVE, 2);
+  assert.deepEqual(parse(), { maxActive: 2, redact: [] });
+  assert.deepEqual(
+    parse(
+      "--max-active",
+      "0",
+      "--include-unfinished",
+      "--include-thumbnails",
+      "--redact",
+      "token",
+      "--redact",
+      "db_password",
+      "--yes",
+    ),
+    {
+      maxActive: 0,
+      includeUnfinished: true,
+      includeThumbnails: true,
+      redact: ["token", "db_password"],
+      yes: true,
+    },
+  );
+  assert.equal(parse("--max-active", "7").maxActive, 7);
+  for (const bad of ["-1", "1.5", "two", ""]) {
+    assert.throws(
+      () => parse("--max-active", bad),
+      (e) =>
+        e instanceof UsageError &&
+        e.message === `--max-active must be a whole number >= 0, got "${bad}"`,
+      bad,
+    );
+  }
+  const help = addPacingOptions(new Command("x")).helpInformation();
+  assert.match(help, /--max-active <n>\s+at most this many .*\(default: 2\)/s);
+  assert.match(help, /--redact <key>\s+.*\(repeatable\) \(default: none\)/s);
+  assert.match(help, /--yes\s+do not ask .* a concurrency above 16/s);
+});
+
+Deno.test("humanDuration() says seconds, minutes, hours (one decimal) or days", () => {
+  const s = 1000;
+  assert.equal(humanDuration(0), "1 s", "never 0 s");
+  assert.equal(humanDuration(40 * s), "40 s");
+  assert.equal(humanDuration(89 * s), "89 s");
+  assert.equal(humanDuration(90 * s), "2 min");
+  assert.equal(humanDuration(12 * 60 * s), "12 min");
+  assert.equal(humanDuration(89 * 60 * s), "89 min");
+  assert.equal(humanDuration(90 * 60 * s), "1.5 h");
+  assert.equal(humanDuration(3 * 3600 * s), "3 h", "no trailing .0");
+  assert.equal(humanDuration(3.5 * 3600 * s), "3.5 h");
+  assert.equal(humanDuration(35.9 * 3600 * s), "35.9 h");
+  assert.equal(humanDuration(36 * 3600 * s), "2 days");
+  assert.equal(humanDuration(14 * 86400 * s), "14 days");
+});
+
+const estimate = (over: Partial<JobEstimate> = {}): JobEstimate => ({
+  runs: 200,
+  parallel: 2,
+  totalMs: 3.5 * 3_600_000,
+  plugins: [{
+    plugin: "variantCaller",
+    runs: 200,
+    samples: 20,
+    medianMs: 126_000,
+  }],
+  ...over,
+});
+
+Deno.test("describeEstimate() puts the runs, the total, the parallelism and its basis on one line", () => {
+  assert.equal(
+    describeEstimate(estimate()),
+    "200 run(s) to launch (200 variantCaller), about 3.5 h at 2 at a time (variantCaller 2 min median over 20 recent run(s))",
+  );
+  assert.equal(
+    describeEstimate(estimate({
+      runs: 30,
+      parallel: 1,
+      totalMs: null,
+      plugins: [
+        { plugin: "igv", runs: 20, samples: 3, medianMs: 40_000 },
+        { plugin: "DataExport", runs: 10, samples: 0, medianMs: null },
+      ],
+    })),
+    "30 run(s) to launch (20 igv, 10 DataExport), time unknown at 1 at a time (igv 40 s median over 3 recent run(s); DataExport: no completed run on this server to go by)",
+  );
+});
+
+/** Replaces a property for the time of `fn`, then puts the original back. */
+function stubbed<T extends object, K extends keyof T, R>(
+  target: T,
+  key: K,
+  value: T[K],
+  fn: () => R,
+): R {
+  const own = Object.getOwnPropertyDescriptor(target, key);
+  Object.defineProperty(target, key, {
+    value,
+    configurable: true,
+    writable: true,
+  });
+  try {
+    return fn();
+  } finally {
+    if (own) Object.defineProperty(target, key, own);
+    else delete target[key];
+  }
+}
+
+/** Runs `fn` with stdin and stderr as terminals (or not), prompts answered by `answer` and stderr captured. */
+function onTerminal<R>(
+  terminal: boolean | { stdin: boolean; stderr: boolean },
+  answer: boolean,
+  fn: () => R,
+): { result: R; asked: string[]; stderr: string } {
+  const { stdin, stderr: err } = typeof terminal === "boolean"
+    ? { stdin: terminal, stderr: terminal }
+    : terminal;
+  const asked: string[] = [];
+  const chunks: Uint8Array[] = [];
+  const result = stubbed(
+    Deno.stdin,
+    "isTerminal",
+    () => stdin,
+    () =>
+      stubbed(
+        Deno.stderr,
+        "isTerminal",
+        () => err,
+        () =>
+          stubbed(Deno.stderr, "writeSync", (p: Uint8Array) => {
+            chunks.push(p.slice());
+            return p.length;
+          }, () =>
+            stubbed(globalThis, "confirm", (message?: string) => {
+              asked.push(message ?? "");
+              return answer;
+            }, fn)),
+      ),
+  );
+  const stderr = new TextDecoder().decode(
+    new Uint8Array(chunks.flatMap((c) => [...c])),
+  );
+  return { result, asked, stderr };
+}
+
+Deno.test("confirmLongJob() asks on a terminal before a job longer than a day, and the answer decides", () => {
+  assert.equal(LONG_JOB_MS, 86_400_000);
+  const long = estimate({ totalMs: 3 * 86_400_000 });
+  for (const answer of [true, false]) {
+    const r = onTerminal(true, answer, () => confirmLongJob(long, {}));
+    assert.equal(r.result, answer);
+    assert.deepEqual(r.asked, [
+      "This job will take 3 days on the plugin queue the lab shares. Start it?",
+    ]);
+  }
+  const cases: [string, JobEstimate, { yes?: boolean }, boolean][] = [
+    ["--yes", long, { yes: true }, true],
+    ["exactly a day", estimate({ totalMs: LONG_JOB_MS }), {}, true],
+    ["time unknown", estimate({ totalMs: null }), {}, true],
+  ];
+  for (const [why, e, flags, terminal] of cases) {
+    const r = onTerminal(terminal, false, () => confirmLongJob(e, flags));
+    assert.deepEqual([r.result, r.asked], [true, []], why);
+  }
+});
+
+Deno.test("confirmLongJob() goes on without asking off a terminal (cron, nohup)", () => {
+  const long = estimate({ totalMs: 3 * 86_400_000 });
+  const r = onTerminal(false, false, () => confirmLongJob(long, {}));
+  assert.deepEqual([r.result, r.asked, r.stderr], [true, [], ""]);
+  // A terminal on one end only is no person to ask.
+  for (
+    const ends of [{ stdin: true, stderr: false }, {
+      stdin: false,
+      stderr: true,
+    }]
+  ) {
+    const half = onTerminal(ends, false, () => confirmLongJob(long, {}));
+    assert.deepEqual(
+      [half.result, half.asked],
+      [true, []],
+      JSON.stringify(ends),
+    );
+  }
+});
+
+Deno.test("confirmConcurrency() lets 16 through, asks above it on a terminal, warns on stderr elsewhere", () => {
+  assert.equal(MAX_SANE_CONCURRENCY, 16);
+  const sane = onTerminal(true, false, () => confirmConcurrency(16, {}));
+  assert.deepEqual([sane.result, sane.asked, sane.stderr], [true, [], ""]);
+  const why =
+    "--concurrency 17 sends that many launches at once to a server whose web front has a handful of workers";
+  for (const answer of [true, false]) {
+    const r = onTerminal(true, answer, () => confirmConcurrency(17, {}));
+    assert.deepEqual([r.result, r.asked, r.stderr], [answer, [
+      `${why}. Go on?`,
+    ], ""]);
+  }
+  const off = onTerminal(false, false, () => confirmConcurrency(17, {}));
+  assert.deepEqual([off.result, off.asked, off.stderr], [
+    true,
+    [],
+    `warning: ${why}\n`,
+  ]);
+  for (const terminal of [true, false]) {
+    const yes = onTerminal(
+      terminal,
+      false,
+      () => confirmConcurrency(64, { yes: true }),
+    );
+    assert.deepEqual([yes.result, yes.asked, yes.stderr], [true, [], ""]);
+  }
+});
