@@ -156,10 +156,13 @@ export function prTimes(
     t !== null
   );
   const ends = jobs.map((j) => j.end).filter((t): t is number => t !== null);
+  const running = jobs.some((j) => RUNNING_STATES.includes(j.state));
   return {
     start: starts.length ? Math.min(...starts) : null,
-    end: ends.length ? Math.max(...ends) : null,
-    running: jobs.some((j) => RUNNING_STATES.includes(j.state)),
+    // Correction 8: null while any job of the run is unfinished (a rerun
+    // into the same run keeps the first job's end otherwise).
+    end: ends.length && !running ? Math.max(...ends) : null,
+    running,
   };
 }
 
@@ -172,7 +175,9 @@ export function prJson(pr: PrRow, now: number): Record<string, unknown> {
   const sized = !running && pr.jobs.length > 0;
   return {
     URL: `${link}plugin_out/${folder}/`,
-    apikey: running ? pr.apikey : null,
+    // Correction 8: not nulled on completion (readable by any user: a
+    // secret the toolkit must never print).
+    apikey: pr.apikey,
     "can_terminate": running,
     endtime: formatDatetime(end),
     files: state === "Completed" ? [`${pr.plugin.name}_block.html`] : [],

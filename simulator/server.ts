@@ -100,7 +100,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
   const ctx: RouteContext = {
     store,
     queue,
-    specs: resourceSpecs(store),
+    specs: resourceSpecs(store, users),
     users,
     sessions: new Map(),
     settings,

@@ -33,7 +33,16 @@ const computed = <T>(kind: FieldSpec<T>["kind"], get: FieldSpec<T>["get"]) =>
   m<T>(kind, get, { model: false });
 
 /** Filter/order specs of the resources (model fields filterable, computed fields not). */
-export function resourceSpecs(store: SimStore) {
+export function resourceSpecs(
+  store: SimStore,
+  users: readonly { username: string }[] = [],
+) {
+  const user: ResourceSpec<{ id: number; username: string }> = {
+    fields: {
+      id: m("int", (u) => u.id),
+      username: m("str", (u) => u.username),
+    },
+  };
   const plugin: ResourceSpec<PluginRow> = {
     fields: {
       id: m("int", (p) => p.id),
@@ -210,7 +219,11 @@ export function resourceSpecs(store: SimStore) {
       id: m("int", (p) => p.id),
       result: rel(results, (p) => p.report),
       plugin: rel(plugin, (p) => p.plugin),
-      owner: m("int", (p) => p.owner),
+      // Owners are the users in order, from 1 (`owner__username=` works).
+      owner: rel(user, (p) => ({
+        id: p.owner,
+        username: users[p.owner - 1]?.username ?? "",
+      })),
       apikey: m("str", (p) => p.apikey),
       size: m("str", (p) => String(p.size)),
       inodes: m("str", (p) => String(p.inodes)),

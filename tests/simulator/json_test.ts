@@ -365,3 +365,46 @@ Deno.test("prTimes() spans the earliest start to the latest end; jobJson() and p
     "2024-05-01T00:00:00.000060+00:00",
   );
 });
+
+Deno.test("a finished run keeps its apikey (Corrections 8: apikey is not nulled on completion)", async () => {
+  let t = T0;
+  await using sim = await startSimulator({
+    reports: 5,
+    queuedMs: 100,
+    runSpread: 0,
+    pluginRunMs: { igv: 1000 },
+    now: () => t,
+  });
+  await launch(sim, 2, { plugin: "igv" });
+  const id = sim.launches[0]!.pluginResultId!;
+  const key = (await call(sim, `${API}pluginresult/${id}/`)).json().apikey;
+  assert.match(key, /^[0-9a-f]{40}$/);
+  t += 5000;
+  const done = (await call(sim, `${API}pluginresult/${id}/`)).json();
+  assert.equal(done.state, "Completed");
+  assert.equal(done.apikey, key); // simulator: null
+});
+
+Deno.test("endtime stays null while any job of the run is unfinished (Corrections 8), also on a rerun into the same run", async () => {
+  let t = T0;
+  await using sim = await startSimulator({
+    reports: 5,
+    queuedMs: 100,
+    runSpread: 0,
+    pluginRunMs: { igv: 1000 },
+    now: () => t,
+  });
+  const id = sim.addPluginResult(2, "igv", "Completed");
+  assert.equal(
+    (await launch(sim, 2, { plugin: "igv", pluginresult: id })).status,
+    202,
+  );
+  t += 500;
+  const r = (await call(sim, `${API}pluginresult/${id}/`)).json();
+  assert.deepEqual(r.plugin_result_jobs.map((j: Json) => j.state), [
+    "Completed",
+    "Started",
+  ]);
+  assert.equal(r.state, "Started");
+  assert.equal(r.endtime, null); // simulator: the first job's end, "2024-05-01T00:00:00+00:00"
+});

@@ -310,3 +310,9 @@ Deno.test("experiments filter through samples and plan; plan settings through th
   )).json().objects as Json[];
   assert.deepEqual(eas.map((x) => x.resource_uri), [report.eas]);
 });
+
+Deno.test("owner__username is a working pluginresult filter (Corrections 8)", async () => {
+  await using sim = await startSimulator({ reports: 5 });
+  const r = await call(sim, `${API}pluginresult/?owner__username=ionadmin`);
+  assert.equal(r.status, 200); // simulator: 400 {"error": "The 'owner' field does not support relations."}
+});
