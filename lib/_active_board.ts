@@ -21,6 +21,7 @@ export class FileBoard implements ActiveBoard {
   #path: string;
   #beacon: Beacon;
   #last = -1;
+  #writes: Promise<void> = Promise.resolve();
 
   private constructor(dir: string, beacon: Beacon) {
     this.#dir = dir;
@@ -42,13 +43,24 @@ export class FileBoard implements ActiveBoard {
     return new FileBoard(dir, beacon);
   }
 
-  /** Records this process's active runs (only when the count changed). */
-  async publish(active: number): Promise<void> {
-    if (active === this.#last) return;
+  /**
+   * Records this process's active runs (only when the count changed). The
+   * pacer does not wait for it, so writes are queued one after another and
+   * each writes the newest count: overlapping writes of one temporary file
+   * could otherwise leave an older count on the board.
+   */
+  publish(active: number): Promise<void> {
+    if (active === this.#last) return this.#writes;
     this.#last = active;
+    const write = this.#writes.then(() => this.#write());
+    this.#writes = write.catch(() => {});
+    return write;
+  }
+
+  async #write(): Promise<void> {
     const entry: BoardEntry = {
       owner: this.#beacon.owner,
-      active,
+      active: this.#last,
       at: new Date().toISOString(),
     };
     const tmp = `${this.#path}.tmp`;
@@ -77,6 +89,7 @@ export class FileBoard implements ActiveBoard {
 
   /** Removes this process's entry (at the end of its job). */
   async close(): Promise<void> {
+    await this.#writes; // a queued write would bring the entry back
     await Deno.remove(this.#path).catch(() => {});
   }
 }

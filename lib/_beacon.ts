@@ -37,10 +37,17 @@ export class Beacon {
   readonly owner: Owner;
   #listener: Deno.Listener;
   #timer: ReturnType<typeof setInterval>;
+  /** The temporary folder holding the socket when `dir` was too deep. */
+  #tmp: string | undefined;
 
-  private constructor(owner: Owner, listener: Deno.Listener) {
+  private constructor(
+    owner: Owner,
+    listener: Deno.Listener,
+    tmp: string | undefined,
+  ) {
     this.owner = owner;
     this.#listener = listener;
+    this.#tmp = tmp;
     (async () => {
       for await (const conn of listener) conn.close(); // an answer is the point
     })().catch(() => {});
@@ -61,8 +68,9 @@ export class Beacon {
     const host = hostName();
     const name = `${host}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
     let beacon = join(dir, `${name}.sock`);
+    let tmp: string | undefined;
     if (beacon.length > MAX_SOCKET_PATH) {
-      const tmp = await Deno.makeTempDir({ prefix: "ionrun-" });
+      tmp = await Deno.makeTempDir({ prefix: "ionrun-" });
       beacon = join(tmp, "beacon.sock");
     }
     const heartbeat = join(dir, `${name}.alive`);
@@ -70,7 +78,7 @@ export class Beacon {
     const owner = { host, pid: Deno.pid, started, beacon, heartbeat };
     await Deno.writeTextFile(heartbeat, JSON.stringify(owner), { mode: 0o600 });
     const listener = Deno.listen({ transport: "unix", path: beacon });
-    return new Beacon(owner, listener);
+    return new Beacon(owner, listener, tmp);
   }
 
   /** Stops the beacon and removes its files. */
@@ -85,6 +93,13 @@ export class Beacon {
       Deno.removeSync(this.owner.heartbeat);
     } catch {
       // gone already
+    }
+    if (this.#tmp !== undefined) {
+      try {
+        Deno.removeSync(this.#tmp, { recursive: true });
+      } catch {
+        // gone already
+      }
     }
   }
 }
