@@ -294,7 +294,8 @@ export async function runRecipe(
   args: string[],
   options: RunRecipeOptions = {},
 ): Promise<ScriptResult> {
-  const cwd = options.cwd ?? Deno.makeTempDirSync({ prefix: "ionrun-recipe-" });
+  const cwd = options.cwd ??
+    await Deno.makeTempDir({ prefix: "ionrun-recipe-" });
   let main = `${ROOT}recipes/${name}`;
   const flags = ["run", "-A", "--no-prompt", "--cached-only"];
   if (options.copied) {
@@ -312,7 +313,7 @@ export async function runRecipe(
   const env: Record<string, string> = {
     NO_COLOR: "1",
     DENO_DIR,
-    XDG_CACHE_HOME: Deno.makeTempDirSync({ prefix: "ionrun-cache-" }),
+    XDG_CACHE_HOME: await Deno.makeTempDir({ prefix: "ionrun-cache-" }),
     ...options.env,
   };
   for (const v of ["HOME", "PATH"]) {
