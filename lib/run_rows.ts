@@ -167,6 +167,19 @@ export async function readRunRows(
   path: string,
   options: Omit<ParseRunRowsOptions, "file">,
 ): Promise<ParsedRunRows> {
+  const text = await readInputText(path);
+  return parseRunRows(text, { ...options, file: path });
+}
+
+/**
+ * Reads an input file (`-`: stdin) as text: UTF-8, or UTF-16 with a BOM
+ * (spreadsheets save "Unicode text" that way). A file that cannot be read
+ * throws `InputError` with `file: cannot read: <reason>`.
+ *
+ * @param path The file, or `-`.
+ * @returns Its text.
+ */
+export async function readInputText(path: string): Promise<string> {
   let bytes: Uint8Array;
   try {
     bytes = path === "-"
@@ -183,8 +196,7 @@ export async function readRunRows(
     : bytes[0] === 0xfe && bytes[1] === 0xff
     ? "utf-16be"
     : "utf-8";
-  const text = new TextDecoder(encoding).decode(bytes);
-  return parseRunRows(text, { ...options, file: path });
+  return new TextDecoder(encoding).decode(bytes);
 }
 
 /** A readable reason why a file could not be read. */

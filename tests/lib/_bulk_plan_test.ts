@@ -3,22 +3,9 @@ import type { BulkContext, Task } from "../../lib/_bulk_context.ts";
 import { applyGuard, planBulkRun } from "../../lib/_bulk_plan.ts";
 import { InputError } from "../../lib/errors.ts";
 import type { PluginResult } from "../../lib/types.ts";
-import { clientFor, simulator } from "../_helpers.ts";
+import { bulkContext, clientFor, simulator } from "../_helpers.ts";
 
-const ctxFor = (client: BulkContext["client"]): BulkContext => ({
-  client,
-  journal: undefined,
-  registry: undefined,
-  emit: () => {},
-  signal: undefined,
-  retry: { retries: 0, baseDelayMs: 1, random: Math.random },
-  concurrency: 1,
-  settleMs: 1000,
-  graceMs: 100,
-  now: Date.now,
-  policy: ["failed"],
-  staleAfterMs: 25 * 3_600_000,
-});
+const ctxFor = (client: BulkContext["client"]) => bulkContext(client);
 
 Deno.test("planBulkRun() makes one task per pair and marks the repeats", async () => {
   await using sim = await simulator();

@@ -3,12 +3,17 @@
 // again only once the settle window has passed.
 
 import assert from "node:assert/strict";
-import type { BulkContext, Task } from "../../lib/_bulk_context.ts";
+import type { Task } from "../../lib/_bulk_context.ts";
 import { resumeTasks } from "../../lib/_bulk_resume.ts";
 import { Settler } from "../../lib/_bulk_settle.ts";
 import { type JournalRecord, replayJournal } from "../../lib/journal.ts";
 import type { PluginResult } from "../../lib/types.ts";
-import { clientFor, freshReports, simulator } from "../_helpers.ts";
+import {
+  bulkContext,
+  clientFor,
+  freshReports,
+  simulator,
+} from "../_helpers.ts";
 
 function task(report: number, before = 0): Task {
   return {
@@ -35,20 +40,11 @@ Deno.test("resumeTasks() settles what the job launched and looks for what it lef
   await using client = await clientFor(sim);
   const [a, b, c, d, e] = freshReports(sim, "igv", 5);
   const now = Date.now();
-  const ctx: BulkContext = {
-    client,
-    journal: undefined,
-    registry: undefined,
-    emit: () => {},
-    signal: undefined,
-    retry: { retries: 0, baseDelayMs: 1, random: Math.random },
-    concurrency: 1,
+  const ctx = bulkContext(client, {
     settleMs: 60_000,
     graceMs: 10,
     now: () => now,
-    policy: ["failed"],
-    staleAfterMs: 25 * 3_600_000,
-  };
+  });
   // b's in-doubt launch did land; c's and d's did not (c long ago, d just now).
   const landed = sim.addPluginResult(b!, "igv", "Queued");
   const iso = (ms: number) => new Date(ms).toISOString();
@@ -97,20 +93,11 @@ Deno.test("resumeTasks() treats every unsettled pair as in doubt when a record i
   await using client = await clientFor(sim);
   const [a, b] = freshReports(sim, "igv", 2);
   const now = Date.now();
-  const ctx: BulkContext = {
-    client,
-    journal: undefined,
-    registry: undefined,
-    emit: () => {},
-    signal: undefined,
-    retry: { retries: 0, baseDelayMs: 1, random: Math.random },
-    concurrency: 1,
+  const ctx = bulkContext(client, {
     settleMs: 60_000,
     graceMs: 10,
     now: () => now,
-    policy: ["failed"],
-    staleAfterMs: 25 * 3_600_000,
-  };
+  });
   // The unreadable record was a's intent: a's run landed after the job began.
   const job = {
     type: "job",

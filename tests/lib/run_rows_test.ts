@@ -5,6 +5,7 @@ import {
   type ParsedRunRows,
   parseRunRows,
   type ParseRunRowsOptions,
+  readInputText,
   readRunRows,
   type RunRow,
 } from "../../lib/run_rows.ts";
@@ -388,4 +389,21 @@ Deno.test("parseRunRows() reports text after a closing quote and stops there", (
     "3: text after a closing quote: a quoted field must end at a delimiter" +
     " or the end of the line",
   ]);
+});
+
+Deno.test("readInputText() reads UTF-16 with a BOM as text and names an unreadable file", async () => {
+  const dir = await Deno.makeTempDir();
+  const bom = new Uint8Array([0xff, 0xfe]);
+  const body = new Uint8Array(
+    [..."report\n12\n"].flatMap((c) => [c.charCodeAt(0), 0]),
+  );
+  await Deno.writeFile(`${dir}/u16.csv`, new Uint8Array([...bom, ...body]));
+  assert.equal(await readInputText(`${dir}/u16.csv`), "report\n12\n");
+  await assert.rejects(
+    readInputText(`${dir}/none.csv`),
+    (e) =>
+      e instanceof InputError &&
+      e.message === `${dir}/none.csv: cannot read: no such file`,
+  );
+  await Deno.remove(dir, { recursive: true });
 });

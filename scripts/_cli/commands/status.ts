@@ -5,7 +5,7 @@ import { Option } from "commander";
 import type { TsClient } from "../../../lib/client.ts";
 import { InputError, UsageError } from "../../../lib/errors.ts";
 import { DEFAULT_LOG_LINES, type RunLog } from "../../../lib/logs.ts";
-import { parseRunRows } from "../../../lib/run_rows.ts";
+import { parseRunRows, readInputText } from "../../../lib/run_rows.ts";
 import { STALE_AFTER_MS } from "../../../lib/states.ts";
 import {
   journalLaunchTimes,
@@ -133,37 +133,6 @@ export function program(name = "status.ts"): Command {
   return addFormatOption(cmd);
 }
 
-/** Reads the input as text, as `readRunRows` would (UTF-8, or UTF-16 with a BOM). */
-async function readInput(path: string): Promise<string> {
-  let bytes: Uint8Array;
-  try {
-    bytes = path === "-"
-      ? new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer())
-      : await Deno.readFile(path);
-  } catch (e) {
-    const why = e instanceof Deno.errors.NotFound
-      ? "no such file"
-      : e instanceof Deno.errors.IsADirectory
-      ? "is a directory"
-      : e instanceof Error
-      ? e.message
-      : String(e);
-    const err = new InputError([{
-      file: path,
-      line: 0,
-      message: `cannot read: ${why}`,
-    }]);
-    err.message = `${path}: cannot read: ${why}`;
-    throw err;
-  }
-  const encoding = bytes[0] === 0xff && bytes[1] === 0xfe
-    ? "utf-16le"
-    : bytes[0] === 0xfe && bytes[1] === 0xff
-    ? "utf-16be"
-    : "utf-8";
-  return new TextDecoder(encoding).decode(bytes);
-}
-
 /** What to look up: reports for every plugin, and (report, plugin) pairs. */
 interface Selection {
   allPlugins: number[];
@@ -195,7 +164,7 @@ async function select(
   };
   for (const r of flags.report) add(r, null);
   if (input !== undefined) {
-    const text = await readInput(input);
+    const text = await readInputText(input);
     const parsed = parseRunRows(text, { file: input, requirePlugin: false });
     const empty = parsed.rows.length === 0 && parsed.problems.length === 1 &&
       parsed.problems[0]!.message === "no report keys found";
