@@ -8,11 +8,11 @@ import { type ConnectionConfig, loadConfig } from "../../lib/config.ts";
 import { NetworkError } from "../../lib/errors.ts";
 import type { CommonFlags } from "./program.ts";
 
-/** Settings and a client built from the common flags, the environment and `.env`. */
-export async function connect(
-  flags: CommonFlags,
-): Promise<{ config: ConnectionConfig; client: TsClient }> {
-  const config = await loadConfig({
+/** Settings from the common flags, the environment and `.env`. */
+export function configFrom(
+  flags: Pick<CommonFlags, "server" | "url" | "user" | "caCert">,
+): Promise<ConnectionConfig> {
+  return loadConfig({
     flags: {
       server: flags.server,
       url: flags.url,
@@ -20,6 +20,13 @@ export async function connect(
       caCert: flags.caCert,
     },
   });
+}
+
+/** Settings and a client built from the common flags, the environment and `.env`. */
+export async function connect(
+  flags: CommonFlags,
+): Promise<{ config: ConnectionConfig; client: TsClient }> {
+  const config = await configFrom(flags);
   const client = await createClient({
     ...config,
     timeoutMs: flags.requestTimeout * 1000,

@@ -5,6 +5,7 @@
 // runs, so the defaults are the careful ones.
 
 import { type Command, Option } from "commander";
+import type { BulkRunOptions } from "../../lib/bulk_run.ts";
 import type { JobEstimate } from "../../lib/summary.ts";
 import { wholeNumber } from "./flags.ts";
 import { eprint } from "./output.ts";
@@ -108,6 +109,26 @@ export function confirmLongJob(
       humanDuration(estimate.totalMs)
     } on the plugin queue the lab shares. Start it?`,
   );
+}
+
+/** The `bulkRun` options these flags set (shared by `run` and `bulk-run`). */
+export function pacingOptions(
+  flags: PacingFlags,
+): Pick<
+  BulkRunOptions,
+  | "maxActive"
+  | "includeUnfinished"
+  | "includeThumbnails"
+  | "redactKeys"
+  | "confirm"
+> {
+  return {
+    maxActive: flags.maxActive,
+    includeUnfinished: flags.includeUnfinished ?? false,
+    includeThumbnails: flags.includeThumbnails ?? false,
+    redactKeys: flags.redact,
+    confirm: (estimate) => confirmLongJob(estimate, flags),
+  };
 }
 
 /**

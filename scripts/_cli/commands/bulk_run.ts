@@ -29,8 +29,8 @@ import { launchExitCode, RESULT_COLUMNS } from "../launch_report.ts";
 import {
   addPacingOptions,
   confirmConcurrency,
-  confirmLongJob,
   type PacingFlags,
+  pacingOptions,
 } from "../pacing.ts";
 import { eprint, writeRows } from "../output.ts";
 import {
@@ -233,12 +233,8 @@ async function run(input: string, flags: Flags): Promise<number> {
         policy: rerunPolicy(flags),
         staleAfterMs: flags.staleAfter,
         concurrency: flags.concurrency,
-        maxActive: flags.maxActive,
+        ...pacingOptions(flags),
         configFrom: previous ? "previous" : "server",
-        includeUnfinished: flags.includeUnfinished ?? false,
-        includeThumbnails: flags.includeThumbnails ?? false,
-        redactKeys: flags.redact,
-        confirm: (estimate) => confirmLongJob(estimate, flags),
         retries: flags.retries,
         dryRun: flags.dryRun ?? false,
         ...(journal ? { journal } : {}),

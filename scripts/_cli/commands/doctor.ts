@@ -1,10 +1,9 @@
 // The `doctor` command: the code of `scripts/doctor.ts` and of `ionrun doctor`
 // (each imports this module; no script imports another).
 import type { Command } from "commander";
-import { loadConfig } from "../../../lib/config.ts";
 import { type DoctorCheck, runDoctor } from "../../../lib/doctor.ts";
 import { addFormatOption, type Format } from "../flags.ts";
-import { profileLine } from "../connect.ts";
+import { configFrom, profileLine } from "../connect.ts";
 import { eprint, print, useColor, writeRows } from "../output.ts";
 import { type CommonFlags, EXIT, newProgram, runMain } from "../program.ts";
 
@@ -43,14 +42,7 @@ export function program(name = "doctor.ts"): Command {
 }
 
 async function run(flags: Flags): Promise<number> {
-  const config = await loadConfig({
-    flags: {
-      server: flags.server,
-      url: flags.url,
-      user: flags.user,
-      caCert: flags.caCert,
-    },
-  });
+  const config = await configFrom(flags);
   const report = await runDoctor(config, {
     timeoutMs: flags.requestTimeout * 1000,
   });

@@ -22,8 +22,8 @@ import { launchExitCode, RESULT_COLUMNS } from "../launch_report.ts";
 import { eprint, writeRows } from "../output.ts";
 import {
   addPacingOptions,
-  confirmLongJob,
   type PacingFlags,
+  pacingOptions,
 } from "../pacing.ts";
 import {
   clientFromFlags,
@@ -125,12 +125,8 @@ async function run(
         policy: rerunPolicy(flags),
         staleAfterMs: flags.staleAfter,
         concurrency: 4,
-        maxActive: flags.maxActive,
+        ...pacingOptions(flags),
         configFrom: previous ? "previous" : "server",
-        includeUnfinished: flags.includeUnfinished ?? false,
-        includeThumbnails: flags.includeThumbnails ?? false,
-        redactKeys: flags.redact,
-        confirm: (estimate) => confirmLongJob(estimate, flags),
         registry: defaultRegistryDir(),
         settleMs: flags.settle,
         dryRun: flags.dryRun ?? false,

@@ -16,6 +16,7 @@ import {
   LONG_JOB_MS,
   MAX_SANE_CONCURRENCY,
   type PacingFlags,
+  pacingOptions,
 } from "../../../scripts/_cli/pacing.ts";
 
 function parse(...args: string[]): PacingFlags {
@@ -236,4 +237,19 @@ Deno.test("confirmConcurrency() lets 16 through, asks above it on a terminal, wa
     );
     assert.deepEqual([yes.result, yes.asked, yes.stderr], [true, [], ""]);
   }
+});
+
+Deno.test("pacingOptions() carries the flags into bulkRun's options; its confirm lets a short job through", async () => {
+  const flags: PacingFlags = {
+    maxActive: 3,
+    includeThumbnails: true,
+    redact: ["lims_token"],
+  };
+  const options = pacingOptions(flags);
+  assert.equal(options.maxActive, 3);
+  assert.equal(options.includeUnfinished, false);
+  assert.equal(options.includeThumbnails, true);
+  assert.deepEqual(options.redactKeys, ["lims_token"]);
+  // A job under a day is never asked about, terminal or not.
+  assert.equal(await options.confirm!(estimate({ totalMs: 60_000 })), true);
 });
