@@ -7,13 +7,12 @@ import { basename, dirname, join } from "node:path";
 import type { Beacon } from "./_beacon.ts";
 import { type JobLock, lockJob } from "./_job_lock.ts";
 import { JobLockedError, JournalWriteError } from "./errors.ts";
+import { Journal, readJournal } from "./journal.ts";
 import {
-  Journal,
   type JournalState,
   type PairRecord,
-  readJournal,
   replayJournal,
-} from "./journal.ts";
+} from "./journal_replay.ts";
 import { VERSION } from "./version.ts";
 
 /** Which job the journal is for. */

@@ -4,7 +4,7 @@
 
 import { type BulkContext, settle, type Task } from "./_bulk_context.ts";
 import { confirmLaunched, newRuns, type Settler } from "./_bulk_settle.ts";
-import type { JournalState } from "./journal.ts";
+import type { JournalState } from "./journal_replay.ts";
 import type { PluginResult } from "./types.ts";
 
 /** What {@linkcode resumeTasks} left to do. */

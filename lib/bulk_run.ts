@@ -26,7 +26,7 @@ import type { TsClient } from "./client.ts";
 import type { RowProblem } from "./errors.ts";
 import { DEFAULT_RERUN, type RerunPolicy } from "./guard.ts";
 import { STALE_AFTER_MS } from "./states.ts";
-import { replayJournal } from "./journal.ts";
+import { replayJournal } from "./journal_replay.ts";
 import { redactText } from "./redact.ts";
 import type { RunRow } from "./run_rows.ts";
 import type { BulkEvent, BulkSummary, JobEstimate } from "./summary.ts";

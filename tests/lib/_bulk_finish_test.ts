@@ -8,7 +8,8 @@ import { findNewRuns, finished, summarize } from "../../lib/_bulk_finish.ts";
 import type { OpenedJob } from "../../lib/_bulk_job.ts";
 import type { Plan } from "../../lib/_bulk_plan.ts";
 import type { Registry } from "../../lib/_registry.ts";
-import { type JournalRecord, replayJournal } from "../../lib/journal.ts";
+import type { JournalRecord } from "../../lib/journal.ts";
+import { replayJournal } from "../../lib/journal_replay.ts";
 import type { BulkEvent, Outcome } from "../../lib/summary.ts";
 import {
   bulkContext,

@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import type { Task } from "../../lib/_bulk_context.ts";
 import { resumeTasks } from "../../lib/_bulk_resume.ts";
 import { Settler } from "../../lib/_bulk_settle.ts";
-import { type JournalRecord, replayJournal } from "../../lib/journal.ts";
+import type { JournalRecord } from "../../lib/journal.ts";
+import { replayJournal } from "../../lib/journal_replay.ts";
 import type { PluginResult } from "../../lib/types.ts";
 import {
   bulkContext,
