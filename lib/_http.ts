@@ -16,6 +16,29 @@ export { causeChain, tlsHint };
 
 const SECRET_PARAMS = ["api_key", "password", "apikey", "key"];
 
+/** An HTTP Basic `Authorization` value (UTF-8, as Django decodes it). */
+export function basicAuth(user: string | undefined, password: string): string {
+  const bytes = new TextEncoder().encode(`${user}:${password}`);
+  return `Basic ${btoa(String.fromCharCode(...bytes))}`;
+}
+
+/**
+ * The `Authorization` header of a connection's credentials: the API key
+ * when there is one (`ApiKey user:key`), else the password (Basic), else
+ * none.
+ */
+export function authorizationFor(
+  c: { user?: string; apiKey?: string; password?: string },
+): { form: CredentialForm; header: string | undefined } {
+  if (c.apiKey !== undefined) {
+    return { form: "apikey", header: `ApiKey ${c.user}:${c.apiKey}` };
+  }
+  if (c.password !== undefined) {
+    return { form: "basic", header: basicAuth(c.user, c.password) };
+  }
+  return { form: "none", header: undefined };
+}
+
 /** Replaces the value of secret query parameters with `***`. */
 export function redactUrl(url: string | URL): string {
   const u = new URL(url);

@@ -12,6 +12,7 @@
  */
 
 import {
+  authorizationFor,
   networkError,
   redactUrl,
   redirectError,
@@ -20,7 +21,12 @@ import {
   unreadableAnswer,
 } from "./_http.ts";
 import { proxyFor } from "./_proxy.ts";
-import { backoffMs, isPermanent, type RetryPolicy } from "./_retry.ts";
+import {
+  abortableSleep,
+  backoffMs,
+  isPermanent,
+  type RetryPolicy,
+} from "./_retry.ts";
 import { undiciTransport } from "./_undici.ts";
 import { type ConnectionConfig, normalizeServerUrl } from "./config.ts";
 import { type CredentialForm, UsageError } from "./errors.ts";
@@ -137,21 +143,9 @@ export class TsClient {
     // so "https://ts/rundb/api/v1/" does not become .../rundb/api/v1/rundb/...
     this.baseUrl = normalizeServerUrl(options.url);
     this.user = options.user;
-    if (options.apiKey !== undefined) {
-      this.credentialForm = "apikey";
-      this.#authorization = `ApiKey ${options.user}:${options.apiKey}`;
-    } else if (options.password !== undefined) {
-      this.credentialForm = "basic";
-      this.#authorization = `Basic ${
-        btoa(
-          String.fromCharCode(
-            ...new TextEncoder().encode(`${options.user}:${options.password}`),
-          ),
-        )
-      }`;
-    } else {
-      this.credentialForm = "none";
-    }
+    const auth = authorizationFor(options);
+    this.credentialForm = auth.form;
+    this.#authorization = auth.header;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#readRetry = {
       retries: options.readRetries?.retries ?? 3,
@@ -160,7 +154,7 @@ export class TsClient {
     };
     this.#onRetry = options.onRetry;
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? defaultSleep;
+    this.sleep = options.sleep ?? abortableSleep;
     this.#transport = options.transport ?? undiciTransport({
       caCert: options.caCert,
       proxy: proxyFor(this.baseUrl),
@@ -393,19 +387,4 @@ export async function createClient(config: ClientOptions): Promise<TsClient> {
     return new TsClient({ ...config, caCert: pem });
   }
   return new TsClient(config);
-}
-
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

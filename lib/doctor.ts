@@ -9,7 +9,7 @@
  * @module
  */
 
-import { networkError } from "./_http.ts";
+import { authorizationFor, networkError } from "./_http.ts";
 import {
   type Answer,
   type CheckStatus,
@@ -96,15 +96,7 @@ export async function runDoctor(
     undiciTransport({ caCert, proxy });
   const timeoutMs = options.timeoutMs ?? 15_000;
   const now = options.now ?? Date.now;
-  const authorization = config.apiKey !== undefined
-    ? `ApiKey ${config.user}:${config.apiKey}`
-    : config.password !== undefined
-    ? `Basic ${
-      btoa(String.fromCharCode(
-        ...new TextEncoder().encode(`${config.user}:${config.password}`),
-      ))
-    }`
-    : undefined;
+  const authorization = authorizationFor(config).header;
   const send = async (
     path: string,
     auth: boolean,

@@ -27,7 +27,7 @@
  * @module
  */
 
-import { causeChain, networkError, redactUrl } from "./_http.ts";
+import { basicAuth, causeChain, networkError, redactUrl } from "./_http.ts";
 import { proxyFor } from "./_proxy.ts";
 import { undiciTransport } from "./_undici.ts";
 import { normalizeServerUrl } from "./config.ts";
@@ -164,10 +164,7 @@ export class LogReader {
     this.canRead = options.password !== undefined &&
       options.user !== undefined;
     if (this.canRead) {
-      const bytes = new TextEncoder().encode(
-        `${options.user}:${options.password}`,
-      );
-      this.#authorization = `Basic ${btoa(String.fromCharCode(...bytes))}`;
+      this.#authorization = basicAuth(options.user, options.password!);
     }
     this.#transport = options.transport;
   }

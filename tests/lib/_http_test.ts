@@ -3,6 +3,8 @@
 
 import assert from "node:assert/strict";
 import {
+  authorizationFor,
+  basicAuth,
   causeChain,
   networkError,
   redactUrl,
@@ -491,4 +493,20 @@ Deno.test("a gateway's HTML error page and a timeout say what they likely mean",
     timeoutMs: 30_000,
   });
   assert.match(timeout.hint, /raise --request-timeout/);
+});
+
+Deno.test("authorizationFor(): the API key first, else Basic in UTF-8, else nothing", () => {
+  assert.deepEqual(
+    authorizationFor({ user: "ionuser", apiKey: "k1", password: "p" }),
+    { form: "apikey", header: "ApiKey ionuser:k1" },
+  );
+  // "müller:pässword" in UTF-8, as Django's Basic decoding reads it.
+  const basic = authorizationFor({ user: "müller", password: "pässword" });
+  assert.equal(basic.form, "basic");
+  assert.equal(basic.header, "Basic bcO8bGxlcjpww6Rzc3dvcmQ=");
+  assert.equal(basic.header, basicAuth("müller", "pässword"));
+  assert.deepEqual(authorizationFor({ user: "ionuser" }), {
+    form: "none",
+    header: undefined,
+  });
 });

@@ -2,7 +2,12 @@
 // have launched anyway (and must be checked before any resend), and backoff.
 
 import assert from "node:assert/strict";
-import { backoffMs, isPermanent, mayHaveLaunched } from "../../lib/_retry.ts";
+import {
+  abortableSleep,
+  backoffMs,
+  isPermanent,
+  mayHaveLaunched,
+} from "../../lib/_retry.ts";
 import {
   ApiError,
   AuthError,
@@ -92,4 +97,13 @@ Deno.test("backoffMs(): doubles, with jitter in the upper half, capped at 60 s",
     const cap = Math.min(250 * 2 ** attempt, 60_000);
     assert.ok(d >= cap / 2 && d <= cap, `${attempt}: ${d}`);
   }
+});
+
+Deno.test("abortableSleep() resolves after its time, and rejects at once with the abort's reason", async () => {
+  await abortableSleep(1);
+  const stop = new AbortController();
+  const waiting = abortableSleep(60_000, stop.signal);
+  stop.abort(new Error("Ctrl-C"));
+  await assert.rejects(waiting, { message: "Ctrl-C" });
+  await assert.rejects(abortableSleep(10, stop.signal), { message: "Ctrl-C" });
 });
