@@ -107,24 +107,33 @@ export async function runScript(
   };
 }
 
+/**
+ * The whole environment of a spawned script or recipe: `extra`, no colour,
+ * this Deno cache, HOME and PATH, and a registry of its own unless the test
+ * shares one (two launchers at once). Deno's own cache follows
+ * XDG_CACHE_HOME too, so DENO_DIR is pinned.
+ */
+function childEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {
+    NO_COLOR: "1",
+    DENO_DIR: DENO_DIR,
+    XDG_CACHE_HOME: Deno.makeTempDirSync({ prefix: "ionrun-cache-" }),
+    ...extra,
+  };
+  for (const name of ["HOME", "PATH"]) {
+    const v = Deno.env.get(name);
+    if (v !== undefined && env[name] === undefined) env[name] = v;
+  }
+  return env;
+}
+
 /** Spawns a script (for tests that signal or kill it). */
 export function spawnScript(
   name: string,
   args: string[],
   options: RunScriptOptions = {},
 ): Deno.ChildProcess {
-  // A registry of its own unless the test shares one (two launchers at
-  // once). Deno's own cache follows XDG_CACHE_HOME too, so it is pinned.
-  const env: Record<string, string> = {
-    NO_COLOR: "1",
-    DENO_DIR: DENO_DIR,
-    XDG_CACHE_HOME: Deno.makeTempDirSync({ prefix: "ionrun-cache-" }),
-    ...options.env,
-  };
-  for (const name of ["HOME", "DENO_DIR", "PATH"]) {
-    const v = Deno.env.get(name);
-    if (v !== undefined && env[name] === undefined) env[name] = v;
-  }
+  const env = childEnv(options.env);
   return new Deno.Command(Deno.execPath(), {
     args: [
       ...shebangFlags(name),
@@ -310,16 +319,7 @@ export async function runRecipe(
       );
     }
   }
-  const env: Record<string, string> = {
-    NO_COLOR: "1",
-    DENO_DIR,
-    XDG_CACHE_HOME: await Deno.makeTempDir({ prefix: "ionrun-cache-" }),
-    ...options.env,
-  };
-  for (const v of ["HOME", "PATH"]) {
-    const value = Deno.env.get(v);
-    if (value !== undefined && env[v] === undefined) env[v] = value;
-  }
+  const env = childEnv(options.env);
   const out = await new Deno.Command(Deno.execPath(), {
     args: [...flags, main, ...args],
     cwd,
