@@ -28,11 +28,24 @@ export interface PaginateOptions<T> {
   verify?: Record<string, (object: T) => boolean>;
   /** Aborts the iteration. */
   signal?: AbortSignal;
+  /**
+   * The most objects the look-up can possibly return: an `id__in` look-up
+   * of n distinct ids returns at most n. A page whose `total_count` exceeds
+   * it, or a `meta.next` that would need more than
+   * `ceil(expectAtMost / pageSize)` pages, throws
+   * {@linkcode PaginationError} instead of being followed.
+   */
+  expectAtMost?: number;
 }
 
 /**
  * Iterates over every object of a list endpoint, following `meta.next`
  * (a path-only URL) until it is `null`, with pages of up to 1000 objects.
+ *
+ * Objects already yielded (by their numeric or string `id`) are not yielded
+ * again: with offset paging over a list ordered newest first, objects
+ * created meanwhile shift the list and a page legitimately repeats a few of
+ * the previous page's last objects.
  *
  * @example Every Completed report (the `status` filter is verified)
  * ```ts ignore
@@ -48,8 +61,13 @@ export interface PaginateOptions<T> {
  * @param options Filters, checks and limits.
  * @returns An async iterator over the objects, in server order.
  * @throws {FilterNotAppliedError} When an object does not match a verified filter.
- * @throws {PaginationError} When `meta.next` repeats, goes backwards or
- *   runs past `total_count`: following it would never end.
+ * @throws {PaginationError} When following `meta.next` would never end or
+ *   reads more than the list holds: `meta.next` repeats a page, goes
+ *   backwards or runs past `total_count`; `total_count` grows past
+ *   T0 + max(pageSize, T0) while paging (T0: the first page's, so the list
+ *   more than doubled); a page holds only objects already read; or
+ *   `total_count` or the number of pages exceeds what `expectAtMost` allows.
+ * @throws {RangeError} When `expectAtMost` is not a non-negative number.
  */
 export async function* paginate<T>(
   client: TsClient,
@@ -62,42 +80,80 @@ export async function* paginate<T>(
     MAX_PAGE_SIZE,
     Number.isFinite(max) ? Math.max(1, max) : MAX_PAGE_SIZE,
   );
+  const atMost = options.expectAtMost;
+  if (atMost !== undefined && !(atMost >= 0)) {
+    throw new RangeError(`expectAtMost must be >= 0, got ${atMost}`);
+  }
+  const maxPages = atMost === undefined
+    ? Infinity
+    : Math.max(1, Math.ceil(atMost / pageSize));
   const checks = Object.entries(options.verify ?? {});
   let next: string | null = path;
   let params: QueryParams = { ...options.params, limit: pageSize, offset: 0 };
   let count = 0;
   let offset = -1;
+  let pages = 0;
+  let firstTotal: number | undefined;
   const seen = new Set<string>();
+  const seenIds = new Set<string | number>();
   while (next !== null && count < max) {
     const page: ListPage<T> = await client.get<ListPage<T>>(next, {
       params,
       ...(options.signal ? { signal: options.signal } : {}),
     });
+    const here = redactUrl(client.url(next, params));
     if (!page || !Array.isArray(page.objects) || !page.meta) {
-      throw new TypeError(
-        `${redactUrl(client.url(next, params))} did not answer a Tastypie list`,
-      );
+      throw new TypeError(`${here} did not answer a Tastypie list`);
     }
+    pages++;
+    const total = page.meta.total_count;
+    firstTotal ??= total;
+    checkTotal(here, { total, firstTotal, pageSize, atMost });
+    let repeats = 0;
     for (const object of page.objects) {
+      const id = idOf(object);
+      if (id !== undefined && seenIds.has(id)) {
+        repeats++;
+        continue;
+      }
       for (const [filter, matches] of checks) {
         if (!matches(object)) {
           throw new FilterNotAppliedError(
             filter,
-            redactUrl(client.url(next, params)),
+            here,
             `got ${describe(object)}`,
           );
         }
       }
+      if (id !== undefined) seenIds.add(id);
       yield object;
       if (++count >= max) return;
     }
-    const here = redactUrl(client.url(next, params));
+    if (page.objects.length > 0 && repeats === page.objects.length) {
+      throw new PaginationError(
+        `the server's list does not end: meta.next repeats objects already read (all ${repeats} objects of this page): ${
+          shortUrl(here)
+        }`,
+        { url: here },
+      );
+    }
     seen.add(here);
     offset = Math.max(offset, page.meta.offset ?? offset);
     next = page.meta.next;
     params = {}; // meta.next carries the query string
     if (next !== null) {
       checkProgress(client, { next, seen, offset, meta: page.meta });
+      if (pages >= maxPages) {
+        const url = redactUrl(client.url(next));
+        throw new PaginationError(
+          `meta.next asks for page ${
+            pages + 1
+          } of a look-up of at most ${atMost} objects (${pageSize} a page): ${
+            shortUrl(url)
+          }`,
+          { url },
+        );
+      }
     }
   }
 }
@@ -118,6 +174,37 @@ export async function listAll<T>(
   const all: T[] = [];
   for await (const object of paginate(client, path, options)) all.push(object);
   return all;
+}
+
+/**
+ * Throws when a page's `total_count` is more than the look-up can hold, or
+ * has grown so much since the first page that the list does not end.
+ */
+function checkTotal(
+  url: string,
+  page: {
+    total: number;
+    firstTotal: number;
+    pageSize: number;
+    atMost: number | undefined;
+  },
+): void {
+  const { total, firstTotal, pageSize, atMost } = page;
+  const problem = atMost !== undefined && total > atMost
+    ? `the server answered total_count ${total} for a look-up of at most ${atMost} objects`
+    : total > firstTotal + Math.max(pageSize, firstTotal)
+    ? `the server's list does not end: total_count grew from ${firstTotal} to ${total} while paging`
+    : undefined;
+  if (problem) {
+    throw new PaginationError(`${problem}: ${shortUrl(url)}`, { url });
+  }
+}
+
+/** The `id` of an object, when it has a numeric or string one. */
+function idOf(object: unknown): string | number | undefined {
+  if (!object || typeof object !== "object") return undefined;
+  const id = (object as { id?: unknown }).id;
+  return typeof id === "number" || typeof id === "string" ? id : undefined;
 }
 
 /** Throws when following `next` would not make progress through the list. */

@@ -140,6 +140,7 @@ export async function* listReports(
           listAll<Experiment>(client, "experiment/", {
             params: { id__in: chunk },
             verify: { id__in: (x) => wanted.has(x.id) },
+            expectAtMost: chunk.length,
             ...signal,
           }),
       )
@@ -323,6 +324,7 @@ export async function getReports(
     return listAll<Report>(client, "results/", {
       params: { id__in: batch },
       verify: { id__in: (r) => wanted.has(r.id) },
+      expectAtMost: batch.length,
       ...(options.signal ? { signal: options.signal } : {}),
     });
   });

@@ -212,6 +212,7 @@ export async function getRuns(
     return listAll<PluginResult>(client, "pluginresult/", {
       params: { id__in: batch },
       verify: { id__in: (r) => wanted.has(r.id) },
+      expectAtMost: batch.length,
       ...(options.signal ? { signal: options.signal } : {}),
     });
   });

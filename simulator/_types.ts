@@ -88,8 +88,15 @@ export interface LaunchRecord {
  *   broken JSON. Acts on the real answer whatever `after` says.
  * - `next`: on list answers, a broken `meta.next`: `repeat` points at the
  *   same page again, `backwards` at an earlier offset (from the second page
- *   on), `beyond` keeps going past `total_count` with empty pages. Acts on
- *   the real answer; other answers pass unchanged.
+ *   on), `beyond` keeps going past `total_count` with empty pages,
+ *   `growing` adds one page to `total_count` for every page read (the
+ *   answer at offset o counts `o / limit + 1` extra pages) and always points
+ *   at the next offset, so the list never ends (a broken proxy or cache),
+ *   and `same-objects` always points at the next offset while every page
+ *   after the first returns the first page's objects (those of the last
+ *   offset-0 page of the same path and filters the fault answered, else of
+ *   the first page it answered). Acts on the real answer; other answers
+ *   pass unchanged.
  * - `slow-create`: a launch creates its run `ms` later (a busy server); the
  *   run is created even when the client has hung up by then.
  */
@@ -99,7 +106,10 @@ export type FaultAction =
   | { type: "delay"; ms: number }
   | { type: "html"; status?: number }
   | { type: "truncate" }
-  | { type: "next"; mode: "repeat" | "backwards" | "beyond" }
+  | {
+    type: "next";
+    mode: "repeat" | "backwards" | "beyond" | "growing" | "same-objects";
+  }
   | { type: "slow-create"; ms: number };
 
 /** A fault to inject into matching requests. */

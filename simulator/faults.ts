@@ -21,6 +21,15 @@ interface Entry {
   fired: number;
 }
 
+/** The modes of the `next` fault. */
+const NEXT_MODES: readonly string[] = [
+  "repeat",
+  "backwards",
+  "beyond",
+  "growing",
+  "same-objects",
+] satisfies Extract<SimFaultAction, { type: "next" }>["mode"][];
+
 /** The registered faults, matched in order; the first that fires wins. */
 export class FaultPlan {
   #entries: Entry[] = [];
@@ -63,7 +72,7 @@ export class FaultPlan {
         if (!(a.ms >= 0)) throw bad("Bad ms");
         break;
       case "next":
-        if (!["repeat", "backwards", "beyond"].includes(a.mode)) {
+        if (!NEXT_MODES.includes(a.mode)) {
           throw bad("Bad mode");
         }
         break;
@@ -175,14 +184,22 @@ export function truncated(reply: Reply): Reply {
 }
 
 /**
+ * First pages seen by the `same-objects` mode, by origin, path and query
+ * (without limit and offset); the oldest are dropped past a few hundred.
+ */
+const firstPages = new Map<string, unknown[]>();
+const FIRST_PAGES_KEPT = 256;
+
+/**
  * A list answer whose `meta.next` misleads: the same page again, an
- * earlier page, or pages past the end. Other answers are returned as they
- * are.
+ * earlier page, pages past the end, a `total_count` that grows by a page
+ * with every page read, or the first page's objects over and over. Other
+ * answers are returned as they are.
  */
 export function brokenNext(
   reply: Reply,
-  mode: "repeat" | "backwards" | "beyond",
-  request: { pathname: string; params: URLSearchParams },
+  mode: Extract<SimFaultAction, { type: "next" }>["mode"],
+  request: { pathname: string; params: URLSearchParams; origin?: string },
 ): Reply {
   let data: { meta?: Record<string, unknown>; objects?: unknown };
   try {
@@ -207,6 +224,24 @@ export function brokenNext(
   else if (mode === "backwards" && offset >= limit) {
     meta.next = at(offset - limit);
   } else if (mode === "beyond" && meta.next === null) {
+    meta.next = at(offset + limit);
+  } else if (mode === "growing") {
+    const pages = Math.floor(offset / limit) + 1;
+    meta.total_count = Number(meta.total_count) + pages * limit;
+    meta.next = at(offset + limit);
+  } else if (mode === "same-objects") {
+    const q = new URLSearchParams(request.params);
+    q.delete("limit");
+    q.delete("offset");
+    const key = `${request.origin ?? ""}${request.pathname}?${q}`;
+    const first = firstPages.get(key);
+    if (offset === 0 || !first) {
+      firstPages.delete(key);
+      firstPages.set(key, data.objects);
+      if (firstPages.size > FIRST_PAGES_KEPT) {
+        firstPages.delete(firstPages.keys().next().value!);
+      }
+    } else data.objects = first;
     meta.next = at(offset + limit);
   }
   return { ...reply, body: pyJson(data) };

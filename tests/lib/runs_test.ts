@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { PaginationError } from "../../lib/errors.ts";
 import { launchPlugin } from "../../lib/launch.ts";
 import {
+  getRuns,
   latestRuns,
   pairKey,
   reportOf,
@@ -144,4 +146,28 @@ Deno.test("runsOf() and latestRuns() without plugin names give every plugin's ru
     new Set(onAB.map((r) => pairKey(reportOf(r), r.pluginName))).size,
   );
   assert.deepEqual(await runsOf(client, { reports: [] }), []);
+});
+
+Deno.test("getRuns() stops at once when the look-up's list never ends", async () => {
+  await using sim = await simulator({ reports: 20 });
+  using client = await clientFor(sim);
+  const report = sim.reportIds()[0]!;
+  const ids = ["igv", "sampleID", "coverageAnalysis"].map((plugin) =>
+    sim.addPluginResult(report, plugin, "Completed")
+  );
+  assert.deepEqual(
+    [...(await getRuns(client, ids)).keys()].sort((a, b) => a - b),
+    ids,
+  );
+  // A broken proxy or cache: total_count grows by a page every page and
+  // meta.next never ends.
+  sim.addFault({
+    path: "pluginresult/",
+    action: { type: "next", mode: "growing" },
+  });
+  sim.clearLog();
+  const error = await getRuns(client, ids).catch((e) => e);
+  assert.ok(error instanceof PaginationError, String(error));
+  assert.match(error.message, /for a look-up of at most 3 objects/);
+  assert.ok(sim.requests.length <= 2, `${sim.requests.length} requests`);
 });

@@ -191,3 +191,56 @@ Deno.test("simulator faults: a broken meta.next repeats, goes back or runs past 
   const detail = await call(sim, `${API}results/1/`);
   assert.equal(detail.json().id, 1, "detail answers pass unchanged");
 });
+
+Deno.test("simulator faults: a meta.next over a growing list or the same objects", async () => {
+  await using sim = await startSimulator({ reports: 45 });
+  const page = async (path: string) =>
+    (await call(sim, path)).json() as { meta: Json; objects: Json[] };
+  const first = `${API}results/?limit=20`;
+  const real = await page(first);
+  sim.addFault({
+    path: "/results/",
+    action: { type: "next", mode: "growing" },
+  });
+  let next: string | null = first;
+  const totals: number[] = [];
+  const sizes: number[] = [];
+  for (let i = 0; i < 5 && next; i++) {
+    const p: { meta: Json; objects: Json[] } = await page(next);
+    totals.push(p.meta.total_count);
+    sizes.push(p.objects.length);
+    next = p.meta.next;
+  }
+  assert.deepEqual(totals, [65, 85, 105, 125, 145]);
+  assert.deepEqual(sizes, [20, 20, 5, 0, 0], "the real objects");
+  assert.equal(next, `${API}results/?limit=20&offset=100`);
+  sim.clearFaults();
+  sim.addFault({
+    path: "/results/",
+    action: { type: "next", mode: "same-objects" },
+  });
+  const ids = (p: { objects: Json[] }) => p.objects.map((r) => r.id);
+  const p0 = await page(`${API}results/?limit=20&status=Completed`);
+  assert.equal(
+    p0.meta.next,
+    `${API}results/?status=Completed&limit=20&offset=20`,
+  );
+  next = p0.meta.next;
+  for (let i = 0; i < 4; i++) {
+    const p: { meta: Json; objects: Json[] } = await page(next!);
+    assert.deepEqual(ids(p), ids(p0));
+    next = p.meta.next;
+  }
+  assert.equal(next, `${API}results/?status=Completed&limit=20&offset=100`);
+  // Another list keeps its own first page; detail answers pass unchanged.
+  const other = await page(first);
+  assert.deepEqual(ids(other), ids(real));
+  assert.deepEqual(ids(await page(other.meta.next)), ids(real));
+  assert.notDeepEqual(ids(real), ids(p0));
+  assert.equal((await call(sim, `${API}results/1/`)).json().id, 1);
+  assert.throws(
+    () =>
+      sim.addFault({ action: { type: "next", mode: "growth" as "growing" } }),
+    TypeError,
+  );
+});
