@@ -11,10 +11,9 @@ import {
 } from "./errors.ts";
 import { causeChain, codes } from "./_causes.ts";
 import { statusHint, tlsHint } from "./_hints.ts";
+import { REDACTED, redactQuery } from "./redact.ts";
 
 export { causeChain, tlsHint };
-
-const SECRET_PARAMS = ["api_key", "password", "apikey", "key"];
 
 /** An HTTP Basic `Authorization` value (UTF-8, as Django decodes it). */
 export function basicAuth(user: string | undefined, password: string): string {
@@ -39,13 +38,22 @@ export function authorizationFor(
   return { form: "none", header: undefined };
 }
 
-/** Replaces the value of secret query parameters with `***`. */
+/**
+ * A URL with its secrets replaced by `[redacted]` (lib/redact.ts's one
+ * rule): the values of the query's and the fragment's secret parameters
+ * (`isSecretParam`: `api_key`, `password`, `access_token`, `key`, any name
+ * with a secret word in it), and the password of its userinfo
+ * (`https://user:…@host`, `https://:…@host`). The rest is kept as written.
+ */
 export function redactUrl(url: string | URL): string {
   const u = new URL(url);
-  for (const name of SECRET_PARAMS) {
-    if (u.searchParams.has(name)) u.searchParams.set(name, "***");
+  let head = u.href.slice(0, u.href.length - u.search.length - u.hash.length);
+  if (u.password !== "") {
+    head = head.replace(`:${u.password}@`, `:${REDACTED}@`);
   }
-  return u.href.replaceAll("%2A%2A%2A", "***");
+  const search = u.search && `?${redactQuery(u.search.slice(1))}`;
+  const hash = u.hash && `#${redactQuery(u.hash.slice(1))}`;
+  return `${head}${search}${hash}`;
 }
 
 /**

@@ -2,7 +2,11 @@
  * Connection settings: server URL, credentials and TLS trust, gathered from
  * command-line flags, then the environment, then a `.env` file in the working
  * directory. Secrets (password, API key) are read only from the environment or
- * `.env`, never from flags.
+ * `.env` (or a server profile), never from flags. Tastypie also takes the key
+ * in the query (`?username=U&api_key=KEY`): a `TS_URL` so written is taken
+ * apart, its user and key become the credentials (sent as the `ApiKey`
+ * header, never in a query) and the base URL keeps no query. Every message
+ * quoting a URL shows it redacted.
  *
  * @module
  */
@@ -10,6 +14,7 @@
 import { parse as parseDotenv } from "dotenv";
 import { UsageError } from "./errors.ts";
 import { resolveProfile } from "./profiles.ts";
+import { isSecretParam, redactText } from "./redact.ts";
 
 /** Environment variables the toolkit reads. */
 export const ENV_VARS = [
@@ -47,7 +52,7 @@ export interface ConnectionConfig {
 
 /** Non-secret settings that may come from flags. */
 export interface ConfigFlags {
-  /** `--url`: server base URL. */
+  /** `--url`: server base URL (a `username` in its query is fine, a secret is refused). */
   url?: string | undefined;
   /** `--user`: user name. */
   user?: string | undefined;
@@ -78,6 +83,10 @@ export interface LoadConfigOptions {
  *
  * With `TS_API_KEY` the client authenticates with `ApiKey <user>:<key>`;
  * else with `TS_PASSWORD`, HTTP Basic; with neither, no credentials.
+ * `TS_URL=https://ts.example.org/?username=U&api_key=KEY` (or a profile's
+ * `url` so written) gives the user and the key as well; a `TS_USER` or
+ * `TS_API_KEY` that says otherwise is an error. `--url` must not carry a
+ * secret: a flag shows in `ps` and in the shell's history.
  *
  * @example Settings from a given environment
  * ```ts
@@ -93,7 +102,9 @@ export interface LoadConfigOptions {
  *
  * @param options Flags and sources.
  * @returns The resolved settings.
- * @throws {UsageError} When the URL is missing or malformed, or a key has no user.
+ * @throws {UsageError} When the URL is missing or malformed, `--url` carries
+ *   a secret, the URL's credentials disagree with TS_USER or TS_API_KEY, or a
+ *   key has no user.
  */
 export async function loadConfig(
   options: LoadConfigOptions = {},
@@ -126,13 +137,49 @@ export async function loadConfig(
       "No server URL: set TS_URL (e.g. TS_URL=https://ts.example.org), pass --url, or name a server profile with --server",
     );
   }
-  const config: ConnectionConfig = { url: normalizeServerUrl(rawUrl) };
-  const user = flags.user ?? profile?.user ?? value("TS_USER");
+  const tier = flags.url !== undefined ? "flag" : profile ? "profile" : "env";
+  const urlName = tier === "flag"
+    ? "--url"
+    : tier === "profile"
+    ? `${profile!.file}: servers.${profile!.name}.url`
+    : "TS_URL";
+  const parsed = parseServerUrl(rawUrl, {
+    name: urlName,
+    fromFlag: tier === "flag",
+  });
+  const config: ConnectionConfig = { url: parsed.url };
+  // The URL's user stands beside the setting of its own source (TS_URL
+  // beside TS_USER, a profile's url beside its user); one above it or
+  // beside it that says otherwise is an error (the key is that user's).
+  const users: Source[] = [
+    { name: "--user", value: flags.user },
+    ...(tier === "flag" ? [urlSource("username", urlName, parsed.user)] : []),
+    {
+      name: `${profile?.file}: servers.${profile?.name}.user`,
+      value: profile?.user,
+    },
+    ...(tier === "profile"
+      ? [urlSource("username", urlName, parsed.user)]
+      : []),
+    { name: "TS_USER", value: value("TS_USER") },
+    ...(tier === "env" ? [urlSource("username", urlName, parsed.user)] : []),
+  ];
+  const user = pick(users, "user");
   // A profile with a secret of its own never falls back to TS_API_KEY or
   // TS_PASSWORD: those may belong to another server.
   const own = profile?.ownSecret ?? false;
   const password = own ? profile?.password : value("TS_PASSWORD");
-  const apiKey = own ? profile?.apiKey : value("TS_API_KEY");
+  const apiKeys: Source[] = own
+    ? [{
+      name: profile?.secretFrom ?? `${profile?.file}: servers.${profile?.name}`,
+      value: profile?.apiKey,
+    }]
+    : [{ name: "TS_API_KEY", value: value("TS_API_KEY") }];
+  // The key of a --url was refused above; a profile's own comes first.
+  if (tier !== "flag") {
+    apiKeys.push(urlSource("api_key", urlName, parsed.apiKey));
+  }
+  const apiKey = pick(apiKeys, "API key");
   const caCertFile = flags.caCert ?? profile?.caCertFile ?? value("TS_CA_CERT");
   if (user !== undefined) config.user = user;
   if (password !== undefined) config.password = password;
@@ -149,18 +196,224 @@ export async function loadConfig(
     };
   }
   if ((apiKey !== undefined || password !== undefined) && user === undefined) {
+    const keyFrom = apiKeys.find((k) => k.value !== undefined);
     throw new UsageError(
       `${
-        apiKey !== undefined ? "TS_API_KEY" : "TS_PASSWORD"
-      } is set but TS_USER is not: set TS_USER (or pass --user)`,
+        capital(apiKey !== undefined ? keyFrom!.name : "TS_PASSWORD")
+      } is set but TS_USER is not: set TS_USER (or pass --user)${
+        apiKey !== undefined && keyFrom?.fromUrl
+          ? ` or add username=… to ${urlName}`
+          : ""
+      }`,
     );
   }
   return config;
 }
 
+/** One place a setting may come from: its name (for messages) and value. */
+interface Source {
+  name: string;
+  value: string | undefined;
+  /** It is the URL's (`username`, `api_key` in its query). */
+  fromUrl?: boolean;
+}
+
+const capital = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}`;
+
+function urlSource(
+  param: "username" | "api_key",
+  urlName: string,
+  value: string | undefined,
+): Source {
+  return {
+    name: `the ${param} in the query of ${urlName}`,
+    value,
+    fromUrl: true,
+  };
+}
+
+/**
+ * The first value given, after checking that every source of the URL (the
+ * query's `username` and `api_key`) agrees with those before it. The
+ * message names both sources, never a value.
+ */
+function pick(sources: Source[], what: string): string | undefined {
+  sources.forEach((source, i) => {
+    if (source.value === undefined || !source.fromUrl) return;
+    const other = sources.slice(0, i).find((s) =>
+      s.value !== undefined && s.value !== source.value
+    );
+    if (other) {
+      throw new UsageError(
+        `${
+          capital(source.name)
+        } and ${other.name} give different ${what}s: keep one (best the key in TS_API_KEY, the user in TS_USER, and TS_URL the bare address)`,
+      );
+    }
+  });
+  return sources.find((s) => s.value !== undefined)?.value;
+}
+
+/** A server URL taken apart by {@linkcode parseServerUrl}. */
+export interface ServerUrl {
+  /** The base URL, as {@linkcode normalizeServerUrl} gives it: no query. */
+  url: string;
+  /** The `username` of its query, if any. */
+  user?: string;
+  /** The `api_key` of its query, if any. Never print it. */
+  apiKey?: string;
+}
+
+/** Options of {@linkcode parseServerUrl}. */
+export interface ParseServerUrlOptions {
+  /** What messages call the URL: `TS_URL`, `--url`, a profile's `url`; default "Server URL". */
+  name?: string;
+  /**
+   * It comes from a flag (`--url`): a secret in its query is refused, since
+   * a flag shows in `ps` and in the shell's history.
+   */
+  fromFlag?: boolean;
+}
+
+/** The credential parameters Tastypie's ApiKeyAuthentication reads. */
+const CREDENTIAL_PARAMS = ["username", "api_key"];
+
+/**
+ * Takes a server URL apart: the base URL (scheme, host and any path prefix,
+ * without a trailing `/rundb/api/v1/` or slashes) and the credentials of its
+ * query, `username` and `api_key` (Tastypie's query form). Any other query
+ * parameter, a fragment, or userinfo (`https://user:pw@host`) is refused.
+ * Every message quotes the URL redacted (lib/redact.ts: the values of
+ * `api_key`, `password`, `token`… and userinfo passwords become
+ * `[redacted]`).
+ *
+ * @example
+ * ```ts
+ * import { parseServerUrl } from "./config.ts";
+ * const p = parseServerUrl("https://ts.example.org/?username=ionuser&api_key=0123abcd");
+ * if (p.url !== "https://ts.example.org" || p.user !== "ionuser") throw new Error(p.url);
+ * if (p.apiKey !== "0123abcd") throw new Error("no key");
+ * ```
+ *
+ * @param raw The URL as the user wrote it.
+ * @param options What to call it, whether it is a flag.
+ * @returns The base URL and the query's credentials.
+ * @throws {UsageError} When it is not an http(s) URL, carries userinfo, a
+ *   fragment or another query parameter, or (a flag) a secret.
+ */
+export function parseServerUrl(
+  raw: string,
+  options: ParseServerUrlOptions = {},
+): ServerUrl {
+  const name = options.name ?? "Server URL";
+  const trimmed = raw.trim();
+  const shown = redactText(trimmed);
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    throw new UsageError(
+      `${name} "${shown}" is not a URL: write it like https://ts.example.org`,
+    );
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(
+      `${name} must start with https:// or http://, got "${url.protocol}"`,
+    );
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new UsageError(
+      `${name} must not contain credentials: use TS_USER and TS_API_KEY (or TS_PASSWORD)`,
+    );
+  }
+  const path = url.pathname.replace(/\/+$/, "").replace(
+    /\/rundb\/api\/v1$/,
+    "",
+  ).replace(/\/+$/, "");
+  const root = `${url.protocol}//${url.host}`;
+  const params = queryParams(url.search);
+  if (options.fromFlag) {
+    const secrets = params.filter((p) => isSecretParam(p.name));
+    if (secrets.length > 0) {
+      throw new UsageError(
+        `${name} must not carry a secret (${
+          [...new Set(secrets.map((p) => p.name))].join(", ")
+        } in its query): a flag shows in ps and in the shell's history. Put the API key in TS_API_KEY (and the user in TS_USER), in the environment or .env, and pass --url ${root}${path}`,
+      );
+    }
+  }
+  const others = params.filter((p) => !CREDENTIAL_PARAMS.includes(p.name));
+  if (others.length > 0 || url.hash !== "") {
+    const what = [
+      ...new Set(others.map((p) => p.name)),
+      ...(url.hash !== "" ? ["a fragment"] : []),
+    ].join(", ");
+    throw new UsageError(
+      `${name} "${shown}" has a query or fragment (${what}): it is only the server's address (a username and api_key in the query are the one exception), e.g. TS_URL=${root}`,
+    );
+  }
+  const found: ServerUrl = { url: `${root}${path}` };
+  for (const param of CREDENTIAL_PARAMS) {
+    const given = params.filter((p) => p.name === param && p.value !== "");
+    if (given.length > 1) {
+      throw new UsageError(
+        `${name} "${shown}" has ${param} ${given.length} times in its query: give it once`,
+      );
+    }
+    if (given[0] === undefined) continue;
+    if (param === "username") found.user = given[0].value;
+    else found.apiKey = given[0].value;
+  }
+  const api = /^(.*?)\/rundb\/api\/v1\/./.exec(`${path}/`);
+  if (api) {
+    throw new UsageError(
+      `${name} "${shown}" points at an API resource: TS_URL is the server's address, e.g. TS_URL=${root}${
+        api[1]
+      }`,
+    );
+  }
+  const parts = path.split("/").filter(Boolean);
+  const page = parts.findIndex((p) => WEB_PAGES.includes(p.toLowerCase()));
+  if (page >= 0) {
+    const prefix = parts.slice(0, page).map((p) => `/${p}`).join("");
+    throw new UsageError(
+      `${name} "${shown}" is a page of the Torrent Suite web site (/${
+        parts.slice(page).join("/")
+      }/), not the server: use TS_URL=${root}${prefix}`,
+    );
+  }
+  return found;
+}
+
+/**
+ * A query's parameters, decoded, split at `&` and `;` as Torrent Suite's
+ * Python 2 splits them (so `;api_key=…` is not taken for part of a value).
+ */
+function queryParams(search: string): { name: string; value: string }[] {
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s.replaceAll("+", " "));
+    } catch {
+      return s;
+    }
+  };
+  return search.replace(/^\?/, "").split(/[&;]/).filter(Boolean).map(
+    (piece) => {
+      const at = piece.indexOf("=");
+      return at < 0 ? { name: decode(piece), value: "" } : {
+        name: decode(piece.slice(0, at)),
+        value: decode(piece.slice(at + 1)).trim(),
+      };
+    },
+  );
+}
+
 /**
  * Normalizes a server URL: keeps scheme, host and any path prefix, drops a
- * trailing `/rundb/api/v1/` and trailing slashes.
+ * trailing `/rundb/api/v1/` and trailing slashes. It returns only the
+ * address, so a URL carrying credentials in its query (`username`,
+ * `api_key`) is refused here rather than losing them: {@linkcode loadConfig}
+ * (through {@linkcode parseServerUrl}) is the one that takes them out.
  *
  * @example
  * ```ts
@@ -174,53 +427,15 @@ export async function loadConfig(
  * @throws {UsageError} When it is not an http(s) URL or carries credentials.
  */
 export function normalizeServerUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
+  const parsed = parseServerUrl(raw);
+  if (parsed.user !== undefined || parsed.apiKey !== undefined) {
     throw new UsageError(
-      `Server URL "${raw}" is not a URL: write it like https://ts.example.org`,
+      `Server URL "${
+        redactText(raw.trim())
+      }" carries credentials in its query: give the address (${parsed.url}) and the credentials (TS_USER, TS_API_KEY) apart`,
     );
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(
-      `Server URL must start with https:// or http://, got "${url.protocol}"`,
-    );
-  }
-  if (url.username !== "" || url.password !== "") {
-    throw new UsageError(
-      "Server URL must not contain credentials: use TS_USER and TS_API_KEY (or TS_PASSWORD)",
-    );
-  }
-  const path = url.pathname.replace(/\/+$/, "").replace(
-    /\/rundb\/api\/v1$/,
-    "",
-  ).replace(/\/+$/, "");
-  const root = `${url.protocol}//${url.host}`;
-  if (url.search !== "" || url.hash !== "") {
-    throw new UsageError(
-      `Server URL "${raw.trim()}" has a query or fragment: TS_URL is only the server's address, e.g. TS_URL=${root}`,
-    );
-  }
-  const api = /^(.*?)\/rundb\/api\/v1\/./.exec(`${path}/`);
-  if (api) {
-    throw new UsageError(
-      `Server URL "${raw.trim()}" points at an API resource: TS_URL is the server's address, e.g. TS_URL=${root}${
-        api[1]
-      }`,
-    );
-  }
-  const parts = path.split("/").filter(Boolean);
-  const page = parts.findIndex((p) => WEB_PAGES.includes(p.toLowerCase()));
-  if (page >= 0) {
-    const prefix = parts.slice(0, page).map((p) => `/${p}`).join("");
-    throw new UsageError(
-      `Server URL "${raw.trim()}" is a page of the Torrent Suite web site (/${
-        parts.slice(page).join("/")
-      }/), not the server: use TS_URL=${root}${prefix}`,
-    );
-  }
-  return `${root}${path}`;
+  return parsed.url;
 }
 
 /**

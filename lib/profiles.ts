@@ -23,7 +23,8 @@
  * writes nothing else. A profile's secret comes from an environment
  * variable named in it (`apiKeyEnv`, `passwordEnv`: `TS_…` names, the only
  * ones the scripts may read), from a file (`apiKeyFile`, `passwordFile`),
- * or from the profile itself (`apiKey`, `password`); a file holding a
+ * or from the profile itself (`apiKey`, `password`, or an `api_key` in the
+ * query of its `url`, which `loadConfig` takes out); a file holding a
  * secret must be readable by its owner only, and is refused otherwise.
  *
  * @module
@@ -31,10 +32,11 @@
 
 import { join } from "node:path";
 import { UsageError } from "./errors.ts";
+import { isSecretParam } from "./redact.ts";
 
 /** One named server. */
 export interface ServerProfile {
-  /** Server base URL. */
+  /** Server base URL (a `username` and `api_key` in its query are taken as credentials). */
   url: string;
   /** User name. */
   user?: string;
@@ -134,10 +136,11 @@ export async function resolveProfile(
   if (typeof profile.url !== "string" || profile.url.trim() === "") {
     throw new UsageError(`${where} has no "url"`);
   }
-  const ownSecret = (["apiKey", "password"] as const).some((k) =>
-    profile[k] !== undefined || profile[`${k}Env`] !== undefined ||
-    profile[`${k}File`] !== undefined
-  );
+  const ownSecret = urlHoldsSecret(profile.url) ||
+    (["apiKey", "password"] as const).some((k) =>
+      profile[k] !== undefined || profile[`${k}Env`] !== undefined ||
+      profile[`${k}File`] !== undefined
+    );
   const resolved: ResolvedProfile = { name, file, url: profile.url, ownSecret };
   if (profile.user) resolved.user = profile.user;
   if (profile.caCert) resolved.caCertFile = expandHome(profile.caCert, getEnv);
@@ -148,7 +151,23 @@ export async function resolveProfile(
       resolved.secretFrom ??= secret.from;
     }
   }
+  if (urlHoldsSecret(profile.url)) resolved.secretFrom ??= file;
   return resolved;
+}
+
+/**
+ * Whether a profile's url holds a secret: a secret parameter with a value in
+ * its query (`api_key=…`) or a userinfo password. Then `servers.json` holds
+ * a secret, like an inline `apiKey`.
+ */
+function urlHoldsSecret(url: unknown): boolean {
+  if (typeof url !== "string") return false;
+  const query = /\?([^#]*)/.exec(url)?.[1] ?? "";
+  return query.split(/[&;]/).some((piece) => {
+    const at = piece.indexOf("=");
+    return at > 0 && piece.slice(at + 1).trim() !== "" &&
+      isSecretParam(piece.slice(0, at));
+  }) || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:[^/?#]*@/i.test(url.trim());
 }
 
 /** Reads and checks `servers.json`; `undefined` when it does not exist. */
@@ -181,7 +200,9 @@ async function readProfiles(
     );
   }
   const inline = Object.values(servers as Record<string, ServerProfile>).some(
-    (p) => p?.apiKey !== undefined || p?.password !== undefined,
+    (p) =>
+      p?.apiKey !== undefined || p?.password !== undefined ||
+      urlHoldsSecret(p?.url),
   );
   if (inline) await ownerOnly(file, "holds a secret");
   return data as { default?: string; servers: Record<string, ServerProfile> };

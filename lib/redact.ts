@@ -4,7 +4,8 @@
  * password, passwd, secret, token, api_key, apikey, credential, plus names
  * the caller adds) is replaced by `[redacted]`, in objects (deep) and in text
  * (`user_password=…`, `password: …`, `"token": "…"`, `--password …`,
- * `Authorization: Basic …`, `https://user:…@host`), and so is every
+ * `Authorization: Basic …`, `https://user:…@host`, `?api_key=…` in URLs),
+ * and so is every
  * occurrence of a secret the caller knows (the user's own password or API
  * key), wherever it stands.
  *
@@ -71,6 +72,8 @@ function partPattern(part: string): string {
 
 interface Compiled {
   key: RegExp;
+  /** A part of a secret name anywhere in a name (query parameters). */
+  part: RegExp;
   quoted: RegExp;
   bare: RegExp;
   flag: RegExp;
@@ -100,6 +103,7 @@ function compile(options: RedactOptions = {}): Compiled {
   const word = `[\\w.-]*(?:${parts})[\\w.-]*`;
   const compiled: Compiled = {
     key: new RegExp(`^${word}$`, "i"),
+    part: new RegExp(parts, "i"),
     // "key": "value" / 'key': 'value' / "key": 123 (JSON, Python dicts)
     quoted: new RegExp(
       `(["'])(${word})\\1(\\s*[:=]\\s*)${NOT_DONE}(?:(["'])((?:\\\\.|(?!\\4).)*)\\4|([^\\s,}\\]]+))`,
@@ -137,6 +141,73 @@ function compile(options: RedactOptions = {}): Compiled {
  */
 export function isSecretKey(name: string, options?: RedactOptions): boolean {
   return compile(options).key.test(name);
+}
+
+/**
+ * Query parameter names that hold a secret in a URL although the key rule
+ * leaves them alone in other text: `key` (`?key=…`, as Google's APIs and
+ * many proxies spell an API key; "key is 42" in a log is no secret).
+ */
+const URL_SECRET_PARAMS: readonly string[] = ["key"];
+
+/**
+ * Whether a URL's query (or fragment) parameter holds a secret: its name,
+ * percent-decoded, contains one of the secret words anywhere
+ * ({@linkcode SECRET_KEY_PATTERN}, plus `extraKeys`: `api_key`, `apiKey`,
+ * `password`, `access_token`, `auth[password]`), or it is `key`. Not
+ * `username`: a user name is not a secret.
+ *
+ * @example
+ * ```ts
+ * import { isSecretParam } from "./redact.ts";
+ * for (const n of ["api_key", "password", "key", "auth%5Bpassword%5D"]) {
+ *   if (!isSecretParam(n)) throw new Error(n);
+ * }
+ * if (isSecretParam("username") || isSecretParam("limit")) throw new Error();
+ * ```
+ *
+ * @param name The parameter's name, as it stands in the URL or decoded.
+ * @param options Extra secret names.
+ * @returns True when its value must be redacted.
+ */
+export function isSecretParam(name: string, options?: RedactOptions): boolean {
+  let decoded = name.replaceAll("+", " ");
+  try {
+    decoded = decodeURIComponent(decoded);
+  } catch {
+    // a malformed escape: judge the name as it stands
+  }
+  decoded = decoded.trim();
+  return compile(options).part.test(decoded) ||
+    URL_SECRET_PARAMS.includes(decoded.toLowerCase());
+}
+
+/**
+ * A URL's query (or fragment), without its `?`, with the values of secret
+ * parameters ({@linkcode isSecretParam}) replaced by `[redacted]`; the rest
+ * is kept exactly as written (no re-encoding). Parameters are split at `&`
+ * and `;` (Torrent Suite's Python 2 splits at both). An empty value is left
+ * as it is: nothing to hide.
+ *
+ * @example
+ * ```ts
+ * import { redactQuery } from "./redact.ts";
+ * const q = redactQuery("username=ionuser&api_key=0123abcd&limit=5");
+ * if (q !== "username=ionuser&api_key=[redacted]&limit=5") throw new Error(q);
+ * ```
+ *
+ * @param query The query string, without the leading `?`.
+ * @param options Extra secret names.
+ * @returns The redacted query.
+ */
+export function redactQuery(query: string, options?: RedactOptions): string {
+  return query.replace(
+    /(^|[&;])([^&;=]*)=([^&;]*)/g,
+    (m, sep, name, value) =>
+      value !== "" && isSecretParam(name, options)
+        ? `${sep}${name}=${REDACTED}`
+        : m,
+  );
 }
 
 /**
@@ -213,8 +284,11 @@ function literalSecrets(options?: RedactOptions): string[] {
  * Text (a log, a message) with the values of secret keys replaced by
  * `[redacted]`: `user_password=…`, `password: …`, `"token": "…"`,
  * `'secret': …`, `--password …`, `--api-key=…`, `Authorization: Basic …`,
- * the password of `https://user:…@host` URLs, and every occurrence of the
- * `secrets` given. Everything else is left as it was.
+ * the password of `https://user:…@host` (and `https://:…@host`) URLs, the
+ * secret query and fragment parameters of URLs ({@linkcode isSecretParam}:
+ * `?api_key=…`, `&key=…`, `#access_token=…`, the whole value up to the next
+ * `&`, `;`, `#`, quote or space), and every occurrence of the `secrets`
+ * given. Everything else is left as it was.
  *
  * @example
  * ```ts
@@ -253,8 +327,17 @@ export function redactText(text: string, options?: RedactOptions): string {
           : `${name}${sep}${scheme ?? ""}${space}${REDACTED}`,
     )
     .replace(
-      /\b([a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:)([^\s/@]+)@/gi,
+      // The last `@` of the authority: a password may hold one.
+      /\b([a-z][a-z0-9+.-]*:\/\/[^\s/?#:@]*:)([^\s/?#]+)@/gi,
       (_m, head) => `${head}${REDACTED}@`,
+    )
+    .replace(
+      // A URL's query or fragment parameter (`?api_key=…`, `&key=…`).
+      /([?&#])([\w.%[\]+-]+)=([^\s&;#"'<>]+)/g,
+      (m, lead, name, value) =>
+        value !== REDACTED && isSecretParam(name, options)
+          ? `${lead}${name}=${REDACTED}`
+          : m,
     )
     .replace(
       c.quoted,

@@ -24,11 +24,68 @@ Deno.test("redactUrl() hides every secret query parameter, keeps the rest", () =
     assert.ok(!redacted.includes(KEY), name);
     assert.equal(
       redacted,
-      `https://ts.example.org/rundb/api/v1/results/?username=ionuser&${name}=***&limit=5`,
+      `https://ts.example.org/rundb/api/v1/results/?username=ionuser&${name}=[redacted]&limit=5`,
     );
   }
   // No secret: unchanged.
   assert.equal(redactUrl("http://ts/x/?a=1"), "http://ts/x/?a=1");
+});
+
+Deno.test("redactUrl() follows lib/redact.ts's rule: any secret-named parameter, the key alone, userinfo passwords", () => {
+  // Every name the secret-key rule matches, in any case, as well as `key`.
+  for (
+    const name of [
+      "API_KEY",
+      "ApiKey",
+      "api-key",
+      "token",
+      "access_token",
+      "client_secret",
+      "user_password",
+      "passwd",
+      "credentials",
+      "auth%5Bpassword%5D",
+    ]
+  ) {
+    const redacted = redactUrl(`https://ts/x/?${name}=${KEY}&limit=5`);
+    assert.equal(redacted, `https://ts/x/?${name}=[redacted]&limit=5`, name);
+  }
+  // The key without a username (the PluginKey form), after `;`, in the
+  // fragment, or percent-encoded: hidden all the same.
+  for (
+    const [raw, shown] of [
+      [
+        `https://ts/x/?pluginresult=7&api_key=${KEY}`,
+        "https://ts/x/?pluginresult=7&api_key=[redacted]",
+      ],
+      [
+        `https://ts/x/?username=u;api_key=${KEY}`,
+        "https://ts/x/?username=u;api_key=[redacted]",
+      ],
+      [
+        `https://ts/x/#access_token=${KEY}&state=1`,
+        "https://ts/x/#access_token=[redacted]&state=1",
+      ],
+      [
+        `https://ts/x/?api_key=a%20b%26${KEY}`,
+        "https://ts/x/?api_key=[redacted]",
+      ],
+    ]
+  ) assert.equal(redactUrl(raw!), shown, raw);
+  // Userinfo: the password goes, with or without a user name.
+  assert.equal(
+    redactUrl(`https://ionuser:${KEY}@ts/x/?limit=1`),
+    "https://ionuser:[redacted]@ts/x/?limit=1",
+  );
+  assert.equal(
+    redactUrl(`http://:${KEY}@proxy:3128/`),
+    "http://:[redacted]@proxy:3128/",
+  );
+  // Not secrets: the user name, ordinary parameters, an empty value.
+  assert.equal(
+    redactUrl("https://ts/x/?username=ionuser&keyword=a&api_key="),
+    "https://ts/x/?username=ionuser&keyword=a&api_key=",
+  );
 });
 
 Deno.test("shortUrl() shortens long id lists and leaves short ones", () => {
@@ -64,7 +121,7 @@ Deno.test("serverMessage() takes Tastypie's error, an HTML title, or an excerpt"
 });
 
 Deno.test("statusError() names the credential form for a 401, never the secret", () => {
-  const url = `https://ts/rundb/api/v1/plugin/?api_key=***`;
+  const url = `https://ts/rundb/api/v1/plugin/?api_key=[redacted]`;
   const request = { url, credentialForm: "apikey" as const, user: "ionuser" };
   const e401 = statusError({ ...request, method: "GET" }, {
     status: 401,

@@ -148,3 +148,44 @@ Deno.test("defaultProfilesPath() follows XDG_CONFIG_HOME, else ~/.config", () =>
     );
   }
 });
+
+Deno.test("resolveProfile(): an api_key in a profile's url is a secret of the file (owner-only, its own)", async () => {
+  const key = "0123456789abcdef0123456789abcdef01234567";
+  const url = `https://tower.lab/?username=ionuser&api_key=${key}`;
+  const open = await profiles({ servers: { tower: { url } } }, 0o644);
+  await assert.rejects(
+    resolveProfile({ name: "tower", file: open.file, getEnv: () => undefined }),
+    (e) =>
+      e instanceof UsageError &&
+      /holds a secret but others can read it \(mode 644\): run `chmod 600/
+        .test(e.message) &&
+      !e.message.includes(key),
+  );
+  await Deno.remove(open.dir, { recursive: true });
+  const closed = await profiles({ servers: { tower: { url } } }, 0o600);
+  const tower = await resolveProfile({
+    name: "tower",
+    file: closed.file,
+    getEnv: () => undefined,
+  });
+  // The url as written (loadConfig takes it apart); no TS_API_KEY fallback.
+  assert.deepEqual(tower, {
+    name: "tower",
+    file: closed.file,
+    url,
+    secretFrom: closed.file,
+    ownSecret: true,
+  });
+  await Deno.remove(closed.dir, { recursive: true });
+  // A user name alone in the url is no secret: the file may stay readable.
+  const user = await profiles({
+    servers: { s5: { url: "https://s5.lab/?username=ionuser&api_key=" } },
+  }, 0o644);
+  const s5 = await resolveProfile({
+    name: "s5",
+    file: user.file,
+    getEnv: () => undefined,
+  });
+  assert.equal(s5?.ownSecret, false);
+  await Deno.remove(user.dir, { recursive: true });
+});

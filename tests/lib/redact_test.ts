@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import {
   isSecretKey,
+  isSecretParam,
   redactConfig,
   REDACTED,
   redactObject,
+  redactQuery,
   redactText,
   SECRET_KEY_PATTERN,
 } from "../../lib/redact.ts";
@@ -163,4 +165,71 @@ Deno.test("redactText() replaces known secrets wherever they stand, as given or 
   );
   // No secrets given: plain text is untouched.
   assert.equal(redactText("key is 42", { secrets: [] }), "key is 42");
+});
+
+Deno.test("redactText() hides the secret query values of URLs in free text, whole", () => {
+  const cases: [string, string][] = [
+    // A server error quoting the request URL: the whole value, commas too.
+    [
+      '{"error": "GET https://ts/rundb/api/v1/results/?username=ionuser&api_key=abc,def failed"}',
+      `{"error": "GET https://ts/rundb/api/v1/results/?username=ionuser&api_key=${R} failed"}`,
+    ],
+    // `key` is a secret in a query (not in "key is 42"), and so is a
+    // fragment's token; the user name and other parameters stay.
+    [
+      "proxy log: GET /maps?key=AIza-123&limit=5 200",
+      `proxy log: GET /maps?key=${R}&limit=5 200`,
+    ],
+    [
+      "redirected to https://sso/cb#access_token=ey.J9;x&state=7",
+      `redirected to https://sso/cb#access_token=${R};x&state=7`,
+    ],
+    ["GET /x/?Api-Key=k1%2Ck2 HTTP/1.1", `GET /x/?Api-Key=${R} HTTP/1.1`],
+    [
+      "GET /x/?auth%5Bpassword%5D=pw&page=2",
+      `GET /x/?auth%5Bpassword%5D=${R}&page=2`,
+    ],
+    // Userinfo without a user name, and a password holding an `@`.
+    ["proxy http://:pa55@proxy:3128/", `proxy http://:${R}@proxy:3128/`],
+    ["https://ion:p@ss@ts/x", `https://ion:${R}@ts/x`],
+  ];
+  for (const [input, expected] of cases) {
+    assert.equal(redactText(input), expected, input);
+    assert.equal(redactText(expected), expected, `idempotent: ${expected}`);
+  }
+  for (
+    const plain of [
+      "GET /rundb/api/v1/results/?username=ionuser&limit=5",
+      "key=42 is not a URL's parameter",
+      "see https://ts/x/?keyword=ion#section-2",
+    ]
+  ) assert.equal(redactText(plain), plain);
+});
+
+Deno.test("isSecretParam() and redactQuery(): the key rule for query parameters", () => {
+  for (
+    const name of [
+      "api_key",
+      "API_KEY",
+      "apikey",
+      "password",
+      "token",
+      "secret",
+      "key",
+      "KEY",
+      "access_token",
+      "auth[password]",
+      "auth%5Bpassword%5D",
+      "api%5Fkey",
+    ]
+  ) assert.ok(isSecretParam(name), name);
+  for (const name of ["username", "limit", "keyword", "order_by", "%zz"]) {
+    assert.ok(!isSecretParam(name), name);
+  }
+  assert.ok(isSecretParam("pin", { extraKeys: ["pin"] }));
+  assert.equal(
+    redactQuery("username=u&api_key=k%26k&limit=5;token=t&empty_token=&flag"),
+    `username=u&api_key=${R}&limit=5;token=${R}&empty_token=&flag`,
+  );
+  assert.equal(redactQuery(""), "");
 });
