@@ -5,7 +5,7 @@
 // two terminals with a job each do not fill the queue twice as much.
 
 import { join } from "node:path";
-import { type Beacon, isAlive, type Owner } from "./_beacon.ts";
+import { type Beacon, isOwner, type Owner, ownerState } from "./_beacon.ts";
 import type { ActiveBoard } from "./_bulk_pace.ts";
 import { serverKey } from "./_registry.ts";
 
@@ -21,6 +21,8 @@ export class FileBoard implements ActiveBoard {
   #path: string;
   #beacon: Beacon;
   #last = -1;
+  /** Owners that did not answer, and when: not asked again for a while. */
+  #silent = new Map<string, number>();
   #writes: Promise<void> = Promise.resolve();
 
   private constructor(dir: string, beacon: Beacon) {
@@ -68,7 +70,10 @@ export class FileBoard implements ActiveBoard {
     await Deno.rename(tmp, this.#path);
   }
 
-  /** The active runs of the other live processes; a dead one's entry is removed. */
+  /**
+   * The active runs of the other live processes; a dead one's entry is
+   * removed, a stopped one's is not counted.
+   */
   async others(): Promise<number> {
     let sum = 0;
     for await (const f of Deno.readDir(this.#dir)) {
@@ -80,9 +85,24 @@ export class FileBoard implements ActiveBoard {
       } catch {
         continue; // torn or just removed
       }
-      if (await isAlive(entry.owner, this.#beacon.owner)) {
-        sum += Math.max(0, entry.active | 0);
-      } else await Deno.remove(path).catch(() => {});
+      if (!isOwner(entry?.owner)) {
+        await Deno.remove(path).catch(() => {}); // another version's: no count
+        continue;
+      }
+      const silentSince = this.#silent.get(entry.owner.beacon);
+      const state =
+        silentSince !== undefined && Date.now() - silentSince < 10_000
+          ? "unresponsive"
+          : await ownerState(entry.owner, this.#beacon.owner);
+      if (state === "unresponsive") {
+        if (silentSince === undefined || Date.now() - silentSince >= 10_000) {
+          this.#silent.set(entry.owner.beacon, Date.now());
+        }
+      } else this.#silent.delete(entry.owner.beacon);
+      // A stopped (Ctrl-Z) or hung job's count is frozen while its runs go
+      // on ending on the server: counting it would hold this job forever.
+      if (state === "alive") sum += Math.max(0, entry.active | 0);
+      else if (state === "dead") await Deno.remove(path).catch(() => {});
     }
     return sum;
   }

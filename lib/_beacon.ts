@@ -3,7 +3,10 @@
 //
 // A process is alive while its beacon answers: a Unix socket it listens on
 // (the kernel closes it when the process dies, even on kill -9), checked by
-// connecting. Deno reads /proc only with --allow-all, so the pid alone
+// connecting and reading the one byte the beacon writes back. A process
+// stopped with Ctrl-Z (SIGSTOP) or hung still has its socket: the kernel
+// accepts the connection, but no byte comes: it is "unresponsive", neither
+// dead (its claims must not be taken over: it may go on) nor working. Deno reads /proc only with --allow-all, so the pid alone
 // cannot be checked; the beacon also tells a reused pid from its first
 // owner. Another host (a home folder shared over NFS) cannot connect to our
 // sockets, so the beacon also touches a heartbeat file every few seconds,
@@ -28,6 +31,9 @@ export interface Owner {
 /** How often the heartbeat file is touched, and when it counts as stale. */
 const HEARTBEAT_MS = 5_000;
 const STALE_MS = 30_000;
+/** How long a beacon may take to answer before its process counts as unresponsive. */
+const ANSWER_MS = 1_500;
+const ANSWER = new Uint8Array([49]);
 /** Longest Unix socket path on Linux and macOS (with room to spare). */
 const MAX_SOCKET_PATH = 100;
 
@@ -49,7 +55,10 @@ export class Beacon {
     this.#listener = listener;
     this.#tmp = tmp;
     (async () => {
-      for await (const conn of listener) conn.close(); // an answer is the point
+      for await (const conn of listener) {
+        // One byte says "running": a stopped process accepts but never writes.
+        conn.write(ANSWER).catch(() => {}).finally(() => conn.close());
+      }
     })().catch(() => {});
     this.#timer = setInterval(() => {
       const now = new Date();
@@ -104,27 +113,60 @@ export class Beacon {
   }
 }
 
-/** Whether `owner` is this process or a process that is still alive. */
-export async function isAlive(owner: Owner, self: Owner): Promise<boolean> {
-  if (owner.beacon === self.beacon) return true;
+/**
+ * What the process behind `owner` is doing: `alive` (this process, or its
+ * beacon answered), `unresponsive` (its socket accepted but it did not
+ * answer: stopped with Ctrl-Z, or hung) or `dead`. An owner on another host
+ * is alive while its heartbeat file is fresh, dead otherwise.
+ */
+export async function ownerState(
+  owner: Owner,
+  self: Owner,
+): Promise<"alive" | "unresponsive" | "dead"> {
+  if (owner.beacon === self.beacon) return "alive";
   if (owner.host === self.host) {
+    let conn: Deno.UnixConn;
     try {
-      const conn = await Deno.connect({
-        transport: "unix",
-        path: owner.beacon,
-      });
-      conn.close();
-      return true;
+      conn = await Deno.connect({ transport: "unix", path: owner.beacon });
     } catch {
-      return false; // no such socket, or nobody listening: the process is gone
+      return "dead"; // no such socket, or nobody listening: the process is gone
+    }
+    try {
+      const byte = new Uint8Array(1);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const answered = await Promise.race([
+        conn.read(byte).then(() => true, () => true),
+        new Promise<false>((resolve) => {
+          timer = setTimeout(() => resolve(false), ANSWER_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+      // An older beacon closes without a byte: it answered all the same.
+      return answered ? "alive" : "unresponsive";
+    } finally {
+      try {
+        conn.close();
+      } catch {
+        // closed already
+      }
     }
   }
   try {
     const { mtime } = await Deno.stat(owner.heartbeat);
-    return mtime !== null && Date.now() - mtime.getTime() < STALE_MS;
+    return mtime !== null && Date.now() - mtime.getTime() < STALE_MS
+      ? "alive"
+      : "dead";
   } catch {
-    return false;
+    return "dead";
   }
+}
+
+/**
+ * Whether `owner` is this process or a process that is still there (alive
+ * or unresponsive: a stopped process may go on).
+ */
+export async function isAlive(owner: Owner, self: Owner): Promise<boolean> {
+  return (await ownerState(owner, self)) !== "dead";
 }
 
 /** Describes an owner for messages: `pid 4242 on lab-ws3 since 2026-…`. */
@@ -151,4 +193,13 @@ function hostName(): string {
   } catch {
     return "unknown";
   }
+}
+
+/** Whether a value read from a file is an {@linkcode Owner} (another version may write other shapes). */
+export function isOwner(value: unknown): value is Owner {
+  if (typeof value !== "object" || value === null) return false;
+  const o = value as Record<string, unknown>;
+  return typeof o.host === "string" && Number.isInteger(o.pid) &&
+    typeof o.started === "string" && typeof o.beacon === "string" &&
+    typeof o.heartbeat === "string";
 }

@@ -3,7 +3,13 @@
 // under a file lock; its owner is alive while its beacon answers, so a lock
 // left by a killed process is taken over at once.
 
-import { type Beacon, describeOwner, isAlive, type Owner } from "./_beacon.ts";
+import {
+  type Beacon,
+  describeOwner,
+  isOwner,
+  type Owner,
+  ownerState,
+} from "./_beacon.ts";
 import { withFileLock } from "./_file_lock.ts";
 import { JobLockedError } from "./errors.ts";
 
@@ -34,11 +40,16 @@ export async function lockJob(
   const tookOverFrom = await withFileLock(path, async () => {
     const held = await readLock(path);
     if (held && held.owner.beacon !== self.beacon) {
-      if (await isAlive(held.owner, self)) {
+      const state = await ownerState(held.owner, self);
+      if (state !== "dead") {
         throw new JobLockedError(
           `${journal} is in use by ${
             describeOwner(held.owner, self)
-          } (locked ${held.since}); wait for it or use another journal (--journal PATH)`,
+          } (locked ${held.since})${
+            state === "unresponsive"
+              ? `, which does not answer: stopped (Ctrl-Z: "fg" in its terminal, or kill -CONT ${held.owner.pid}) or hung (kill ${held.owner.pid})`
+              : ""
+          }; wait for it or use another journal (--journal PATH)`,
           { pid: held.owner.pid, host: held.owner.host, since: held.since },
         );
       }
@@ -64,7 +75,9 @@ export async function lockJob(
 async function readLock(path: string): Promise<LockRecord | undefined> {
   try {
     const text = await Deno.readTextFile(path);
-    return text.trim() ? JSON.parse(text) as LockRecord : undefined;
+    const record = text.trim() ? JSON.parse(text) : undefined;
+    // Another version's shape counts as nobody's: it is overwritten.
+    return isOwner(record?.owner) ? record as LockRecord : undefined;
   } catch {
     return undefined; // missing or torn: nobody holds it
   }

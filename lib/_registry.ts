@@ -3,10 +3,18 @@
 // pair in a small folder of the user's cache. A pair claimed by a live
 // process, or launched by another job within the settle window, is not
 // launched again. One file per pair; a per-server file lock makes each
-// batch of claims atomic.
+// batch of claims atomic. A pair is claimed right before its launch is sent
+// (with its journal intent): a claim's time is its send time, give or take
+// the journal's sync.
 
 import { join } from "node:path";
-import { type Beacon, describeOwner, isAlive, type Owner } from "./_beacon.ts";
+import {
+  type Beacon,
+  describeOwner,
+  isOwner,
+  type Owner,
+  ownerState,
+} from "./_beacon.ts";
 import { withFileLock } from "./_file_lock.ts";
 
 /** A pair to claim, and the newest run id it had before this launch. */
@@ -34,16 +42,35 @@ const SEEN_MARGIN_MS = 5_000;
 export type ClaimResult =
   /** Ours now: launch it. */
   | { status: "claimed" }
-  /** A live process of another job is launching it. */
-  | { status: "busy"; owner: string }
-  /** Another job launched it less than the settle window ago. */
-  | { status: "launched"; run: number | null; owner: string; at: string }
+  /**
+   * A live process of another job is launching it (its answer is due), or
+   * a process that does not answer (`stopped`: Ctrl-Z, or hung) holds it.
+   */
+  | { status: "busy"; owner: string; pid: number; stopped: boolean }
+  /**
+   * Another job launched it less than the settle window ago: its launcher
+   * is still running, or the caller's look-up is older than the launch.
+   */
+  | {
+    status: "launched";
+    run: number | null;
+    owner: string;
+    at: string;
+    live: boolean;
+  }
   /**
    * Claimed by a process of another job that died before recording the
-   * outcome: its launch may still reach the server. Ours now, but in doubt:
-   * settle from the server (a run newer than `before`) before launching.
+   * outcome: its launch may have left at `since`. Ours now, but in doubt:
+   * `job` is the dead job's identity (its journal tells whether it sent the
+   * launch); else settle from the server (a run newer than `before`).
    */
-  | { status: "orphan"; before: number; since: string; owner: string };
+  | {
+    status: "orphan";
+    before: number;
+    since: string;
+    owner: string;
+    job: string;
+  };
 
 /** One pair's record. */
 interface Entry {
@@ -61,9 +88,16 @@ interface Entry {
 
 /** Options of {@linkcode Registry.open}. */
 export interface RegistryOptions {
-  /** The server's base URL. */
+  /**
+   * The server's registry key (`identifyServer`), or its base URL (then
+   * the folder is named from the URL as written).
+   */
   server: string;
-  /** The job (journal) on whose behalf this process claims. */
+  /**
+   * The job on whose behalf this process claims: its journal's absolute,
+   * resolved path and the job's digest (`/abs/in.csv.journal.ndjson#<id>`),
+   * or a name of its own for a job without a journal.
+   */
   job: string;
   /** This process's beacon. */
   beacon: Beacon;
@@ -71,6 +105,8 @@ export interface RegistryOptions {
   settleMs: number;
   /** Clock; default `Date.now`. */
   now?: () => number;
+  /** Told of claim files moved aside (another version's, or damaged). */
+  onNote?: (message: string) => void;
 }
 
 /** The registry of one server, as one process uses it. */
@@ -79,6 +115,12 @@ export class Registry {
   #lock: string;
   #options: RegistryOptions;
   #now: () => number;
+  #pending: {
+    pair: ClaimRequest;
+    resolve: (r: ClaimResult) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  #claiming: Promise<void> | undefined;
 
   private constructor(dir: string, options: RegistryOptions) {
     this.#dir = dir;
@@ -98,6 +140,34 @@ export class Registry {
     return join(this.#dir, `${report}.${plugin}.json`);
   }
 
+  /**
+   * Claims one pair, together with the claims other launches of this
+   * process ask for at the same moment: one lock and one pass for all of
+   * them (the launches in flight at once share it).
+   */
+  claimOne(pair: ClaimRequest): Promise<ClaimResult> {
+    const result = new Promise<ClaimResult>((resolve, reject) =>
+      this.#pending.push({ pair, resolve, reject })
+    );
+    this.#claiming ??= this.#claimPending();
+    return result;
+  }
+
+  async #claimPending(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0);
+      try {
+        const results = await this.claim(batch.map((b) => b.pair));
+        for (const b of batch) {
+          b.resolve(results.get(`${b.pair.report}/${b.pair.plugin}`)!);
+        }
+      } catch (error) {
+        for (const b of batch) b.reject(error);
+      }
+    }
+    this.#claiming = undefined;
+  }
+
   /** Claims pairs, all at once under the registry lock. */
   claim(
     pairs: readonly ClaimRequest[],
@@ -106,11 +176,20 @@ export class Registry {
     return withFileLock(this.#lock, async () => {
       const results = new Map<string, ClaimResult>();
       const now = this.#now();
+      // One look per owner: a stopped one takes a while to not answer.
+      const states = new Map<string, ReturnType<typeof ownerState>>();
+      const stateOf = (owner: Owner) => {
+        let state = states.get(owner.beacon);
+        if (!state) states.set(owner.beacon, state = ownerState(owner, self));
+        return state;
+      };
       for (const pair of pairs) {
         const key = `${pair.report}/${pair.plugin}`;
         const path = this.#path(pair.report, pair.plugin);
-        const entry = await readEntry(path);
-        const result = entry ? await this.#judge(entry, now, pair) : undefined;
+        const entry = await this.#read(path);
+        const result = entry
+          ? await this.#judge(entry, { now, pair, stateOf })
+          : undefined;
         if (
           result && result.status !== "claimed" && result.status !== "orphan"
         ) {
@@ -139,8 +218,11 @@ export class Registry {
   /** What an existing entry means for this process. */
   async #judge(
     entry: Entry,
-    now: number,
-    pair: ClaimRequest,
+    { now, pair, stateOf }: {
+      now: number;
+      pair: ClaimRequest;
+      stateOf: (owner: Owner) => ReturnType<typeof ownerState>;
+    },
   ): Promise<ClaimResult | undefined> {
     const self = this.#options.beacon.owner;
     const owner = describeOwner(entry.owner, self);
@@ -149,20 +231,30 @@ export class Registry {
       const age = now - Date.parse(entry.launched.at);
       // Our own job's launches are the journal's business, not the registry's.
       if (ours || age > this.#options.settleMs) return undefined;
+      // A job still running keeps its fresh launches, whatever their state:
+      // two live jobs never relaunch each other's failed runs.
+      const live = (await stateOf(entry.owner)) !== "dead";
       const margin = entry.owner.host === self.host ? 0 : SEEN_MARGIN_MS;
       const seen = pair.seenAt !== undefined &&
         Date.parse(entry.launched.at) + margin < pair.seenAt;
-      if (seen) return undefined; // its run was in the caller's view
+      if (seen && !live) return undefined; // its run was in the caller's view
       return {
         status: "launched",
         run: entry.launched.run,
         owner,
         at: entry.launched.at,
+        live,
       };
     }
-    if (await isAlive(entry.owner, self)) {
+    const state = await stateOf(entry.owner);
+    if (state !== "dead") {
       if (entry.owner.beacon === self.beacon) return { status: "claimed" };
-      return { status: "busy", owner };
+      return {
+        status: "busy",
+        owner,
+        pid: entry.owner.pid,
+        stopped: state === "unresponsive",
+      };
     }
     if (ours) return undefined; // the journal knows what that process sent
     const age = now - Date.parse(entry.since);
@@ -172,7 +264,13 @@ export class Registry {
       before: entry.before,
       since: entry.since,
       owner,
+      job: entry.job,
     };
+  }
+
+  /** Reads an entry; one of another shape is moved aside, with a note. */
+  #read(path: string): Promise<Entry | undefined> {
+    return readEntry(path, this.#options.onNote);
   }
 
   /**
@@ -187,7 +285,7 @@ export class Registry {
       const at = new Date(this.#now()).toISOString();
       for (const p of pairs) {
         const path = this.#path(p.report, p.plugin);
-        const entry = await readEntry(path);
+        const entry = await this.#read(path);
         if (!entry || entry.job !== this.#options.job) continue;
         const known = entry.launched?.run ?? null;
         entry.launched = { at: entry.launched?.at ?? at, run: p.run ?? known };
@@ -205,7 +303,7 @@ export class Registry {
     return withFileLock(this.#lock, async () => {
       for (const p of pairs) {
         const path = this.#path(p.report, p.plugin);
-        const entry = await readEntry(path);
+        const entry = await this.#read(path);
         if (entry && !entry.launched && entry.owner.beacon === self.beacon) {
           await Deno.remove(path).catch(() => {});
         }
@@ -242,14 +340,48 @@ export async function launchTimes(
   return times;
 }
 
-async function readEntry(path: string): Promise<Entry | undefined> {
+async function readEntry(
+  path: string,
+  onNote?: (message: string) => void,
+): Promise<Entry | undefined> {
+  let text: string;
   try {
-    return JSON.parse(await Deno.readTextFile(path)) as Entry;
+    text = await Deno.readTextFile(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return undefined;
-    if (error instanceof SyntaxError) return undefined; // torn: as if absent
     throw error;
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  if (isEntry(value)) return value;
+  // Another version's record, or a damaged one: never a crash. Kept aside
+  // for a look, and the pair counts as unclaimed.
+  const aside = `${path}.bad-${new Date().toISOString().replaceAll(":", "-")}`;
+  await Deno.rename(path, aside).catch(() => {});
+  onNote?.(
+    `${path}: not a claim record of this version of ionrun; moved aside to ${aside} (the pair counts as unclaimed)`,
+  );
+  return undefined;
+}
+
+/** Whether a parsed claim file has the shape this version writes. */
+function isEntry(value: unknown): value is Entry {
+  if (typeof value !== "object" || value === null) return false;
+  const e = value as Record<string, unknown>;
+  const launched = e.launched as Record<string, unknown> | undefined;
+  return typeof e.server === "string" && Number.isInteger(e.report) &&
+    typeof e.plugin === "string" && typeof e.job === "string" &&
+    isOwner(e.owner) && typeof e.since === "string" &&
+    Number.isFinite(Date.parse(e.since)) && typeof e.before === "number" &&
+    (launched === undefined ||
+      (typeof launched === "object" && launched !== null &&
+        typeof launched.at === "string" &&
+        Number.isFinite(Date.parse(launched.at)) &&
+        (launched.run === null || Number.isInteger(launched.run))));
 }
 
 async function writeEntry(path: string, entry: Entry): Promise<void> {
@@ -258,8 +390,12 @@ async function writeEntry(path: string, entry: Entry): Promise<void> {
   await Deno.rename(tmp, path);
 }
 
-/** A short, file-name-safe key of a server URL. */
+/**
+ * The registry folder of a server: its key from `identifyServer` as is, or
+ * a short, file-name-safe key of a base URL as written.
+ */
 export async function serverKey(server: string): Promise<string> {
+  if (!server.includes("://")) return server; // a key already
   const digest = await crypto.subtle.digest(
     "SHA-256",
     new TextEncoder().encode(server),

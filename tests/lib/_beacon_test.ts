@@ -10,6 +10,7 @@ import {
   describeOwner,
   isAlive,
   type Owner,
+  ownerState,
 } from "../../lib/_beacon.ts";
 import { Peer } from "../_peer.ts";
 
@@ -201,4 +202,23 @@ Deno.test("describeOwner() names the pid and start time, and the host when it is
     describeOwner(owner, { ...owner, host: "lab-ws4" }),
     "pid 4242 on lab-ws3 since 2026-01-01T08:00:00.000Z",
   );
+});
+
+Deno.test("ownerState(): a process stopped with SIGSTOP is unresponsive (its socket accepts, it does not answer); continued, alive again", async () => {
+  const dir = await Deno.makeTempDir();
+  const self = await Beacon.start(dir);
+  const peer = await BeaconPeer.start(dir);
+  assert.equal(await ownerState(peer.owner, self.owner), "alive");
+  Deno.kill(peer.pid, "SIGSTOP");
+  try {
+    assert.equal(await ownerState(peer.owner, self.owner), "unresponsive");
+    assert.equal(await isAlive(peer.owner, self.owner), true, "not dead");
+  } finally {
+    Deno.kill(peer.pid, "SIGCONT");
+  }
+  assert.equal(await ownerState(peer.owner, self.owner), "alive");
+  await peer.kill();
+  assert.equal(await ownerState(peer.owner, self.owner), "dead");
+  self.close();
+  await Deno.remove(dir, { recursive: true });
 });

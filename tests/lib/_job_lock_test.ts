@@ -166,11 +166,20 @@ Deno.test("a late release() of a lock that was taken over leaves the new holder'
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("an empty or torn lock record counts as free", async () => {
+Deno.test("an empty, torn or other-shaped lock record counts as free", async () => {
   const dir = await Deno.makeTempDir();
   const journal = `${dir}/j.ndjson`;
   const a = await Beacon.start(`${dir}/procs`);
-  for (const text of ["", "  \n", '{"owner":{"host":"x"']) {
+  for (
+    const text of [
+      "",
+      "  \n",
+      '{"owner":{"host":"x"',
+      "{}",
+      "42",
+      '{"owner":{"pid":1}}',
+    ]
+  ) {
     await Deno.writeTextFile(`${journal}.lock`, text);
     const lock = await lockJob(journal, a);
     assert.equal(lock.tookOverFrom, undefined, JSON.stringify(text));
@@ -206,5 +215,29 @@ Deno.test("processes locking one journal at the same time: exactly one gets it, 
   } finally {
     await Promise.all(peers.map((p) => p.kill()));
   }
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a journal locked by a stopped process (Ctrl-Z) is refused naming it and what to do", async () => {
+  const dir = await Deno.makeTempDir();
+  const journal = `${dir}/j.ndjson`;
+  const { peer, locked } = await LockPeer.lock(dir, journal);
+  assert.ok(locked.ok);
+  const self = await Beacon.start(`${dir}/procs`);
+  Deno.kill(peer.pid, "SIGSTOP");
+  try {
+    const error = await lockJob(journal, self).catch((e) => e);
+    assert.ok(error instanceof JobLockedError, String(error));
+    assert.match(
+      error.message,
+      new RegExp(
+        `in use by pid ${peer.pid} since .*, which does not answer: stopped \\(Ctrl-Z: "fg" in its terminal, or kill -CONT ${peer.pid}\\) or hung \\(kill ${peer.pid}\\)`,
+      ),
+    );
+  } finally {
+    Deno.kill(peer.pid, "SIGCONT");
+  }
+  await peer.end();
+  self.close();
   await Deno.remove(dir, { recursive: true });
 });

@@ -170,19 +170,21 @@ Deno.test("a pair claimed by a live process of another job is busy, for as long 
     using a = await open(root, "job-a");
     const owner = `pid ${b.pid} since ${b.owner.started}`;
     assert.deepEqual(await claim(a.registry, [pair(1), pair(3)]), {
-      "1/igv": { status: "busy", owner },
+      "1/igv": { status: "busy", owner, pid: b.pid, stopped: false },
       "3/igv": { status: "claimed" },
     });
     // Long past the settle window: still busy, the launch is under way.
     a.clock.now += 10 * SETTLE;
     assert.deepEqual(await claim(a.registry, [pair(2)]), {
-      "2/igv": { status: "busy", owner },
+      "2/igv": { status: "busy", owner, pid: b.pid, stopped: false },
     });
     // The other process sees this one's claim busy in turn.
     assert.deepEqual(await b.claim([pair(3)]), {
       "3/igv": {
         status: "busy",
         owner: `pid ${Deno.pid} since ${a.beacon.owner.started}`,
+        pid: Deno.pid,
+        stopped: false,
       },
     });
     await b.end();
@@ -213,6 +215,8 @@ Deno.test("a pair claimed by another job's process that died is an orphan: ours 
       "1/igv": {
         status: "busy",
         owner: `pid ${Deno.pid} since ${a.beacon.owner.started}`,
+        pid: Deno.pid,
+        stopped: false,
       },
     });
     // This process dies in turn: the next orphan keeps the lowest bound.
@@ -268,6 +272,7 @@ Deno.test("after launched(), another job finds the pair 'launched' with its run 
       run: 123,
       owner,
       at: "",
+      live: false,
     });
     assert.ok(Math.abs(Date.parse(one.at) - Date.now()) < 60_000);
     assert.deepEqual({ ...got["2/igv"], at: "" }, {
@@ -275,6 +280,7 @@ Deno.test("after launched(), another job finds the pair 'launched' with its run 
       run: null,
       owner,
       at: "",
+      live: false,
     });
     // Past the settle window the guard decides again: ours to claim.
     a.clock.now = Date.parse(one.at) + SETTLE + 1;
@@ -300,6 +306,8 @@ Deno.test("a launched pair is the launcher's own job's to claim again: the journ
       "1/igv": {
         status: "busy",
         owner: `pid ${Deno.pid} since ${a2.beacon.owner.started}`,
+        pid: Deno.pid,
+        stopped: false,
       },
     });
   }
@@ -334,7 +342,7 @@ Deno.test("launched() keeps the first launch time and a known run id, and record
   await Deno.remove(root, { recursive: true });
 });
 
-Deno.test("seenAt: a launch recorded before the caller's look-up is the guard's to judge; from another host only beyond the 5 s clock margin", async () => {
+Deno.test("seenAt: a launch recorded before the caller's look-up is the guard's to judge once its launcher has ended; from another host only beyond the 5 s clock margin", async () => {
   const root = await Deno.makeTempDir();
   {
     const t0 = Date.parse("2026-03-01T10:00:00.000Z");
@@ -344,7 +352,8 @@ Deno.test("seenAt: a launch recorded before the caller's look-up is the guard's 
     await here.registry.claim([pair(1)]);
     await here.registry.launched([{ report: 1, plugin: "igv", run: 9 }]);
     // A launcher on another host.
-    const far = await openAs(root, await elsewhere(root), "job-c", now);
+    const farOwner = await elsewhere(root);
+    const far = await openAs(root, farOwner, "job-c", now);
     await far.claim([pair(2)]);
     await far.launched([{ report: 2, plugin: "igv", run: 10 }]);
 
@@ -354,6 +363,22 @@ Deno.test("seenAt: a launch recorded before the caller's look-up is the guard's 
         ...pair(report),
         ...(seenAt === undefined ? {} : { seenAt }),
       }]))[`${report}/igv`]?.status;
+    // While their launchers run, their fresh launches are theirs, seen or not.
+    assert.equal(await status(1, t0 + 1), "launched", "a live job's launch");
+    assert.equal(
+      await status(2, t0 + 5_001),
+      "launched",
+      "a live job's launch",
+    );
+    const live = await claim(a.registry, [{ ...pair(2), seenAt: t0 + 9_000 }]);
+    assert.equal(
+      live["2/igv"]?.status === "launched" && live["2/igv"].live,
+      true,
+    );
+    // Both launchers end.
+    here.beacon.close();
+    const old = new Date(Date.now() - 120_000);
+    await Deno.utime(farOwner.heartbeat, old, old);
     assert.equal(await status(1), "launched");
     assert.equal(await status(1, t0 - 1), "launched", "looked before it");
     assert.equal(await status(1, t0), "launched", "not after it");
@@ -365,6 +390,7 @@ Deno.test("seenAt: a launch recorded before the caller's look-up is the guard's 
       run: 10,
       owner: "pid 77 on elsewhere.example since 2026-01-01T00:00:00.000Z",
       at: "2026-03-01T10:00:00.000Z",
+      live: false,
     });
     assert.equal(await status(2, t0 + 5_001), "claimed");
     assert.equal(await status(1, t0 + 1), "claimed");
@@ -382,7 +408,7 @@ Deno.test("a claim from another host is busy while its heartbeat is fresh, and a
     const described =
       "pid 77 on elsewhere.example since 2026-01-01T00:00:00.000Z";
     assert.deepEqual(await claim(a.registry, [pair(1, "igv", 8)]), {
-      "1/igv": { status: "busy", owner: described },
+      "1/igv": { status: "busy", owner: described, pid: 77, stopped: false },
     });
     const old = new Date(Date.now() - 120_000);
     await Deno.utime(owner.heartbeat, old, old);
@@ -416,6 +442,8 @@ Deno.test("release() frees this process's unlaunched claims only: not launched p
     assert.deepEqual(got["3/igv"], {
       status: "busy",
       owner: `pid ${b.pid} since ${b.owner.started}`,
+      pid: b.pid,
+      stopped: false,
     });
     // Released by its process, a live process's claim is free at once.
     await b.call("release", [{ report: 3, plugin: "igv" }]);
@@ -528,7 +556,7 @@ Deno.test("registries of different servers are separate; serverKey() is a short 
   await Deno.remove(root, { recursive: true });
 });
 
-Deno.test("a torn entry counts as absent: the pair is claimed", async () => {
+Deno.test("a torn entry counts as absent: the pair is claimed (the file moved aside)", async () => {
   const root = await Deno.makeTempDir();
   {
     using a = await open(root, "job-a");
@@ -539,6 +567,61 @@ Deno.test("a torn entry counts as absent: the pair is claimed", async () => {
     });
     using b = await open(root, "job-b");
     assert.equal((await claim(b.registry, [pair(1)]))["1/igv"]?.status, "busy");
+  }
+  await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("a claim file of another shape ({}, 42, another version's) is moved aside with one note naming it, never a crash", async () => {
+  const root = await Deno.makeTempDir();
+  {
+    const beacon = await Beacon.start(`${root}/procs`);
+    const notes: string[] = [];
+    const registry = await Registry.open(root, {
+      server: SERVER,
+      job: "job-a",
+      beacon,
+      settleMs: SETTLE,
+      onNote: (m) => notes.push(m),
+    });
+    const dir = `${root}/claims/${await serverKey(SERVER)}`;
+    const bad = {
+      "1.igv.json": "{}",
+      "2.igv.json": "42",
+      "3.igv.json": JSON.stringify({ v: 2, holder: { id: 7 } }),
+      "4.igv.json": JSON.stringify({
+        server: "x",
+        report: 4,
+        plugin: "igv",
+        job: "j",
+        owner: { pid: "7" },
+        since: "yesterday",
+        before: 0,
+      }),
+    };
+    for (const [name, text] of Object.entries(bad)) {
+      await Deno.writeTextFile(`${dir}/${name}`, text);
+    }
+    const got = await claim(registry, [pair(1), pair(2), pair(3), pair(4)]);
+    for (const r of [1, 2, 3, 4]) {
+      assert.deepEqual(got[`${r}/igv`], { status: "claimed" });
+    }
+    assert.equal(notes.length, 4);
+    for (const [i, note] of notes.entries()) {
+      assert.match(
+        note,
+        new RegExp(
+          `^${dir}/${
+            i + 1
+          }\\.igv\\.json: not a claim record of this version of ionrun; moved aside to ${dir}/${
+            i + 1
+          }\\.igv\\.json\\.bad-\\S+ \\(the pair counts as unclaimed\\)$`,
+        ),
+      );
+    }
+    const names = [];
+    for await (const f of Deno.readDir(dir)) names.push(f.name);
+    assert.equal(names.filter((n) => n.includes(".bad-")).length, 4);
+    beacon.close();
   }
   await Deno.remove(root, { recursive: true });
 });
