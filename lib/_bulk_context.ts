@@ -6,6 +6,7 @@ import { guard, type GuardDecision, type RerunPolicy } from "./guard.ts";
 import type { RetryPolicy } from "./_retry.ts";
 import type { TsClient } from "./client.ts";
 import type { Journal } from "./journal.ts";
+import type { PairRecord } from "./journal_replay.ts";
 import type { BulkEvent, ConfigSource, Outcome, RowResult } from "./summary.ts";
 import type { PluginConfig } from "./types.ts";
 
@@ -29,13 +30,28 @@ export interface Task {
   sentAt?: number;
   /** Claimed in the registry by this process. */
   claimed?: boolean;
+  /** Another live job was sending it: since when (ms), how many tries. */
+  deferredSince?: number;
+  deferrals?: number;
+  /** Tries in a row that found its holder not answering (stopped, hung). */
+  stoppedTries?: number;
+  /** Why it is still held by another job, should it be left unsent. */
+  heldBy?: string;
 }
 
 /**
  * How a launch ended: accepted, sent with its answer lost, refused by the
  * server, or failed on network or server errors without reaching it.
  */
-export type LaunchResult = "launched" | "in-doubt" | "refused" | "trouble";
+export type LaunchResult =
+  | "launched"
+  | "in-doubt"
+  | "refused"
+  | "trouble"
+  /** Not sent: settled by the gate (skipped, in the settler's hands). */
+  | "settled"
+  /** Not sent yet: another live job is sending this pair; tried again later. */
+  | "deferred";
 
 /** What every phase of one bulk run works with. */
 export interface BulkContext {
@@ -76,6 +92,11 @@ export interface BulkContext {
    * `staleAfterMs` is stale.
    */
   launchedAt?: ReadonlyMap<string, { at: number; run: number | null }>;
+  /**
+   * Dead jobs' journals read while taking over their claims, by job
+   * identity: what each says of its pairs (`undefined`: it cannot tell).
+   */
+  deadJobs?: Map<string, Promise<Map<string, PairRecord> | undefined>>;
 }
 
 /** The guard's decision on a task, given the pair's newest run. */

@@ -9,6 +9,8 @@ import {
   type Task,
 } from "./_bulk_context.ts";
 import { resolveRuns } from "./_bulk_follow.ts";
+import { newRuns, twice } from "./_bulk_settle.ts";
+import type { PluginResult } from "./types.ts";
 import type { OpenedJob } from "./_bulk_job.ts";
 import type { Plan } from "./_bulk_plan.ts";
 import { type BulkSummary, countOutcomes } from "./summary.ts";
@@ -41,26 +43,57 @@ export async function findNewRuns(
   }
 }
 
-/** The job had finished: nothing is launched; each row says what it had. */
-export function finished(
+/**
+ * The job had finished: nothing is launched; each row says what it had. The
+ * pairs it sent again after a lost answer are looked at once more: should
+ * the first send have created its run after all (later than the settle
+ * window), the pair shows two runs, and that is said (exit 1), not hidden
+ * behind "the job finished".
+ */
+export async function finished(
   ctx: BulkContext,
   plan: Plan,
   job: OpenedJob,
-): BulkSummary {
+): Promise<BulkSummary> {
   const ended = job.state.ended!;
+  const relaunched = plan.tasks.filter((t) => {
+    const record = job.state.pairs.get(t.key);
+    if (!record?.relaunched) return false;
+    t.before = Math.min(t.before, record.before);
+    return true;
+  });
+  let found = new Map<string, PluginResult[]>();
+  try {
+    found = await newRuns(ctx, relaunched);
+  } catch (error) {
+    ctx.emit({
+      type: "warning",
+      message:
+        `cannot look for second runs of the ${relaunched.length} pair(s) this job relaunched: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+    });
+  }
+  let duplicates = 0;
   for (const task of plan.tasks) {
     const record = job.state.pairs.get(task.key);
+    const runs = found.get(task.key) ?? [];
+    if (runs.length > 1) duplicates++;
     settle(ctx, task, {
       outcome: "skipped",
       run: record?.run ?? null,
-      message: `the job finished at ${ended.time}${
-        record ? ` (this pair: ${record.status})` : ""
-      }`,
+      message: runs.length > 1
+        ? `${
+          twice(task, runs)
+        }: a launch whose answer was lost created its run later than the settle window (--settle)`
+        : `the job finished at ${ended.time}${
+          record ? ` (this pair: ${record.status})` : ""
+        }`,
       state: record?.state,
     });
   }
   return {
-    ...summarize(plan, { resumed: 0, duplicates: 0 }),
+    ...summarize(plan, { resumed: 0, duplicates }),
     finished: { at: ended.time, counts: ended.counts },
   };
 }

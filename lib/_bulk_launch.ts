@@ -1,10 +1,12 @@
 // Internals of the bulk launcher: the launch worker pool. Workers take tasks
 // from a source: unpaced, tasks are made ready in chunks (guard view
-// refreshed when older than a few seconds, pairs claimed, intents synced to
-// the journal); paced (`maxActive`), one at a time once the pacer lets one
-// more run be active. A launch whose answer was lost is in doubt and handed
-// to the settler, never resent; one that certainly did not reach the server
-// is retried with backoff.
+// refreshed when older than a few seconds); paced (`maxActive`), one at a
+// time once the pacer lets one more run be active. Right before each send,
+// the gate claims the pair and syncs its intent (shared with the sends of
+// the same moment). A launch whose answer was lost is in doubt and handed to
+// the settler, never resent by this invocation before the settle window has
+// passed; one that certainly did not reach the server is retried with
+// backoff. A pair another live job is sending waits and is tried again.
 
 import {
   type BulkContext,
@@ -14,7 +16,7 @@ import {
   type Task,
 } from "./_bulk_context.ts";
 import type { Pacer } from "./_bulk_pace.ts";
-import { type GuardView, prepare } from "./_bulk_prepare.ts";
+import { gate, type GuardView, prepare } from "./_bulk_prepare.ts";
 import type { Settler } from "./_bulk_settle.ts";
 import { backoffMs, isPermanent, mayHaveLaunched } from "./_retry.ts";
 import { AuthError, RedirectError } from "./errors.ts";
@@ -22,9 +24,8 @@ import { JournalWriteError } from "./errors.ts";
 import { postLaunch } from "./launch.ts";
 
 /**
- * Tasks per chunk: one registry claim and one journal sync. Small, because
- * after a kill every intent without an outcome is in doubt (and waits out the
- * settle window); twice the concurrency keeps the sync off the critical path.
+ * Tasks per chunk made ready ahead (their guard view refreshed): twice the
+ * concurrency keeps the look-up off the critical path.
  */
 const chunkSize = (concurrency: number) =>
   Math.min(64, Math.max(4, 2 * concurrency));
@@ -33,10 +34,14 @@ const chunkSize = (concurrency: number) =>
 interface TaskSource {
   /** The next task ready to launch, or `undefined` when there is none (or stopped). */
   next(): Promise<Task | undefined>;
-  /** A task's launch ended. */
+  /** A task's launch ended (or it was settled, or deferred, at the gate). */
   done(task: Task, result: LaunchResult | "fatal"): void;
-  /** Ready (intent journaled, not sent) and never prepared tasks left. */
-  left(): { ready: Task[]; queued: Task[] };
+  /** Hands a deferred task back, to be taken again at `at` (ms). */
+  defer(task: Task, at: number): void;
+  /** Keeps a task that is given up for this invocation, for `left()`. */
+  keep(task: Task): void;
+  /** Tasks never sent: made ready, never prepared, deferred. */
+  left(): Task[];
   /** Waits for work in progress (a chunk being prepared). */
   settled(): Promise<void>;
 }
@@ -50,14 +55,26 @@ export interface LaunchOutcome {
    * cannot be written), if one did.
    */
   stoppedBy: Error | undefined;
+  /**
+   * Why launching stopped early when the server stopped answering (said
+   * once, not on every row): the rest is `not-started`.
+   */
+  serverDown: string | undefined;
 }
+
+/** How long a pair another live job is sending is waited for, at most. */
+const DEFER_LIMIT_MS = 10 * 60_000;
+/** Tries of a pair held by a process that does not answer (stopped, hung). */
+const STOPPED_TRIES = 4;
 
 /**
  * Launches tasks with bounded concurrency (and, given a pacer, at most its
- * limit of runs active on the server). When launch after launch fails on
- * network or server errors (the server is down), it stops starting new ones:
- * those are reported `not-started`. Auth and redirect errors, and a journal
- * that cannot be written, stop it at once (`stoppedBy`).
+ * limit of runs active on the server). When launch after launch certainly
+ * fails on network or server errors, or more launches are in doubt than
+ * can be followed and none of their runs shows (the server is down), it
+ * stops starting new ones: those are reported `not-started`. Auth and
+ * redirect errors, and a journal that cannot be written, stop it at once
+ * (`stoppedBy`).
  */
 export async function launchAll(
   ctx: BulkContext,
@@ -69,10 +86,13 @@ export async function launchAll(
   },
 ): Promise<LaunchOutcome> {
   const launchedSince: Task[] = [];
+  /** This call's launches that went in doubt (not those it inherited). */
+  const doubted = new Set<Task>();
   let fatal: unknown;
   const n = Math.max(1, Math.min(ctx.concurrency, tasks.length));
-  // Launches that ended in trouble in a row: past `giveUpAfter`, the server
-  // is down and the rest waits for a later invocation.
+  // Launches that certainly failed in a row, or launches in doubt at once:
+  // past `giveUpAfter`, the server is down and the rest waits for a later
+  // invocation. A launch in doubt whose run is found counts for nothing.
   const giveUpAfter = Math.max(5, 2 * n);
   let troubleStreak = 0;
   let serverDown: string | undefined;
@@ -86,15 +106,39 @@ export async function launchAll(
 
   const worker = async () => {
     while (!stopped()) {
+      if (settler.openAmong(doubted) >= giveUpAfter) {
+        // Lost answers pile up: wait until their runs show before sending
+        // more (a slow server is not hammered); none shows: it is down.
+        if (!(await settler.below(giveUpAfter, doubted))) {
+          serverDown ??= `${
+            settler.openAmong(doubted)
+          } launches in a row got no answer and none of their runs shows on the server`;
+          break;
+        }
+        continue;
+      }
       const task = await source.next();
       if (!task) break;
       try {
+        const g = await gate(ctx, task, { view, settler });
+        if (!g.go) {
+          if (g.deferred) {
+            const at = deferUntil(ctx, task, g.deferred);
+            if (at === undefined) source.keep(task);
+            else source.defer(task, at);
+            source.done(task, "deferred");
+          } else source.done(task, "settled");
+          continue;
+        }
         const result = await launchOne(ctx, task, settler);
+        if (result === "in-doubt") doubted.add(task);
         source.done(task, result);
-        troubleStreak = result === "trouble" || result === "in-doubt"
-          ? troubleStreak + 1
-          : 0;
-        if (troubleStreak >= giveUpAfter) serverDown ??= resultOf(task).message;
+        troubleStreak = result === "trouble" ? troubleStreak + 1 : 0;
+        if (troubleStreak >= giveUpAfter) {
+          serverDown ??= `the last ${giveUpAfter} launches failed (${
+            resultOf(task).message
+          })`;
+        }
         if (result === "launched") {
           launchedSince.push(task);
           if (launchedSince.length >= chunk) {
@@ -105,6 +149,9 @@ export async function launchAll(
       } catch (error) {
         fatal ??= error; // auth, redirect, journal: every other launch would fail too
         source.done(task, "fatal");
+        if (task.claimed) {
+          await ctx.registry?.release([task]).catch(() => {});
+        }
         settle(ctx, task, {
           outcome: "failed",
           run: null,
@@ -116,41 +163,75 @@ export async function launchAll(
   await Promise.all(Array.from({ length: n }, worker));
   await source.settled();
   await ctx.registry?.launched(launchedSince.map(pairOf(null)));
-
-  // Prepared but never sent: their intents are on disk; say they did not go.
-  const { ready, queued } = source.left();
-  const left = [...ready, ...queued];
-  for (const t of ready) {
-    ctx.journal?.appendLater({
-      type: "not-sent",
-      report: t.report,
-      plugin: t.plugin,
-    });
-  }
   await ctx.journal?.flush().catch((e) => void (fatal ??= e));
-  await ctx.registry?.release(left.filter((t) => t.claimed).map(pairOf(null)));
+
+  // Never sent: nothing of them is on disk but what they were.
+  const left = source.left();
   for (const t of left) {
     settle(ctx, t, {
       outcome: "not-started",
       run: null,
-      message: fatal
+      message: t.heldBy !== undefined && fatal === undefined &&
+          serverDown === undefined && !ctx.signal?.aborted
+        ? t.heldBy
+        : fatal
         ? `not launched: stopped after: ${
           fatal instanceof Error ? fatal.message : String(fatal)
         }`
         : serverDown !== undefined
-        ? `not launched: the last ${giveUpAfter} launches failed on network or server errors (${serverDown}); run the same command again when the server is back`
+        ? "not launched: the server stopped answering (run the same command again when it is back)"
         : "not launched: interrupted",
     });
   }
   return {
     interrupted: left.length > 0 && serverDown === undefined &&
-      fatal === undefined,
+      fatal === undefined && (ctx.signal?.aborted ?? false),
     stoppedBy: fatal === undefined
       ? undefined
       : fatal instanceof Error
       ? fatal
       : new Error(String(fatal)),
+    serverDown,
   };
+}
+
+/**
+ * A pair another live job holds goes back to the source, to be claimed
+ * again a little later: that job's launch is due to end (launched: then it
+ * is skipped; failed: then it is launched here). A holder that does not
+ * answer (stopped with Ctrl-Z, or hung) is given a few tries; then the pair
+ * is left for a later invocation, with what to do.
+ */
+function deferUntil(
+  ctx: BulkContext,
+  task: Task,
+  holder: { holder: string; pid: number; stopped: boolean },
+): number | undefined {
+  const now = ctx.now();
+  task.deferredSince ??= now;
+  task.deferrals = (task.deferrals ?? 0) + 1;
+  task.heldBy = holder.stopped
+    ? `not launched: held by ${holder.holder} (another job), which does not answer: stopped (Ctrl-Z: "fg" in its terminal, or kill -CONT ${holder.pid}) or hung (kill ${holder.pid}); then run this command again`
+    : `not launched: still being launched by ${holder.holder} (another job) after ${
+      Math.round(DEFER_LIMIT_MS / 60_000)
+    } minutes; run this command again later`;
+  if (holder.stopped) task.stoppedTries = (task.stoppedTries ?? 0) + 1;
+  else delete task.stoppedTries;
+  if (
+    (task.stoppedTries ?? 0) >= STOPPED_TRIES ||
+    now - task.deferredSince > DEFER_LIMIT_MS
+  ) {
+    return undefined; // given up: left() reports it with `heldBy`
+  }
+  const delay = Math.min(250 * 2 ** (task.deferrals - 1), 5_000);
+  ctx.emit({
+    type: "note",
+    message:
+      `report ${task.report} ${task.plugin}: being launched by ${holder.holder} (another job)${
+        holder.stopped ? ", which does not answer" : ""
+      }; trying again in ${(delay / 1000).toFixed(1)} s`,
+  });
+  return now + delay;
 }
 
 /** What both sources are made of. */
@@ -162,9 +243,52 @@ interface SourceInputs {
   onFatal: (error: unknown) => void;
 }
 
+/** Tasks handed back by the gate, each with the time to take it again. */
+class Deferred {
+  #items: { task: Task; at: number }[] = [];
+  /** Tasks given up for this invocation, for `left()`. */
+  #gaveUp: Task[] = [];
+
+  add(task: Task, at: number): void {
+    this.#items.push({ task, at });
+  }
+
+  keep(task: Task): void {
+    this.#gaveUp.push(task);
+  }
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  /** The next task once its time has come (waiting for it); none when stopped. */
+  async take(
+    ctx: BulkContext,
+    stopped: () => boolean,
+  ): Promise<Task | undefined> {
+    if (this.#items.length === 0) return undefined;
+    this.#items.sort((a, b) => a.at - b.at);
+    const first = this.#items.shift()!;
+    const wait = first.at - ctx.now();
+    if (wait > 0) {
+      await ctx.client.sleep(wait, ctx.signal).catch(() => {});
+    }
+    if (stopped()) {
+      this.#items.unshift(first);
+      return undefined;
+    }
+    return first.task;
+  }
+
+  left(): Task[] {
+    return [...this.#items.map((i) => i.task), ...this.#gaveUp];
+  }
+}
+
 /**
  * Unpaced: chunks of twice the concurrency made ready ahead, the next chunk
- * prepared while the current one is sent.
+ * prepared while the current one is sent; deferred tasks once the rest is
+ * done (or while nothing else is ready).
  */
 function chunkedSource(
   ctx: BulkContext,
@@ -172,34 +296,51 @@ function chunkedSource(
 ): TaskSource {
   const queue = [...tasks];
   const ready: Task[] = [];
+  const deferred = new Deferred();
   const chunk = chunkSize(n);
   let preparing: Promise<void> | undefined;
-  const prepareNext = () =>
-    preparing ??= prepare(ctx, queue.splice(0, chunk), { view, queue })
+  const prepareNext = () => {
+    if (preparing) return preparing;
+    const taken = queue.splice(0, chunk);
+    return preparing = prepare(ctx, taken, { view, queue })
       .then((chunk) => void ready.push(...chunk))
-      .catch(onFatal)
+      .catch((error) => {
+        queue.unshift(...taken); // never sent: left() reports them
+        onFatal(error);
+      })
       .finally(() => preparing = undefined);
+  };
   return {
     async next() {
-      // A chunk may still be on its way even when the queue is empty.
-      while (
-        ready.length === 0 && (queue.length > 0 || preparing) && !stopped()
-      ) await (preparing ?? prepareNext());
-      if (stopped()) return undefined;
-      const task = ready.shift();
-      if (task && ready.length < n && queue.length > 0) prepareNext();
-      return task;
+      for (;;) {
+        // A chunk may still be on its way even when the queue is empty.
+        while (
+          ready.length === 0 && (queue.length > 0 || preparing) && !stopped()
+        ) await (preparing ?? prepareNext());
+        if (stopped()) return undefined;
+        const task = ready.shift();
+        if (task) {
+          if (ready.length < n && queue.length > 0) prepareNext();
+          return task;
+        }
+        if (deferred.size === 0) return undefined;
+        const again = await deferred.take(ctx, stopped);
+        if (again) return again;
+        if (stopped()) return undefined;
+      }
     },
     done() {},
-    left: () => ({ ready, queued: queue }),
+    defer: (task, at) => deferred.add(task, at),
+    keep: (task) => deferred.keep(task),
+    left: () => [...ready, ...queue, ...deferred.left()],
     settled: async () => await preparing,
   };
 }
 
 /**
  * Paced: one task at a time, made ready only once the pacer lets one more
- * run be active (a task made ready hours ahead would be in doubt after a
- * kill). The pacer's polls look at the next pairs too, so their guard view
+ * run be active (a task claimed hours ahead would hold its pair for other
+ * jobs). The pacer's polls look at the next pairs too, so their guard view
  * is fresh when their turn comes, without a request of its own.
  */
 function pacedSource(
@@ -207,15 +348,17 @@ function pacedSource(
   { tasks, view, pacer, stopped, onFatal }: SourceInputs & { pacer: Pacer },
 ): TaskSource {
   const queue = [...tasks];
+  const deferred = new Deferred();
   let turn: Promise<unknown> = Promise.resolve();
   const take = async (): Promise<Task | undefined> => {
-    while (queue.length > 0 && !stopped()) {
+    while ((queue.length > 0 || deferred.size > 0) && !stopped()) {
       await pacer.acquire({ upcoming: queue, view });
       if (stopped()) return undefined;
-      const task = queue.shift()!;
+      const task = queue.shift() ?? await deferred.take(ctx, stopped);
+      if (!task) return undefined;
       try {
         const [ready] = await prepare(ctx, [task], { view, queue });
-        if (!ready) continue; // settled there: skipped or in doubt
+        if (!ready) continue; // settled there: skipped
         pacer.launching(ready);
         return ready;
       } catch (error) {
@@ -237,7 +380,9 @@ function pacedSource(
     done(task, result) {
       pacer.ended(task, result);
     },
-    left: () => ({ ready: [], queued: queue }),
+    defer: (task, at) => deferred.add(task, at),
+    keep: (task) => deferred.keep(task),
+    left: () => [...queue, ...deferred.left()],
     settled: async () => void await turn,
   };
 }
@@ -297,6 +442,7 @@ async function launchOne(
           plugin,
           before,
           error: message,
+          sentAt: new Date(sentAt).toISOString(),
         });
         resultOf(task).message = `sent at ${
           new Date(sentAt).toISOString()

@@ -1,10 +1,13 @@
-// Internals of the bulk launcher: getting tasks ready to launch. Right
-// before its launch, a pair's guard view is refreshed when older than a few
-// seconds (another launcher, maybe on another machine, may have started it
-// since the plan), the pair is claimed in the registry, and its intent is
-// synced to the journal: after a kill, a pair without an intent was certainly
-// not sent.
+// Internals of the bulk launcher: getting tasks ready to launch. A chunk
+// ahead of the launches, each pair's guard view is refreshed when older than
+// a few seconds (another launcher, maybe on another machine, may have started
+// it since the plan). Then, right before each launch is sent (the gate), the
+// pair is claimed in the registry and its intent is synced to the journal,
+// both shared with the launches sent at the same moment: after a kill, a pair
+// without an intent was certainly not sent, and one with an intent was sent
+// no earlier than the intent's time.
 
+import type { ClaimResult } from "./_registry.ts";
 import {
   type BulkContext,
   decide,
@@ -12,7 +15,9 @@ import {
   settle,
   type Task,
 } from "./_bulk_context.ts";
-import { newRuns } from "./_bulk_settle.ts";
+import { newRuns, type Settler } from "./_bulk_settle.ts";
+import { readJournal } from "./journal.ts";
+import { type PairRecord, replayJournal } from "./journal_replay.ts";
 import { latestRuns } from "./runs.ts";
 import type { PluginResult } from "./types.ts";
 
@@ -30,9 +35,10 @@ export interface GuardView {
 }
 
 /**
- * Makes a chunk ready to launch: refreshes the guard's view when stale,
- * claims the pairs, journals the intents. Returns the tasks to launch; the
- * others are settled (skipped, in doubt) here.
+ * Makes a chunk ready to launch: refreshes the guard's view when stale and
+ * applies it. Returns the tasks to launch; the others are settled (skipped)
+ * here. Nothing is claimed or journaled yet: that is the gate's, right
+ * before each launch.
  */
 export async function prepare(
   ctx: BulkContext,
@@ -51,20 +57,162 @@ export async function prepare(
     const ahead = queue.slice(0, REFRESH_BATCH - chunk.length).filter(stale);
     await refreshView(ctx, [...chunk, ...ahead], view);
   }
-  let tasks = applyView(ctx, chunk, view);
-  if (ctx.registry) tasks = await claim(ctx, tasks, view);
-  if (ctx.journal) {
-    for (const t of tasks) {
-      ctx.journal.appendLater({
-        type: "intent",
-        report: t.report,
-        plugin: t.plugin,
-        before: t.before,
-      });
+  return applyView(ctx, chunk, view);
+}
+
+/**
+ * What the gate decided: send the launch now; nothing to send (the task
+ * is settled, or in the settler's hands); or try again later (another live
+ * job is sending this very pair).
+ */
+export type GateResult =
+  | { go: true }
+  | { go: false; deferred?: undefined }
+  | {
+    go: false;
+    deferred: { holder: string; pid: number; stopped: boolean };
+  };
+
+/**
+ * The last step before a launch is sent: claims the pair (another job may
+ * hold it) and syncs its intent to the journal. Concurrent launches share
+ * one registry pass and one journal sync.
+ */
+export async function gate(
+  ctx: BulkContext,
+  task: Task,
+  { view, settler }: { view: GuardView; settler: Settler },
+): Promise<GateResult> {
+  if (ctx.registry) {
+    const c = await ctx.registry.claimOne({
+      report: task.report,
+      plugin: task.plugin,
+      before: task.before,
+      ...(view.checkedAt.has(task.key)
+        ? { seenAt: view.checkedAt.get(task.key)! }
+        : {}),
+    });
+    switch (c.status) {
+      case "claimed":
+        task.claimed = true;
+        break;
+      case "busy":
+        return {
+          go: false,
+          deferred: { holder: c.owner, pid: c.pid, stopped: c.stopped },
+        };
+      case "launched":
+        settle(ctx, task, {
+          outcome: "skipped",
+          run: c.run,
+          message: `launched by another job${
+            c.live ? " still running" : ""
+          } (${c.owner}) at ${c.at}${c.run === null ? "" : `: run ${c.run}`}`,
+        });
+        return { go: false };
+      case "orphan":
+        task.claimed = true;
+        if (!(await takeOver(ctx, task, c, settler))) return { go: false };
+        break;
     }
-    await ctx.journal.flush();
   }
-  return tasks;
+  await ctx.journal?.append({
+    type: "intent",
+    report: task.report,
+    plugin: task.plugin,
+    before: task.before,
+  });
+  return { go: true };
+}
+
+/**
+ * A pair another job's dead process claimed: what its journal says that
+ * process did decides. Never sent (no intent) or certainly failed: launch
+ * it. Launched: skip it. Sent without an answer (or the journal is
+ * gone): look for its run; none yet, it is launched only once the settle
+ * window since its send has passed. Returns whether to launch now.
+ */
+async function takeOver(
+  ctx: BulkContext,
+  task: Task,
+  c: Extract<ClaimResult, { status: "orphan" }>,
+  settler: Settler,
+): Promise<boolean> {
+  const record = await deadJobRecord(ctx, c.job, task.key);
+  const since = Date.parse(c.since);
+  if (record === null || record?.status === "failed") return true;
+  if (record?.status === "launched") {
+    const run = record.run;
+    await ctx.registry!.launched([{
+      report: task.report,
+      plugin: task.plugin,
+      run,
+    }]);
+    settle(ctx, task, {
+      outcome: "skipped",
+      run,
+      message: `launched by another job (${c.owner}, no longer running)${
+        run === null ? "" : `: run ${run}`
+      }`,
+    });
+    return false;
+  }
+  // In doubt: sent at its intent's time (or, without its journal, at the claim).
+  const sentAt = record?.sentAt ?? since;
+  task.before = Math.min(task.before, c.before, record?.before ?? Infinity);
+  const found = (await newRuns(ctx, [task])).get(task.key);
+  if (found) {
+    await ctx.registry!.launched([{
+      report: task.report,
+      plugin: task.plugin,
+      run: found[0]!.id,
+    }]);
+    settle(ctx, task, {
+      outcome: "skipped",
+      run: found[0]!.id,
+      message: `launched by another job (${c.owner}, no longer running): run ${
+        found[0]!.id
+      }`,
+    });
+    return false;
+  }
+  if (sentAt + ctx.settleMs <= ctx.now()) return true; // it never landed
+  task.sentAt = sentAt;
+  resultOf(task).message = `sent at ${
+    new Date(sentAt).toISOString()
+  } by another job (${c.owner}) that stopped before its answer`;
+  settler.add(task);
+  return false;
+}
+
+/**
+ * What a dead job's journal says about a pair: `null` when it never sent
+ * it, `undefined` when the journal cannot tell (gone, or another job's by
+ * now). Each journal is read once per invocation.
+ */
+async function deadJobRecord(
+  ctx: BulkContext,
+  job: string,
+  key: string,
+): Promise<PairRecord | null | undefined> {
+  const hash = job.lastIndexOf("#");
+  if (hash < 0) return undefined; // a job without a journal
+  const path = job.slice(0, hash);
+  const id = job.slice(hash + 1);
+  ctx.deadJobs ??= new Map();
+  let state = ctx.deadJobs.get(job);
+  if (!state) {
+    state = readJournal(path).then((read) => {
+      const replayed = replayJournal(read.records, read.damaged);
+      return replayed.job?.id === id && replayed.damaged.length === 0
+        ? replayed.pairs
+        : undefined;
+    }).catch(() => undefined);
+    ctx.deadJobs.set(job, state);
+  }
+  const pairs = await state;
+  if (!pairs) return undefined;
+  return pairs.get(key) ?? null;
 }
 
 /**
@@ -118,93 +266,6 @@ function applyView(
     }
     t.before = run.id;
     keep.push(t);
-  }
-  return keep;
-}
-
-/** Claims the pairs; settles those another job has, returns the rest. */
-async function claim(
-  ctx: BulkContext,
-  tasks: Task[],
-  view: GuardView,
-): Promise<Task[]> {
-  const claims = await ctx.registry!.claim(
-    tasks.map((t) => ({
-      report: t.report,
-      plugin: t.plugin,
-      before: t.before,
-      ...(view.checkedAt.has(t.key)
-        ? { seenAt: view.checkedAt.get(t.key)! }
-        : {}),
-    })),
-  );
-  const keep: Task[] = [];
-  const orphans: Task[] = [];
-  for (const t of tasks) {
-    const c = claims.get(t.key)!;
-    switch (c.status) {
-      case "claimed":
-        t.claimed = true;
-        keep.push(t);
-        break;
-      case "busy":
-        settle(ctx, t, {
-          outcome: "skipped",
-          run: null,
-          message: `being launched by ${c.owner} (another job)`,
-        });
-        break;
-      case "launched":
-        settle(ctx, t, {
-          outcome: "skipped",
-          run: c.run,
-          message: `launched by another job (${c.owner}) at ${c.at}${
-            c.run === null ? "" : `: run ${c.run}`
-          }`,
-        });
-        break;
-      case "orphan":
-        // Claimed now, but another job's launch may still land.
-        t.claimed = true;
-        t.before = c.before;
-        t.sentAt = Date.parse(c.since);
-        resultOf(t).message =
-          `sent at ${c.since} by another job (${c.owner}) that stopped before its answer`;
-        orphans.push(t);
-        break;
-    }
-  }
-  if (orphans.length > 0) {
-    const found = await newRuns(ctx, orphans);
-    const now = ctx.now();
-    for (const t of orphans) {
-      const runs = found.get(t.key);
-      if (runs) {
-        await ctx.registry!.launched([{
-          report: t.report,
-          plugin: t.plugin,
-          run: runs[0]!.id,
-        }]);
-        settle(ctx, t, {
-          outcome: "skipped",
-          run: runs[0]!.id,
-          message: `launched by another job: run ${runs[0]!.id}`,
-        });
-      } else if ((t.sentAt ?? 0) + ctx.settleMs <= now) {
-        delete t.sentAt;
-        keep.push(t);
-      } else {
-        settle(ctx, t, {
-          outcome: "in-doubt",
-          run: null,
-          message: `${
-            resultOf(t).message
-          }; no run on the server yet: run the same command after ${
-            new Date((t.sentAt ?? 0) + ctx.settleMs).toISOString()
-          } to settle it`,
-        });
-      }
-    }
   }
   return keep;
 }

@@ -93,6 +93,40 @@ export class Settler {
     if (!this.#running) this.#loop = this.#run();
   }
 
+  /**
+   * Waits until fewer than `limit` of `among` are in doubt (their runs
+   * found): true; false when every one of them still open is past its grace
+   * period and shows no run (the server is not creating them: it is down,
+   * or stalled).
+   */
+  async below(limit: number, among: ReadonlySet<Task>): Promise<boolean> {
+    for (;;) {
+      const open = [...among].filter((t) => this.#open.has(t));
+      if (open.length < limit || this.#ctx.signal?.aborted) return true;
+      const graceEnd = Math.max(
+        ...open.map((t) => (t.sentAt ?? 0) + this.#ctx.graceMs),
+      );
+      const left = graceEnd - this.#ctx.now();
+      if (left <= 0) return false;
+      await this.#ctx.client.sleep(
+        Math.max(50, Math.min(500, left)),
+        this.#ctx.signal,
+      ).catch(() => {});
+    }
+  }
+
+  /** How many of `among` are still in doubt. */
+  openAmong(among: ReadonlySet<Task>): number {
+    let n = 0;
+    for (const t of among) if (this.#open.has(t)) n++;
+    return n;
+  }
+
+  /** Stops following a pair (settled elsewhere, or sent again). */
+  drop(task: Task): void {
+    this.#open.delete(task);
+  }
+
   /** Looks once for the open pairs' runs; settles those found. */
   async check(): Promise<void> {
     const tasks = [...this.#open];

@@ -8,9 +8,14 @@
  * @module
  */
 
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { Beacon } from "./_beacon.ts";
-import { type BulkContext, resultOf, settle } from "./_bulk_context.ts";
+import {
+  type BulkContext,
+  resultOf,
+  settle,
+  type Task,
+} from "./_bulk_context.ts";
 import { FileBoard } from "./_active_board.ts";
 import { estimateFor } from "./_bulk_estimate.ts";
 import { findNewRuns, finished, summarize } from "./_bulk_finish.ts";
@@ -20,8 +25,9 @@ import { launchAll } from "./_bulk_launch.ts";
 import { pacerFor } from "./_bulk_pace.ts";
 import { applyGuard, type Plan, planBulkRun } from "./_bulk_plan.ts";
 import { resumeTasks } from "./_bulk_resume.ts";
-import { Settler } from "./_bulk_settle.ts";
+import { confirmLaunched, newRuns, Settler } from "./_bulk_settle.ts";
 import { launchTimes, Registry } from "./_registry.ts";
+import { identifyServer } from "./_server_identity.ts";
 import type { TsClient } from "./client.ts";
 import type { RowProblem } from "./errors.ts";
 import { DEFAULT_RERUN, type RerunPolicy } from "./guard.ts";
@@ -188,9 +194,14 @@ export async function bulkRun(
     configFrom,
   });
   const planAt = ctx.now();
+  // One server under several names (an IP and a host name, http and https)
+  // shares one registry: its identity, not its URL as written, names it.
+  const server = options.registry !== undefined
+    ? (await identifyServer(client, options.registry)).key
+    : undefined;
   if (options.registry !== undefined) {
     ctx.launchedAt = await launchTimes(options.registry, {
-      server: client.baseUrl,
+      server: server!,
       pairs: plan.candidates,
     });
   }
@@ -248,21 +259,26 @@ export async function bulkRun(
         now: ctx.now,
       });
       for (const message of job.notes) ctx.emit({ type: "note", message });
-      if (!job.journal) return finished(ctx, plan, job);
+      if (!job.journal) return await finished(ctx, plan, job);
       ctx.journal = job.journal;
     }
     if (options.registry !== undefined) {
       ctx.registry = await Registry.open(options.registry, {
-        server: client.baseUrl,
-        job: options.journal ?? `run-${crypto.randomUUID()}`,
+        server: server!,
+        // What the job is, not the journal's name as typed: two folders
+        // with an in.csv each are two jobs.
+        job: options.journal !== undefined
+          ? `${await resolvedPath(options.journal)}#${id}`
+          : `run-${crypto.randomUUID()}`,
         beacon: beacon!,
         settleMs,
         now: ctx.now,
+        onNote: (message) => ctx.emit({ type: "warning", message }),
       });
     }
     const board = options.registry !== undefined && (options.maxActive ?? 0) > 0
       ? await FileBoard.open(options.registry, {
-        server: client.baseUrl,
+        server: server!,
         beacon: beacon!,
       })
       : undefined;
@@ -333,13 +349,15 @@ async function launchJob(
   ctx.emit({ type: "phase", phase: "launch", total: toLaunch.length });
   let interrupted = false;
   let stoppedBy: Error | undefined;
+  let serverDown: string | undefined;
+  const view = {
+    latest: plan.latest,
+    checkedAt: new Map(plan.tasks.map((t) => [t.key, planAt])),
+  };
   try {
-    ({ interrupted, stoppedBy } = await launchAll(ctx, {
+    ({ interrupted, stoppedBy, serverDown } = await launchAll(ctx, {
       tasks: toLaunch,
-      view: {
-        latest: plan.latest,
-        checkedAt: new Map(plan.tasks.map((t) => [t.key, planAt])),
-      },
+      view,
       settler,
       pacer,
     }));
@@ -349,6 +367,19 @@ async function launchJob(
       ctx.emit({ type: "phase", phase: "settle", total: settler.open.size });
     }
     await settler.finish();
+  }
+  if (!interrupted && !stoppedBy && !serverDown && !ctx.signal?.aborted) {
+    const again = await relaunchSettled(ctx, plan.tasks, settler);
+    if (again.length > 0) {
+      const second = await launchAll(ctx, {
+        tasks: again,
+        view,
+        settler,
+        pacer,
+      });
+      await settler.finish();
+      ({ interrupted, stoppedBy, serverDown } = second);
+    }
   }
   const duplicates = await findNewRuns(ctx, plan.tasks);
 
@@ -365,6 +396,7 @@ async function launchJob(
     settleMs: ctx.settleMs,
   });
   if (stoppedBy) summary.stoppedBy = stoppedBy;
+  if (serverDown) summary.serverDown = serverDown;
   if (estimate) summary.estimate = estimate;
   // Pairs in doubt (or not started) keep the job open: the same command
   // settles them; otherwise the job is finished.
@@ -380,7 +412,62 @@ async function launchJob(
   return summary;
 }
 
-/** The job's estimate (and its event), when there is something to launch. */
+/**
+ * Pairs left in doubt whose settle window has passed by now (a long job, or
+ * a window shorter than the look-up's grace period): a run that was going to
+ * come of their launch would be on the server. One more look, then those
+ * still without a run are launched again, by this invocation, rather than
+ * leaving the user a time to come back at that is already past.
+ */
+async function relaunchSettled(
+  ctx: BulkContext,
+  tasks: readonly Task[],
+  settler: Settler,
+): Promise<Task[]> {
+  const now = ctx.now();
+  const due = tasks.filter((t) =>
+    resultOf(t).outcome === "in-doubt" && t.sentAt !== undefined &&
+    t.sentAt + ctx.settleMs <= now
+  );
+  if (due.length === 0) return [];
+  let found;
+  try {
+    found = await newRuns(ctx, due);
+  } catch {
+    return []; // the server is busy: they stay in doubt, for the same command
+  }
+  const again: Task[] = [];
+  for (const t of due) {
+    settler.drop(t);
+    const runs = found.get(t.key);
+    if (runs) {
+      confirmLaunched(
+        ctx,
+        t,
+        runs,
+        `launched (its answer was lost; run ${
+          runs[0]!.id
+        } found on the server)`,
+      );
+      continue;
+    }
+    delete t.sentAt;
+    resultOf(t).message =
+      `relaunched: its first launch's answer was lost and no run came of it within the settle window`;
+    again.push(t);
+  }
+  return again;
+}
+
+/** The journal's path, absolute and with its folder's links resolved. */
+async function resolvedPath(path: string): Promise<string> {
+  try {
+    return await Deno.realPath(path);
+  } catch {
+    return join(await Deno.realPath(dirname(path)), basename(path));
+  }
+}
+
 /** A policy in one spelling (sorted, no repeats): part of the job's identity. */
 function normalizePolicy(policy: RerunPolicy): RerunPolicy {
   return policy === "always" ? policy : [...new Set(policy)].sort();

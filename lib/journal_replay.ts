@@ -24,6 +24,12 @@ export interface PairRecord {
   sentAt: number;
   /** The final state, if followed to the end. */
   state?: string;
+  /**
+   * Sent again after an earlier send of it was in doubt (its settle window
+   * had passed with no run): should that first send create its run after
+   * all, the pair shows two runs.
+   */
+  relaunched?: boolean;
 }
 
 /** What a journal holds, replayed. */
@@ -83,6 +89,9 @@ export function replayJournal(
           before: r.before,
           run: null,
           sentAt: time,
+          ...(known?.status === "in-doubt" || known?.relaunched
+            ? { relaunched: true }
+            : {}),
         });
         break;
       }
@@ -97,14 +106,18 @@ export function replayJournal(
         });
         break;
       }
-      case "launched":
-        pairs.set(pairKey(r.report, r.plugin), {
+      case "launched": {
+        const key = pairKey(r.report, r.plugin);
+        const relaunched = pairs.get(key)?.relaunched;
+        pairs.set(key, {
           status: "launched",
           before: r.before,
           run: r.run,
-          sentAt: intents.get(pairKey(r.report, r.plugin)) ?? time,
+          sentAt: intents.get(key) ?? time,
+          ...(relaunched ? { relaunched } : {}),
         });
         break;
+      }
       case "resolved": {
         const p = pairs.get(pairKey(r.report, r.plugin));
         if (p) p.run = r.run;

@@ -139,6 +139,11 @@ export interface BulkSummary {
   /** Pairs that show two or more new runs (launched twice). */
   duplicates: number;
   /**
+   * Why launching stopped early when the server stopped answering (said
+   * once here; those rows are `not-started`).
+   */
+  serverDown?: string;
+  /**
    * Set when the job had already finished: nothing was launched, and this
    * says when it ended and what it launched then.
    */

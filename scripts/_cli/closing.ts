@@ -49,6 +49,11 @@ export interface ClosingInput {
   resume?: string | undefined;
   /** Other lines worth reading (stale runs, missing reports, where the page is). */
   notes?: readonly string[];
+  /**
+   * Some pair was launched twice: the resume line then does not claim that
+   * nothing is launched twice.
+   */
+  launchedTwice?: boolean;
 }
 
 /** How many failures the block names. */
@@ -102,7 +107,9 @@ export function renderClosing(
   }
   if (input.resume) {
     lines.push(
-      "Launch the rows that did not launch (the same command resumes the job; nothing is launched twice):",
+      `Launch the rows that did not launch (the same command resumes the job${
+        input.launchedTwice ? "" : "; nothing is launched twice"
+      }):`,
       `  ${paint("1", input.resume)}`,
     );
   }
@@ -270,6 +277,8 @@ export interface BulkClosingOptions {
   args?: readonly string[] | undefined;
   /** Launched runs still running when `--timeout` ended the wait. */
   pendingAfterWait?: number | undefined;
+  /** Pairs that show two new runs (launched twice). */
+  duplicates?: number | undefined;
   /** Other lines worth reading. */
   notes?: readonly string[] | undefined;
 }
@@ -306,11 +315,15 @@ export function bulkRunClosing(
   );
   const counts = countOutcomes(rows);
   const notes = [...(options.notes ?? [])];
+  const twice = (options.duplicates ?? 0) > 0 ||
+    rows.some((r) => / launched (twice|\d+ times), runs /.test(r.message));
   if (counts["in-doubt"] > 0) {
     notes.push(
       `${
         counts["in-doubt"]
-      } in doubt: run the same command again later to settle them (nothing is launched twice)`,
+      } in doubt: run the same command again later to settle them${
+        twice ? "" : " (nothing is launched twice)"
+      }`,
     );
   }
   if (options.pendingAfterWait) {
@@ -342,6 +355,7 @@ export function bulkRunClosing(
       : {}),
     ...(again ? { resume: again } : {}),
     notes,
+    ...(twice ? { launchedTwice: true } : {}),
   };
 }
 

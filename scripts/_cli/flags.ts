@@ -228,7 +228,13 @@ export async function checkWritable(path: string, flag: string): Promise<void> {
       append: true,
     });
     file.close();
-    if (!existed) await Deno.remove(path);
+    // Another launcher checking the same path at the same instant may have
+    // removed it already.
+    if (!existed) {
+      await Deno.remove(path).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+    }
   } catch (error) {
     const why = error instanceof Deno.errors.NotFound
       ? "its folder does not exist"

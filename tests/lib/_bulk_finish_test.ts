@@ -128,7 +128,7 @@ Deno.test("findNewRuns() lets a bug through instead of calling it a failed look-
   assert.deepEqual(warnings, []);
 });
 
-Deno.test("finished() launches nothing and tells each row what the finished job had", () => {
+Deno.test("finished() launches nothing and tells each row what the finished job had", async () => {
   const now = Date.UTC(2026, 2, 1, 10);
   const iso = (ms: number) => new Date(ms).toISOString();
   const rec = (x: Record<string, unknown>) =>
@@ -164,7 +164,7 @@ Deno.test("finished() launches nothing and tells each row what the finished job 
   const ctx = bulkContext({} as Parameters<typeof bulkContext>[0], {
     emit: (e) => events.push(e),
   });
-  const summary = finished(ctx, planOf(tasks), job);
+  const summary = await finished(ctx, planOf(tasks), job);
   const rows = tasks.map((t) => t.rows[0]!);
   assert.ok(rows.every((r) => r.outcome === "skipped"));
   assert.deepEqual(rows.map((r) => [r.run, r.state]), [

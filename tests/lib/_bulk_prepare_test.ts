@@ -6,11 +6,13 @@ import assert from "node:assert/strict";
 import { Beacon } from "../../lib/_beacon.ts";
 import type { Task } from "../../lib/_bulk_context.ts";
 import {
+  gate,
   type GuardView,
   prepare,
   REFRESH_BATCH,
   REFRESH_MS,
 } from "../../lib/_bulk_prepare.ts";
+import { Settler } from "../../lib/_bulk_settle.ts";
 import { Registry } from "../../lib/_registry.ts";
 import { Journal, readJournal } from "../../lib/journal.ts";
 import type { Simulator } from "../../simulator/mod.ts";
@@ -35,7 +37,35 @@ const viewAt = (tasks: Task[], at: number): GuardView => ({
 
 const outcomes = (tasks: Task[]) => tasks.map((t) => t.rows[0]!.outcome);
 
-Deno.test("prepare() launches on a fresh view without a request, and syncs every intent first", async () => {
+Deno.test("prepare() launches on a fresh view without a request, and journals nothing yet", async () => {
+  await using sim = await simulator();
+  using client = await clientFor(sim);
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/j.ndjson`;
+  const journal = await Journal.open(path);
+  try {
+    const tasks = freshReports(sim, "igv", 3).map((r) => taskFor(r, "igv"));
+    const ctx = bulkContext(client, { journal });
+    sim.clearLog();
+    const ready = await prepare(ctx, tasks, {
+      view: viewAt(tasks, Date.now()),
+      queue: [],
+    });
+    assert.deepEqual(ready, tasks);
+    assert.equal(sim.requests.length, 0, "a view this fresh is not read again");
+    // An intent says "may have been sent": none before the gate.
+    assert.deepEqual((await readJournal(path)).records, []);
+    assert.deepEqual(
+      await prepare(ctx, [], { view: viewAt([], 0), queue: [] }),
+      [],
+    );
+  } finally {
+    await journal.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gate() syncs each intent right before its launch, timed then", async () => {
   await using sim = await simulator();
   using client = await clientFor(sim);
   const dir = await Deno.makeTempDir();
@@ -45,23 +75,21 @@ Deno.test("prepare() launches on a fresh view without a request, and syncs every
     const tasks = freshReports(sim, "igv", 3).map((r) => taskFor(r, "igv"));
     tasks[1]!.before = 12;
     const ctx = bulkContext(client, { journal });
-    sim.clearLog();
-    const ready = await prepare(ctx, tasks, {
-      view: viewAt(tasks, Date.now()),
-      queue: [],
-    });
-    assert.deepEqual(ready, tasks);
-    assert.equal(sim.requests.length, 0, "a view this fresh is not read again");
-    // On disk before prepare() returns (no flush or close in between).
+    const settler = new Settler(ctx);
+    const view = viewAt(tasks, Date.now());
+    const before = Date.now();
+    const gates = await Promise.all(
+      tasks.map((t) => gate(ctx, t, { view, settler })),
+    );
+    assert.deepEqual(gates, tasks.map(() => ({ go: true })));
+    // On disk when gate() returns (no flush or close in between), timed now.
     const { records } = await readJournal(path);
     assert.deepEqual(
       records.map((r) => r.type === "intent" && [r.report, r.before]),
       tasks.map((t) => [t.report, t.before]),
     );
-    assert.deepEqual(
-      await prepare(ctx, [], { view: viewAt([], 0), queue: [] }),
-      [],
-    );
+    for (const r of records) assert.ok(Date.parse(r.time) >= before - 1);
+    assert.equal(sim.requests.length, 0);
   } finally {
     await journal.close();
     await Deno.remove(dir, { recursive: true });
@@ -124,7 +152,7 @@ Deno.test("prepare() goes on with the plan's view when the look-up fails", async
   assert.deepEqual(outcomes(tasks), ["planned", "planned"]);
 });
 
-Deno.test("prepare() claims its pairs, and skips those another job is launching or has launched", async () => {
+Deno.test("gate() claims its pair; another live job's launch in flight is deferred, its launch skipped", async () => {
   await using sim = await simulator();
   using client = await clientFor(sim);
   const dir = await Deno.makeTempDir();
@@ -142,29 +170,35 @@ Deno.test("prepare() claims its pairs, and skips those another job is launching 
     const other = await open("theirs", theirs);
     const [free, busy, done] = freshReports(sim, "igv", 3);
     const tasks = [free!, busy!, done!].map((r) => taskFor(r, "igv"));
-    const now = Date.now();
     // Our view was read a second ago; the other job launched since.
-    const view = viewAt(tasks, now - 1_000);
+    const view = viewAt(tasks, Date.now() - 1_000);
     await other.claim([tasks[1]!, tasks[2]!]);
     await other.launched([{ report: done!, plugin: "igv", run: null }]);
-    const ready = await prepare(bulkContext(client, { registry }), tasks, {
-      view,
-      queue: [],
-    });
-    assert.deepEqual(ready, [tasks[0]]);
-    assert.equal(tasks[0]!.claimed, true);
-    assert.deepEqual(outcomes(tasks), ["planned", "skipped", "skipped"]);
-    assert.match(
-      tasks[1]!.rows[0]!.message,
-      new RegExp(
-        `^being launched by pid ${Deno.pid} since .* \\(another job\\)$`,
-      ),
+    const ctx = bulkContext(client, { registry });
+    const settler = new Settler(ctx);
+    const gates = await Promise.all(
+      tasks.map((t) => gate(ctx, t, { view, settler })),
     );
+    assert.deepEqual(gates[0], { go: true });
+    assert.equal(tasks[0]!.claimed, true);
+    // Not skipped: the other job's launch may yet fail; tried again later.
+    assert.deepEqual(gates[1], {
+      go: false,
+      deferred: {
+        holder: `pid ${Deno.pid} since ${theirs.owner.started}`,
+        pid: Deno.pid,
+        stopped: false,
+      },
+    });
+    assert.equal(tasks[1]!.claimed, undefined);
+    assert.deepEqual(gates[2], { go: false });
+    assert.deepEqual(outcomes(tasks), ["planned", "planned", "skipped"]);
     assert.match(
       tasks[2]!.rows[0]!.message,
-      new RegExp(`^launched by another job \\(pid ${Deno.pid} since .*\\) at `),
+      new RegExp(
+        `^launched by another job still running \\(pid ${Deno.pid} since .*\\) at `,
+      ),
     );
-    assert.equal(tasks[1]!.claimed, undefined);
   } finally {
     mine.close();
     theirs.close();
@@ -172,7 +206,7 @@ Deno.test("prepare() claims its pairs, and skips those another job is launching 
   }
 });
 
-Deno.test("prepare() settles a dead job's claims from the server before launching them", async () => {
+Deno.test("gate() settles a dead job's claims from the server before launching them", async () => {
   await using sim = await simulator();
   using client = await clientFor(sim);
   const dir = await Deno.makeTempDir();
@@ -191,7 +225,8 @@ Deno.test("prepare() settles a dead job's claims from the server before launchin
     const old = sim.addPluginResult(landed!, "igv", "Completed");
     const tasks = [landed!, quiet!, recent!].map((r) => taskFor(r, "igv"));
     tasks[0]!.before = old;
-    // Another job claimed the three, and died before recording what it sent.
+    // Another job (without a journal to tell) claimed the three, and died
+    // before recording what it sent.
     await (await open("dead", dead)).claim(tasks);
     dead.close();
     const run = sim.addPluginResult(landed!, "igv", "Queued");
@@ -199,31 +234,122 @@ Deno.test("prepare() settles a dead job's claims from the server before launchin
 
     // Its launch landed: skipped. No run, settle window over: launched.
     const quick = bulkContext(client, { registry, settleMs: 0 });
-    const ready = await prepare(quick, tasks.slice(0, 2), { view, queue: [] });
-    assert.deepEqual(ready, [tasks[1]]);
+    const settler = new Settler(quick);
+    assert.deepEqual(await gate(quick, tasks[0]!, { view, settler }), {
+      go: false,
+    });
+    assert.deepEqual(await gate(quick, tasks[1]!, { view, settler }), {
+      go: true,
+    });
     assert.equal(tasks[1]!.claimed, true);
     assert.equal(tasks[1]!.sentAt, undefined);
     assert.deepEqual(
       [tasks[0]!.rows[0]!.outcome, tasks[0]!.rows[0]!.run],
       ["skipped", run],
     );
-    assert.equal(
-      tasks[0]!.rows[0]!.message,
-      `launched by another job: run ${run}`,
-    );
-    // No run, still within the window: in doubt, not launched.
-    const slow = bulkContext(client, { registry, settleMs: 600_000 });
-    assert.deepEqual(
-      await prepare(slow, tasks.slice(2), { view, queue: [] }),
-      [],
-    );
-    const doubt = tasks[2]!.rows[0]!;
-    assert.equal(doubt.outcome, "in-doubt");
     assert.match(
-      doubt.message,
-      /^sent at .* by another job \(pid \d+ since .*\) that stopped before its answer; no run on the server yet: run the same command after /,
+      tasks[0]!.rows[0]!.message,
+      new RegExp(
+        `^launched by another job \\(.*no longer running\\): run ${run}$`,
+      ),
     );
+    // No run, still within the window: in doubt, followed, not launched.
+    const slow = bulkContext(client, { registry, settleMs: 600_000 });
+    const slowSettler = new Settler(slow);
+    assert.deepEqual(
+      await gate(slow, tasks[2]!, { view, settler: slowSettler }),
+      {
+        go: false,
+      },
+    );
+    assert.deepEqual([...slowSettler.open], [tasks[2]]);
+    assert.match(
+      tasks[2]!.rows[0]!.message,
+      /^sent at .* by another job \(pid \d+ since .*\) that stopped before its answer$/,
+    );
+    await slowSettler.finish();
+    assert.equal(tasks[2]!.rows[0]!.outcome, "in-doubt");
     assert.equal(sim.launches.length, 0);
+  } finally {
+    mine.close();
+    dead.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gate() reads a dead job's journal: a pair it never sent is launched at once, one it sent waits out the window from its send", async () => {
+  await using sim = await simulator();
+  using client = await clientFor(sim);
+  const dir = await Deno.makeTempDir();
+  const mine = await Beacon.start(`${dir}/procs`);
+  const dead = await Beacon.start(`${dir}/procs`);
+  try {
+    const [never, sent, done] = freshReports(sim, "igv", 3);
+    const tasks = [never!, sent!, done!].map((r) => taskFor(r, "igv"));
+    // The dead job: its journal has an intent for one pair and a launch for
+    // another; its registry claims all three.
+    const journalPath = `${dir}/dead.journal.ndjson`;
+    const journal = await Journal.open(journalPath);
+    await journal.append({
+      type: "job",
+      id: "abc",
+      input: "in.csv",
+      flags: {},
+      version: "0",
+      maxBefore: 0,
+    });
+    await journal.append({
+      type: "intent",
+      report: sent!,
+      plugin: "igv",
+      before: 0,
+    });
+    await journal.append({
+      type: "intent",
+      report: done!,
+      plugin: "igv",
+      before: 0,
+    });
+    await journal.append({
+      type: "launched",
+      report: done!,
+      plugin: "igv",
+      before: 0,
+      run: 777,
+    });
+    await journal.close();
+    const theirs = await Registry.open(dir, {
+      server: client.baseUrl,
+      job: `${journalPath}#abc`,
+      beacon: dead,
+      settleMs: 60_000,
+    });
+    await theirs.claim(tasks);
+    dead.close();
+    const registry = await Registry.open(dir, {
+      server: client.baseUrl,
+      job: "mine",
+      beacon: mine,
+      settleMs: 60_000,
+    });
+    const ctx = bulkContext(client, { registry, settleMs: 60_000 });
+    const settler = new Settler(ctx);
+    const view = viewAt(tasks, Date.now());
+    sim.clearLog();
+    const gates = [];
+    for (const t of tasks) gates.push(await gate(ctx, t, { view, settler }));
+    assert.deepEqual(gates, [{ go: true }, { go: false }, { go: false }]);
+    assert.deepEqual([...settler.open], [tasks[1]]);
+    assert.deepEqual(
+      [tasks[2]!.rows[0]!.outcome, tasks[2]!.rows[0]!.run],
+      ["skipped", 777],
+    );
+    // Only the sent one was looked for on the server.
+    assert.equal(
+      sim.requests.filter((r) => r.path.includes("pluginresult")).length,
+      1,
+    );
+    await settler.finish();
   } finally {
     mine.close();
     dead.close();

@@ -275,10 +275,8 @@ Deno.test("bulkRun() stops starting launches when the server stays down, and the
   assert.equal(first.counts["not-started"], 27 - doubt);
   assert.equal(posts(sim), 3 + doubt, "no launch was sent twice");
   const notStarted = first.results.find((r) => r.outcome === "not-started")!;
-  assert.match(
-    notStarted.message,
-    /the last 5 launches failed on network or server errors \(.*503.*\); run the same command again/,
-  );
+  assert.match(notStarted.message, /the server stopped answering/);
+  assert.match(first.serverDown ?? "", /launches in a row got no answer/);
   assert.equal(
     (await readJournal(journal)).records.at(-1)!.type,
     "interrupted",
@@ -754,5 +752,126 @@ Deno.test("bulkRun() counts a run Queued since this machine's launch more than -
   });
   assert.equal(elsewhere.counts.skipped, 1);
   assert.match(elsewhere.results[0]!.message, /already running/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("bulkRun() against a server slower than its timeout launches every row in one invocation: runs found are launched, never 'server down'", async () => {
+  // Each launch creates its run 700 ms in, after the client gave up at 300.
+  await using sim = await simulator({ launchDelayMs: 700 });
+  using client = await clientFor(sim, { timeoutMs: 300 });
+  const rows = rowsFor(freshReports(sim, "igv", 30), "igv");
+  const summary = await bulkRun(client, rows, {
+    file: "in.csv",
+    concurrency: 4,
+    settleMs: 20_000,
+    graceMs: 5_000,
+  });
+  assert.equal(summary.serverDown, undefined);
+  assert.equal(summary.counts.launched, 30, JSON.stringify(summary.counts));
+  assert.equal(posts(sim), 30, "none sent twice");
+  assertOnceEach(sim, 30);
+});
+
+Deno.test("bulkRun() launches again, in the same invocation, a lost launch whose settle window passed with no run", async () => {
+  await using sim = await simulator();
+  using client = await clientFor(sim);
+  // The first launch's answer is a 500 before the server did anything.
+  sim.addFault({
+    method: "POST",
+    nth: 1,
+    action: { type: "status", status: 500 },
+  });
+  const rows = rowsFor(freshReports(sim, "igv", 1), "igv");
+  const summary = await bulkRun(client, rows, {
+    file: "in.csv",
+    settleMs: 400,
+    graceMs: 400,
+    retries: 0,
+  });
+  assert.equal(summary.counts.launched, 1, JSON.stringify(summary.results));
+  assert.match(summary.results[0]!.message, /^relaunched: /);
+  assert.equal(summary.settleAfter, undefined, "no time to come back at");
+  assert.equal(posts(sim), 2);
+  assertOnceEach(sim, 1);
+});
+
+Deno.test("bulkRun() on its finished job says 'launched twice' when a lost launch created its run later than the settle window", async () => {
+  await using sim = await simulator();
+  using client = await clientFor(sim, { timeoutMs: 300 });
+  const dir = await Deno.makeTempDir();
+  const journal = `${dir}/j.ndjson`;
+  // The first launch creates its run 2 s in: past the 0.6 s window.
+  sim.addFault({
+    method: "POST",
+    nth: 1,
+    action: { type: "slow-create", ms: 2_000 },
+  });
+  const rows = rowsFor(freshReports(sim, "igv", 2), "igv");
+  const options = {
+    file: "in.csv",
+    journal,
+    settleMs: 600,
+    graceMs: 600,
+    concurrency: 1,
+  };
+  const first = await bulkRun(client, rows, options);
+  assert.equal(first.counts.launched, 2, JSON.stringify(first.results));
+  assert.equal(first.duplicates, 0, "the late run is not there yet");
+  while (sim.launches.length < 3) await new Promise((r) => setTimeout(r, 50));
+  const again = await bulkRun(client, rows, options);
+  assert.ok(again.finished);
+  assert.equal(again.duplicates, 1);
+  assert.match(
+    again.results[0]!.message,
+    /launched twice, runs \d+ and \d+: a launch whose answer was lost created its run later than the settle window/,
+  );
+  assert.match(again.results[1]!.message, /^the job finished at /);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("bulkRun(): two live jobs never relaunch each other's failed runs within the settle window", async () => {
+  // Every run fails; AmpliconRep's lasts long enough to keep job A waiting.
+  await using sim = await simulator({
+    failureRate: 1,
+    pluginRunMs: { igv: 50, AmpliconRep: 4_000 },
+  });
+  using client = await clientFor(sim);
+  const dir = await Deno.makeTempDir();
+  const registry = `${dir}/registry`;
+  const reports = freshReports(sim, "igv", 4);
+  const rows = rowsFor(reports, "igv");
+  const slow = {
+    line: 99,
+    report: freshReports(sim, "AmpliconRep", 1)[0]!,
+    plugin: "AmpliconRep",
+    config: null,
+  };
+  const a = bulkRun(client, [...rows, slow], {
+    file: "a.csv",
+    journal: `${dir}/a.journal.ndjson`,
+    registry,
+    wait: { timeoutMs: 30_000, pollMs: 50 },
+  });
+  // Job B starts once A's igv runs have failed, A still waiting.
+  const failed = () =>
+    reports.every((report) =>
+      (sim.pluginResults({ report, plugin: "igv" }) as { state: string }[])
+        .some((r) => r.state === "Error")
+    );
+  for (let i = 0; !failed(); i++) {
+    if (i > 500) throw new Error("job A's runs did not fail");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const b = await bulkRun(client, rows, {
+    file: "b.csv",
+    journal: `${dir}/b.journal.ndjson`,
+    registry,
+  });
+  assert.equal(b.counts.skipped, 4, JSON.stringify(b.results));
+  for (const r of b.results) {
+    assert.match(r.message, /^launched by another job still running \(pid /);
+  }
+  await a;
+  for (const [pair, n] of launchCounts(sim)) assert.equal(n, 1, pair);
   await Deno.remove(dir, { recursive: true });
 });

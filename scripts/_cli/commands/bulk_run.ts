@@ -332,6 +332,11 @@ async function run(input: string, flags: Flags): Promise<number> {
     );
   }
   if (summary.stoppedBy) notes.push(`stopped: ${summary.stoppedBy.message}`);
+  if (summary.serverDown) {
+    notes.push(
+      `stopped launching: ${summary.serverDown}; the rest is not started: run the same command again when the server answers`,
+    );
+  }
   if (summary.interrupted) {
     notes.push(
       "interrupted: run the same command again to resume (launched pairs are not launched twice)",
@@ -342,6 +347,7 @@ async function run(input: string, flags: Flags): Promise<number> {
     journal,
     args: invocation.args,
     pendingAfterWait: summary.pendingAfterWait,
+    duplicates: summary.duplicates,
     notes,
   });
   return launchExitCode(summary);

@@ -152,6 +152,9 @@ async function run(
       );
     }
     if (summary.stoppedBy) eprint(`stopped: ${summary.stoppedBy.message}`);
+    if (summary.serverDown) {
+      eprint(`stopped launching: ${summary.serverDown}`);
+    }
     return launchExitCode(summary);
   } finally {
     progress.finish();

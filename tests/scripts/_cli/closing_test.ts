@@ -298,3 +298,28 @@ Deno.test("bulkRunClosing(): the rerun command it prints, run as printed, relaun
   assert.deepEqual([...launchCounts(sim).keys()].sort(), failed.sort());
   await Deno.remove(cwd, { recursive: true });
 });
+
+Deno.test("bulkRunClosing(): beside a pair launched twice it never says 'nothing is launched twice'", () => {
+  const rows: RowResult[] = [
+    row(2, "launched", null, "report 102 igv: launched twice, runs 7 and 9"),
+    row(3, "in-doubt", null, "sent, its answer lost"),
+    row(4, "not-started", null, "not launched: interrupted"),
+  ];
+  const twice = renderClosing(
+    bulkRunClosing(rows, { args: ["in.csv"], duplicates: 1 }),
+  ).join("\n");
+  assert.doesNotMatch(twice, /nothing is launched twice/);
+  assert.match(
+    twice,
+    /Launch the rows that did not launch \(the same command resumes the job\):/,
+  );
+  // The same block without the double says it.
+  const once = renderClosing(
+    bulkRunClosing(rows.slice(1), { args: ["in.csv"] }),
+  ).join("\n");
+  assert.match(once, /in doubt: .* \(nothing is launched twice\)/);
+  assert.match(
+    once,
+    /the same command resumes the job; nothing is launched twice/,
+  );
+});

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../../../lib/errors.ts";
 import {
+  checkWritable,
   parseConfigFlag,
   parseDelimiter,
   parseDuration,
@@ -78,4 +79,18 @@ Deno.test("resolveFormat(), rerunPolicy() and waitSettings() map flags to settin
   assert.deepEqual(waitSettings({ wait: true, timeout: 60_000, poll: 2 }), {
     wait: { timeoutMs: 60_000, pollMs: 2000 },
   });
+});
+
+Deno.test("checkWritable(): two launchers checking one new path at the same instant both pass, and leave no file", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/in.csv.journal.ndjson`;
+  for (let i = 0; i < 50; i++) {
+    await Promise.all([
+      checkWritable(path, "--journal"),
+      checkWritable(path, "--journal"),
+      checkWritable(path, "--journal"),
+    ]);
+    await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
+  }
+  await Deno.remove(dir, { recursive: true });
 });
