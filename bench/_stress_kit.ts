@@ -180,21 +180,30 @@ ${
 What is guaranteed, and what is not:
 
 - **One machine** (and machines sharing the user's home folder): each (server, report,
-  plugin) pair is launched once. The journal allows one process per job; every launch
-  first claims its pair in the user's registry (\`~/.cache/ionrun\`), and a pair being
-  launched by another live job, or launched by one within the settle window, is skipped.
-  A launch whose answer was lost is never sent again by the invocation that sent it; a
-  later invocation sends it only once the settle window since the launch has passed and
-  the server still shows no run. If a pair nevertheless shows two new runs, the summary
-  says so ("launched twice, runs A and B") and the exit code is 1.
+  plugin) pair is launched once. A server is known by its resolved address and its own
+  identity (its oldest report), so \`127.0.0.1\` and \`localhost\`, an IP and a host
+  name, or http and https of one server share one registry; a job is its journal's
+  resolved path and its input's digest, so two folders with an \`in.csv\` each are two
+  jobs. The journal allows one process per job; every launch claims its pair in the
+  user's registry (\`~/.cache/ionrun\`) and syncs its intent to the journal at the
+  moment it is sent. A pair another live job is sending is tried again once that
+  launch has ended; one another live job launched within the settle window is skipped,
+  whatever its run's state; a dead job's claims are taken over (its journal tells a
+  launch it sent, settled from the server, from one it never sent, launched); a
+  stopped (Ctrl-Z) or hung holder is named, with the command that lets it go on. A
+  launch whose answer was lost is not sent again until the settle window since its
+  send has passed with no run on the server. If a pair nevertheless shows two new
+  runs, the summary says so ("launched twice, runs A and B") and the exit code is 1,
+  also on the run that finds the job finished.
 - **Several machines with separate home folders**: their claims are not shared. Each
   launcher looks at the pairs again right before launching them when its view is older
   than 5 s, which narrows the window to seconds but cannot close it: two labs' laptops
   launching the same pairs in the same seconds can still launch one twice. Run bulk jobs
   from one machine (a shared server or a home folder on NFS).
 - **The settle window** is the assumption: a launch whose answer was lost creates its run
-  within \`--settle\` (default 10 minutes), or never. A server that takes longer than that
-  to create a run could see it launched again.
+  within \`--settle\` (default 10 minutes) of being sent, or never. A server that takes
+  longer than that to create a run could see it launched again; the next run of the
+  same command then reports the pair launched twice.
 `;
   await Deno.writeTextFile(`${REPO}RELIABILITY.md`, md);
   // As `deno fmt --check` (part of the test task) wants it.

@@ -14,6 +14,7 @@
 import { startSimulator } from "../simulator/mod.ts";
 import type { Fault } from "../simulator/mod.ts";
 import { type Ran, REPO, runScript, spawnScript } from "./_scripts.ts";
+import { seams } from "./_stress_seams.ts";
 import {
   kill9,
   newJob,
@@ -454,5 +455,8 @@ for (
     },
   );
 }
+
+// --- 7. The seams between jobs. ---
+await seams();
 
 await writeReliability();

@@ -134,8 +134,18 @@ export async function ownerState(
     try {
       const byte = new Uint8Array(1);
       let timer: ReturnType<typeof setTimeout> | undefined;
+      // Read the byte, then the end: the beacon has written and closed, so
+      // nothing of this look is left in flight in either process.
+      const answer = async () => {
+        try {
+          while ((await conn.read(byte)) !== null) { /* to the end */ }
+        } catch {
+          // reset: it answered all the same
+        }
+        return true;
+      };
       const answered = await Promise.race([
-        conn.read(byte).then(() => true, () => true),
+        answer(),
         new Promise<false>((resolve) => {
           timer = setTimeout(() => resolve(false), ANSWER_MS);
         }),

@@ -16,7 +16,7 @@ import {
   type Task,
 } from "./_bulk_context.ts";
 import type { Pacer } from "./_bulk_pace.ts";
-import { gate, type GuardView, prepare } from "./_bulk_prepare.ts";
+import { gate, type GuardView, prepare, REFRESH_MS } from "./_bulk_prepare.ts";
 import type { Settler } from "./_bulk_settle.ts";
 import { backoffMs, isPermanent, mayHaveLaunched } from "./_retry.ts";
 import { AuthError, RedirectError } from "./errors.ts";
@@ -85,7 +85,8 @@ export async function launchAll(
     pacer?: Pacer | undefined;
   },
 ): Promise<LaunchOutcome> {
-  const launchedSince: Task[] = [];
+  /** Launched, not yet recorded in the registry. */
+  const unrecorded = new Set<Task>();
   /** This call's launches that went in doubt (not those it inherited). */
   const doubted = new Set<Task>();
   let fatal: unknown;
@@ -102,8 +103,6 @@ export async function launchAll(
   const source = pacer
     ? pacedSource(ctx, { tasks, view, pacer, stopped, onFatal })
     : chunkedSource(ctx, { tasks, view, n, stopped, onFatal });
-  const chunk = chunkSize(n);
-
   const worker = async () => {
     while (!stopped()) {
       if (settler.openAmong(doubted) >= giveUpAfter) {
@@ -140,11 +139,13 @@ export async function launchAll(
           })`;
         }
         if (result === "launched") {
-          launchedSince.push(task);
-          if (launchedSince.length >= chunk) {
-            ctx.registry?.launched(launchedSince.splice(0).map(pairOf(null)))
-              .catch(() => {}); // the final record below retries
-          }
+          // At once (shared with the launches of the same moment): another
+          // job waiting on this pair learns it is launched.
+          unrecorded.add(task);
+          ctx.registry?.launchedOne(pairOf(null)(task)).then(
+            () => unrecorded.delete(task),
+            () => {}, // the final record below retries
+          );
         }
       } catch (error) {
         fatal ??= error; // auth, redirect, journal: every other launch would fail too
@@ -162,7 +163,7 @@ export async function launchAll(
   };
   await Promise.all(Array.from({ length: n }, worker));
   await source.settled();
-  await ctx.registry?.launched(launchedSince.map(pairOf(null)));
+  await ctx.registry?.launched([...unrecorded].map(pairOf(null)));
   await ctx.journal?.flush().catch((e) => void (fatal ??= e));
 
   // Never sent: nothing of them is on disk but what they were.
@@ -318,15 +319,23 @@ function chunkedSource(
           ready.length === 0 && (queue.length > 0 || preparing) && !stopped()
         ) await (preparing ?? prepareNext());
         if (stopped()) return undefined;
-        const task = ready.shift();
-        if (task) {
-          if (ready.length < n && queue.length > 0) prepareNext();
-          return task;
+        const task = ready.shift() ?? await deferred.take(ctx, stopped);
+        if (!task) {
+          if (stopped() || deferred.size === 0) return undefined;
+          continue;
         }
-        if (deferred.size === 0) return undefined;
-        const again = await deferred.take(ctx, stopped);
-        if (again) return again;
-        if (stopped()) return undefined;
+        // Made ready a while ago (the process was stopped, a deferral, a
+        // slow server): its view is looked at again, with the rest ready.
+        if (ctx.now() - (view.checkedAt.get(task.key) ?? 0) > REFRESH_MS) {
+          const again = await prepare(ctx, [task, ...ready.splice(0)], {
+            view,
+            queue,
+          });
+          ready.unshift(...again);
+          continue;
+        }
+        if (ready.length < n && queue.length > 0) prepareNext();
+        return task;
       }
     },
     done() {},

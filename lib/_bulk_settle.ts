@@ -76,6 +76,7 @@ export class Settler {
   #wakeup = new AbortController();
   #loop: Promise<void> | undefined;
   #running = false;
+  #added = false;
 
   /** @param ctx The bulk run's context. */
   constructor(ctx: BulkContext) {
@@ -90,7 +91,13 @@ export class Settler {
   /** Adds a pair whose launch was sent at `task.sentAt` and whose answer was lost. */
   add(task: Task): void {
     this.#open.add(task);
+    this.#added = true; // its run may show in a second: look soon again
     if (!this.#running) this.#loop = this.#run();
+    else {
+      const sleeping = this.#wakeup;
+      this.#wakeup = new AbortController();
+      sleeping.abort(); // end a long backoff sleep
+    }
   }
 
   /**
@@ -107,7 +114,11 @@ export class Settler {
         ...open.map((t) => (t.sentAt ?? 0) + this.#ctx.graceMs),
       );
       const left = graceEnd - this.#ctx.now();
-      if (left <= 0) return false;
+      if (left <= 0) {
+        // One more look first: the loop's backoff may not have come round.
+        await this.check().catch(() => {});
+        return [...among].filter((t) => this.#open.has(t)).length < limit;
+      }
       await this.#ctx.client.sleep(
         Math.max(50, Math.min(500, left)),
         this.#ctx.signal,
@@ -159,6 +170,10 @@ export class Settler {
 
   async #poll(): Promise<void> {
     for (let attempt = 0; this.#open.size > 0; attempt++) {
+      if (this.#added) {
+        this.#added = false;
+        attempt = 0;
+      }
       const untilGrace = this.#graceEnd() - this.#ctx.now();
       if (this.#stopped && untilGrace <= 0) return;
       const delay = this.#stopped

@@ -121,6 +121,12 @@ export class Registry {
     reject: (e: unknown) => void;
   }[] = [];
   #claiming: Promise<void> | undefined;
+  #launchedPending: {
+    pair: { report: number; plugin: string; run: number | null };
+    resolve: () => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  #recording: Promise<void> | undefined;
 
   private constructor(dir: string, options: RegistryOptions) {
     this.#dir = dir;
@@ -274,6 +280,34 @@ export class Registry {
   }
 
   /**
+   * Records one accepted launch soon, together with the others of this
+   * process at that moment (one lock and pass for all): another job
+   * waiting on the pair learns at once that it is launched.
+   */
+  launchedOne(
+    pair: { report: number; plugin: string; run: number | null },
+  ): Promise<void> {
+    const done = new Promise<void>((resolve, reject) =>
+      this.#launchedPending.push({ pair, resolve, reject })
+    );
+    this.#recording ??= this.#recordPending();
+    return done;
+  }
+
+  async #recordPending(): Promise<void> {
+    while (this.#launchedPending.length > 0) {
+      const batch = this.#launchedPending.splice(0);
+      try {
+        await this.launched(batch.map((b) => b.pair));
+        for (const b of batch) b.resolve();
+      } catch (error) {
+        for (const b of batch) b.reject(error);
+      }
+    }
+    this.#recording = undefined;
+  }
+
+  /**
    * Records launches (run id when known): other jobs keep off these pairs
    * for the settle window.
    */
@@ -320,16 +354,20 @@ export class Registry {
  */
 export async function launchTimes(
   root: string,
-  { server, pairs }: {
+  { server, pairs, onNote }: {
     server: string;
     pairs: readonly { report: number; plugin: string }[];
+    /** Told of claim files moved aside (another version's, or damaged). */
+    onNote?: (message: string) => void;
   },
 ): Promise<Map<string, { at: number; run: number | null }>> {
   const dir = join(root, "claims", await serverKey(server));
   const times = new Map<string, { at: number; run: number | null }>();
   for (const p of pairs) {
-    const entry = await readEntry(join(dir, `${p.report}.${p.plugin}.json`))
-      .catch(() => undefined);
+    const entry = await readEntry(
+      join(dir, `${p.report}.${p.plugin}.json`),
+      onNote,
+    ).catch(() => undefined);
     if (entry?.launched) {
       times.set(`${p.report}/${p.plugin}`, {
         at: Date.parse(entry.launched.at),

@@ -203,6 +203,7 @@ export async function bulkRun(
     ctx.launchedAt = await launchTimes(options.registry, {
       server: server!,
       pairs: plan.candidates,
+      onNote: (message) => ctx.emit({ type: "warning", message }),
     });
   }
   if (options.dryRun) {

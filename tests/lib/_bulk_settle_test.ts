@@ -10,6 +10,7 @@ import {
   Settler,
   twice,
 } from "../../lib/_bulk_settle.ts";
+import { createClient } from "../../lib/client.ts";
 import { Journal, readJournal } from "../../lib/journal.ts";
 import type { PluginResult } from "../../lib/types.ts";
 import {
@@ -169,4 +170,36 @@ Deno.test("twice() says plainly how often a pair was launched, and confirmLaunch
   assert.match(task.rows[0]!.message, /launched twice/);
   confirmLaunched(bulkContext(client), task, runs.slice(2), "found it");
   assert.equal(task.rows[0]!.message, "found it");
+});
+
+Deno.test("Settler looks again soon after a new pair is added, however long its backoff had grown", async () => {
+  await using sim = await simulator();
+  // Real sleeps: the backoff is what is tested.
+  const user = sim.users[0]!;
+  using client = await createClient({
+    url: sim.url,
+    user: user.username,
+    apiKey: user.apiKey,
+  });
+  const [quiet, landed] = freshReports(sim, "igv", 2);
+  const ctx = bulkContext(client, {
+    graceMs: 60_000,
+    settleMs: 60_000,
+    // The longest backoff: looks at 0.5, 1.5, 3.5, then 7.5 s.
+    retry: { retries: 0, baseDelayMs: 1, random: () => 1 },
+  });
+  const settler = new Settler(ctx);
+  settler.add(sent(quiet!, Date.now())); // never shows: the backoff grows
+  await new Promise((r) => setTimeout(r, 4_000));
+  const task = sent(landed!, Date.now());
+  sim.addPluginResult(landed!, "igv", "Queued");
+  const added = Date.now();
+  settler.add(task);
+  while (settler.open.has(task) && Date.now() - added < 10_000) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(!settler.open.has(task), "found");
+  assert.ok(Date.now() - added < 1_500, `${Date.now() - added} ms`);
+  settler.drop([...settler.open][0]!);
+  await settler.finish();
 });

@@ -625,3 +625,21 @@ Deno.test("a claim file of another shape ({}, 42, another version's) is moved as
   }
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("launchTimes() notes a claim file of another shape too, and moves it aside", async () => {
+  const root = await Deno.makeTempDir();
+  const dir = `${root}/claims/${await serverKey(SERVER)}`;
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/5.igv.json`, "[1,2]");
+  const notes: string[] = [];
+  const times = await launchTimes(root, {
+    server: SERVER,
+    pairs: [{ report: 5, plugin: "igv" }],
+    onNote: (m) => notes.push(m),
+  });
+  assert.equal(times.size, 0);
+  assert.equal(notes.length, 1);
+  assert.match(notes[0]!, /5\.igv\.json: not a claim record of this version/);
+  await assert.rejects(Deno.stat(`${dir}/5.igv.json`), Deno.errors.NotFound);
+  await Deno.remove(root, { recursive: true });
+});

@@ -758,18 +758,24 @@ Deno.test("bulkRun() counts a run Queued since this machine's launch more than -
 Deno.test("bulkRun() against a server slower than its timeout launches every row in one invocation: runs found are launched, never 'server down'", async () => {
   // Each launch creates its run 700 ms in, after the client gave up at 300.
   await using sim = await simulator({ launchDelayMs: 700 });
-  using client = await clientFor(sim, { timeoutMs: 300 });
-  const rows = rowsFor(freshReports(sim, "igv", 30), "igv");
+  // Real sleeps: the settler's backoff is part of what is tested.
+  using client = await createClient({
+    url: sim.url,
+    user: sim.users[0]!.username,
+    apiKey: sim.users[0]!.apiKey,
+    timeoutMs: 300,
+  });
+  const rows = rowsFor(freshReports(sim, "igv", 80), "igv");
   const summary = await bulkRun(client, rows, {
     file: "in.csv",
-    concurrency: 4,
+    concurrency: 8,
     settleMs: 20_000,
-    graceMs: 5_000,
+    graceMs: 1_500,
   });
   assert.equal(summary.serverDown, undefined);
-  assert.equal(summary.counts.launched, 30, JSON.stringify(summary.counts));
-  assert.equal(posts(sim), 30, "none sent twice");
-  assertOnceEach(sim, 30);
+  assert.equal(summary.counts.launched, 80, JSON.stringify(summary.counts));
+  assert.equal(posts(sim), 80, "none sent twice");
+  assertOnceEach(sim, 80);
 });
 
 Deno.test("bulkRun() launches again, in the same invocation, a lost launch whose settle window passed with no run", async () => {

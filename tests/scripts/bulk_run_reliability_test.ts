@@ -389,7 +389,19 @@ Deno.test("a job stopped with Ctrl-Z (SIGSTOP) while it holds claims: the other 
   const b = await job(reports, "igv");
   const cache = await Deno.makeTempDir({ prefix: "ionrun-cache-" });
   const env = { ...envFor(sim), XDG_CACHE_HOME: cache };
-  const args = ["in.csv", "--concurrency", "2", "--request-timeout", "40"];
+  // A settle window shorter than the stop: when A goes on, the registry no
+  // longer keeps it off B's launches; its stale view must be read again.
+  const args = [
+    "in.csv",
+    "--concurrency",
+    "2",
+    "--request-timeout",
+    "40",
+    "--settle",
+    "3s",
+    "--max-active",
+    "0",
+  ];
   const first = spawnScript("bulk_run.ts", args, { env, cwd: a });
   while (postsSeen(sim) < 2) await wait(5);
   Deno.kill(first.pid, "SIGSTOP");
