@@ -40,9 +40,12 @@
  * if (summary.results.length !== 2) throw new Error("one result per row");
  * ```
  *
- * The scripts in `scripts/` (`list.ts`, `run.ts`, `bulk_run.ts`,
- * `status.ts`, `doctor.ts`) are thin command-line fronts over these
- * functions.
+ * This is the recipe author's library. The rest has doors of its own:
+ * `ionrun/http` (the client and its transport), `ionrun/api` (resources,
+ * pagination, runs), `ionrun/bulk` (the bulk launcher, its journal and
+ * summary), `ionrun/claims` (the claims registry), `ionrun/status`
+ * (status, logs, the status page), `ionrun/doctor` and `ionrun/simulator`.
+ * The scripts in `scripts/` are thin command-line fronts over them.
  *
  * @module
  */
@@ -52,21 +55,14 @@ export {
   ApiError,
   AuthError,
   type CredentialForm,
-  FilterNotAppliedError,
   InputError,
-  JobLockedError,
-  JournalWriteError,
   NetworkError,
   type NetworkFailure,
   PaginationError,
-  RedirectError,
   type RowProblem,
-  UnreadableAnswerError,
   UsageError,
 } from "./lib/errors.ts";
 export type {
-  ListMeta,
-  ListPage,
   Plugin,
   PluginConfig,
   PluginResult,
@@ -74,58 +70,33 @@ export type {
   Report,
 } from "./lib/types.ts";
 
-// Connecting: settings, the client, pagination.
+// Connecting: settings and the client.
 export {
   type ConfigFlags,
   type ConnectionConfig,
   loadConfig,
   type LoadConfigOptions,
 } from "./lib/config.ts";
-export {
-  type ApiResponse,
-  type ClientOptions,
-  createClient,
-  type QueryParams,
-  type ReadRetry,
-  type RequestOptions,
-  TsClient,
-} from "./lib/client.ts";
-export type {
-  Transport,
-  TransportRequest,
-  TransportResponse,
-} from "./lib/transport.ts";
-export { listAll, paginate, type PaginateOptions } from "./lib/paginate.ts";
+export { createClient, TsClient } from "./lib/http/mod.ts";
 
 // Plugins, reports and their runs.
 export {
   findPlugin,
-  listPlugins,
-  type ListPluginsOptions,
-} from "./lib/plugins.ts";
-export {
-  getReport,
   getReports,
+  latestRuns,
+  listAll,
+  listPlugins,
   listReports,
-  type ListReportsOptions,
-} from "./lib/reports.ts";
-export { classifyState, type StateClass } from "./lib/states.ts";
-export { parseTsDate } from "./lib/datetime.ts";
-export {
-  latestRun,
+  paginate,
   type Pair,
-  type PairsQuery,
+  runsOf,
   waitForRuns,
   type WaitOptions,
-  type WaitResult,
-} from "./lib/runs.ts";
+} from "./lib/api/mod.ts";
+export { classifyState, type StateClass } from "./lib/states.ts";
+export { parseTsDate } from "./lib/datetime.ts";
 
-// Launching one run, and many from an input file.
-export {
-  type LaunchOptions,
-  launchPlugin,
-  type LaunchResult,
-} from "./lib/launch.ts";
+// Launching many from an input file.
 export {
   type ParsedRunRows,
   parseRunRows,
@@ -133,51 +104,24 @@ export {
   readRunRows,
   type RunRow,
 } from "./lib/run_rows.ts";
-export { type RerunClass, type RerunPolicy } from "./lib/guard.ts";
-export { bulkRun, type BulkRunOptions } from "./lib/bulk_run.ts";
-export { defaultRegistryDir } from "./lib/registry.ts";
 export {
-  type BulkEvent,
+  bulkRun,
+  type BulkRunOptions,
   type BulkSummary,
-  type ConfigSource,
   formatSummary,
-  type JobEstimate,
   type Outcome,
-  type PluginEstimate,
+  type RerunPolicy,
   type RowResult,
-} from "./lib/summary.ts";
+} from "./lib/bulk/mod.ts";
+export { defaultRegistryDir } from "./lib/claims/mod.ts";
 
-// Following runs: status, stop, the status page.
-export {
-  type PairStatus,
-  pairStatuses,
-  type PairStatusesOptions,
-  type StopResult,
-  stopRuns,
-} from "./lib/status.ts";
-
-// Why a run failed: its log, redacted.
+// Following runs: status, stop, why a run failed (its log, redacted).
 export {
   createLogReader,
-  type LogReader,
-  type LogReaderOptions,
-  type LogStatus,
-  type LogTarget,
+  type PairStatus,
+  pairStatuses,
   readRunLogs,
   type RunLog,
-} from "./lib/logs.ts";
+  stopRuns,
+} from "./lib/status/mod.ts";
 export { redactConfig, type RedactOptions, redactText } from "./lib/redact.ts";
-export {
-  type PageProgress,
-  renderStatusPage,
-  type StatusPageInput,
-} from "./lib/status_page.ts";
-
-// Checking a connection, step by step, with a fix for each failure.
-export {
-  type CheckStatus,
-  type DoctorCheck,
-  type DoctorOptions,
-  type DoctorReport,
-  runDoctor,
-} from "./lib/doctor.ts";

@@ -5,8 +5,8 @@
 // server). Measured: wall time and requests, next to the same plan against
 // a server without that cost.
 
-import { bulkRun } from "../lib/bulk_run.ts";
-import { createClient } from "../lib/client.ts";
+import { bulkRun } from "../lib/bulk/mod.ts";
+import { createClient } from "../lib/http/mod.ts";
 import type { RunRow } from "../lib/run_rows.ts";
 import { startSimulator } from "../simulator/mod.ts";
 

@@ -20,11 +20,10 @@
  * @module
  */
 
-import { undiciTransport } from "../lib/_undici.ts";
-import { bulkRun } from "../lib/bulk_run.ts";
+import { createClient, undiciTransport } from "../lib/http/mod.ts";
+import { bulkRun } from "../lib/bulk/mod.ts";
 import type { RunRow } from "../lib/run_rows.ts";
-import { createClient } from "../lib/client.ts";
-import { listReports } from "../lib/reports.ts";
+import { listReports } from "../lib/api/mod.ts";
 import { startSimulator } from "../simulator/mod.ts";
 import { writeBenchmarks } from "./_report.ts";
 import { benchPacing } from "./pacing.ts";

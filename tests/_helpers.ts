@@ -1,9 +1,9 @@
 // Test helpers: a simulator per test, a client for it, and running a script
 // as a user would (a separate Deno process with a clean environment).
 
-import type { BulkContext, Task } from "../lib/_bulk_context.ts";
-import { createClient, type TsClient } from "../lib/client.ts";
-import type { Transport } from "../lib/transport.ts";
+import type { BulkContext, Task } from "../lib/bulk/_context.ts";
+import { createClient, type TsClient } from "../lib/http/client.ts";
+import type { Transport } from "../lib/http/transport.ts";
 import {
   type Simulator,
   type SimulatorOptions,

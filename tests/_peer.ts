@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 
-/** URL of lib/, for the peer's dynamic imports (`lib + "_beacon.ts"`). */
+/** URL of lib/, for the peer's dynamic imports (`lib + "claims/_beacon.ts"`). */
 const LIB = new URL("../lib/", import.meta.url).href;
 
 /**

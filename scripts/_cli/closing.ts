@@ -6,14 +6,13 @@
 
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { RunLog } from "../../lib/logs.ts";
+import type { PairStatus, RunLog } from "../../lib/status/mod.ts";
 import { classifyState } from "../../lib/states.ts";
-import type { PairStatus } from "../../lib/status.ts";
 import {
   type BulkSummary,
   countOutcomes,
   type RowResult,
-} from "../../lib/summary.ts";
+} from "../../lib/bulk/mod.ts";
 import { eprint, useColor } from "./output.ts";
 import { invocation } from "./program.ts";
 

@@ -2,8 +2,7 @@
 // (status.ts reads logs with the password, doctor.ts checks each setting):
 // the settings, the client, and errors explained with what is set.
 
-import { tlsHint } from "../../lib/_http.ts";
-import { createClient, type TsClient } from "../../lib/client.ts";
+import { createClient, tlsHint, type TsClient } from "../../lib/http/mod.ts";
 import { type ConnectionConfig, loadConfig } from "../../lib/config.ts";
 import { NetworkError } from "../../lib/errors.ts";
 import type { CommonFlags } from "./program.ts";

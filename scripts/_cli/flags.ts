@@ -3,7 +3,7 @@
 
 import { type Command, Option } from "commander";
 import { UsageError } from "../../lib/errors.ts";
-import type { RerunClass, RerunPolicy } from "../../lib/guard.ts";
+import type { RerunClass, RerunPolicy } from "../../lib/bulk/mod.ts";
 import type { PluginConfig } from "../../lib/types.ts";
 
 /** Output formats of list-like results. */

@@ -2,7 +2,7 @@
 // columns (the same as the summary file) and the exit code.
 
 import { AuthError } from "../../lib/errors.ts";
-import type { BulkSummary, RowResult } from "../../lib/summary.ts";
+import type { BulkSummary, RowResult } from "../../lib/bulk/mod.ts";
 import type { Column } from "./output.ts";
 import { EXIT } from "./program.ts";
 

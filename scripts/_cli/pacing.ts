@@ -5,8 +5,7 @@
 // runs, so the defaults are the careful ones.
 
 import { type Command, Option } from "commander";
-import type { BulkRunOptions } from "../../lib/bulk_run.ts";
-import type { JobEstimate } from "../../lib/summary.ts";
+import type { BulkRunOptions, JobEstimate } from "../../lib/bulk/mod.ts";
 import { wholeNumber } from "./flags.ts";
 import { eprint } from "./output.ts";
 

@@ -6,7 +6,7 @@ import {
   type ClientOptions,
   createClient,
   type TsClient,
-} from "../../lib/client.ts";
+} from "../../lib/http/mod.ts";
 import { type ConfigFlags, loadConfig } from "../../lib/config.ts";
 import {
   ApiError,

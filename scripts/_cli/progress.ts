@@ -3,8 +3,8 @@
 // thousand launches are not a thousand blocking writes). Results never go
 // here; they go to stdout.
 
-import type { ReadRetry } from "../../lib/client.ts";
-import type { BulkEvent, RowResult } from "../../lib/summary.ts";
+import type { ReadRetry } from "../../lib/http/mod.ts";
+import type { BulkEvent, RowResult } from "../../lib/bulk/mod.ts";
 import { useColor, write } from "./output.ts";
 import { describeEstimate } from "./pacing.ts";
 

@@ -4,8 +4,12 @@
 // (one row a line) or JSON/NDJSON (one object a log).
 
 import type { ConnectionConfig } from "../../lib/config.ts";
-import { createLogReader, readRunLogs, type RunLog } from "../../lib/logs.ts";
-import type { PairStatus } from "../../lib/status.ts";
+import {
+  createLogReader,
+  type PairStatus,
+  readRunLogs,
+  type RunLog,
+} from "../../lib/status/mod.ts";
 import type { Format } from "./flags.ts";
 import { eprint, print, useColor, writeRows } from "./output.ts";
 

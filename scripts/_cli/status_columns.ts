@@ -1,8 +1,7 @@
 // The columns of status.ts's rows (shared by its stop list): what each
 // format shows and how a table fits the terminal.
 
-import type { PairStatus } from "../../lib/status.ts";
-import { formatDuration } from "../../lib/status_page.ts";
+import { formatDuration, type PairStatus } from "../../lib/status/mod.ts";
 import type { Column } from "./output.ts";
 
 /** `2026-03-01 12:05` in local time, for tables. */

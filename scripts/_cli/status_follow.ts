@@ -1,11 +1,14 @@
 // status.ts --wait and --html: following the running runs to their end,
 // and the status page, rewritten (atomically) at every poll.
 
-import type { TsClient } from "../../lib/client.ts";
-import { pairKey, waitForRuns } from "../../lib/runs.ts";
+import type { TsClient } from "../../lib/http/mod.ts";
+import { pairKey, waitForRuns } from "../../lib/api/mod.ts";
 import { countStates } from "../../lib/states.ts";
-import { type PairStatus, pairStatus } from "../../lib/status.ts";
-import { renderStatusPage } from "../../lib/status_page.ts";
+import {
+  type PairStatus,
+  pairStatus,
+  renderStatusPage,
+} from "../../lib/status/mod.ts";
 import type { PluginResult } from "../../lib/types.ts";
 import { eprint } from "./output.ts";
 import { Progress } from "./progress.ts";

@@ -2,12 +2,15 @@
 // stopped (a finished run is never touched: stopping it relabels it
 // Cancelled).
 
-import type { TsClient } from "../../lib/client.ts";
+import type { TsClient } from "../../lib/http/mod.ts";
 import { parseTsDate } from "../../lib/datetime.ts";
 import { UsageError } from "../../lib/errors.ts";
-import { pairKey } from "../../lib/runs.ts";
-import { type PairStatus, stopRuns } from "../../lib/status.ts";
-import { formatDuration } from "../../lib/status_page.ts";
+import { pairKey } from "../../lib/api/mod.ts";
+import {
+  formatDuration,
+  type PairStatus,
+  stopRuns,
+} from "../../lib/status/mod.ts";
 import type { Format } from "./flags.ts";
 import { type Column, eprint, renderTable, writeRows } from "./output.ts";
 import { EXIT } from "./program.ts";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { loadConfig, normalizeServerUrl } from "../../lib/config.ts";
-import { createClient } from "../../lib/client.ts";
+import { createClient } from "../../lib/http/client.ts";
 import { UsageError } from "../../lib/errors.ts";
-import { listPlugins } from "../../lib/plugins.ts";
+import { listPlugins } from "../../lib/api/plugins.ts";
 import { simulator } from "../_helpers.ts";
 
 const fromEnv = (env: Record<string, string>) => (name: string) => env[name];

@@ -2,7 +2,8 @@
 // newest run's config, completed ones too; a running pair left alone.
 
 import assert from "node:assert/strict";
-import { launchPlugin, waitForRuns } from "../../mod.ts";
+import { launchPlugin } from "../../lib/api/mod.ts";
+import { waitForRuns } from "../../mod.ts";
 import {
   clientFor,
   envFor,

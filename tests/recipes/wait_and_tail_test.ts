@@ -2,7 +2,7 @@
 // tail (behind the web login: a password), a completed run's state alone.
 
 import assert from "node:assert/strict";
-import { launchPlugin } from "../../mod.ts";
+import { launchPlugin } from "../../lib/api/mod.ts";
 import {
   clientFor,
   envFor,

@@ -3,7 +3,7 @@
 // configuration launched "as planned", paced.
 
 import assert from "node:assert/strict";
-import { getReports } from "../../lib/reports.ts";
+import { getReports } from "../../lib/api/reports.ts";
 import {
   assertNoSecrets,
   clientFor,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parse } from "csv-parse/sync";
-import { readJournal } from "../../lib/journal.ts";
+import { readJournal } from "../../lib/bulk/journal.ts";
 import type { Simulator } from "../../simulator/mod.ts";
 import {
   assertNoSecrets,

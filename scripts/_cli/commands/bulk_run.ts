@@ -1,13 +1,16 @@
 // The `bulk_run` command: the code of `scripts/bulk_run.ts` and of `ionrun bulk-run`
 // (each imports this module; no script imports another).
 import { type Command, Option } from "commander";
-import { bulkRun } from "../../../lib/bulk_run.ts";
-import { defaultRegistryDir } from "../../../lib/registry.ts";
+import {
+  bulkRun,
+  type BulkSummary,
+  formatSummary,
+} from "../../../lib/bulk/mod.ts";
+import { defaultRegistryDir } from "../../../lib/claims/mod.ts";
 import { UsageError } from "../../../lib/errors.ts";
 import { readRunRows } from "../../../lib/run_rows.ts";
-import { getRuns } from "../../../lib/runs.ts";
+import { getRuns } from "../../../lib/api/mod.ts";
 import { classifyState } from "../../../lib/states.ts";
-import { type BulkSummary, formatSummary } from "../../../lib/summary.ts";
 import {
   addFormatOption,
   addGuardOptions,
@@ -328,7 +331,11 @@ async function run(input: string, flags: Flags): Promise<number> {
   }
   if (summary.counts["in-doubt"] > 0 && summary.settleAfter) {
     notes.push(
-      `in doubt: sent, answer lost, no run on the server yet: settled by the same command after ${summary.settleAfter}`,
+      `in doubt: sent, answer lost, no run on the server yet: settled by the same command ${
+        Date.parse(summary.settleAfter) <= Date.now()
+          ? "run again now"
+          : `after ${summary.settleAfter}`
+      }`,
     );
   }
   if (summary.stoppedBy) notes.push(`stopped: ${summary.stoppedBy.message}`);

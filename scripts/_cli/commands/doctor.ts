@@ -1,7 +1,7 @@
 // The `doctor` command: the code of `scripts/doctor.ts` and of `ionrun doctor`
 // (each imports this module; no script imports another).
 import type { Command } from "commander";
-import { type DoctorCheck, runDoctor } from "../../../lib/doctor.ts";
+import { type DoctorCheck, runDoctor } from "../../../lib/doctor/mod.ts";
 import { addFormatOption, type Format } from "../flags.ts";
 import { configFrom, profileLine } from "../connect.ts";
 import { eprint, print, useColor, writeRows } from "../output.ts";

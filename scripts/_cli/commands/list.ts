@@ -1,15 +1,16 @@
 // The `list` command: the code of `scripts/list.ts` and of `ionrun list`
 // (each imports this module; no script imports another).
 import type { Command } from "commander";
-import type { TsClient } from "../../../lib/client.ts";
+import type { TsClient } from "../../../lib/http/mod.ts";
 import { UsageError } from "../../../lib/errors.ts";
-import { getPlugin, listPlugins } from "../../../lib/plugins.ts";
 import {
+  getPlugin,
   getReport,
+  listPlugins,
   listReports,
   type ListReportsOptions,
   recentStatuses,
-} from "../../../lib/reports.ts";
+} from "../../../lib/api/mod.ts";
 import type { Plugin, Report } from "../../../lib/types.ts";
 import {
   addFormatOption,

@@ -1,8 +1,8 @@
 // The `run` command: the code of `scripts/run.ts` and of `ionrun run`
 // (each imports this module; no script imports another).
 import { type Command, Option } from "commander";
-import { bulkRun } from "../../../lib/bulk_run.ts";
-import { defaultRegistryDir } from "../../../lib/registry.ts";
+import { bulkRun } from "../../../lib/bulk/mod.ts";
+import { defaultRegistryDir } from "../../../lib/claims/mod.ts";
 import { InputError, type RowProblem } from "../../../lib/errors.ts";
 import type { RunRow } from "../../../lib/run_rows.ts";
 import {

@@ -2,16 +2,17 @@
 // (each imports this module; no script imports another).
 import type { Command } from "commander";
 import { Option } from "commander";
-import type { TsClient } from "../../../lib/client.ts";
+import type { TsClient } from "../../../lib/http/mod.ts";
 import { InputError, UsageError } from "../../../lib/errors.ts";
-import { DEFAULT_LOG_LINES, type RunLog } from "../../../lib/logs.ts";
-import { parseRunRows, readInputText } from "../../../lib/run_rows.ts";
-import { STALE_AFTER_MS } from "../../../lib/states.ts";
 import {
+  DEFAULT_LOG_LINES,
   journalLaunchTimes,
   type PairStatus,
   pairStatuses,
-} from "../../../lib/status.ts";
+  type RunLog,
+} from "../../../lib/status/mod.ts";
+import { parseRunRows, readInputText } from "../../../lib/run_rows.ts";
+import { STALE_AFTER_MS } from "../../../lib/states.ts";
 import {
   addFormatOption,
   addWaitOptions,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import type { PairStatus } from "../../../lib/status.ts";
-import { countOutcomes, type RowResult } from "../../../lib/summary.ts";
+import type { PairStatus } from "../../../lib/status/status.ts";
+import { countOutcomes, type RowResult } from "../../../lib/bulk/summary.ts";
 import {
   bulkClosing,
   bulkRunClosing,

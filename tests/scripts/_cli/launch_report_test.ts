@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { AuthError } from "../../../lib/errors.ts";
-import { countOutcomes, type RowResult } from "../../../lib/summary.ts";
+import { countOutcomes, type RowResult } from "../../../lib/bulk/summary.ts";
 import { launchExitCode } from "../../../scripts/_cli/launch_report.ts";
 
 const rows = (...outcomes: RowResult["outcome"][]): RowResult[] =>

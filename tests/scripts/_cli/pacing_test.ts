@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Command } from "commander";
 import { UsageError } from "../../../lib/errors.ts";
-import type { JobEstimate } from "../../../lib/summary.ts";
+import type { JobEstimate } from "../../../lib/bulk/summary.ts";
 import {
   addPacingOptions,
   confirmConcurrency,

@@ -2,7 +2,7 @@
 // Tests of the progress display with an injected writer, clock and width.
 
 import assert from "node:assert/strict";
-import type { RowResult } from "../../../lib/summary.ts";
+import type { RowResult } from "../../../lib/bulk/summary.ts";
 import {
   describeRow,
   formatDuration,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { pairStatuses } from "../../../lib/status.ts";
+import { pairStatuses } from "../../../lib/status/status.ts";
 import { LOG_LIMIT, showLogs } from "../../../scripts/_cli/run_logs.ts";
 import { clientFor, freshReports, simulator } from "../../_helpers.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { PairStatus } from "../../../lib/status.ts";
+import type { PairStatus } from "../../../lib/status/status.ts";
 import { renderTable } from "../../../scripts/_cli/output.ts";
 import {
   COLUMNS,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { launchPlugin } from "../../../lib/launch.ts";
-import { pairStatuses } from "../../../lib/status.ts";
+import { launchPlugin } from "../../../lib/api/launch.ts";
+import { pairStatuses } from "../../../lib/status/status.ts";
 import {
   finalProgress,
   follow,

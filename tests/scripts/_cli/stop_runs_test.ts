@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { pairStatuses } from "../../../lib/status.ts";
+import { pairStatuses } from "../../../lib/status/status.ts";
 import { stop } from "../../../scripts/_cli/stop_runs.ts";
 import { clientFor, freshReports, simulator } from "../../_helpers.ts";
 

@@ -1,0 +1,50 @@
+/**
+ * The API door: Torrent Suite's resources as the toolkit reads them:
+ * pagination that never trusts `limit=0` and never loops, plugins, reports,
+ * plan settings, plugin runs (batched look-ups, waiting) and the launch
+ * request itself.
+ *
+ * @module
+ */
+
+export {
+  inBatches,
+  listAll,
+  paginate,
+  type PaginateOptions,
+} from "./paginate.ts";
+export {
+  findPlugin,
+  getPlugin,
+  listPlugins,
+  type ListPluginsOptions,
+  pickLaunchVersion,
+} from "./plugins.ts";
+export {
+  getReport,
+  getReports,
+  listReports,
+  type ListReportsOptions,
+  recentStatuses,
+} from "./reports.ts";
+export { isNonEmptyObject, plannedConfigs } from "./plans.ts";
+export {
+  getRuns,
+  latestRun,
+  latestRuns,
+  type Pair,
+  pairKey,
+  type PairsQuery,
+  reportOf,
+  runsOf,
+  type RunsOfOptions,
+  waitForRuns,
+  type WaitOptions,
+  type WaitResult,
+} from "./runs.ts";
+export {
+  type LaunchOptions,
+  launchPlugin,
+  type LaunchResult,
+  postLaunch,
+} from "./launch.ts";

@@ -1,0 +1,333 @@
+/**
+ * Reports ("results"): list with filters, get by id, fetch many by id.
+ *
+ * @module
+ */
+
+import type { TsClient } from "../http/mod.ts";
+import { parseTsDate } from "../datetime.ts";
+import { FilterNotAppliedError } from "../errors.ts";
+import { inBatches, listAll, paginate } from "./paginate.ts";
+import type { Report } from "../types.ts";
+
+/**
+ * A report as the list serializes it, with the relations the filters use:
+ * its projects (URIs), its experiment (a URI) and its `metaData` (a
+ * thumbnail's holds `thumb`).
+ */
+interface ListedReport extends Report {
+  projects?: string[];
+}
+
+/** Options for {@linkcode listReports}. */
+export interface ListReportsOptions {
+  /** Analysis status, e.g. `"Completed"`, in any case (`completed` too). */
+  status?: string;
+  /** Only reports of the project with this name (any case). */
+  project?: string;
+  /** Only reports whose run had a sample with this name (any case). */
+  sample?: string;
+  /** Only reports of runs on this chip type, e.g. `"540"` (any case). */
+  chipType?: string;
+  /** Only reports of runs of the plan with this name (any case). */
+  planName?: string;
+  /**
+   * `true`: only thumbnail reports (S5/Proton runs have one beside the full
+   * one); `false`: no thumbnails; absent: both.
+   */
+  thumbnails?: boolean;
+  /** Case-insensitive substring of the report name. */
+  nameContains?: string;
+  /** Only reports at or after this time. */
+  since?: Date;
+  /** Only reports at or before this time. */
+  until?: Date;
+  /** Stop after this many reports. */
+  limit?: number;
+  /** Aborts the listing. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Iterates over reports, newest first (the server's default `-id` order).
+ * Each filter is checked on the returned objects, so a server that ignored
+ * one makes this throw instead of returning everything: the status, name,
+ * dates and thumbnail flag on the reports themselves; the project through
+ * the `project/` it names (the reports carry only its URI); chip type,
+ * sample and plan through the reports' experiments, looked up in batches
+ * (`experiment/?id__in=…`, one request per up to 500 reports).
+ *
+ * @example
+ * ```ts ignore
+ * import { listReports } from "./reports.ts";
+ * for await (const r of listReports(client, { status: "completed", chipType: "540", limit: 10 })) {
+ *   console.log(r.id, r.resultsName);
+ * }
+ * ```
+ *
+ * @param client The API client.
+ * @param options Filters and limit.
+ * @returns An async iterator of reports.
+ */
+export async function* listReports(
+  client: TsClient,
+  options: ListReportsOptions = {},
+): AsyncGenerator<Report, void, undefined> {
+  const params: Record<string, string> = {};
+  const verify: Record<string, (r: ListedReport) => boolean> = {};
+  const lower = (s: string) => s.toLowerCase();
+  if (options.status !== undefined) {
+    const status = lower(options.status);
+    params.status__iexact = options.status;
+    verify.status__iexact = (r) => lower(r.status) === status;
+  }
+  if (options.nameContains !== undefined) {
+    const needle = lower(options.nameContains);
+    params.resultsName__icontains = options.nameContains;
+    verify.resultsName__icontains = (r) =>
+      lower(r.resultsName).includes(needle);
+  }
+  if (options.since !== undefined) {
+    const since = options.since.getTime();
+    params.timeStamp__gte = options.since.toISOString();
+    verify.timeStamp__gte = (r) => parseTsDate(r.timeStamp) >= since;
+  }
+  if (options.until !== undefined) {
+    const until = options.until.getTime();
+    params.timeStamp__lte = options.until.toISOString();
+    verify.timeStamp__lte = (r) => parseTsDate(r.timeStamp) <= until;
+  }
+  if (options.thumbnails !== undefined) {
+    const want = options.thumbnails;
+    params.isThumbnail = want ? "yes" : "no";
+    verify.isThumbnail = (r) => isThumbnail(r) === want;
+  }
+  const signal = options.signal ? { signal: options.signal } : {};
+  if (options.project !== undefined) {
+    const uris = await idsNamed(
+      client,
+      "project/",
+      "name",
+      options.project,
+      signal,
+    );
+    if (uris.size === 0) return;
+    params.projects__name__iexact = options.project;
+    verify.projects__name__iexact = (r) =>
+      (r.projects ?? []).some((uri) => uris.has(idOf(uri)));
+  }
+  const viaExperiment = await experimentChecks(client, options, params, signal);
+  if (viaExperiment === null) return;
+  const reports = paginate<ListedReport>(client, "results/", {
+    params,
+    verify,
+    ...(options.limit !== undefined ? { max: options.limit } : {}),
+    ...signal,
+  });
+  if (viaExperiment.length === 0) {
+    yield* reports;
+    return;
+  }
+  let batch: ListedReport[] = [];
+  const flush = async function* () {
+    const ids = [...new Set(batch.map((r) => idOf(r.experiment ?? "")))];
+    const wanted = new Set(ids);
+    const found = new Map<number, Experiment>();
+    for (
+      const e of await inBatches(
+        ids,
+        (chunk) =>
+          listAll<Experiment>(client, "experiment/", {
+            params: { id__in: chunk },
+            verify: { id__in: (x) => wanted.has(x.id) },
+            expectAtMost: chunk.length,
+            ...signal,
+          }),
+      )
+    ) found.set(e.id, e);
+    for (const r of batch) {
+      const e = found.get(idOf(r.experiment ?? ""));
+      for (const check of viaExperiment) {
+        if (!e || !check.test(e)) {
+          throw new FilterNotAppliedError(
+            check.filter,
+            `${client.baseUrl}/rundb/api/v1/results/`,
+            `got report ${r.id}, whose run does not match`,
+          );
+        }
+      }
+      yield r;
+    }
+    batch = [];
+  };
+  for await (const r of reports) {
+    batch.push(r);
+    if (batch.length >= EXPERIMENT_BATCH) yield* flush();
+  }
+  yield* flush();
+}
+
+/** Reports whose experiments are looked up at once to check a filter. */
+const EXPERIMENT_BATCH = 500;
+
+/** The fields of an experiment the filters check. */
+interface Experiment {
+  id: number;
+  chipType?: string;
+  samples?: string[];
+  plan?: string | null;
+}
+
+/** The id at the end of a resource URI (`/rundb/api/v1/project/4/` → 4). */
+function idOf(uri: string): number {
+  const m = /\/(\d+)\/?$/.exec(uri);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Whether a report is a thumbnail (`metaData` holds `thumb`, as `isThumbnail` tests). */
+function isThumbnail(r: ListedReport): boolean {
+  // Read loosely: older servers send it as a JSON text, newer as an object.
+  const meta = (r as { metaData?: unknown }).metaData;
+  return (typeof meta === "string" ? meta : JSON.stringify(meta ?? {}))
+    .includes("thumb");
+}
+
+/** Ids of the objects of a resource whose `field` is `value` in any case (verified). */
+async function idsNamed(
+  client: TsClient,
+  path: string,
+  field: string,
+  value: string,
+  signal: { signal?: AbortSignal },
+): Promise<Set<number>> {
+  const want = value.toLowerCase();
+  const found = await listAll<Record<string, unknown> & { id: number }>(
+    client,
+    path,
+    {
+      params: { [`${field}__iexact`]: value },
+      verify: {
+        [`${field}__iexact`]: (o) =>
+          String(o[field] ?? "").toLowerCase() === want,
+      },
+      ...signal,
+    },
+  );
+  return new Set(found.map((o) => o.id));
+}
+
+/**
+ * Adds the chip, sample and plan filters (relations through the report's
+ * experiment) and returns how to check each on an experiment; `null` when
+ * no sample or plan has the name (nothing can match).
+ */
+async function experimentChecks(
+  client: TsClient,
+  options: ListReportsOptions,
+  params: Record<string, string>,
+  signal: { signal?: AbortSignal },
+): Promise<{ filter: string; test: (e: Experiment) => boolean }[] | null> {
+  const checks: { filter: string; test: (e: Experiment) => boolean }[] = [];
+  if (options.chipType !== undefined) {
+    const chip = options.chipType.toLowerCase();
+    params.experiment__chipType__iexact = options.chipType;
+    checks.push({
+      filter: "experiment__chipType__iexact",
+      test: (e) => (e.chipType ?? "").toLowerCase() === chip,
+    });
+  }
+  if (options.sample !== undefined) {
+    const ids = await idsNamed(
+      client,
+      "sample/",
+      "name",
+      options.sample,
+      signal,
+    );
+    if (ids.size === 0) return null;
+    params.experiment__samples__name__iexact = options.sample;
+    checks.push({
+      filter: "experiment__samples__name__iexact",
+      test: (e) => (e.samples ?? []).some((uri) => ids.has(idOf(uri))),
+    });
+  }
+  if (options.planName !== undefined) {
+    const ids = await idsNamed(
+      client,
+      "plannedexperiment/",
+      "planName",
+      options.planName,
+      signal,
+    );
+    if (ids.size === 0) return null;
+    params.experiment__plan__planName__iexact = options.planName;
+    checks.push({
+      filter: "experiment__plan__planName__iexact",
+      test: (e) => e.plan ? ids.has(idOf(e.plan)) : false,
+    });
+  }
+  return checks;
+}
+
+/**
+ * The statuses of the newest reports, with how many have each (most first):
+ * what to suggest when a `status` filter finds nothing.
+ *
+ * @param client The API client.
+ * @param options How many of the newest reports to look at (default 200).
+ * @returns Status and count, most frequent first.
+ */
+export async function recentStatuses(
+  client: TsClient,
+  options: { reports?: number; signal?: AbortSignal } = {},
+): Promise<[string, number][]> {
+  const counts = new Map<string, number>();
+  for await (
+    const r of paginate<Report>(client, "results/", {
+      max: options.reports ?? 200,
+      ...(options.signal ? { signal: options.signal } : {}),
+    })
+  ) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+}
+
+/**
+ * Gets one report by primary key.
+ *
+ * @param client The API client.
+ * @param id Report primary key.
+ * @returns The report (an `ApiError` with status 404 when unknown).
+ */
+export function getReport(client: TsClient, id: number): Promise<Report> {
+  return client.get<Report>(`results/${id}/`, {
+    params: { noplugin: "true" },
+  });
+}
+
+/**
+ * Fetches many reports by id with batched `id__in` look-ups.
+ *
+ * @param client The API client.
+ * @param ids Report primary keys (duplicates are fine).
+ * @param options Abort signal.
+ * @returns The reports found, by id; ids missing from the map do not exist.
+ */
+export async function getReports(
+  client: TsClient,
+  ids: Iterable<number>,
+  options: { signal?: AbortSignal } = {},
+): Promise<Map<number, Report>> {
+  const unique = [...new Set(ids)].sort((a, b) => a - b);
+  const found = new Map<number, Report>();
+  const reports = await inBatches(unique, (batch) => {
+    const wanted = new Set(batch);
+    return listAll<Report>(client, "results/", {
+      params: { id__in: batch },
+      verify: { id__in: (r) => wanted.has(r.id) },
+      expectAtMost: batch.length,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  });
+  for (const report of reports) found.set(report.id, report);
+  return found;
+}

@@ -1,0 +1,306 @@
+/**
+ * Plugin runs ("plugin results"): batched look-ups of the newest run per
+ * (report, plugin) pair, and waiting for runs to finish.
+ *
+ * @module
+ */
+
+import { isPermanent, type TsClient } from "../http/mod.ts";
+import { inBatches, listAll, paginate } from "./paginate.ts";
+import { classifyState } from "../states.ts";
+import type { PluginResult } from "../types.ts";
+
+/** A (report, plugin) pair. */
+export interface Pair {
+  /** Report primary key. */
+  report: number;
+  /** Plugin name. */
+  plugin: string;
+}
+
+/**
+ * Key of a pair in maps: `"<report>/<plugin>"`.
+ *
+ * @param report Report primary key.
+ * @param plugin Plugin name.
+ * @returns The key.
+ */
+export function pairKey(report: number, plugin: string): string {
+  return `${report}/${plugin}`;
+}
+
+/**
+ * Report primary key of a plugin result (from its `result` URI).
+ *
+ * @param run A plugin result.
+ * @returns The report key, or `NaN` when the URI is malformed.
+ */
+export function reportOf(run: Pick<PluginResult, "result">): number {
+  const m = /\/results\/(\d+)\/?$/.exec(run.result);
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Which runs to look up: every pair of these reports and plugins. */
+export interface PairsQuery {
+  /** Report keys. */
+  reports: Iterable<number>;
+  /**
+   * Plugin names; empty (or absent) for every plugin that ran on the
+   * reports.
+   */
+  plugins?: Iterable<string>;
+}
+
+/** Options for {@linkcode runsOf}. */
+export interface RunsOfOptions {
+  /** Only runs with an id above this one. */
+  afterId?: number;
+  /** Aborts the look-up. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Fetches every run of the given plugins on the given reports with batched
+ * `pluginresult/?result__in=…&plugin__name__in=…` look-ups (about 800 reports
+ * and 1000 runs per request), newest first. With no plugin names, every run
+ * of any plugin on the reports (`result__in` alone). The filters are verified
+ * on every object (the server ignores a filter it does not know).
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "../http/client.ts";
+ * import { runsOf } from "./runs.ts";
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 3 });
+ * const [user] = server.users;
+ * using client = await createClient({ url: server.url, user: user!.username, apiKey: user!.apiKey });
+ * const reports = server.reportIds();
+ * const all = await runsOf(client, { reports }); // every plugin
+ * const igv = await runsOf(client, { reports, plugins: ["igv"] });
+ * if (all.length === 0 || igv.some((r) => r.pluginName !== "igv")) throw new Error();
+ * if (new Set(all.map((r) => r.pluginName)).size < 2) throw new Error("one plugin only");
+ * ```
+ *
+ * @param client The API client.
+ * @param query Report keys and plugin names (none: every plugin).
+ * @param options Lower id bound and signal.
+ * @returns The runs, newest first within each batch.
+ */
+export async function runsOf(
+  client: TsClient,
+  query: PairsQuery,
+  options: RunsOfOptions = {},
+): Promise<PluginResult[]> {
+  const names = [...new Set(query.plugins ?? [])].sort();
+  const ids = [...new Set(query.reports)].sort((a, b) => a - b);
+  if (ids.length === 0) return [];
+  const nameSet = new Set(names);
+  const nameFilter = names.length === 0
+    ? undefined
+    : names.length === 1
+    ? "plugin__name"
+    : "plugin__name__in";
+  const afterId = options.afterId ?? -Infinity;
+  return await inBatches(ids, (batch) => {
+    const wanted = new Set(batch);
+    return listAll<PluginResult>(client, "pluginresult/", {
+      params: {
+        result__in: batch,
+        ...(nameFilter ? { [nameFilter]: names.join(",") } : {}),
+        ...(options.afterId !== undefined ? { id__gt: options.afterId } : {}),
+      },
+      verify: {
+        result__in: (r) => wanted.has(reportOf(r)),
+        ...(nameFilter
+          ? { [nameFilter]: (r: PluginResult) => nameSet.has(r.pluginName) }
+          : {}),
+        ...(options.afterId !== undefined
+          ? { id__gt: (r: PluginResult) => r.id > afterId }
+          : {}),
+      },
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  });
+}
+
+/**
+ * The newest run of each pair, looked up in batches (never one request per
+ * report).
+ *
+ * @example
+ * ```ts ignore
+ * import { latestRuns, pairKey } from "./runs.ts";
+ * const latest = await latestRuns(client, {
+ *   reports: [1, 2, 3],
+ *   plugins: ["coverageAnalysis"],
+ * });
+ * console.log(latest.get(pairKey(1, "coverageAnalysis"))?.state);
+ * ```
+ *
+ * @param client The API client.
+ * @param query Report keys and plugin names (none: every plugin that ran).
+ * @param options Lower id bound and signal.
+ * @returns The newest run per {@linkcode pairKey}; pairs never run are absent.
+ */
+export async function latestRuns(
+  client: TsClient,
+  query: PairsQuery,
+  options: RunsOfOptions = {},
+): Promise<Map<string, PluginResult>> {
+  const latest = new Map<string, PluginResult>();
+  for (const run of await runsOf(client, query, options)) {
+    const key = pairKey(reportOf(run), run.pluginName);
+    const seen = latest.get(key);
+    if (!seen || run.id > seen.id) latest.set(key, run);
+  }
+  return latest;
+}
+
+/**
+ * The newest run of one pair, with one request.
+ *
+ * @example
+ * ```ts ignore
+ * import { latestRun } from "./runs.ts";
+ * const run = await latestRun(client, { report: 1234, plugin: "igv" });
+ * console.log(run?.state ?? "never run");
+ * ```
+ *
+ * @param client The API client.
+ * @param pair Report key and plugin name.
+ * @param options Signal.
+ * @returns The newest run, or `undefined` when the pair was never run.
+ */
+export async function latestRun(
+  client: TsClient,
+  pair: Pair,
+  options: { signal?: AbortSignal } = {},
+): Promise<PluginResult | undefined> {
+  const { report, plugin } = pair;
+  for await (
+    const run of paginate<PluginResult>(client, "pluginresult/", {
+      params: { result: report, plugin__name: plugin, order_by: "-id" },
+      max: 1,
+      verify: {
+        result: (r) => reportOf(r) === report,
+        plugin__name: (r) => r.pluginName === plugin,
+      },
+      ...(options.signal ? { signal: options.signal } : {}),
+    })
+  ) return run;
+  return undefined;
+}
+
+/**
+ * Fetches runs by id in batches.
+ *
+ * @param client The API client.
+ * @param ids Plugin-result ids.
+ * @param options Signal.
+ * @returns The runs found, by id.
+ */
+export async function getRuns(
+  client: TsClient,
+  ids: Iterable<number>,
+  options: { signal?: AbortSignal } = {},
+): Promise<Map<number, PluginResult>> {
+  const found = new Map<number, PluginResult>();
+  const unique = [...new Set(ids)].sort((a, b) => a - b);
+  const runs = await inBatches(unique, (batch) => {
+    const wanted = new Set(batch);
+    return listAll<PluginResult>(client, "pluginresult/", {
+      params: { id__in: batch },
+      verify: { id__in: (r) => wanted.has(r.id) },
+      expectAtMost: batch.length,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  });
+  for (const run of runs) found.set(run.id, run);
+  return found;
+}
+
+/** Options for {@linkcode waitForRuns}. */
+export interface WaitOptions {
+  /** Give up after this many milliseconds; default 6 hours. */
+  timeoutMs?: number;
+  /** Time between polls; default 10 s. */
+  pollMs?: number;
+  /** Called after each poll with every run seen so far. */
+  onPoll?: (runs: ReadonlyMap<number, PluginResult>) => void;
+  /**
+   * Called when a poll fails on a network or server error; the wait goes on
+   * (a server restart does not end hours of waiting). Other errors end it.
+   */
+  onPollError?: (message: string, error: unknown) => void;
+  /** Aborts the wait (the promise rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** The outcome of {@linkcode waitForRuns}. */
+export interface WaitResult {
+  /** Last seen state of every run, by id. */
+  runs: Map<number, PluginResult>;
+  /** Ids still running when the timeout hit (empty when all finished). */
+  pending: number[];
+  /** Ids the server no longer has. */
+  missing: number[];
+  /** Message of the last poll, if it failed (states are then older). */
+  lastError?: string;
+}
+
+/**
+ * Polls runs (batched by id) until none is running or the timeout passes.
+ *
+ * @example
+ * ```ts ignore
+ * import { waitForRuns } from "./runs.ts";
+ * const { runs, pending } = await waitForRuns(client, [101, 102], { timeoutMs: 3_600_000 });
+ * ```
+ *
+ * @param client The API client (its `now` and `sleep` are used).
+ * @param ids Plugin-result ids to follow.
+ * @param options Timeout, poll interval, progress callback.
+ * @returns Final (or last seen) runs and what is still pending.
+ */
+export async function waitForRuns(
+  client: TsClient,
+  ids: Iterable<number>,
+  options: WaitOptions = {},
+): Promise<WaitResult> {
+  const timeoutMs = options.timeoutMs ?? 6 * 3600_000;
+  const pollMs = options.pollMs ?? 10_000;
+  const deadline = client.now() + timeoutMs;
+  const runs = new Map<number, PluginResult>();
+  const missing: number[] = [];
+  let open = [...new Set(ids)];
+  const signal = options.signal ? { signal: options.signal } : {};
+  let lastError: string | undefined;
+  while (true) {
+    let found: Map<number, PluginResult> | undefined;
+    try {
+      found = await getRuns(client, open, signal);
+      lastError = undefined;
+    } catch (error) {
+      if (options.signal?.aborted || isPermanent(error)) throw error;
+      lastError = error instanceof Error ? error.message : String(error);
+      options.onPollError?.(lastError, error);
+    }
+    if (found) {
+      const still: number[] = [];
+      for (const id of open) {
+        const run = found.get(id);
+        if (!run) {
+          missing.push(id);
+          continue;
+        }
+        runs.set(id, run);
+        if (classifyState(run.state) === "running") still.push(id);
+      }
+      open = still;
+      options.onPoll?.(runs);
+    }
+    if (open.length === 0 || client.now() + pollMs > deadline) break;
+    await client.sleep(pollMs, options.signal);
+  }
+  return { runs, pending: open, missing, ...(lastError ? { lastError } : {}) };
+}

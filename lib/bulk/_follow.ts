@@ -1,0 +1,122 @@
+// Internals of the bulk launcher, last phase: finding the run each launch
+// created (and saying so plainly when a pair shows two), and following the
+// runs to their end.
+
+import { type BulkContext, resultOf, type Task } from "./_context.ts";
+import { newRuns, twice } from "./_settle.ts";
+import { waitForRuns } from "../api/mod.ts";
+import { classifyState, countStates } from "../states.ts";
+
+/**
+ * Finds the run each launched task created, with batched look-ups. A task
+ * accepted (202) with no new run failed on the server before starting; one
+ * with two new runs was launched twice. Returns how many were launched twice.
+ */
+export async function resolveRuns(
+  ctx: BulkContext,
+  launched: readonly Task[],
+): Promise<number> {
+  if (launched.length === 0) return 0;
+  const found = await newRuns(ctx, launched);
+  let doubles = 0;
+  const records: { report: number; plugin: string; run: number | null }[] = [];
+  for (const task of launched) {
+    const runs = found.get(task.key);
+    const row = resultOf(task);
+    if (!runs) {
+      if (row.run !== null) continue; // known already (resumed)
+      row.outcome = "failed";
+      row.message =
+        "the server accepted the launch (202) but created no plugin run: it failed before starting (see the server's ionPlugin log)";
+      ctx.journal?.appendLater({
+        type: "failed",
+        report: task.report,
+        plugin: task.plugin,
+        error: "accepted, no run created",
+      });
+      continue;
+    }
+    const id = row.run ?? runs[0]!.id;
+    for (const r of task.rows) r.run = id;
+    if (runs.length > 1) {
+      doubles++;
+      row.message = twice(task, runs);
+    }
+    records.push({ report: task.report, plugin: task.plugin, run: id });
+    ctx.journal?.appendLater({
+      type: "resolved",
+      report: task.report,
+      plugin: task.plugin,
+      run: id,
+    });
+  }
+  await ctx.registry?.launched(records);
+  return doubles;
+}
+
+/** Follows launched runs to their end; returns how many still run. */
+export async function waitAll(
+  ctx: BulkContext,
+  tasks: readonly Task[],
+  wait: { timeoutMs: number; pollMs: number },
+): Promise<number> {
+  const { client, journal, signal, emit } = ctx;
+  const byRun = new Map<number, Task>();
+  for (const t of tasks) {
+    const row = resultOf(t);
+    if (row.outcome === "launched" && row.run !== null) byRun.set(row.run, t);
+  }
+  emit({ type: "phase", phase: "wait", total: byRun.size });
+  let outcome;
+  try {
+    outcome = await waitForRuns(client, byRun.keys(), {
+      ...wait,
+      ...(signal ? { signal } : {}),
+      onPoll: (runs) => emit({ type: "wait", ...countStates(runs.values()) }),
+      onPollError: (message) =>
+        emit({
+          type: "warning",
+          message: `status check failed, still waiting: ${message}`,
+        }),
+    });
+  } catch (error) {
+    if (signal?.aborted) return byRun.size;
+    throw error;
+  }
+  const pending = new Set(outcome.pending);
+  const lastError = outcome.lastError
+    ? ` (the last status check failed: ${outcome.lastError})`
+    : "";
+  for (const [id, task] of byRun) {
+    const run = outcome.runs.get(id);
+    if (!run && pending.has(id)) {
+      resultOf(task).message = `run ${id}: state not known${lastError}`;
+      continue;
+    }
+    const state = run?.state ?? "Unknown";
+    for (const r of task.rows) r.state = state;
+    const row = resultOf(task);
+    const cls = classifyState(state);
+    if (cls === "failed") {
+      const errors = run?.validation_errors?.validation_errors ?? [];
+      row.outcome = "failed";
+      row.message = `run ${id} ended ${state}${
+        errors.length ? `: ${errors.join("; ")}` : ""
+      }`;
+    } else if (cls === "running") {
+      row.message =
+        `run ${id} still ${state} when --timeout passed${lastError}`;
+    }
+    if (cls !== "running") {
+      journal?.appendLater({
+        type: "final",
+        report: task.report,
+        plugin: task.plugin,
+        run: id,
+        state,
+      });
+    }
+  }
+  await journal?.flush();
+  return outcome.pending.length;
+}

@@ -1,0 +1,247 @@
+/**
+ * Checks a connection to a Torrent Suite server step by step, the way one
+ * would by hand, and says for each failure what to change: the URL answers
+ * and is a Torrent Suite API (which version), TLS (the certificate the
+ * server presents, against `TS_CA_CERT`), the credentials and their form,
+ * reading reports and plugin results (and run logs), the proxy in effect,
+ * and the clock against the server's.
+ *
+ * @module
+ */
+
+import {
+  API_PATH,
+  authorizationFor,
+  networkError,
+  permittedEnv,
+  proxyFor,
+  type Transport,
+  type TransportResponse,
+  undiciTransport,
+} from "../http/mod.ts";
+import {
+  type Answer,
+  type CheckStatus,
+  type DoctorCheck,
+  skip,
+} from "./_check.ts";
+import { credentialCheck, proxyCheck, readCheck } from "./_access.ts";
+import { serverCheck, tlsCheck } from "./_server.ts";
+import { type ConnectionConfig, normalizeServerUrl } from "../config.ts";
+import { VERSION } from "../version.ts";
+
+export type { CheckStatus, DoctorCheck };
+
+/** What {@linkcode runDoctor} found. */
+export interface DoctorReport {
+  /** The checks, in order. */
+  checks: DoctorCheck[];
+  /** True when every check passed. */
+  ok: boolean;
+  /** The server's version (`meta_version`), when it said. */
+  version?: string;
+}
+
+/** Options of {@linkcode runDoctor}. */
+export interface DoctorOptions {
+  /** PEM text of `caCertFile`, when already read. */
+  caCert?: string;
+  /** The HTTP transport; default undici with the CA and the environment's proxy. */
+  transport?: Transport;
+  /** Local clock in ms, compared with the server's `Date`; default `Date.now`. */
+  now?: () => number;
+  /** Reads the proxy variables; default the environment (as the client does). */
+  getEnv?: (name: string) => string | undefined;
+  /** Per-request timeout in ms; default 15 000. */
+  timeoutMs?: number;
+  /** Largest clock difference that passes, in ms; default 5 minutes. */
+  maxSkewMs?: number;
+  /** Skip looking at the certificate with a direct TLS connection (tests). */
+  inspectCertificate?: boolean;
+}
+
+/**
+ * Runs the checks against a server, in order, each with a fix when it
+ * fails; checks that need an earlier one are skipped when it failed.
+ *
+ * @example
+ * ```ts ignore
+ * import { loadConfig } from "../config.ts";
+ * import { runDoctor } from "./doctor.ts";
+ * const report = await runDoctor(await loadConfig());
+ * for (const c of report.checks) console.log(c.status, c.title, c.detail, c.fix ?? "");
+ * ```
+ *
+ * @param config Connection settings (those of `loadConfig`).
+ * @param options Injections and limits.
+ * @returns The checks and whether all passed.
+ */
+export async function runDoctor(
+  config: ConnectionConfig,
+  options: DoctorOptions = {},
+): Promise<DoctorReport> {
+  const base = normalizeServerUrl(config.url);
+  const url = new URL(`${base}/`);
+  const getEnv = options.getEnv ?? permittedEnv;
+  const proxy = proxyFor(base, getEnv);
+  let caCert = options.caCert;
+  if (caCert === undefined && config.caCertFile !== undefined) {
+    try {
+      caCert = await Deno.readTextFile(config.caCertFile);
+    } catch (error) {
+      return failAll(
+        `cannot read TS_CA_CERT file ${config.caCertFile}: ${
+          error instanceof Error ? error.message : error
+        }`,
+        "point TS_CA_CERT at a readable PEM file",
+      );
+    }
+  }
+  const transport = options.transport ??
+    undiciTransport({ caCert, proxy });
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const now = options.now ?? Date.now;
+  const authorization = authorizationFor(config).header;
+  const send = async (
+    path: string,
+    auth: boolean,
+  ): Promise<Answer> => {
+    const target = new URL(`${base}${API_PATH}${path}`);
+    const headers: Record<string, string> = {
+      Accept: "application/json",
+      "User-Agent": `ionrun/${VERSION} doctor (Deno ${Deno.version.deno})`,
+    };
+    if (auth && authorization) headers.Authorization = authorization;
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const r: TransportResponse = await transport.send({
+        method: "GET",
+        url: target,
+        headers,
+        signal,
+      });
+      return r;
+    } catch (error) {
+      throw networkError(error, {
+        method: "GET",
+        url: target,
+        timedOut: signal.aborted,
+        timeoutMs,
+        caCertFile: config.caCertFile ?? null,
+      });
+    }
+  };
+  const checks: DoctorCheck[] = [];
+  let version: string | undefined;
+  try {
+    // 1. The URL answers, and is a Torrent Suite API.
+    let top: Answer | undefined;
+    let failure: unknown;
+    try {
+      top = await send("", false);
+    } catch (error) {
+      failure = error;
+    }
+    const server = serverCheck(base, top, failure);
+    checks.push(server.check);
+    if (server.check.status === "pass") {
+      try {
+        const v = await send("torrentsuite/version/", false);
+        const data = v.status === 200 ? JSON.parse(v.body) : undefined;
+        version = typeof data?.meta_version === "string"
+          ? data.meta_version
+          : undefined;
+      } catch {
+        version = undefined;
+      }
+      server.check.detail += version
+        ? `, version ${version}`
+        : " (no torrentsuite/version/: older than 5.4)";
+    }
+    // 2. TLS.
+    checks.push(
+      await tlsCheck(url, {
+        failure,
+        caCert,
+        caCertFile: config.caCertFile,
+        inspect: options.inspectCertificate ?? proxy === undefined,
+        timeoutMs,
+      }),
+    );
+    const reachable = server.check.status === "pass";
+    // 3. Credentials.
+    let reports: Answer | undefined;
+    if (!reachable) {
+      checks.push(skip("credentials", "Credentials", "the server"));
+    } else {
+      reports = await send("results/?limit=1", true).catch(() => undefined);
+      checks.push(credentialCheck(config, reports, base));
+    }
+    // 4. Reading reports and plugin results (and run logs).
+    if (checks.at(-1)!.status !== "pass" || !reports) {
+      checks.push(skip("read", "Reports and runs", "the credentials"));
+    } else {
+      checks.push(await readCheck(config, reports, send, base, caCert));
+    }
+    // 5. Proxy.
+    checks.push(proxyCheck(base, proxy, getEnv, failure));
+    // 6. Clock.
+    const date = top?.headers.get("date");
+    if (!top || !date) {
+      checks.push(
+        top
+          ? {
+            id: "clock",
+            title: "Clock",
+            status: "skip",
+            detail: "the server sent no Date header to compare with",
+          }
+          : skip("clock", "Clock", "the server"),
+      );
+    } else {
+      const skew = now() - Date.parse(date);
+      const maxSkew = options.maxSkewMs ?? 5 * 60_000;
+      const words = `${Math.abs(Math.round(skew / 1000))} s ${
+        skew >= 0 ? "ahead of" : "behind"
+      } the server`;
+      checks.push(
+        Math.abs(skew) <= maxSkew
+          ? {
+            id: "clock",
+            title: "Clock",
+            status: "pass",
+            detail: `this machine's clock is ${words}`,
+          }
+          : {
+            id: "clock",
+            title: "Clock",
+            status: "fail",
+            detail: `this machine's clock is ${words}`,
+            fix:
+              "set the clock of this machine (or of the server) right, e.g. with NTP (timedatectl set-ntp true): run times, ages and stale runs are reckoned against the server's times",
+          },
+      );
+    }
+  } finally {
+    if (!options.transport) await transport.close();
+  }
+  return {
+    checks,
+    ok: checks.every((c) => c.status === "pass"),
+    ...(version ? { version } : {}),
+  };
+}
+
+function failAll(detail: string, fix: string): DoctorReport {
+  return {
+    ok: false,
+    checks: [
+      { id: "server", title: "Server", status: "fail", detail, fix },
+      skip("tls", "TLS", "TS_CA_CERT"),
+      skip("credentials", "Credentials", "the server"),
+      skip("read", "Reports and runs", "the credentials"),
+      skip("proxy", "Proxy", "the server"),
+      skip("clock", "Clock", "the server"),
+    ],
+  };
+}

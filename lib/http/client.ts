@@ -1,0 +1,390 @@
+/**
+ * The HTTP client every API call goes through.
+ *
+ * It always writes the trailing slash, never follows redirects (a followed
+ * POST would turn into a GET and launch nothing), never lets the HTTP stack
+ * send a request twice (its transport, on npm undici, reuses connections but
+ * fails a request whose answer was lost instead of resending it), times every
+ * request out, sends `Accept: application/json` and a `User-Agent`, and turns
+ * failures into typed errors whose messages never contain a secret.
+ *
+ * @module
+ */
+
+import {
+  authorizationFor,
+  networkError,
+  redactUrl,
+  redirectError,
+  serverMessage,
+  statusError,
+  unreadableAnswer,
+} from "./_http.ts";
+import { proxyFor } from "./_proxy.ts";
+import {
+  abortableSleep,
+  backoffMs,
+  isPermanent,
+  type RetryPolicy,
+} from "./_retry.ts";
+import { undiciTransport } from "./_undici.ts";
+import { type ConnectionConfig, normalizeServerUrl } from "../config.ts";
+import { type CredentialForm, UsageError } from "../errors.ts";
+import type { Transport, TransportResponse } from "./transport.ts";
+import { VERSION } from "../version.ts";
+
+/**
+ * Query parameters of a request. `undefined` values are left out; arrays
+ * are joined with commas (for `__in` filters).
+ */
+export type QueryParams = Record<
+  string,
+  string | number | boolean | readonly (string | number)[] | undefined
+>;
+
+/** Options for {@linkcode TsClient}. */
+export interface ClientOptions extends ConnectionConfig {
+  /** PEM text of the CA to trust (read from `caCertFile` by {@linkcode createClient}). */
+  caCert?: string;
+  /** Per-request timeout in milliseconds; default 30 000. */
+  timeoutMs?: number;
+  /**
+   * The HTTP transport; default one on npm undici (kept-alive connections,
+   * `caCert` trusted, the proxy of the environment). When given, `caCert`
+   * and the proxy variables are its business.
+   */
+  transport?: Transport;
+  /**
+   * Retries of reads (GET) that failed transiently: network errors, 5xx,
+   * 408, 429, an HTML or cut-off answer. Default 3 retries from 1 s,
+   * doubling with jitter. Writes are never retried here (a lost launch
+   * answer is settled by the caller, from the server).
+   */
+  readRetries?: { retries?: number; baseDelayMs?: number };
+  /** Called before each retry of a read; for progress displays. */
+  onRetry?: (retry: ReadRetry) => void;
+  /** Random source for the retry jitter; default `Math.random`. */
+  random?: () => number;
+  /** Clock in milliseconds; default `Date.now`. */
+  now?: () => number;
+  /** Sleep used by waits and retries; default a timer honouring the signal. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** A read about to be retried, as {@linkcode ClientOptions.onRetry} sees it. */
+export interface ReadRetry {
+  /** HTTP method (`GET`). */
+  method: string;
+  /** Redacted URL. */
+  url: string;
+  /** The retry about to be made, from 1. */
+  attempt: number;
+  /** Why the last attempt failed. */
+  error: string;
+  /** How long until it, in ms. */
+  delayMs: number;
+}
+
+/** Per-request options. */
+export interface RequestOptions {
+  /** Query parameters. */
+  params?: QueryParams;
+  /** Aborts the request. */
+  signal?: AbortSignal;
+  /** Overrides the client's timeout for this request. */
+  timeoutMs?: number;
+}
+
+/** The answer to a successful request. */
+export interface ApiResponse<T> {
+  /** HTTP status (2xx). */
+  status: number;
+  /** Parsed JSON body, or `undefined` when the body is empty. */
+  data: T;
+}
+
+/** Path of the API under the server's base URL. */
+export const API_PATH = "/rundb/api/v1/";
+
+/**
+ * A Torrent Suite REST API client.
+ *
+ * @example List plugins of a server
+ * ```ts ignore
+ * import { TsClient } from "./client.ts";
+ * const client = new TsClient({ url: "https://ts.example.org", user: "ionuser", apiKey: "…" });
+ * const page = await client.get("plugin/", { params: { limit: 5 } });
+ * ```
+ */
+export class TsClient {
+  /** Server base URL, e.g. `https://ts.example.org`. */
+  readonly baseUrl: string;
+  /** Credential form sent with each request. */
+  readonly credentialForm: CredentialForm;
+  /** User name, if any (not secret). */
+  readonly user: string | undefined;
+  /** Clock in milliseconds. */
+  readonly now: () => number;
+  /** Sleep that honours an abort signal. */
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  #authorization: string | undefined;
+  #transport: Transport;
+  #timeoutMs: number;
+  #readRetry: RetryPolicy;
+  #onRetry: ((retry: ReadRetry) => void) | undefined;
+
+  /**
+   * Creates a client; prefer {@linkcode createClient}, which also reads the CA file.
+   *
+   * @param options Connection settings and injected dependencies.
+   */
+  constructor(options: ClientOptions) {
+    // The same rule as TS_URL: a trailing /rundb/api/v1/ (or slash) is dropped,
+    // so "https://ts/rundb/api/v1/" does not become .../rundb/api/v1/rundb/...
+    this.baseUrl = normalizeServerUrl(options.url);
+    this.user = options.user;
+    const auth = authorizationFor(options);
+    this.credentialForm = auth.form;
+    this.#authorization = auth.header;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#readRetry = {
+      retries: options.readRetries?.retries ?? 3,
+      baseDelayMs: options.readRetries?.baseDelayMs ?? 1000,
+      random: options.random ?? Math.random,
+    };
+    this.#onRetry = options.onRetry;
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? abortableSleep;
+    this.#transport = options.transport ?? undiciTransport({
+      caCert: options.caCert,
+      proxy: proxyFor(this.baseUrl),
+    });
+  }
+
+  /**
+   * Builds the full URL of an API path, adding the trailing slash.
+   *
+   * @param path Path under `/rundb/api/v1/` (`"results/7/plugin/"`), or a
+   *   path-only URL as found in `meta.next` (`"/rundb/api/v1/…"`).
+   * @param params Query parameters to set.
+   * @returns The absolute URL.
+   */
+  url(path: string, params: QueryParams = {}): URL {
+    const base = new URL(`${this.baseUrl}/`);
+    const full = path.startsWith("/")
+      ? new URL(`${base.origin}${path}`)
+      : new URL(`${this.baseUrl}${API_PATH}${path.replace(/^\/+/, "")}`);
+    if (!full.pathname.endsWith("/")) full.pathname += "/";
+    for (const [name, value] of Object.entries(params)) {
+      if (value === undefined) continue;
+      full.searchParams.set(
+        name,
+        Array.isArray(value) ? value.join(",") : String(value),
+      );
+    }
+    // Keep `__in` commas literal: three times shorter URLs, same meaning.
+    full.search = full.search.replaceAll("%2C", ",");
+    return full;
+  }
+
+  /**
+   * GETs an API path and parses the JSON answer.
+   *
+   * @param path Path under the API or a path-only `meta.next` URL.
+   * @param options Query parameters, signal, timeout.
+   * @returns The parsed body.
+   */
+  async get<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    const response = await this.request<T>("GET", path, options);
+    return response.data;
+  }
+
+  /**
+   * POSTs a JSON body. Redirects are errors, never followed.
+   *
+   * @param path Path under the API.
+   * @param body Value to send as JSON.
+   * @param options Query parameters, signal, timeout.
+   * @returns Status and parsed body (if any).
+   */
+  post<T = unknown>(
+    path: string,
+    body: unknown,
+    options: RequestOptions = {},
+  ): Promise<ApiResponse<T>> {
+    return this.request<T>("POST", path, { ...options, body });
+  }
+
+  /**
+   * Sends a request; a read (GET, HEAD) that fails transiently is retried
+   * with backoff (see {@linkcode ClientOptions.readRetries}). Any status
+   * outside 2xx becomes a typed error: `RedirectError`, `AuthError` (401) or
+   * `ApiError`; a 2xx answer that is not JSON an `UnreadableAnswerError`; no
+   * answer a `NetworkError`.
+   *
+   * @param method HTTP method.
+   * @param path Path under the API or a path-only URL.
+   * @param options Query parameters, signal, timeout, and the JSON body
+   *   (none when `undefined`).
+   * @returns Status and parsed body.
+   */
+  async request<T>(
+    method: string,
+    path: string,
+    options: RequestOptions & { body?: unknown } = {},
+  ): Promise<ApiResponse<T>> {
+    if (method !== "GET" && method !== "HEAD") {
+      return await this.#send<T>(method, path, options);
+    }
+    const { retries, baseDelayMs, random } = this.#readRetry;
+    for (let attempt = 0;; attempt++) {
+      try {
+        return await this.#send<T>(method, path, options);
+      } catch (error) {
+        if (
+          attempt >= retries || isPermanent(error) ||
+          options.signal?.aborted
+        ) throw error;
+        const delayMs = backoffMs(attempt, baseDelayMs, random);
+        this.#onRetry?.({
+          method,
+          url: redactUrl(this.url(path, options.params)),
+          attempt: attempt + 1,
+          error: error instanceof Error ? error.message : String(error),
+          delayMs,
+        });
+        await this.sleep(delayMs, options.signal);
+      }
+    }
+  }
+
+  /** Sends one request, once. */
+  async #send<T>(
+    method: string,
+    path: string,
+    options: RequestOptions & { body?: unknown },
+  ): Promise<ApiResponse<T>> {
+    const { body } = options;
+    const url = this.url(path, options.params);
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new DOMException("timed out", "TimeoutError")),
+      timeoutMs,
+    );
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, timeout.signal])
+      : timeout.signal;
+    const headers: Record<string, string> = {
+      "Accept": "application/json",
+      "User-Agent": `ionrun/${VERSION} (Deno ${Deno.version.deno})`,
+    };
+    if (this.#authorization) headers["Authorization"] = this.#authorization;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let response: TransportResponse;
+    try {
+      response = await this.#transport.send({
+        method,
+        url,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal,
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      throw networkError(error, {
+        method,
+        url,
+        timedOut: timeout.signal.aborted,
+        timeoutMs,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    const text = response.body;
+    const status = response.status;
+    const context = {
+      method,
+      url: redactUrl(url),
+      credentialForm: this.credentialForm,
+      user: this.user,
+    };
+    if (status >= 300 && status < 400) {
+      throw redirectError({ method, url }, {
+        status,
+        location: response.headers.get("location") ?? "",
+      });
+    }
+    if (status < 200 || status >= 300) {
+      const message = serverMessage(
+        text,
+        response.headers.get("content-type") ?? "",
+      );
+      throw statusError(context, { status, message });
+    }
+    let data: unknown = undefined;
+    if (text.trim() !== "") {
+      try {
+        data = JSON.parse(text);
+      } catch (error) {
+        throw unreadableAnswer(context, {
+          status,
+          text,
+          contentType: response.headers.get("content-type") ?? "",
+          error,
+        });
+      }
+    }
+    return { status, data: data as T };
+  }
+
+  /**
+   * Closes the client's connections (they also close by themselves when
+   * idle). Safe to call twice.
+   *
+   * @returns Resolves when they are closed.
+   */
+  close(): Promise<void> {
+    return this.#transport.close();
+  }
+
+  /** Same as {@linkcode TsClient.close}, not awaited, for `using`. */
+  [Symbol.dispose](): void {
+    this.close().catch(() => {});
+  }
+
+  /** Same as {@linkcode TsClient.close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * Creates a client from resolved settings, reading the CA file if one is set.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "./client.ts";
+ * using client = await createClient({ url: "http://127.0.0.1:1" });
+ * if (client.credentialForm !== "none") throw new Error("no credentials expected");
+ * ```
+ *
+ * @param config Settings from {@linkcode loadConfig} plus optional injections.
+ * @returns A ready client; call `close()` when done.
+ */
+export async function createClient(config: ClientOptions): Promise<TsClient> {
+  if (config.caCertFile !== undefined && config.caCert === undefined) {
+    let pem: string;
+    try {
+      pem = await Deno.readTextFile(config.caCertFile);
+    } catch (error) {
+      throw new UsageError(
+        `Cannot read TS_CA_CERT file ${config.caCertFile}: ${
+          error instanceof Error ? error.message : error
+        }`,
+      );
+    }
+    return new TsClient({ ...config, caCert: pem });
+  }
+  return new TsClient(config);
+}

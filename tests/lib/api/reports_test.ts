@@ -1,0 +1,243 @@
+import assert from "node:assert/strict";
+import { createClient } from "../../../lib/http/client.ts";
+import { FilterNotAppliedError } from "../../../lib/errors.ts";
+import { getReports, listReports } from "../../../lib/api/reports.ts";
+import type { Report } from "../../../lib/types.ts";
+import { clientFor, fakeTransport, simulator } from "../../_helpers.ts";
+
+const listRequests = (paths: string[], resource: string) =>
+  paths.filter((p) => p.startsWith(`/rundb/api/v1/${resource}/?`)).length;
+
+Deno.test("listReports() walks 2,500 reports in 3 requests, each once, newest first", async () => {
+  await using sim = await simulator({ reports: 2500 });
+  using client = await clientFor(sim);
+  const seen: number[] = [];
+  for await (const r of listReports(client)) seen.push(r.id);
+  const expected = [...sim.reportIds()].sort((a, b) => b - a);
+  assert.equal(seen.length, 2500);
+  assert.deepEqual(seen, expected);
+  const paths = sim.requests.map((r) => r.path);
+  assert.equal(listRequests(paths, "results"), 3);
+  // Pages of 1000 asked for, never limit=0; then meta.next as given.
+  assert.match(paths[0]!, /limit=1000/);
+  assert.ok(paths.every((p) => !/[?&]limit=0(&|$)/.test(p)));
+});
+
+Deno.test("listReports() filters by status, name and dates, verified", async () => {
+  await using sim = await simulator({ reports: 300 });
+  using client = await clientFor(sim);
+  const all: Report[] = [];
+  for await (const r of listReports(client)) all.push(r);
+  const some = all[10]!;
+  const byStatus: Report[] = [];
+  for await (const r of listReports(client, { status: some.status })) {
+    byStatus.push(r);
+  }
+  assert.deepEqual(
+    byStatus.map((r) => r.id),
+    all.filter((r) => r.status === some.status).map((r) => r.id),
+  );
+  const needle = some.resultsName.slice(2, 9).toUpperCase();
+  const named: number[] = [];
+  for await (const r of listReports(client, { nameContains: needle })) {
+    named.push(r.id);
+  }
+  assert.deepEqual(
+    named,
+    all.filter((r) => r.resultsName.toUpperCase().includes(needle)).map((r) =>
+      r.id
+    ),
+  );
+  assert.ok(named.includes(some.id));
+  const since = new Date(some.timeStamp);
+  const recent: number[] = [];
+  for await (const r of listReports(client, { since })) recent.push(r.id);
+  assert.deepEqual(
+    recent,
+    all.filter((r) => Date.parse(r.timeStamp) >= since.getTime()).map((r) =>
+      r.id
+    ),
+  );
+  const limited: number[] = [];
+  for await (const r of listReports(client, { limit: 7 })) limited.push(r.id);
+  assert.deepEqual(limited, all.slice(0, 7).map((r) => r.id));
+});
+
+Deno.test("getReports() batches id__in look-ups and keeps URLs short", async () => {
+  await using sim = await simulator({ reports: 2500 });
+  using client = await clientFor(sim);
+  const ids = sim.reportIds();
+  const found = await getReports(client, [...ids, 999_999]);
+  assert.equal(found.size, ids.length);
+  assert.ok(!found.has(999_999));
+  const requests = sim.requests.filter((r) => r.path.includes("id__in="));
+  // 1,000 / 800 / 701 ids: the page size or the URL budget, one page each.
+  assert.equal(requests.length, 3, `${requests.length} requests`);
+  assert.ok(requests.every((r) => r.path.includes("offset=0")));
+  assert.ok(requests.every((r) => r.path.length < 6000));
+});
+
+Deno.test("listReports() matches the status in any case", async () => {
+  await using sim = await simulator({ reports: 100 });
+  using client = await clientFor(sim);
+  const exact: number[] = [];
+  for await (const r of listReports(client, { status: "Completed" })) {
+    exact.push(r.id);
+  }
+  const lower: number[] = [];
+  for await (const r of listReports(client, { status: "completed" })) {
+    lower.push(r.id);
+  }
+  assert.ok(exact.length > 50);
+  assert.deepEqual(lower, exact);
+});
+
+Deno.test("listReports() filters by project, sample, chip type and plan through the related resources, verified", async () => {
+  await using sim = await simulator({ reports: 300 });
+  using client = await clientFor(sim);
+  const get = async (path: string) => {
+    const user = sim.users[0]!;
+    const res = await fetch(`${sim.url}/rundb/api/v1/${path}`, {
+      headers: { Authorization: `ApiKey ${user.username}:${user.apiKey}` },
+    });
+    return await res.json();
+  };
+  const { objects: exps } = await get("experiment/?limit=1000");
+  const byExp = new Map<string, Record<string, unknown>>(
+    exps.map((e: Record<string, unknown>) => [e.resource_uri, e]),
+  );
+  const { objects: all } = await get("results/?limit=1000");
+  const expOf = (r: { experiment: string }) => byExp.get(r.experiment)!;
+  const collect = async (o: Parameters<typeof listReports>[1]) => {
+    const ids: number[] = [];
+    for await (const r of listReports(client, o)) ids.push(r.id);
+    return ids;
+  };
+  // Chip type: compare with the experiments' chipType.
+  const chip = (expOf(all[5]) as { chipType: string }).chipType;
+  sim.clearLog();
+  const chipIds = await collect({ chipType: chip.toLowerCase() });
+  assert.deepEqual(
+    chipIds,
+    all.filter((r: { experiment: string }) =>
+      (expOf(r) as { chipType: string }).chipType === chip
+    ).map((r: { id: number }) => r.id),
+  );
+  assert.ok(chipIds.length > 10 && chipIds.length < all.length);
+  // One request for the reports, one per 500 for their experiments.
+  assert.deepEqual(
+    sim.requests.map((r) => r.path.split("?")[0]),
+    ["/rundb/api/v1/results/", "/rundb/api/v1/experiment/"],
+  );
+  // Project: the URIs on the reports.
+  const { objects: projects } = await get("project/");
+  const project = projects[3] as { name: string; resource_uri: string };
+  const projectIds = await collect({ project: project.name.toUpperCase() });
+  assert.deepEqual(
+    projectIds,
+    all.filter((r: { projects: string[] }) =>
+      r.projects.includes(project.resource_uri)
+    ).map((r: { id: number }) => r.id),
+  );
+  // Sample: through the experiment's samples.
+  const sampleUri = (expOf(all[7]) as { samples: string[] }).samples[0]!;
+  const { name: sampleName } = await get(
+    sampleUri.replace("/rundb/api/v1/", "").replace(
+      /sample\/(\d+)\//,
+      "sample/?id=$1",
+    ),
+  ).then((x) => x.objects[0]);
+  const sampleIds = await collect({ sample: sampleName });
+  assert.ok(sampleIds.includes(all[7].id));
+  for (const id of sampleIds) {
+    const r = all.find((x: { id: number }) => x.id === id);
+    assert.ok((expOf(r) as { samples: string[] }).samples.includes(sampleUri));
+  }
+  // Plan: through the experiment's plan.
+  const planUri = (expOf(all[2]) as { plan: string }).plan;
+  const { objects: [plan] } = await get(
+    `plannedexperiment/?id=${/(\d+)\/$/.exec(planUri)![1]}`,
+  );
+  const planIds = await collect({ planName: plan.planName });
+  assert.ok(planIds.includes(all[2].id));
+  assert.ok(planIds.length < all.length);
+  // No such name: nothing, and no report listing at all.
+  sim.clearLog();
+  assert.deepEqual(await collect({ project: "no-such-project" }), []);
+  assert.deepEqual(await collect({ sample: "no-such-sample" }), []);
+  assert.ok(
+    !sim.requests.some((r) => r.path.startsWith("/rundb/api/v1/results/")),
+  );
+});
+
+Deno.test("listReports() keeps or drops thumbnails, verified", async () => {
+  await using sim = await simulator({ reports: 60, thumbnails: true });
+  using client = await clientFor(sim);
+  const thumbs: Report[] = [];
+  for await (const r of listReports(client, { thumbnails: true })) {
+    thumbs.push(r);
+  }
+  const full: Report[] = [];
+  for await (const r of listReports(client, { thumbnails: false })) {
+    full.push(r);
+  }
+  assert.ok(thumbs.length > 0 && full.length > 0);
+  assert.ok(thumbs.every((r) => r.resultsName.endsWith("_tn")));
+  assert.ok(full.every((r) => !r.resultsName.endsWith("_tn")));
+  assert.equal(thumbs.length + full.length, sim.reportIds().length);
+});
+
+Deno.test("listReports() refuses a list where the server ignored a relation filter", async () => {
+  // A server that does not know the relation answers every report.
+  const page = (objects: unknown[]) => ({
+    meta: {
+      limit: 1000,
+      offset: 0,
+      total_count: objects.length,
+      next: null,
+      previous: null,
+    },
+    objects,
+  });
+  const report = (id: number, project: number) => ({
+    id,
+    resultsName: `R_${id}`,
+    status: "Completed",
+    timeStamp: "2026-03-01T00:00:00+00:00",
+    reportLink: "",
+    resource_uri: `/rundb/api/v1/results/${id}/`,
+    projects: [`/rundb/api/v1/project/${project}/`],
+    experiment: `/rundb/api/v1/experiment/${id}/`,
+  });
+  const transport = fakeTransport((req) =>
+    req.url.pathname.endsWith("/project/")
+      ? { status: 200, body: page([{ id: 4, name: "BRCA_Research" }]) }
+      : req.url.pathname.endsWith("/experiment/")
+      ? {
+        status: 200,
+        body: page([{ id: 1, chipType: "540" }, { id: 2, chipType: "530" }]),
+      }
+      : { status: 200, body: page([report(1, 4), report(2, 5)]) }
+  );
+  using client = await createClient({ url: "http://ts.invalid", transport });
+  const drain = async (o: Parameters<typeof listReports>[1]) => {
+    for await (const _ of listReports(client, o)) { /* consume */ }
+  };
+  await assert.rejects(
+    drain({ project: "BRCA_Research" }),
+    (e) =>
+      e instanceof FilterNotAppliedError &&
+      e.filter === "projects__name__iexact",
+  );
+  await assert.rejects(
+    drain({ chipType: "540" }),
+    (e) =>
+      e instanceof FilterNotAppliedError &&
+      e.filter === "experiment__chipType__iexact",
+  );
+  assert.ok(
+    transport.requests.some((r) =>
+      r.url.search.includes("experiment__chipType__iexact=540")
+    ),
+  );
+});
