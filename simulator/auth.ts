@@ -1,6 +1,6 @@
 // Simulator internals: the authentication chain of IonAuthentication.
 
-import type { AuthKind, Req, RouteContext, SimUser } from "./_types.ts";
+import type { AuthKind, Req, RouteContext, SimUser } from "./types.ts";
 
 /** The default accounts: `ionadmin` (superuser) and `ionuser`, password = user name. */
 export const DEFAULT_USERS: SimUser[] = [

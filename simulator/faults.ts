@@ -7,7 +7,7 @@ import { apachePage } from "./replies.ts";
 import { CANNED, pyJson } from "./tastypie.ts";
 import { loginPage } from "./web.ts";
 
-import type { Fault, FaultAction, Reply } from "./_types.ts";
+import type { Fault, FaultAction, Reply } from "./types.ts";
 
 /** What an injected fault does: the public `FaultAction`. */
 export type SimFaultAction = FaultAction;

@@ -15,9 +15,7 @@ import {
   type SimStore,
 } from "./store.ts";
 import { i18nStatus } from "./report_status.ts";
-import { formatDatetime } from "./tastypie.ts";
-
-const API = "/rundb/api/v1";
+import { API, formatDatetime } from "./tastypie.ts";
 
 /** JSON of a plugin (sdk-docs plugin.rst, 5.12). */
 export function pluginJson(p: PluginRow): Record<string, unknown> {

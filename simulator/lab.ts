@@ -26,9 +26,7 @@
 // one to three samples, and a plan named after the application.
 
 import type { ReportRow, SimStore } from "./store.ts";
-import { formatDatetime } from "./tastypie.ts";
-
-const API = "/rundb/api/v1";
+import { API, formatDatetime } from "./tastypie.ts";
 
 /** The seven projects (ids 1–7), by id. */
 export const PROJECTS: readonly string[] = [

@@ -2,7 +2,7 @@
 // chosen by (project/, experiment/, sample/, plannedexperiment/), as
 // Torrent Suite serves them; their data is in lab.ts.
 
-import type { Reply, Req, RouteContext } from "./_types.ts";
+import type { Reply, Req, RouteContext } from "./types.ts";
 import {
   experimentJson,
   experiments,
@@ -15,7 +15,8 @@ import {
   samplesOf,
 } from "./lab.ts";
 import { detail, list } from "./lists.ts";
-import { API, empty, numericPk } from "./replies.ts";
+import { empty, numericPk } from "./replies.ts";
+import { API } from "./tastypie.ts";
 import type { ReportRow } from "./store.ts";
 
 /** A route of the simulator's API (the shape routes.ts dispatches on). */
@@ -48,7 +49,7 @@ export const LAB_ROUTES: LabRoute[] = [
       return list(ctx, req, {
         spec: ctx.specs.project,
         all: PROJECTS.map((name, i) => ({ id: i + 1, name })),
-        uri: `${API}project/`,
+        uri: `${API}/project/`,
         toJson: (p) => projectJson(p, byProject.get(p.id) ?? []),
       });
     },
@@ -62,7 +63,7 @@ export const LAB_ROUTES: LabRoute[] = [
       return list(ctx, req, {
         spec: ctx.specs.experiment,
         all: [...byExp.values()].map((rs) => rs[0]!),
-        uri: `${API}experiment/`,
+        uri: `${API}/experiment/`,
         toJson: (r) => experimentJson(byExp.get(r.experimentId)!),
       });
     },
@@ -86,7 +87,7 @@ export const LAB_ROUTES: LabRoute[] = [
         all: [...experiments(ctx.store).values()].flatMap((rs) =>
           samplesOf(rs[0]!)
         ),
-        uri: `${API}sample/`,
+        uri: `${API}/sample/`,
         toJson: sampleJson,
       }),
   },
@@ -98,7 +99,7 @@ export const LAB_ROUTES: LabRoute[] = [
       list(ctx, req, {
         spec: ctx.specs.plan,
         all: [...experiments(ctx.store).values()].map((rs) => planOf(rs[0]!)),
-        uri: `${API}plannedexperiment/`,
+        uri: `${API}/plannedexperiment/`,
         toJson: planJson,
       }),
   },

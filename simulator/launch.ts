@@ -3,7 +3,7 @@
 // abortable waits.
 
 import { compareLooseVersion } from "../lib/loose_version.ts";
-import type { Reply, Req, RouteContext } from "./_types.ts";
+import type { Reply, Req, RouteContext } from "./types.ts";
 import { effectiveConfig, validate } from "./config_chain.ts";
 import { chance, hexKey } from "./data.ts";
 import { compileFilters, type ResourceSpec } from "./filters.ts";

@@ -2,7 +2,7 @@
 // cost per serialized object (each pluginresult costs several queries and a
 // listing of its output folder, each report about 8 queries).
 
-import type { Reply, Req, RouteContext } from "./_types.ts";
+import type { Reply, Req, RouteContext } from "./types.ts";
 import {
   type CompiledFilter,
   compileFilters,

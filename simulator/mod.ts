@@ -31,20 +31,20 @@
  * @module
  */
 
-import type { Simulator, SimulatorOptions } from "./_options.ts";
+import type { Simulator, SimulatorOptions } from "./options.ts";
 import { DEFAULT_USERS as USERS } from "./auth.ts";
-import type { SimUser } from "./_types.ts";
+import type { SimUser } from "./types.ts";
 import { createSimulator } from "./server.ts";
 import { CANNED } from "./tastypie.ts";
 
-export type { QueueSnapshot, Simulator, SimulatorOptions } from "./_options.ts";
+export type { QueueSnapshot, Simulator, SimulatorOptions } from "./options.ts";
 export type {
   Fault,
   FaultAction,
   LaunchRecord,
   RecordedRequest,
   SimUser,
-} from "./_types.ts";
+} from "./types.ts";
 
 /** The default accounts: `ionadmin` (superuser) and `ionuser`, password = user name. */
 export const DEFAULT_USERS: SimUser[] = USERS;

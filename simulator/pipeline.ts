@@ -8,7 +8,7 @@ import type {
   Reply,
   Req,
   RouteContext,
-} from "./_types.ts";
+} from "./types.ts";
 import {
   brokenNext,
   type FaultPlan,

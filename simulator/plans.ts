@@ -28,9 +28,7 @@ import type {
   SelectedPlugin,
   SimStore,
 } from "./store.ts";
-import { formatDatetime } from "./tastypie.ts";
-
-const API = "/rundb/api/v1";
+import { API, formatDatetime } from "./tastypie.ts";
 
 /** The global configs (config.html) that the seed data sets. */
 const GLOBAL_CONFIGS: Record<string, Record<string, unknown>> = {

@@ -1,11 +1,8 @@
 // Simulator internals: reply helpers (JSON, empty, canned error, JSONP) and
 // the look-ups every handler starts with.
 
-import type { Reply, Req, RouteContext } from "./_types.ts";
+import type { Reply, Req, RouteContext } from "./types.ts";
 import { CANNED, pyJson, SimHttpError } from "./tastypie.ts";
-
-/** Prefix of every API URL. */
-export const API = "/rundb/api/v1/";
 
 export const HTML = { "Content-Type": "text/html; charset=utf-8" };
 export const empty = (

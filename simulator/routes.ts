@@ -1,7 +1,7 @@
 // Simulator internals: URL routing (301 on a missing slash, 405 before 401)
 // and the handlers of the Torrent Suite resources.
 
-import type { Reply, Req, RouteContext } from "./_types.ts";
+import type { Reply, Req, RouteContext } from "./types.ts";
 import {
   jobJson,
   pluginJson,
@@ -14,7 +14,6 @@ import { launch } from "./launch.ts";
 import { byIds, detail, list, narrowPrs, serializeCost } from "./lists.ts";
 import { easJson } from "./plans.ts";
 import {
-  API,
   canned,
   empty,
   HTML,
@@ -26,7 +25,7 @@ import {
 } from "./replies.ts";
 import type { ReportRow } from "./store.ts";
 import { stop } from "./stop.ts";
-import { CANNED, SimHttpError } from "./tastypie.ts";
+import { API, CANNED, SimHttpError } from "./tastypie.ts";
 import { webRoute } from "./web.ts";
 
 type Handler = (
@@ -82,8 +81,8 @@ const ROUTES: Route[] = [
           TOP_LEVEL.map((
             n,
           ) => [n, {
-            "list_endpoint": `${API}${n}/`,
-            schema: `${API}${n}/schema/`,
+            "list_endpoint": `${API}/${n}/`,
+            schema: `${API}/${n}/schema/`,
           }]),
         ),
       ),
@@ -114,7 +113,7 @@ const ROUTES: Route[] = [
       list(ctx, req, {
         spec: ctx.specs.plugin,
         all: ctx.store.plugins.filter((p) => p.active),
-        uri: `${API}plugin/`,
+        uri: `${API}/plugin/`,
         toJson: pluginJson,
         narrow: (f) => {
           if (
@@ -178,7 +177,7 @@ const ROUTES: Route[] = [
       return list(ctx, req, {
         spec: ctx.specs.pluginresult,
         all: ctx.store.prsByReport.get(report.id) ?? [],
-        uri: `${API}results/${report.id}/pluginresult_set/`,
+        uri: `${API}/results/${report.id}/pluginresult_set/`,
         toJson: (p) => prJson(p, req.now),
       });
     },
@@ -193,7 +192,7 @@ const ROUTES: Route[] = [
       return list(ctx, req, {
         spec: ctx.specs.results,
         all: thumbnailFilter(ctx.store.reports, thumb),
-        uri: `${API}results/`,
+        uri: `${API}/results/`,
         toJson: (r) => reportJson(ctx.store, r, req.now, plugins),
         narrow: (f) => {
           const hits = byIds(f, "id", ctx.store.reportById);
@@ -230,7 +229,7 @@ const ROUTES: Route[] = [
       list(ctx, req, {
         spec: ctx.specs.pluginresult,
         all: ctx.store.prs,
-        uri: `${API}pluginresult/`,
+        uri: `${API}/pluginresult/`,
         toJson: (p) => prJson(p, req.now),
         narrow: (f) => narrowPrs(ctx.store, f),
       }),
@@ -258,7 +257,7 @@ const ROUTES: Route[] = [
       list(ctx, req, {
         spec: ctx.specs.job,
         all: ctx.store.jobs,
-        uri: `${API}PluginResultJob/`,
+        uri: `${API}/PluginResultJob/`,
         toJson: (j) => jobJson(j, req.now),
         narrow: (f) => byIds(f, "id", ctx.store.jobById),
       }),
@@ -281,7 +280,7 @@ const ROUTES: Route[] = [
       list(ctx, req, {
         spec: ctx.specs.eas,
         all: ctx.store.eas,
-        uri: `${API}experimentanalysissettings/`,
+        uri: `${API}/experimentanalysissettings/`,
         toJson: easJson,
         narrow: (f) => byIds(f, "id", ctx.store.easById),
       }),
@@ -298,8 +297,8 @@ const ROUTES: Route[] = [
 ];
 
 function find(path: string): [Route, string] | null {
-  if (!path.startsWith(API)) return null;
-  const rest = path.slice(API.length);
+  if (!path.startsWith(`${API}/`)) return null;
+  const rest = path.slice(API.length + 1);
   for (const r of ROUTES) {
     const m = r.re.exec(rest);
     if (m) return [r, m[1] ?? ""];

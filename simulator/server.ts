@@ -3,13 +3,13 @@
 // the HTTP server and the methods tests and benchmarks call.
 
 import { RUNNING_STATES } from "../lib/states.ts";
-import type { Simulator, SimulatorOptions } from "./_options.ts";
+import type { Simulator, SimulatorOptions } from "./options.ts";
 import type {
   LaunchRecord,
   RecordedRequest,
   RouteContext,
   Settings,
-} from "./_types.ts";
+} from "./types.ts";
 import { DEFAULT_USERS } from "./auth.ts";
 import { hexKey, makeRng, seedStore } from "./data.ts";
 import { FaultPlan } from "./faults.ts";

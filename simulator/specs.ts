@@ -21,8 +21,7 @@ import {
   type ReportRow,
   type SimStore,
 } from "./store.ts";
-
-const API = "/rundb/api/v1";
+import { API } from "./tastypie.ts";
 
 const m = <T>(
   kind: FieldSpec<T>["kind"],

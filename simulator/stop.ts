@@ -7,7 +7,7 @@
 // (exit 143) instead. A stopped job frees its slot at once.
 
 import { RUNNING_STATES } from "../lib/states.ts";
-import type { Reply, Req, RouteContext } from "./_types.ts";
+import type { Reply, Req, RouteContext } from "./types.ts";
 import { chance } from "./data.ts";
 import { wait } from "./launch.ts";
 import { SALT } from "./queue.ts";

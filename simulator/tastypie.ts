@@ -42,6 +42,9 @@ export function formatDatetime(ms: number | null): string | null {
     : `${base}.${String(milli).padStart(6, "0")}+00:00`;
 }
 
+/** Where Tastypie serves the API: every resource URI starts with it. */
+export const API = "/rundb/api/v1";
+
 const DATETIME_RE =
   /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,6})\d*)?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 

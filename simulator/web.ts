@@ -35,7 +35,7 @@
 //   those versions: `plugin['name'] + "_out"`), which `path()` still finds.
 //   The web path is the run's `URL`, `<reportLink>plugin_out/<folder>/`.
 
-import type { Reply, Req, RouteContext } from "./_types.ts";
+import type { Reply, Req, RouteContext } from "./types.ts";
 import { pluginLog } from "./plugin_logs.ts";
 import { apachePage, empty, HTML, notFound } from "./replies.ts";
 import { prFolder, type PrRow, reportDir } from "./store.ts";

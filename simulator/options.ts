@@ -2,12 +2,7 @@
 // (re-exported by mod.ts). In their own file so that the module that builds
 // a simulator does not import mod.ts.
 
-import type {
-  Fault,
-  LaunchRecord,
-  RecordedRequest,
-  SimUser,
-} from "./_types.ts";
+import type { Fault, LaunchRecord, RecordedRequest, SimUser } from "./types.ts";
 
 /** Options of `startSimulator`. */
 export interface SimulatorOptions {
