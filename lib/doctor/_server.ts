@@ -12,7 +12,7 @@ import {
   statusError,
   tlsHint,
 } from "../http/mod.ts";
-import type { Answer, DoctorCheck } from "./_check.ts";
+import type { Answer, DoctorCheck } from "./doctor.ts";
 
 const SNAKEOIL = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
 

@@ -11,26 +11,51 @@
 
 import {
   API_PATH,
-  authorizationFor,
-  networkError,
+  httpFor,
   permittedEnv,
-  proxyFor,
+  readCaCert,
   type Transport,
   type TransportResponse,
-  undiciTransport,
 } from "../http/mod.ts";
-import {
-  type Answer,
-  type CheckStatus,
-  type DoctorCheck,
-  skip,
-} from "./_check.ts";
 import { credentialCheck, proxyCheck, readCheck } from "./_access.ts";
 import { serverCheck, tlsCheck } from "./_server.ts";
-import { type ConnectionConfig, normalizeServerUrl } from "../config.ts";
-import { VERSION } from "../version.ts";
+import type { ConnectionConfig } from "../config.ts";
 
-export type { CheckStatus, DoctorCheck };
+/** How a check went: `skip` when an earlier failure makes it meaningless. */
+export type CheckStatus = "pass" | "fail" | "skip";
+
+/** One check of {@linkcode runDoctor}. */
+export interface DoctorCheck {
+  /** Stable id: `server`, `tls`, `credentials`, `read`, `proxy`, `clock`. */
+  id: "server" | "tls" | "credentials" | "read" | "proxy" | "clock";
+  /** Short name for the checklist. */
+  title: string;
+  /** How it went. */
+  status: CheckStatus;
+  /** What was found (never a secret). */
+  detail: string;
+  /** What to do about a failure. */
+  fix?: string;
+}
+
+/** An answer, as the checks read it (body read in full). */
+export type Answer = TransportResponse;
+
+/**
+ * A check that was not made because an earlier one failed.
+ *
+ * @param id The check.
+ * @param title Its name.
+ * @param needs What it needs that failed.
+ * @returns The skipped check.
+ */
+export function skip(
+  id: DoctorCheck["id"],
+  title: string,
+  needs: string,
+): DoctorCheck {
+  return { id, title, status: "skip", detail: `not checked: needs ${needs}` };
+}
 
 /** What {@linkcode runDoctor} found. */
 export interface DoctorReport {
@@ -80,57 +105,39 @@ export async function runDoctor(
   config: ConnectionConfig,
   options: DoctorOptions = {},
 ): Promise<DoctorReport> {
-  const base = normalizeServerUrl(config.url);
-  const url = new URL(`${base}/`);
   const getEnv = options.getEnv ?? permittedEnv;
-  const proxy = proxyFor(base, getEnv);
   let caCert = options.caCert;
-  if (caCert === undefined && config.caCertFile !== undefined) {
+  if (caCert === undefined) {
     try {
-      caCert = await Deno.readTextFile(config.caCertFile);
+      caCert = await readCaCert(config.caCertFile);
     } catch (error) {
       return failAll(
-        `cannot read TS_CA_CERT file ${config.caCertFile}: ${
-          error instanceof Error ? error.message : error
-        }`,
+        (error as Error).message.replace(/^C/, "c"),
         "point TS_CA_CERT at a readable PEM file",
       );
     }
   }
-  const transport = options.transport ??
-    undiciTransport({ caCert, proxy });
-  const timeoutMs = options.timeoutMs ?? 15_000;
+  const http = httpFor({
+    ...config,
+    purpose: "api",
+    caCert,
+    caCertFile: config.caCertFile ?? null,
+    transport: options.transport,
+    getEnv,
+    timeoutMs: options.timeoutMs ?? 15_000,
+    agent: "doctor",
+  });
+  const base = http.baseUrl;
+  const url = new URL(`${base}/`);
+  const proxy = http.proxy;
+  const timeoutMs = http.timeoutMs;
   const now = options.now ?? Date.now;
-  const authorization = authorizationFor(config).header;
-  const send = async (
-    path: string,
-    auth: boolean,
-  ): Promise<Answer> => {
-    const target = new URL(`${base}${API_PATH}${path}`);
-    const headers: Record<string, string> = {
-      Accept: "application/json",
-      "User-Agent": `ionrun/${VERSION} doctor (Deno ${Deno.version.deno})`,
-    };
-    if (auth && authorization) headers.Authorization = authorization;
-    const signal = AbortSignal.timeout(timeoutMs);
-    try {
-      const r: TransportResponse = await transport.send({
-        method: "GET",
-        url: target,
-        headers,
-        signal,
-      });
-      return r;
-    } catch (error) {
-      throw networkError(error, {
-        method: "GET",
-        url: target,
-        timedOut: signal.aborted,
-        timeoutMs,
-        caCertFile: config.caCertFile ?? null,
-      });
-    }
-  };
+  const send = (path: string, auth: boolean): Promise<Answer> =>
+    http.send({
+      url: new URL(`${base}${API_PATH}${path}`),
+      headers: { Accept: "application/json" },
+      auth,
+    });
   const checks: DoctorCheck[] = [];
   let version: string | undefined;
   try {
@@ -223,7 +230,7 @@ export async function runDoctor(
       );
     }
   } finally {
-    if (!options.transport) await transport.close();
+    if (!options.transport) await http.close();
   }
   return {
     checks,

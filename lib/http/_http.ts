@@ -27,7 +27,11 @@ export function basicAuth(user: string | undefined, password: string): string {
  * none.
  */
 export function authorizationFor(
-  c: { user?: string; apiKey?: string; password?: string },
+  c: {
+    user?: string | undefined;
+    apiKey?: string | undefined;
+    password?: string | undefined;
+  },
 ): { form: CredentialForm; header: string | undefined } {
   if (c.apiKey !== undefined) {
     return { form: "apikey", header: `ApiKey ${c.user}:${c.apiKey}` };

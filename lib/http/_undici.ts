@@ -68,7 +68,6 @@ export function undiciTransport(options: UndiciOptions = {}): Transport {
         signal: req.signal,
         dispatcher: await dispatcher,
       });
-      const body = await response.body.text();
       const headers = new Headers();
       for (const [name, value] of Object.entries(response.headers)) {
         if (value === undefined) continue;
@@ -76,7 +75,14 @@ export function undiciTransport(options: UndiciOptions = {}): Transport {
           headers.append(name, v);
         }
       }
-      return { status: response.statusCode, headers, body };
+      const status = response.statusCode;
+      if (req.stream) {
+        const bodyStream = ReadableStream.from(
+          response.body as AsyncIterable<Uint8Array>,
+        );
+        return { status, headers, body: "", bodyStream };
+      }
+      return { status, headers, body: await response.body.text() };
     },
     async close(): Promise<void> {
       const d = dispatcher;

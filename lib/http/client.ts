@@ -12,26 +12,22 @@
  */
 
 import {
-  authorizationFor,
-  networkError,
   redactUrl,
   redirectError,
   serverMessage,
   statusError,
   unreadableAnswer,
 } from "./_http.ts";
-import { proxyFor } from "./_proxy.ts";
 import {
   abortableSleep,
   backoffMs,
   isPermanent,
   type RetryPolicy,
 } from "./_retry.ts";
-import { undiciTransport } from "./_undici.ts";
-import { type ConnectionConfig, normalizeServerUrl } from "../config.ts";
-import { type CredentialForm, UsageError } from "../errors.ts";
+import { type Http, httpFor, readCaCert } from "./http.ts";
+import type { ConnectionConfig } from "../config.ts";
+import type { CredentialForm } from "../errors.ts";
 import type { Transport, TransportResponse } from "./transport.ts";
-import { VERSION } from "../version.ts";
 
 /**
  * Query parameters of a request. `undefined` values are left out; arrays
@@ -127,9 +123,7 @@ export class TsClient {
   readonly now: () => number;
   /** Sleep that honours an abort signal. */
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-  #authorization: string | undefined;
-  #transport: Transport;
-  #timeoutMs: number;
+  #http: Http;
   #readRetry: RetryPolicy;
   #onRetry: ((retry: ReadRetry) => void) | undefined;
 
@@ -141,12 +135,14 @@ export class TsClient {
   constructor(options: ClientOptions) {
     // The same rule as TS_URL: a trailing /rundb/api/v1/ (or slash) is dropped,
     // so "https://ts/rundb/api/v1/" does not become .../rundb/api/v1/rundb/...
-    this.baseUrl = normalizeServerUrl(options.url);
+    this.#http = httpFor({
+      ...options,
+      purpose: "api",
+      caCertFile: undefined, // hints cover both cases, as before
+    });
+    this.baseUrl = this.#http.baseUrl;
     this.user = options.user;
-    const auth = authorizationFor(options);
-    this.credentialForm = auth.form;
-    this.#authorization = auth.header;
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.credentialForm = this.#http.credentialForm;
     this.#readRetry = {
       retries: options.readRetries?.retries ?? 3,
       baseDelayMs: options.readRetries?.baseDelayMs ?? 1000,
@@ -155,10 +151,6 @@ export class TsClient {
     this.#onRetry = options.onRetry;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? abortableSleep;
-    this.#transport = options.transport ?? undiciTransport({
-      caCert: options.caCert,
-      proxy: proxyFor(this.baseUrl),
-    });
   }
 
   /**
@@ -266,41 +258,16 @@ export class TsClient {
   ): Promise<ApiResponse<T>> {
     const { body } = options;
     const url = this.url(path, options.params);
-    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
-    const timeout = new AbortController();
-    const timer = setTimeout(
-      () => timeout.abort(new DOMException("timed out", "TimeoutError")),
-      timeoutMs,
-    );
-    const signal = options.signal
-      ? AbortSignal.any([options.signal, timeout.signal])
-      : timeout.signal;
-    const headers: Record<string, string> = {
-      "Accept": "application/json",
-      "User-Agent": `ionrun/${VERSION} (Deno ${Deno.version.deno})`,
-    };
-    if (this.#authorization) headers["Authorization"] = this.#authorization;
+    const headers: Record<string, string> = { "Accept": "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    let response: TransportResponse;
-    try {
-      response = await this.#transport.send({
-        method,
-        url,
-        headers,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal,
-      });
-    } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      throw networkError(error, {
-        method,
-        url,
-        timedOut: timeout.signal.aborted,
-        timeoutMs,
-      });
-    } finally {
-      clearTimeout(timer);
-    }
+    const response: TransportResponse = await this.#http.send({
+      method,
+      url,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+    });
     const text = response.body;
     const status = response.status;
     const context = {
@@ -345,7 +312,7 @@ export class TsClient {
    * @returns Resolves when they are closed.
    */
   close(): Promise<void> {
-    return this.#transport.close();
+    return this.#http.close();
   }
 
   /** Same as {@linkcode TsClient.close}, not awaited, for `using`. */
@@ -374,17 +341,8 @@ export class TsClient {
  */
 export async function createClient(config: ClientOptions): Promise<TsClient> {
   if (config.caCertFile !== undefined && config.caCert === undefined) {
-    let pem: string;
-    try {
-      pem = await Deno.readTextFile(config.caCertFile);
-    } catch (error) {
-      throw new UsageError(
-        `Cannot read TS_CA_CERT file ${config.caCertFile}: ${
-          error instanceof Error ? error.message : error
-        }`,
-      );
-    }
-    return new TsClient({ ...config, caCert: pem });
+    const caCert = (await readCaCert(config.caCertFile))!;
+    return new TsClient({ ...config, caCert });
   }
   return new TsClient(config);
 }

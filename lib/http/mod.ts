@@ -1,9 +1,10 @@
 /**
  * The HTTP door: the API client (auth, retries of reads, no redirects on
- * writes, typed errors with hints), its transport (npm undici: kept-alive
- * connections that never resend a request, private CAs, proxies), and the
- * failure rules every product shares (which failures are transient, which
- * may have launched anyway).
+ * writes, typed errors with hints), the one place a transport is built
+ * ({@linkcode httpFor}: CA, proxy, `User-Agent`, the credential of a
+ * purpose; npm undici underneath: kept-alive connections that never resend
+ * a request), and the failure rules every product shares (which failures
+ * are transient, which may have launched anyway).
  *
  * @module
  */
@@ -18,17 +19,21 @@ export {
   type RequestOptions,
   TsClient,
 } from "./client.ts";
+export {
+  type Http,
+  httpFor,
+  type HttpOptions,
+  type HttpPurpose,
+  type HttpRequest,
+  readCaCert,
+} from "./http.ts";
 export type {
   Transport,
   TransportRequest,
   TransportResponse,
 } from "./transport.ts";
 export {
-  authorizationFor,
-  basicAuth,
   causeChain,
-  type NetworkContext,
-  networkError,
   redactUrl,
   serverMessage,
   shortUrl,
@@ -37,8 +42,8 @@ export {
   tlsHint,
 } from "./_http.ts";
 export type { HintContext } from "./_hints.ts";
-export type { CredentialForm, NetworkFailure } from "../errors.ts";
-export { type GetEnv, permittedEnv, proxyFor } from "./_proxy.ts";
+export type { CredentialForm } from "../errors.ts";
+export { type GetEnv, permittedEnv } from "./_proxy.ts";
 export {
   backoffMs,
   isPermanent,

@@ -16,18 +16,29 @@ export interface TransportRequest {
   headers: Record<string, string>;
   /** Body text (JSON), if any. */
   body?: string;
-  /** Aborts the request (timeout, Ctrl-C). */
+  /** Aborts the request (timeout, Ctrl-C), the body's reading included. */
   signal: AbortSignal;
+  /**
+   * Leave the body unread and hand it over as
+   * {@linkcode TransportResponse.bodyStream} (downloads: `Range` requests,
+   * streaming to disk). A transport that cannot may read it in full.
+   */
+  stream?: boolean;
 }
 
-/** One answer, body read in full. */
+/** One answer: its body read in full, or (`stream`) as a stream. */
 export interface TransportResponse {
   /** HTTP status. */
   status: number;
   /** Response headers. */
   headers: Headers;
-  /** Body text. */
+  /** Body text; empty when the body comes as `bodyStream`. */
   body: string;
+  /**
+   * The body unread, when the request asked for `stream` and the transport
+   * can; read it to its end or cancel it (that frees the connection).
+   */
+  bodyStream?: ReadableStream<Uint8Array>;
 }
 
 /**

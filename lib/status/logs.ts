@@ -28,18 +28,14 @@
  */
 
 import {
-  basicAuth,
   causeChain,
-  networkError,
-  proxyFor,
+  type Http,
+  httpFor,
+  readCaCert,
   redactUrl,
   type Transport,
-  undiciTransport,
 } from "../http/mod.ts";
-import { normalizeServerUrl } from "../config.ts";
-import { UsageError } from "../errors.ts";
 import { type RedactOptions, redactText } from "../redact.ts";
-import { VERSION } from "../version.ts";
 import {
   answerProblem,
   DEFAULT_LOG_LINES,
@@ -138,8 +134,8 @@ export class LogReader {
   readonly canRead: boolean;
   /** Server base URL. */
   readonly baseUrl: string;
-  #authorization: string | undefined;
-  #transport: Transport | undefined;
+  #http: Http;
+  #closed = false;
   #options: LogReaderOptions;
   #user: string | undefined;
   #redact: RedactOptions;
@@ -151,7 +147,9 @@ export class LogReader {
    * @param options Server, credentials, TLS, transport.
    */
   constructor(options: LogReaderOptions) {
-    this.baseUrl = normalizeServerUrl(options.url);
+    // Basic only: an API key opens the API, not the files beside reports.
+    this.#http = httpFor({ ...options, purpose: "files" });
+    this.baseUrl = this.#http.baseUrl;
     this.#options = options;
     this.#user = options.user;
     // The user's own secrets too: a plugin may print the password it was
@@ -166,12 +164,7 @@ export class LogReader {
         ...(options.redact?.secrets ?? []),
       ],
     };
-    this.canRead = options.password !== undefined &&
-      options.user !== undefined;
-    if (this.canRead) {
-      this.#authorization = basicAuth(options.user, options.password!);
-    }
-    this.#transport = options.transport;
+    this.canRead = this.#http.credentialForm === "basic";
   }
 
   /** One line saying what run logs need, when they cannot be read. */
@@ -231,41 +224,26 @@ export class LogReader {
           `the log is on another server (${url.origin}): not sent the password`,
       };
     }
-    const transport = this.#transport ??= undiciTransport({
-      caCert: this.#options.caCert,
-      proxy: proxyFor(this.baseUrl),
-    });
-    const timeoutMs = this.#options.timeoutMs ?? 30_000;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = options.signal
-      ? AbortSignal.any([options.signal, timeout])
-      : timeout;
     let response;
     try {
-      response = await transport.send({
-        method: "GET",
+      response = await this.#http.send({
         url,
         headers: {
           Accept: "text/plain, */*;q=0.1",
-          Authorization: this.#authorization!,
           Range: `bytes=-${TAIL_BYTES}`,
-          "User-Agent": `ionrun/${VERSION} (Deno ${Deno.version.deno})`,
         },
-        signal,
+        signal: options.signal,
       });
     } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      const e = networkError(error, {
-        method: "GET",
-        url,
-        timedOut: timeout.aborted,
-        timeoutMs,
-      });
+      if (options.signal?.aborted) throw error; // the signal's reason
       return {
         ...base,
         url: shown,
         status: "failed",
-        message: redactText(e.message || causeChain(error), this.#redact),
+        message: redactText(
+          (error instanceof Error && error.message) || causeChain(error),
+          this.#redact,
+        ),
       };
     }
     const body = response.body;
@@ -300,9 +278,9 @@ export class LogReader {
    * @returns Resolves when they are closed.
    */
   async close(): Promise<void> {
-    const t = this.#transport;
-    this.#transport = undefined;
-    if (t && !this.#options.transport) await t.close();
+    if (this.#closed || this.#options.transport) return;
+    this.#closed = true;
+    await this.#http.close();
   }
 
   /** Same as {@linkcode LogReader.close}, for `await using`. */
@@ -330,16 +308,8 @@ export async function createLogReader(
   options: LogReaderOptions,
 ): Promise<LogReader> {
   if (options.caCertFile !== undefined && options.caCert === undefined) {
-    try {
-      const caCert = await Deno.readTextFile(options.caCertFile);
-      return new LogReader({ ...options, caCert });
-    } catch (error) {
-      throw new UsageError(
-        `Cannot read TS_CA_CERT file ${options.caCertFile}: ${
-          error instanceof Error ? error.message : error
-        }`,
-      );
-    }
+    const caCert = await readCaCert(options.caCertFile);
+    return new LogReader({ ...options, caCert });
   }
   return new LogReader(options);
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { runDoctor } from "../../../lib/doctor/doctor.ts";
+import { runDoctor, skip } from "../../../lib/doctor/doctor.ts";
 import { startSimulator } from "../../../simulator/mod.ts";
 import { testNeeding } from "../../_needs.ts";
 import { makePki } from "../../_pki.ts";
@@ -208,3 +208,12 @@ testNeeding(
     }
   },
 );
+
+Deno.test("skip() names the check that made this one meaningless", () => {
+  assert.deepEqual(skip("read", "Reports and runs", "the credentials"), {
+    id: "read",
+    title: "Reports and runs",
+    status: "skip",
+    detail: "not checked: needs the credentials",
+  });
+});
