@@ -128,13 +128,22 @@ export async function runsOf(
  * report).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "../http/mod.ts";
+ * import { launchPlugin } from "./launch.ts";
  * import { latestRuns, pairKey } from "./runs.ts";
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 3 });
+ * const [user] = server.users;
+ * using client = await createClient({ url: server.url, user: user!.username, apiKey: user!.apiKey });
+ * const reports = server.reportIds();
+ * const { run } = await launchPlugin(client, { report: reports[0]!, plugin: "coverageAnalysis" });
  * const latest = await latestRuns(client, {
- *   reports: [1, 2, 3],
+ *   reports,
  *   plugins: ["coverageAnalysis"],
  * });
- * console.log(latest.get(pairKey(1, "coverageAnalysis"))?.state);
+ * console.log(latest.get(pairKey(reports[0]!, "coverageAnalysis"))?.state);
+ * if (latest.get(pairKey(reports[0]!, "coverageAnalysis"))?.id !== run!.id) throw new Error();
  * ```
  *
  * @param client The API client.
@@ -156,14 +165,76 @@ export async function latestRuns(
   return latest;
 }
 
+/** A pair and the newest run id it had before a launch (0 when none). */
+export interface PairSince extends Pair {
+  /** Only runs with an id above this one are new. */
+  before: number;
+}
+
+/**
+ * The new runs of each pair (id above its own `before`), oldest first, with
+ * batched look-ups bounded below by the lowest `before`: what a launch
+ * created, or two runs where a pair was launched twice.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "../http/client.ts";
+ * import { launchPlugin } from "./launch.ts";
+ * import { latestRun, newRuns, pairKey } from "./runs.ts";
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 2 });
+ * const [user] = server.users;
+ * using client = await createClient({ url: server.url, user: user!.username, apiKey: user!.apiKey });
+ * const [report] = server.reportIds();
+ * const pair = { report: report!, plugin: "sampleID" };
+ * const before = (await latestRun(client, pair))?.id ?? 0;
+ * await launchPlugin(client, pair);
+ * const found = await newRuns(client, [{ ...pair, before }]);
+ * if (found.get(pairKey(report!, "sampleID"))?.length !== 1) throw new Error();
+ * ```
+ *
+ * @param client The API client.
+ * @param pairs Each pair with its lower id bound.
+ * @returns The new runs by {@linkcode pairKey}; pairs without one are absent.
+ */
+export async function newRuns(
+  client: TsClient,
+  pairs: readonly PairSince[],
+): Promise<Map<string, PluginResult[]>> {
+  const found = new Map<string, PluginResult[]>();
+  if (pairs.length === 0) return found;
+  const byKey = new Map(pairs.map((p) => [pairKey(p.report, p.plugin), p]));
+  const runs = await runsOf(client, {
+    reports: pairs.map((p) => p.report),
+    plugins: new Set(pairs.map((p) => p.plugin)),
+  }, { afterId: Math.min(...pairs.map((p) => p.before)) });
+  for (const run of runs) {
+    const key = pairKey(reportOf(run), run.pluginName);
+    const pair = byKey.get(key);
+    if (!pair || run.id <= pair.before) continue;
+    found.set(key, [...(found.get(key) ?? []), run]);
+  }
+  for (const list of found.values()) list.sort((a, b) => a.id - b.id);
+  return found;
+}
+
 /**
  * The newest run of one pair, with one request.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "../http/mod.ts";
+ * import { launchPlugin } from "./launch.ts";
  * import { latestRun } from "./runs.ts";
- * const run = await latestRun(client, { report: 1234, plugin: "igv" });
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 1 });
+ * const [user] = server.users;
+ * using client = await createClient({ url: server.url, user: user!.username, apiKey: user!.apiKey });
+ * const [report] = server.reportIds();
+ * const { run: launched } = await launchPlugin(client, { report: report!, plugin: "igv" });
+ * const run = await latestRun(client, { report: report!, plugin: "igv" });
  * console.log(run?.state ?? "never run");
+ * if (run?.id !== launched!.id) throw new Error();
  * ```
  *
  * @param client The API client.
@@ -252,9 +323,20 @@ export interface WaitResult {
  * Polls runs (batched by id) until none is running or the timeout passes.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "../http/mod.ts";
+ * import { launchPlugin } from "./launch.ts";
  * import { waitForRuns } from "./runs.ts";
- * const { runs, pending } = await waitForRuns(client, [101, 102], { timeoutMs: 3_600_000 });
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 2 });
+ * const [user] = server.users;
+ * using client = await createClient({ url: server.url, user: user!.username, apiKey: user!.apiKey });
+ * const ids: number[] = [];
+ * for (const report of server.reportIds()) {
+ *   ids.push((await launchPlugin(client, { report, plugin: "sampleID" })).run!.id);
+ * }
+ * const { runs, pending } = await waitForRuns(client, ids, { timeoutMs: 3_600_000, pollMs: 50 });
+ * if (pending.length > 0 || runs.size !== ids.length) throw new Error();
  * ```
  *
  * @param client The API client (its `now` and `sleep` are used).

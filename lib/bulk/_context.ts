@@ -42,7 +42,7 @@ export interface Task {
  * How a launch ended: accepted, sent with its answer lost, refused by the
  * server, or failed on network or server errors without reaching it.
  */
-export type LaunchResult =
+export type SendOutcome =
   | "launched"
   | "in-doubt"
   | "refused"
@@ -115,8 +115,8 @@ export function decide(
   });
 }
 
-/** A pair's outcome, as {@linkcode settle} records it. */
-export interface Settled {
+/** A pair's outcome, as {@linkcode recordOutcome} records it. */
+export interface PairOutcome {
   outcome: Outcome;
   /** The run launched, or the existing run that caused a skip. */
   run: number | null;
@@ -125,15 +125,19 @@ export interface Settled {
 }
 
 /** Records a pair's outcome on its first row (and run on its duplicates) and reports it. */
-export function settle(ctx: BulkContext, task: Task, settled: Settled): void {
+export function recordOutcome(
+  ctx: BulkContext,
+  task: Task,
+  outcome: PairOutcome,
+): void {
   const [first, ...duplicates] = task.rows;
-  const message = ctx.redact ? ctx.redact(settled.message) : settled.message;
+  const message = ctx.redact ? ctx.redact(outcome.message) : outcome.message;
   Object.assign(first!, {
-    ...settled,
+    ...outcome,
     message,
-    state: settled.state ?? null,
+    state: outcome.state ?? null,
   });
-  for (const d of duplicates) d.run = settled.run;
+  for (const d of duplicates) d.run = outcome.run;
   ctx.emit({ type: "row", result: first! });
 }
 

@@ -2,9 +2,15 @@
 // are looked up (a failed look-up is a warning: the launches happened), and
 // the summary is put together, also for a job that had already finished.
 
-import { type BulkContext, resultOf, settle, type Task } from "./_context.ts";
+import {
+  type BulkContext,
+  recordOutcome,
+  resultOf,
+  type Task,
+} from "./_context.ts";
 import { resolveRuns } from "./_follow.ts";
-import { newRuns, twice } from "./_settle.ts";
+import { twice } from "./_settle.ts";
+import { newRuns } from "../api/mod.ts";
 import type { PluginResult } from "../types.ts";
 import type { OpenedJob } from "./_job.ts";
 import type { Plan } from "./_plan.ts";
@@ -59,7 +65,7 @@ export async function finished(
   });
   let found = new Map<string, PluginResult[]>();
   try {
-    found = await newRuns(ctx, relaunched);
+    found = await newRuns(ctx.client, relaunched);
   } catch (error) {
     ctx.emit({
       type: "warning",
@@ -74,7 +80,7 @@ export async function finished(
     const record = job.state.pairs.get(task.key);
     const runs = found.get(task.key) ?? [];
     if (runs.length > 1) duplicates++;
-    settle(ctx, task, {
+    recordOutcome(ctx, task, {
       outcome: "skipped",
       run: record?.run ?? null,
       message: runs.length > 1

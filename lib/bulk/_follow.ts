@@ -3,8 +3,8 @@
 // runs to their end.
 
 import { type BulkContext, resultOf, type Task } from "./_context.ts";
-import { newRuns, twice } from "./_settle.ts";
-import { waitForRuns } from "../api/mod.ts";
+import { twice } from "./_settle.ts";
+import { newRuns, waitForRuns } from "../api/mod.ts";
 import { classifyState, countStates } from "../states.ts";
 
 /**
@@ -17,7 +17,7 @@ export async function resolveRuns(
   launched: readonly Task[],
 ): Promise<number> {
   if (launched.length === 0) return 0;
-  const found = await newRuns(ctx, launched);
+  const found = await newRuns(ctx.client, launched);
   let doubles = 0;
   const records: { report: number; plugin: string; run: number | null }[] = [];
   for (const task of launched) {

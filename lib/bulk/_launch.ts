@@ -10,9 +10,9 @@
 
 import {
   type BulkContext,
-  type LaunchResult,
+  recordOutcome,
   resultOf,
-  settle,
+  type SendOutcome,
   type Task,
 } from "./_context.ts";
 import type { Pacer } from "./_pace.ts";
@@ -35,7 +35,7 @@ interface TaskSource {
   /** The next task ready to launch, or `undefined` when there is none (or stopped). */
   next(): Promise<Task | undefined>;
   /** A task's launch ended (or it was settled, or deferred, at the gate). */
-  done(task: Task, result: LaunchResult | "fatal"): void;
+  done(task: Task, result: SendOutcome | "fatal"): void;
   /** Hands a deferred task back, to be taken again at `at` (ms). */
   defer(task: Task, at: number): void;
   /** Keeps a task that is given up for this invocation, for `left()`. */
@@ -133,7 +133,7 @@ export async function launchAll(
         if (task.claimed) {
           await ctx.registry?.release([task]).catch(() => {});
         }
-        settle(ctx, task, {
+        recordOutcome(ctx, task, {
           outcome: "failed",
           run: null,
           message: error instanceof Error ? error.message : String(error),
@@ -149,7 +149,7 @@ export async function launchAll(
   // Never sent: nothing of them is on disk but what they were.
   const left = source.left();
   for (const t of left) {
-    settle(ctx, t, {
+    recordOutcome(ctx, t, {
       outcome: "not-started",
       run: null,
       message: t.heldBy !== undefined && fatal === undefined &&
@@ -202,7 +202,7 @@ class ServerHealth {
   }
 
   /** A launch was sent and ended so. */
-  sent(task: Task, result: LaunchResult): void {
+  sent(task: Task, result: SendOutcome): void {
     if (result === "launched") this.#streak = 0;
     if (result === "trouble") {
       this.#streak++;
@@ -473,7 +473,7 @@ async function launchOne(
   ctx: BulkContext,
   task: Task,
   settler: Settler,
-): Promise<LaunchResult> {
+): Promise<SendOutcome> {
   const { client, journal, retry } = ctx;
   const { report, plugin, before } = task;
   for (let attempt = 0;; attempt++) {
@@ -492,7 +492,7 @@ async function launchOne(
         before,
         run: null,
       });
-      settle(ctx, task, {
+      recordOutcome(ctx, task, {
         outcome: "launched",
         run: null,
         message: resultOf(task).message,
@@ -531,7 +531,7 @@ async function launchOne(
           error: message,
         });
         await ctx.registry?.release([{ report, plugin }]);
-        settle(ctx, task, {
+        recordOutcome(ctx, task, {
           outcome: "failed",
           run: null,
           message: isPermanent(error) ? message : `not launched: ${message}`,

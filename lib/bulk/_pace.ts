@@ -10,13 +10,13 @@
 
 import {
   type BulkContext,
-  type LaunchResult,
   resultOf,
+  type SendOutcome,
   type Task,
 } from "./_context.ts";
 import type { Plan } from "./_plan.ts";
 import type { GuardView } from "./_prepare.ts";
-import { newRuns } from "./_settle.ts";
+import { newRuns } from "../api/mod.ts";
 import { parseTsDate } from "../datetime.ts";
 import { classifyState } from "../states.ts";
 import type { JobEstimate } from "./summary.ts";
@@ -134,7 +134,7 @@ export class Pacer {
   }
 
   /** Its launch ended: a refused or failed one frees its place again. */
-  ended(task: Task, result: LaunchResult | "fatal"): void {
+  ended(task: Task, result: SendOutcome | "fatal"): void {
     if (result !== "launched" && result !== "in-doubt") {
       this.#active.delete(task);
       this.#changed();
@@ -155,7 +155,7 @@ export class Pacer {
     const look = [...active, ...upcoming.filter((t) => !this.#active.has(t))];
     if (look.length === 0) return;
     const start = this.#ctx.now();
-    const found = await newRuns(this.#ctx, look);
+    const found = await newRuns(this.#ctx.client, look);
     for (const task of upcoming) {
       const runs = found.get(task.key);
       if (view && runs) view.latest.set(task.key, runs.at(-1)!);

@@ -6,7 +6,7 @@
 import { resolveConfigs } from "./_config.ts";
 import type { BulkContext, Task } from "./_context.ts";
 import { type ReportChoices, sortOutReports } from "./_reports.ts";
-import { decide, settle } from "./_context.ts";
+import { decide, recordOutcome } from "./_context.ts";
 import { InputError, type RowProblem } from "../errors.ts";
 import { preflight } from "./preflight.ts";
 import type { RunRow } from "../run_rows.ts";
@@ -149,7 +149,7 @@ export function applyGuard(
       task.rows[0]!.message = decision.reason;
       toLaunch.push(task);
     } else {
-      settle(ctx, task, {
+      recordOutcome(ctx, task, {
         outcome: "skipped",
         run: run?.id ?? null,
         message: decision.reason,

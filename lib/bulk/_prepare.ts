@@ -11,14 +11,14 @@ import type { ClaimResult } from "../claims/mod.ts";
 import {
   type BulkContext,
   decide,
+  recordOutcome,
   resultOf,
-  settle,
   type Task,
 } from "./_context.ts";
-import { newRuns, type Settler } from "./_settle.ts";
+import type { Settler } from "./_settle.ts";
 import { readJournal } from "./journal.ts";
 import { type PairRecord, replayJournal } from "./journal_replay.ts";
-import { latestRuns } from "../api/mod.ts";
+import { latestRuns, newRuns } from "../api/mod.ts";
 import type { PluginResult } from "../types.ts";
 
 /** A guard view older than this is looked up again before launching. */
@@ -112,7 +112,7 @@ export async function gate(
           deferred: { holder: c.owner, pid: c.pid, stopped: c.stopped },
         };
       case "launched":
-        settle(ctx, task, {
+        recordOutcome(ctx, task, {
           outcome: "skipped",
           run: c.run,
           message: `launched by another job${
@@ -158,7 +158,7 @@ async function takeOver(
       plugin: task.plugin,
       run,
     }]);
-    settle(ctx, task, {
+    recordOutcome(ctx, task, {
       outcome: "skipped",
       run,
       message: `launched by another job (${c.owner}, no longer running)${
@@ -170,14 +170,14 @@ async function takeOver(
   // In doubt: sent at its intent's time (or, without its journal, at the claim).
   const sentAt = record?.sentAt ?? since;
   task.before = Math.min(task.before, c.before, record?.before ?? Infinity);
-  const found = (await newRuns(ctx, [task])).get(task.key);
+  const found = (await newRuns(ctx.client, [task])).get(task.key);
   if (found) {
     await ctx.registry!.launched([{
       report: task.report,
       plugin: task.plugin,
       run: found[0]!.id,
     }]);
-    settle(ctx, task, {
+    recordOutcome(ctx, task, {
       outcome: "skipped",
       run: found[0]!.id,
       message: `launched by another job (${c.owner}, no longer running): run ${
@@ -266,7 +266,7 @@ function applyView(
     }
     const decision = decide(ctx, run, t.key);
     if (!decision.launch) {
-      settle(ctx, t, {
+      recordOutcome(ctx, t, {
         outcome: "skipped",
         run: run.id,
         message: `since the plan, ${decision.reason}`,

@@ -7,7 +7,7 @@
 // group, thumbnail flag) are unknown, and unknown launches.
 
 import { warn } from "./_config.ts";
-import { type BulkContext, settle, type Task } from "./_context.ts";
+import { type BulkContext, recordOutcome, type Task } from "./_context.ts";
 import { inBatches, listAll } from "../api/mod.ts";
 import type { Report } from "../types.ts";
 
@@ -89,7 +89,7 @@ export async function sortOutReports(
     }
     const readiness = reportReadiness(report);
     if (readiness === "unfinished" && !choices.includeUnfinished) {
-      settle(ctx, task, {
+      recordOutcome(ctx, task, {
         outcome: "skipped",
         run: null,
         message:
@@ -120,7 +120,7 @@ export async function sortOutReports(
       keep.push(task); // no full report (or it cannot be told): launch
       continue;
     }
-    settle(ctx, task, {
+    recordOutcome(ctx, task, {
       outcome: "skipped",
       run: null,
       message:

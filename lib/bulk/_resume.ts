@@ -2,8 +2,9 @@
 // it launched is never launched again by this job, whatever its run's state
 // now; what it sent without an answer is settled from the server first.
 
-import { type BulkContext, settle, type Task } from "./_context.ts";
-import { confirmLaunched, newRuns, type Settler } from "./_settle.ts";
+import { type BulkContext, recordOutcome, type Task } from "./_context.ts";
+import { confirmLaunched, type Settler } from "./_settle.ts";
+import { newRuns } from "../api/mod.ts";
 import type { JournalState } from "./journal_replay.ts";
 import type { PluginResult } from "../types.ts";
 
@@ -40,7 +41,7 @@ export async function resumeTasks(
     if (record?.status === "launched") {
       const run = latest.get(task.key);
       resumed++;
-      settle(ctx, task, {
+      recordOutcome(ctx, task, {
         outcome: "launched",
         run: record.run ?? (run && run.id > record.before ? run.id : null),
         message: "launched by an earlier invocation of this job",
@@ -64,7 +65,7 @@ export async function resumeTasks(
   const toDo = new Set(remaining);
 
   ctx.emit({ type: "phase", phase: "settle", total: doubt.length });
-  const found = await newRuns(ctx, doubt);
+  const found = await newRuns(ctx.client, doubt);
   const now = ctx.now();
   for (const task of doubt) {
     const runs = found.get(task.key);

@@ -6,32 +6,15 @@
 // the launch; a pair still without a run at the end is reported in doubt, for
 // a later invocation to settle once the settle window has passed.
 
-import { type BulkContext, resultOf, settle, type Task } from "./_context.ts";
+import {
+  type BulkContext,
+  recordOutcome,
+  resultOf,
+  type Task,
+} from "./_context.ts";
 import { backoffMs } from "../http/mod.ts";
-import { pairKey, reportOf, runsOf } from "../api/mod.ts";
+import { newRuns } from "../api/mod.ts";
 import type { PluginResult } from "../types.ts";
-
-/** The new runs (id above its `before`) of each task, oldest first. */
-export async function newRuns(
-  ctx: BulkContext,
-  tasks: readonly Task[],
-): Promise<Map<string, PluginResult[]>> {
-  const found = new Map<string, PluginResult[]>();
-  if (tasks.length === 0) return found;
-  const byKey = new Map(tasks.map((t) => [t.key, t]));
-  const runs = await runsOf(ctx.client, {
-    reports: tasks.map((t) => t.report),
-    plugins: new Set(tasks.map((t) => t.plugin)),
-  }, { afterId: Math.min(...tasks.map((t) => t.before)) });
-  for (const run of runs) {
-    const key = pairKey(reportOf(run), run.pluginName);
-    const task = byKey.get(key);
-    if (!task || run.id <= task.before) continue;
-    found.set(key, [...(found.get(key) ?? []), run]);
-  }
-  for (const list of found.values()) list.sort((a, b) => a.id - b.id);
-  return found;
-}
 
 /** Marks a task launched because its run was found on the server. */
 export function confirmLaunched(
@@ -49,7 +32,7 @@ export function confirmLaunched(
     run: run.id,
   });
   delete task.sentAt;
-  settle(ctx, task, {
+  recordOutcome(ctx, task, {
     outcome: "launched",
     run: run.id,
     message: runs.length > 1 ? twice(task, runs) : why,
@@ -104,7 +87,7 @@ export class Settler {
   async check(): Promise<void> {
     const tasks = [...this.#open];
     if (tasks.length === 0) return;
-    const found = await newRuns(this.#ctx, tasks);
+    const found = await newRuns(this.#ctx.client, tasks);
     for (const task of tasks) {
       const runs = found.get(task.key);
       if (!runs) continue;
@@ -177,7 +160,7 @@ export class Settler {
         : `run the same command after ${
           new Date(after).toISOString()
         } to settle it`;
-      settle(this.#ctx, task, {
+      recordOutcome(this.#ctx, task, {
         outcome: "in-doubt",
         run: null,
         message: `${

@@ -15,7 +15,7 @@ import {
   launchTimes,
   Registry,
 } from "../claims/mod.ts";
-import { type BulkContext, resultOf, settle } from "./_context.ts";
+import { type BulkContext, recordOutcome, resultOf } from "./_context.ts";
 import { FileBoard } from "./_board.ts";
 import { estimateFor } from "./_estimate.ts";
 import { findNewRuns, finished, summarize } from "./_finish.ts";
@@ -214,7 +214,7 @@ export async function bulkRun(
       maxActive: options.maxActive ?? 0,
     });
     for (const t of toLaunch) {
-      settle(ctx, t, {
+      recordOutcome(ctx, t, {
         outcome: "planned",
         run: null,
         message: `would launch: ${resultOf(t).message}`,
@@ -329,7 +329,7 @@ async function launchJob(
   const estimate = await estimateFor(ctx, toLaunch, { plan, maxActive });
   if (estimate && confirm && !(await confirm(estimate))) {
     for (const t of toLaunch) {
-      settle(ctx, t, {
+      recordOutcome(ctx, t, {
         outcome: "not-started",
         run: null,
         message: "not launched: the job was not confirmed",

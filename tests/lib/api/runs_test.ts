@@ -4,13 +4,14 @@ import { launchPlugin } from "../../../lib/api/launch.ts";
 import {
   getRuns,
   latestRuns,
+  newRuns,
   pairKey,
   reportOf,
   runsOf,
   waitForRuns,
 } from "../../../lib/api/runs.ts";
 import { classifyState } from "../../../lib/states.ts";
-import { clientFor, simulator } from "../../_helpers.ts";
+import { clientFor, freshReports, simulator } from "../../_helpers.ts";
 
 Deno.test("waitForRuns() follows runs to Completed and Error", async () => {
   await using sim = await simulator({ failureRate: 0.5 });
@@ -170,4 +171,40 @@ Deno.test("getRuns() stops at once when the look-up's list never ends", async ()
   assert.ok(error instanceof PaginationError, String(error));
   assert.match(error.message, /for a look-up of at most 3 objects/);
   assert.ok(sim.requests.length <= 2, `${sim.requests.length} requests`);
+});
+
+const runGets = (sim: { requests: { method: string; path: string }[] }) =>
+  sim.requests.filter((r) =>
+    r.method === "GET" && r.path.includes("pluginresult")
+  );
+
+Deno.test("newRuns() finds each pair's runs above its own bound, oldest first, in one request", async () => {
+  await using sim = await simulator();
+  using client = await clientFor(sim);
+  const [a, b, c] = freshReports(sim, "igv", 3);
+  const old = sim.addPluginResult(b!, "igv", "Completed");
+  const a1 = sim.addPluginResult(a!, "igv", "Queued");
+  const a2 = sim.addPluginResult(a!, "igv", "Started");
+  const b1 = sim.addPluginResult(b!, "igv", "Queued");
+  sim.addPluginResult(a!, "sampleID", "Queued"); // another plugin
+  sim.clearLog();
+  const found = await newRuns(client, [
+    { report: a!, plugin: "igv", before: 0 },
+    { report: b!, plugin: "igv", before: old },
+    { report: c!, plugin: "igv", before: 0 },
+  ]);
+  assert.deepEqual(
+    [...found].map(([key, runs]) => [key, runs.map((r) => r.id)]).sort(),
+    [[`${a}/igv`, [a1, a2]], [`${b}/igv`, [b1]]].sort(),
+  );
+  assert.equal(found.has(`${c}/igv`), false, "no run: absent");
+  assert.equal(runGets(sim).length, 1);
+  assert.ok(
+    runGets(sim)[0]!.path.includes(`id__gt=0`),
+    "bounded below by the lowest bound",
+  );
+
+  sim.clearLog();
+  assert.equal((await newRuns(client, [])).size, 0);
+  assert.equal(sim.requests.length, 0, "nothing to look for: no request");
 });

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import {
   type BulkContext,
   decide,
+  recordOutcome,
   resultOf,
-  settle,
 } from "../../../lib/bulk/_context.ts";
 import type { BulkEvent } from "../../../lib/bulk/summary.ts";
 import type { PluginResult } from "../../../lib/types.ts";
@@ -62,7 +62,7 @@ Deno.test("decide() follows the context's policy, clock and stale limit", () => 
   );
 });
 
-Deno.test("settle() records the outcome on the first row, the run on its duplicates, and reports it once", () => {
+Deno.test("recordOutcome() records the outcome on the first row, the run on its duplicates, and reports it once", () => {
   const events: BulkEvent[] = [];
   const ctx = bulkContext(noClient, {
     emit: (e) => events.push(e),
@@ -71,7 +71,7 @@ Deno.test("settle() records the outcome on the first row, the run on its duplica
   const task = taskFor(7, "igv");
   const duplicate = { ...task.rows[0]!, line: 9, outcome: "skipped" as const };
   task.rows.push(duplicate);
-  settle(ctx, task, {
+  recordOutcome(ctx, task, {
     outcome: "failed",
     run: 31,
     message: "server said: password=hunter2",
@@ -87,7 +87,7 @@ Deno.test("settle() records the outcome on the first row, the run on its duplica
   assert.equal(duplicate.outcome, "skipped", "a duplicate keeps its outcome");
   assert.deepEqual(events, [{ type: "row", result: first }]);
 
-  settle(bulkContext(noClient), task, {
+  recordOutcome(bulkContext(noClient), task, {
     outcome: "skipped",
     run: 32,
     message: "already running: run 32 is Started",

@@ -4,12 +4,7 @@
 
 import assert from "node:assert/strict";
 import type { Task } from "../../../lib/bulk/_context.ts";
-import {
-  confirmLaunched,
-  newRuns,
-  Settler,
-  twice,
-} from "../../../lib/bulk/_settle.ts";
+import { confirmLaunched, Settler, twice } from "../../../lib/bulk/_settle.ts";
 import { createClient } from "../../../lib/http/client.ts";
 import { Journal, readJournal } from "../../../lib/bulk/journal.ts";
 import type { PluginResult } from "../../../lib/types.ts";
@@ -21,46 +16,10 @@ import {
   taskFor,
 } from "../../_helpers.ts";
 
-const runGets = (sim: { requests: { method: string; path: string }[] }) =>
-  sim.requests.filter((r) =>
-    r.method === "GET" && r.path.includes("pluginresult")
-  );
-
 /** A task sent at `sentAt` whose answer was lost. */
 function sent(report: number, sentAt: number, before = 0): Task {
   return { ...taskFor(report, "igv"), before, sentAt };
 }
-
-Deno.test("newRuns() finds each pair's runs above its own bound, oldest first, in one request", async () => {
-  await using sim = await simulator();
-  using client = await clientFor(sim);
-  const [a, b, c] = freshReports(sim, "igv", 3);
-  const old = sim.addPluginResult(b!, "igv", "Completed");
-  const a1 = sim.addPluginResult(a!, "igv", "Queued");
-  const a2 = sim.addPluginResult(a!, "igv", "Started");
-  const b1 = sim.addPluginResult(b!, "igv", "Queued");
-  sim.addPluginResult(a!, "sampleID", "Queued"); // another plugin
-  sim.clearLog();
-  const found = await newRuns(bulkContext(client), [
-    { ...taskFor(a!, "igv"), before: 0 },
-    { ...taskFor(b!, "igv"), before: old },
-    { ...taskFor(c!, "igv"), before: 0 },
-  ]);
-  assert.deepEqual(
-    [...found].map(([key, runs]) => [key, runs.map((r) => r.id)]).sort(),
-    [[`${a}/igv`, [a1, a2]], [`${b}/igv`, [b1]]].sort(),
-  );
-  assert.equal(found.has(`${c}/igv`), false, "no run: absent");
-  assert.equal(runGets(sim).length, 1);
-  assert.ok(
-    runGets(sim)[0]!.path.includes(`id__gt=0`),
-    "bounded below by the lowest bound",
-  );
-
-  sim.clearLog();
-  assert.equal((await newRuns(bulkContext(client), [])).size, 0);
-  assert.equal(sim.requests.length, 0, "nothing to look for: no request");
-});
 
 Deno.test("Settler marks a pair launched once its run shows on the server, and journals it", async () => {
   await using sim = await simulator();
