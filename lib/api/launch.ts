@@ -138,14 +138,21 @@ export interface LaunchResult {
  * if the launch happened after all, and otherwise rethrows the error.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "../http/mod.ts";
  * import { launchPlugin } from "./launch.ts";
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 1 });
+ * const [user] = server.users;
+ * using client = await createClient({ url: server.url, user: user!.username, apiKey: user!.apiKey });
+ * const [report] = server.reportIds();
  * const { run } = await launchPlugin(
  *   client,
- *   { report: 1234, plugin: "coverageAnalysis" },
+ *   { report: report!, plugin: "coverageAnalysis" },
  *   { config: { minimum_coverage: 20 } },
  * );
  * console.log(run?.id, run?.state);
+ * if (!run) throw new Error("no run");
  * ```
  *
  * @param client The API client.

@@ -52,12 +52,20 @@ export interface PaginateOptions<T> {
  * the previous page's last objects.
  *
  * @example Every Completed report (the `status` filter is verified)
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "../http/mod.ts";
  * import { paginate } from "./paginate.ts";
- * for await (const report of paginate(client, "results/", {
+ * import type { Report } from "../types.ts";
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 30 });
+ * const [user] = server.users;
+ * using client = await createClient({ url: server.url, user: user!.username, apiKey: user!.apiKey });
+ * const ids: number[] = [];
+ * for await (const report of paginate<Report>(client, "results/", {
  *   params: { status: "Completed" },
  *   verify: { status: (r) => r.status === "Completed" },
- * })) console.log(report.id);
+ * })) ids.push(report.id);
+ * if (ids.length === 0 || new Set(ids).size !== ids.length) throw new Error();
  * ```
  *
  * @param client The API client.

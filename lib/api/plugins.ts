@@ -25,9 +25,16 @@ export interface ListPluginsOptions {
  * (`selected`).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "../http/mod.ts";
  * import { listPlugins } from "./plugins.ts";
- * for (const p of await listPlugins(client)) console.log(p.name, p.version);
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 1 });
+ * const [user] = server.users;
+ * using client = await createClient({ url: server.url, user: user!.username, apiKey: user!.apiKey });
+ * const plugins = await listPlugins(client);
+ * for (const p of plugins) console.log(p.name, p.version);
+ * if (!plugins.some((p) => p.name === "coverageAnalysis")) throw new Error();
  * ```
  *
  * @param client The API client.

@@ -58,11 +58,19 @@ export interface ListReportsOptions {
  * (`experiment/?id__in=…`, one request per up to 500 reports).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "../http/mod.ts";
  * import { listReports } from "./reports.ts";
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 40 });
+ * const [user] = server.users;
+ * using client = await createClient({ url: server.url, user: user!.username, apiKey: user!.apiKey });
+ * let n = 0;
  * for await (const r of listReports(client, { status: "completed", chipType: "540", limit: 10 })) {
  *   console.log(r.id, r.resultsName);
+ *   n++;
  * }
+ * if (n > 10) throw new Error("the limit holds");
  * ```
  *
  * @param client The API client.

@@ -136,16 +136,30 @@ export interface BulkRunOptions {
  * new runs and, with `wait`, follow them to their end).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { bulkRun } from "./bulk_run.ts";
- * import { defaultRegistryDir } from "../claims/registry_dir.ts";
+ * import { createClient } from "../http/mod.ts";
+ * import { parseRunRows } from "../run_rows.ts";
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 4 });
+ * const [user] = server.users;
+ * using client = await createClient({ url: server.url, user: user!.username, apiKey: user!.apiKey });
+ * const { rows } = parseRunRows(`report\n${server.reportIds().join("\n")}\n`, {
+ *   file: "reports.csv",
+ *   plugin: "igv",
+ * });
+ * // A real job keeps its journal beside its input and the user's registry
+ * // (`defaultRegistryDir()`, from ionrun/claims); here, a folder of its own.
+ * const dir = await Deno.makeTempDir();
  * const summary = await bulkRun(client, rows, {
  *   file: "reports.csv",
- *   journal: "reports.csv.journal.ndjson",
- *   registry: defaultRegistryDir(),
+ *   journal: `${dir}/reports.csv.journal.ndjson`,
+ *   registry: `${dir}/registry`,
  *   concurrency: 8,
  * });
  * console.log(summary.counts);
+ * await Deno.remove(dir, { recursive: true });
+ * if (summary.counts.launched === 0 || summary.counts.failed > 0) throw new Error();
  * ```
  *
  * @param client The API client.

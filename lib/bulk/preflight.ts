@@ -32,10 +32,22 @@ export interface PreflightResult {
  * look-ups (about 800 reports per request).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "../http/mod.ts";
  * import { preflight } from "./preflight.ts";
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 2 });
+ * const [user] = server.users;
+ * using client = await createClient({ url: server.url, user: user!.username, apiKey: user!.apiKey });
+ * const [a] = server.reportIds();
+ * const rows = [
+ *   { line: 2, report: a!, plugin: "igv", config: null },
+ *   { line: 3, report: 999_999, plugin: "igv", config: null }, // no such report
+ *   { line: 4, report: a!, plugin: "noSuchPlugin", config: null },
+ * ];
  * const { problems } = await preflight(client, rows, { file: "reports.csv" });
  * for (const p of problems) console.error(`${p.file}:${p.line}: ${p.message}`);
+ * if (problems.length !== 2) throw new Error(`${problems.length} problems`);
  * ```
  *
  * @param client The API client.
