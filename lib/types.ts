@@ -149,4 +149,9 @@ export interface PluginResult {
   validation_errors?: { validation_errors?: string[] } | null;
   /** The run's jobs. */
   plugin_result_jobs?: PluginResultJob[];
+  /**
+   * The run's `results.json` as the plugin last PATCHed it: `{}` until then,
+   * possibly stale; every float comes back as a string.
+   */
+  store?: Record<string, unknown>;
 }

@@ -50,3 +50,11 @@ export {
   type LaunchResult,
   postLaunch,
 } from "./launch.ts";
+export {
+  choose,
+  chooseRuns,
+  type ChooseRunsOptions,
+  type NoRunReason,
+  type RunChoice,
+  type RunPick,
+} from "./selection.ts";
