@@ -7,7 +7,15 @@ const ROOT = new URL("../", import.meta.url).pathname;
 /** The repository's root folder. */
 export const REPO = ROOT;
 
-/** The Deno flags of a script's shebang line. */
+/**
+ * The Deno flags of a script's shebang line, as a user running it directly
+ * gets them (the network stays as wide: the launch registry's beacons are
+ * Unix sockets, which Deno counts as network). `--no-prompt`: a missing
+ * permission fails instead of waiting for an answer. `--cached-only`: the
+ * test task has cached every dependency already, and Deno 2.9 otherwise
+ * refetches a package's registry metadata in the background when its cached
+ * copy is missing, printing "Download …" on stderr.
+ */
 export function shebangFlags(name: string): string[] {
   const first = Deno.readTextFileSync(`${ROOT}scripts/${name}`).split("\n")[0]!;
   const m = /^#!\/usr\/bin\/env -S deno (run .*)$/.exec(first);
@@ -16,8 +24,13 @@ export function shebangFlags(name: string): string[] {
 }
 
 /** Deno's cache of this process (the scripts' XDG_CACHE_HOME differs). */
-const DENO_DIR = Deno.env.get("DENO_DIR") ||
-  `${Deno.env.get("XDG_CACHE_HOME") || `${Deno.env.get("HOME")}/.cache`}/deno`;
+export const DENO_DIR = Deno.env.get("DENO_DIR") ||
+  `${
+    Deno.env.get("XDG_CACHE_HOME") ||
+    `${Deno.env.get("HOME")}/${
+      Deno.build.os === "darwin" ? "Library/Caches" : ".cache"
+    }`
+  }/deno`;
 
 /** Settings that point a script at a simulator, with a registry folder. */
 export function envFor(
@@ -37,20 +50,30 @@ export function envFor(
   };
 }
 
+/** Options of {@linkcode spawnScript}. */
+export interface SpawnOptions {
+  /** The whole environment of the script (nothing else is passed). */
+  env: Record<string, string>;
+  /** Its working directory. */
+  cwd: string;
+  /** Extra Deno flags before the script. */
+  denoFlags?: string[];
+  /** Drop its output (a child nobody reads must not block on a full pipe). */
+  quiet?: boolean;
+  /** Standard input piped (the caller writes it); default none. */
+  stdin?: boolean;
+}
+
 /**
- * Starts a script; the caller waits for it (reading its output) or kills it.
- * `quiet`: its output is dropped (a child nobody reads must not block on a
- * full pipe).
+ * Starts `scripts/<name>` in a new Deno process with the flags of its
+ * shebang line and only the environment given; the caller waits for it
+ * (reading its output) or kills it. The one spawner of the benchmarks, the
+ * stress harness and the tests.
  */
 export function spawnScript(
   name: string,
   args: string[],
-  options: {
-    env: Record<string, string>;
-    cwd: string;
-    denoFlags?: string[];
-    quiet?: boolean;
-  },
+  options: SpawnOptions,
 ): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
@@ -62,7 +85,7 @@ export function spawnScript(
     clearEnv: true,
     env: options.env,
     cwd: options.cwd,
-    stdin: "null",
+    stdin: options.stdin ? "piped" : "null",
     stdout: options.quiet ? "null" : "piped",
     stderr: options.quiet ? "null" : "piped",
   }).spawn();

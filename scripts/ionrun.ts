@@ -12,66 +12,62 @@
  */
 
 import { VERSION } from "../lib/version.ts";
-import { invocation } from "./_cli/program.ts";
+import { type CommandIO, denoIO } from "./_cli/io.ts";
+import { eprint, print } from "./_cli/output.ts";
 
-/** The subcommands: what each does, and how it is loaded and run. */
-const COMMANDS: Record<
-  string,
-  { what: string; main: () => Promise<(args: string[]) => Promise<number>> }
-> = {
-  list: {
+/** A command's entry point: its arguments and io in, its exit code out. */
+type Main = (args: string[], io: CommandIO) => Promise<number>;
+
+/**
+ * The subcommands, in the order of the help: name, one line of what it
+ * does, and its module, imported only when the command is run.
+ */
+const COMMANDS: readonly {
+  name: string;
+  what: string;
+  load: () => Promise<{ main: Main }>;
+}[] = [
+  {
+    name: "list",
     what: "list plugins, or reports (as CSV ready for bulk-run)",
-    main: async () => {
-      const m = await import("./_cli/commands/list.ts");
-      return (args) => m.main(args, "ionrun list");
-    },
+    load: () => import("./list.ts"),
   },
-  run: {
+  {
+    name: "run",
     what: "launch a plugin on one or more reports",
-    main: async () => {
-      const m = await import("./_cli/commands/run.ts");
-      return (args) => m.main(args, "ionrun run");
-    },
+    load: () => import("./run.ts"),
   },
-  "bulk-run": {
+  {
+    name: "bulk-run",
     what: "launch plugins on every report of a CSV, exactly once, paced",
-    main: async () => {
-      const m = await import("./_cli/commands/bulk_run.ts");
-      return (args) => m.main(args, "ionrun bulk-run");
-    },
+    load: () => import("./bulk_run.ts"),
   },
-  status: {
+  {
+    name: "status",
     what: "newest run per report and plugin; follow, stop, logs, a page",
-    main: async () => {
-      const m = await import("./_cli/commands/status.ts");
-      return (args) => m.main(args, "ionrun status");
-    },
+    load: () => import("./status.ts"),
   },
-  doctor: {
+  {
+    name: "doctor",
     what: "check the set-up: URL, TLS, credentials, reading, proxy, clock",
-    main: async () => {
-      const m = await import("./_cli/commands/doctor.ts");
-      return (args) => m.main(args, "ionrun doctor");
-    },
+    load: () => import("./doctor.ts"),
   },
-  simulator: {
+  {
+    name: "simulator",
     what: "serve the built-in simulator of a Torrent Suite server",
-    main: async () => {
+    load: async () => {
       const m = await import("../simulator/main.ts");
-      return (args) => m.main(args);
+      return { main: (args) => m.main(args) };
     },
   },
-};
+];
 
 const HELP = `Usage: ionrun <command> [options]
 
 Launch, follow and rerun Ion Torrent Torrent Suite plugins on many reports.
 
 Commands:
-${
-  Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.what}`)
-    .join("\n")
-}
+${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.what}`).join("\n")}
 
 Options:
   -V, --version  the version
@@ -81,43 +77,54 @@ Settings come from the environment (TS_URL, TS_USER, TS_API_KEY or
 TS_PASSWORD, TS_CA_CERT, TS_SERVER), a .env file, or a server profile
 (--server NAME); secrets never from flags.`;
 
-/** Runs `ionrun` with the given arguments; returns the exit code. */
-export async function main(args: string[]): Promise<number> {
+/**
+ * Runs `ionrun` with the given arguments; returns the exit code.
+ *
+ * @param args The arguments after `ionrun`.
+ * @param io Streams, environment and terminal (default the real ones).
+ */
+export async function main(
+  args: string[],
+  io: CommandIO = denoIO,
+): Promise<number> {
   const [first, ...rest] = args;
   if (first === undefined) {
-    console.error(HELP);
+    eprint(io, HELP);
     return 2;
   }
   if (first === "-h" || first === "--help") {
-    console.log(HELP);
+    print(io, HELP);
     return 0;
   }
   if (first === "-V" || first === "--version") {
-    console.log(VERSION);
+    print(io, VERSION);
     return 0;
   }
   const name = first === "help" ? rest[0] : first;
-  const command = name === undefined ? undefined : COMMANDS[name];
+  const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
     const near = nearest(name ?? "");
-    console.error(
+    eprint(
+      io,
       `ionrun: unknown command "${name ?? ""}"${
         near ? `: did you mean "${near}"?` : ""
-      } (commands: ${Object.keys(COMMANDS).join(", ")})`,
+      } (commands: ${COMMANDS.map((c) => c.name).join(", ")})`,
     );
-    console.error('Run "ionrun --help" for usage.');
+    eprint(io, 'Run "ionrun --help" for usage.');
     return 2;
   }
-  invocation.ionrun = true;
-  const run = await command.main();
-  return await run(first === "help" ? ["--help"] : rest);
+  const { main } = await command.load();
+  return await main(first === "help" ? ["--help"] : rest, {
+    ...io,
+    ionrun: true,
+  });
 }
 
 /** The command nearest to a misspelling (`bulk_run`, `stauts`), if near. */
 function nearest(word: string): string | undefined {
   const w = word.toLowerCase().replace("_", "-");
   let best: [string, number] | undefined;
-  for (const c of Object.keys(COMMANDS)) {
+  for (const { name: c } of COMMANDS) {
     const d = distance(w, c);
     if (!best || d < best[1]) best = [c, d];
   }

@@ -8,8 +8,195 @@
  * @module
  */
 
-import { main } from "./_cli/commands/run.ts";
+import { type Command, Option } from "commander";
+import { bulkRun } from "../lib/bulk/mod.ts";
+import { defaultRegistryDir } from "../lib/claims/mod.ts";
+import { InputError, type RowProblem } from "../lib/errors.ts";
+import type { RunRow } from "../lib/run_rows.ts";
+import {
+  addFormatOption,
+  addGuardOptions,
+  addWaitOptions,
+  type Format,
+  type GuardFlags,
+  parseConfigFlag,
+  parseDuration,
+  rerunPolicy,
+  resolveFormat,
+  type WaitFlags,
+  waitSettings,
+} from "./_cli/flags.ts";
+import { launchExitCode, RESULT_COLUMNS } from "./_cli/launch_report.ts";
+import { eprint, writeRows } from "./_cli/output.ts";
+import {
+  addPacingOptions,
+  type PacingFlags,
+  pacingOptions,
+} from "./_cli/pacing.ts";
+import {
+  clientFromFlags,
+  type CommonFlags,
+  type Invocation,
+  invocationOf,
+  newProgram,
+  runMain,
+  withInterrupt,
+} from "./_cli/program.ts";
+import { type CommandIO, denoIO } from "./_cli/io.ts";
+import { Progress } from "./_cli/progress.ts";
 
-if (import.meta.main) {
-  Deno.exitCode = await main(Deno.args);
+interface Flags extends CommonFlags, GuardFlags, WaitFlags, PacingFlags {
+  config?: string;
+  settle: number;
+  dryRun?: boolean;
+  format?: Format;
 }
+
+const HELP = `
+The server starts a new run for every launch request, even while one is
+running, so run.ts first looks at each report's newest run of the plugin:
+never run: launched; running or completed: skipped; otherwise --rerun names
+the classes to launch again (failed, the default; cancelled; stale; none),
+and --force launches anyway.
+Every report is checked before any is launched: one that does not exist (or
+a plugin that cannot run) launches nothing and exits 2. Like bulk_run.ts, a
+pair another launcher on this machine is launching (or launched less than
+--settle ago) is skipped, and a launch whose answer was lost is not resent:
+it is looked for on the server and otherwise reported in doubt.
+
+Without --config, the server runs the plugin with its global config, else
+the report's plan settings ("as planned"); a given --config replaces them
+(it is not merged); --config previous reuses the pair's newest run's. At
+most --max-active (default 2) of these runs are queued or running at once:
+the plugin queue has 1 or 2 slots, shared with the lab's sequencing runs.
+Reports still being analysed, and thumbnails of full reports, are skipped
+(--include-unfinished, --include-thumbnails).
+
+Exit codes: 0 launched or skipped (with --wait: completed); 1 some failed;
+2 usage or invalid input; 3 authentication failed; 130 interrupted.`;
+
+/** Builds the command-line program of an invocation. */
+export function program(run: Invocation = invocationOf("run.ts", [])): Command {
+  const { io } = run;
+  const cmd = newProgram(
+    run.name,
+    "Launch a plugin on one or more reports.",
+    io,
+  )
+    .argument("<plugin>", "plugin name (case-sensitive), e.g. coverageAnalysis")
+    .argument("<report...>", "report keys (primary keys of the reports)")
+    .option(
+      "--config <json>",
+      "plugin config: a JSON object, @file.json, or previous; replaces the plan's settings",
+    )
+    .option("--dry-run", "show what would be launched; launch nothing")
+    .addOption(
+      new Option(
+        "--settle <duration>",
+        "how long a launch whose answer was lost may still create its run",
+      ).argParser(parseDuration("--settle")).default(600_000, "10m"),
+    )
+    .addHelpText("after", HELP)
+    .action(
+      async (plugin: string, reports: string[], _o, command: Command) => {
+        run.exitCode = await launch(io, plugin, reports, command.opts<Flags>());
+      },
+    );
+  addGuardOptions(cmd);
+  addPacingOptions(cmd);
+  addWaitOptions(cmd, "the runs");
+  return addFormatOption(cmd);
+}
+
+async function launch(
+  io: CommandIO,
+  plugin: string,
+  reports: string[],
+  flags: Flags,
+): Promise<number> {
+  const previous = flags.config === "previous";
+  const config = previous
+    ? null
+    : (await parseConfigFlag(flags.config)) ?? null;
+  const problems: RowProblem[] = [];
+  const rows: RunRow[] = [];
+  reports.forEach((key, i) => {
+    const line = i + 1;
+    if (!/^\d+$/.test(key) || Number(key) < 1) {
+      problems.push({
+        file: "arguments",
+        line,
+        message: `report key "${key}" is not a positive integer`,
+      });
+    } else rows.push({ line, report: Number(key), plugin, config });
+  });
+  if (problems.length > 0) throw new InputError(problems);
+
+  const client = await clientFromFlags(flags, {}, io);
+  const progress = new Progress({ quiet: true, io });
+  try {
+    const summary = await withInterrupt((signal) =>
+      bulkRun(client, rows, {
+        file: "arguments",
+        skipInvalid: false, // all or nothing: exit 2 means nothing launched
+        policy: rerunPolicy(flags),
+        staleAfterMs: flags.staleAfter,
+        concurrency: 4,
+        ...pacingOptions(flags, io),
+        configFrom: previous ? "previous" : "server",
+        registry: defaultRegistryDir(io.env),
+        settleMs: flags.settle,
+        dryRun: flags.dryRun ?? false,
+        ...waitSettings(flags),
+        signal,
+        onEvent: progress.handle,
+      }), io);
+    progress.finish();
+    const columns = RESULT_COLUMNS.filter((c) => c.name !== "line");
+    writeRows(
+      io,
+      summary.results,
+      columns,
+      resolveFormat(flags.format, io.stdout),
+    );
+    for (const r of summary.results) {
+      if (["failed", "invalid", "in-doubt"].includes(r.outcome)) {
+        eprint(io, `report ${r.report}: ${r.outcome}: ${r.message}`);
+      }
+      for (const w of r.warnings ?? []) {
+        eprint(io, `report ${r.report}: warning: ${w}`);
+      }
+    }
+    if (summary.declined) {
+      eprint(
+        io,
+        "nothing launched: not confirmed (--yes starts it without asking)",
+      );
+    }
+    if (summary.stoppedBy) eprint(io, `stopped: ${summary.stoppedBy.message}`);
+    if (summary.serverDown) {
+      eprint(io, `stopped launching: ${summary.serverDown}`);
+    }
+    return launchExitCode(summary);
+  } finally {
+    progress.finish();
+    await client.close();
+  }
+}
+
+/**
+ * Runs the command with the given arguments; returns the exit code.
+ *
+ * @param args The arguments after the command's name.
+ * @param io Streams, environment and terminal (default the real ones);
+ *   `io.ionrun` when started as `ionrun run`.
+ */
+export async function main(
+  args: string[],
+  io: CommandIO = denoIO,
+): Promise<number> {
+  const run = invocationOf("run.ts", args, io);
+  return await runMain(program(run), run);
+}
+
+if (import.meta.main) Deno.exitCode = await main(Deno.args);

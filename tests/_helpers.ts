@@ -1,6 +1,13 @@
-// Test helpers: a simulator per test, a client for it, and running a script
-// as a user would (a separate Deno process with a clean environment).
+// Test helpers: a simulator per test, a client for it, running a command
+// in-process with captured streams (`runCommand`, `captureIO`), and running a
+// script as a user would (a separate Deno process with a clean environment).
 
+import {
+  DENO_DIR as BENCH_DENO_DIR,
+  shebangFlags as benchShebangFlags,
+  spawnScript as benchSpawnScript,
+} from "../bench/_scripts.ts";
+import type { CommandIO } from "../scripts/_cli/io.ts";
 import type { BulkContext, Task } from "../lib/bulk/_context.ts";
 import { createClient, type TsClient } from "../lib/http/client.ts";
 import type { Transport } from "../lib/http/transport.ts";
@@ -11,32 +18,16 @@ import {
 } from "../simulator/mod.ts";
 
 /** Deno's cache folder of this process, for the scripts the tests spawn. */
-export const DENO_DIR = Deno.env.get("DENO_DIR") ||
-  `${
-    Deno.env.get("XDG_CACHE_HOME") ||
-    `${Deno.env.get("HOME")}/${
-      Deno.build.os === "darwin" ? "Library/Caches" : ".cache"
-    }`
-  }/deno`;
+export const DENO_DIR = BENCH_DENO_DIR;
 
 /** Root of the repository. */
 export const ROOT = new URL("../", import.meta.url).pathname;
 
 /**
- * The Deno flags of a script's shebang line, as a user running it directly
- * gets them (the network stays as wide: the launch registry's beacons are
- * Unix sockets, which Deno counts as network). `--no-prompt`: a missing
- * permission fails instead of waiting for an answer. `--cached-only`: the
- * test task has cached every dependency already, and Deno 2.9 otherwise
- * refetches a package's registry metadata in the background when its cached
- * copy is missing, printing "Download …" on stderr.
+ * The Deno flags of a script's shebang line (see bench/_scripts.ts, the one
+ * spawner of the tests and the benchmarks).
  */
-export function shebangFlags(name: string): string[] {
-  const first = Deno.readTextFileSync(`${ROOT}scripts/${name}`).split("\n")[0]!;
-  const m = /^#!\/usr\/bin\/env -S deno (run .*)$/.exec(first);
-  if (!m) throw new Error(`scripts/${name} has no deno shebang line`);
-  return [...m[1]!.split(/\s+/), "--no-prompt", "--cached-only"];
-}
+export const shebangFlags = benchShebangFlags;
 
 /** Starts a simulator (default 200 reports, fast lifecycle). */
 export function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
@@ -127,27 +118,119 @@ function childEnv(extra: Record<string, string> = {}): Record<string, string> {
   return env;
 }
 
-/** Spawns a script (for tests that signal or kill it). */
+/**
+ * Spawns a script (for tests that need a process: its exit, signals, two at
+ * once, its permissions): bench/_scripts.ts's spawner with the tests'
+ * environment ({@linkcode childEnv}) and a fresh working directory.
+ */
 export function spawnScript(
   name: string,
   args: string[],
   options: RunScriptOptions = {},
 ): Deno.ChildProcess {
-  const env = childEnv(options.env);
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      ...shebangFlags(name),
-      ...(options.denoFlags ?? []),
-      `${ROOT}scripts/${name}`,
-      ...args,
-    ],
+  return benchSpawnScript(name, args, {
+    env: childEnv(options.env),
     cwd: options.cwd ?? Deno.makeTempDirSync({ prefix: "ionrun-test-" }),
-    clearEnv: true,
-    env,
-    stdin: options.stdin !== undefined ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+    ...(options.denoFlags ? { denoFlags: options.denoFlags } : {}),
+    stdin: options.stdin !== undefined,
+  });
+}
+
+/** Options of {@linkcode captureIO}. */
+export interface CaptureOptions {
+  /**
+   * Environment variables: with the same defaults as a spawned script's
+   * (`NO_COLOR`, a registry folder of its own, HOME, PATH); nothing else of
+   * this process is seen.
+   */
+  env?: Record<string, string>;
+  /** Text on standard input; default empty. */
+  stdin?: string;
+  /** Which streams are terminals; default none. */
+  terminal?: { stdin?: boolean; stdout?: boolean; stderr?: boolean };
+  /** The terminal's width; default unknown. */
+  columns?: number;
+  /** The answer to every question; default an error (no question expected). */
+  confirm?: (message: string) => boolean;
+  /**
+   * The folder whose `.env` is read (as a spawned script's working folder);
+   * default none.
+   */
+  cwd?: string;
+}
+
+/** A captured io and what was written to it. */
+export interface Captured {
+  /** The io to give a command's `main`. */
+  io: CommandIO;
+  /** Everything written to stdout so far. */
+  stdout(): string;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** The questions asked. */
+  asked: string[];
+}
+
+/**
+ * An io for running a command in-process: stdout and stderr captured, stdin
+ * from a string, the environment given (as a spawned script's, see
+ * {@linkcode childEnv}), no terminal unless said.
+ */
+export function captureIO(options: CaptureOptions = {}): Captured {
+  const env = childEnv(options.env);
+  const out: Uint8Array[] = [];
+  const err: Uint8Array[] = [];
+  const sink = (chunks: Uint8Array[], terminal: boolean | undefined) => ({
+    writeSync(p: Uint8Array) {
+      chunks.push(p.slice());
+      return p.length;
+    },
+    isTerminal: () => terminal ?? false,
+  });
+  const text = (chunks: Uint8Array[]) => {
+    const d = new TextDecoder();
+    return chunks.map((c) => d.decode(c, { stream: true })).join("") +
+      d.decode();
+  };
+  const asked: string[] = [];
+  const stdin = new TextEncoder().encode(options.stdin ?? "");
+  const io: CommandIO = {
+    stdout: sink(out, options.terminal?.stdout),
+    stderr: sink(err, options.terminal?.stderr),
+    stdin: {
+      get readable() {
+        return new Blob([stdin]).stream();
+      },
+      isTerminal: () => options.terminal?.stdin ?? false,
+    },
+    env: (name) => env[name],
+    columns: () => options.columns,
+    noColor: env.NO_COLOR !== undefined && env.NO_COLOR !== "",
+    confirm: (message) => {
+      asked.push(message);
+      if (!options.confirm) throw new Error(`unexpected question: ${message}`);
+      return options.confirm(message);
+    },
+    envFile: options.cwd ? `${options.cwd}/.env` : null,
+  };
+  return { io, stdout: () => text(out), stderr: () => text(err), asked };
+}
+
+/** A command's entry point (`main` of scripts/<name>.ts). */
+export type CommandMain = (args: string[], io: CommandIO) => Promise<number>;
+
+/**
+ * Runs a command in-process with a captured io: the same result as
+ * {@linkcode runScript} without a new process.
+ */
+export async function runCommand(
+  main: CommandMain,
+  args: string[],
+  options: CaptureOptions = {},
+): Promise<ScriptResult> {
+  const captured = captureIO(options);
+  const code = await main(args, captured.io);
+  return { code, stdout: captured.stdout(), stderr: captured.stderr() };
 }
 
 /** Asserts that no secret of the simulator's users appears in the texts. */

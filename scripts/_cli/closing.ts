@@ -14,7 +14,7 @@ import {
   type RowResult,
 } from "../../lib/bulk/mod.ts";
 import { eprint, useColor } from "./output.ts";
-import { invocation } from "./program.ts";
+import { type CommandIO, denoIO } from "./io.ts";
 
 /** One failure the block names. */
 export interface ClosingFailure {
@@ -116,9 +116,12 @@ export function renderClosing(
 }
 
 /** Prints the closing block on stderr (colored on a terminal, never with NO_COLOR). */
-export function writeClosing(input: ClosingInput): void {
-  for (const line of renderClosing(input, { color: useColor(Deno.stderr) })) {
-    eprint(line);
+export function writeClosing(
+  input: ClosingInput,
+  io: CommandIO = denoIO,
+): void {
+  for (const line of renderClosing(input, { color: useColor(io, io.stderr) })) {
+    eprint(io, line);
   }
 }
 
@@ -136,11 +139,11 @@ export function shellQuote(arg: string): string {
 
 /**
  * How to run one of the scripts from the working directory: `ionrun
- * <command>` under ionrun; `deno run -A scripts/<name>` with the path
+ * <command>` under ionrun (`ionrun` true); `deno run -A scripts/<name>` with the path
  * relative to it; from a bundle (`dist/`), the bundled script beside it.
  */
-export function scriptCommand(name: string): string {
-  if (invocation.ionrun) {
+export function scriptCommand(name: string, ionrun = false): string {
+  if (ionrun) {
     return `ionrun ${name.replace(/\.ts$/, "").replace("_", "-")}`;
   }
   const source = import.meta.url.endsWith("/scripts/_cli/closing.ts");
@@ -159,11 +162,15 @@ export function scriptCommand(name: string): string {
  *
  * @param selection The arguments that select the pairs (input file,
  *   `--report`, `--plugin`, `--stale-after`), already split.
+ * @param ionrun Spelled as `ionrun status … | ionrun bulk-run -`.
  */
-export function rerunCommand(selection: readonly string[]): string {
-  return `${scriptCommand("status.ts")} ${
+export function rerunCommand(
+  selection: readonly string[],
+  ionrun = false,
+): string {
+  return `${scriptCommand("status.ts", ionrun)} ${
     [...selection, "--failed", "--format", "csv"].map(shellQuote).join(" ")
-  } | ${scriptCommand("bulk_run.ts")} -`;
+  } | ${scriptCommand("bulk_run.ts", ionrun)} -`;
 }
 
 /** A failed pair's reason: its validation errors, its log's last error line, or its state. */
@@ -280,6 +287,8 @@ export interface BulkClosingOptions {
   duplicates?: number | undefined;
   /** Other lines worth reading. */
   notes?: readonly string[] | undefined;
+  /** Started as `ionrun bulk-run`: the commands are spelled that way. */
+  ionrun?: boolean | undefined;
 }
 
 /** Rows whose launch did not happen, or whose outcome is unknown. */
@@ -334,9 +343,9 @@ export function bulkRunClosing(
   const args = options.args;
   const stdin = args?.includes("-") ?? false;
   const again = args && unlaunched
-    ? `${stdin ? "(the same input) | " : ""}${scriptCommand("bulk_run.ts")} ${
-      args.map(shellQuote).join(" ")
-    }`.trimEnd()
+    ? `${stdin ? "(the same input) | " : ""}${
+      scriptCommand("bulk_run.ts", options.ionrun ?? false)
+    } ${args.map(shellQuote).join(" ")}`.trimEnd()
     : undefined;
   return {
     unit: "row(s)",
@@ -350,7 +359,7 @@ export function bulkRunClosing(
         : `${r.state}${r.message ? `: ${r.message}` : ""}`,
     })),
     ...(options.journal && rows.some(runFailed)
-      ? { rerun: rerunCommand([options.journal]) }
+      ? { rerun: rerunCommand([options.journal], options.ionrun ?? false) }
       : {}),
     ...(again ? { resume: again } : {}),
     notes,
@@ -367,8 +376,9 @@ export function bulkRunClosing(
 export function writeBulkClosing(
   rows: readonly RowResult[],
   options: BulkClosingOptions = {},
+  io: CommandIO = denoIO,
 ): void {
-  writeClosing(bulkRunClosing(rows, options));
+  writeClosing(bulkRunClosing(rows, options), io);
 }
 
 /**

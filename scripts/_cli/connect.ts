@@ -6,12 +6,15 @@ import { createClient, tlsHint, type TsClient } from "../../lib/http/mod.ts";
 import { type ConnectionConfig, loadConfig } from "../../lib/config.ts";
 import { NetworkError } from "../../lib/errors.ts";
 import type { CommonFlags } from "./program.ts";
+import { type CommandIO, configSources, denoIO } from "./io.ts";
 
-/** Settings from the common flags, the environment and `.env`. */
+/** Settings from the common flags, the io's environment and `.env`. */
 export function configFrom(
   flags: Pick<CommonFlags, "server" | "url" | "user" | "caCert">,
+  io: CommandIO = denoIO,
 ): Promise<ConnectionConfig> {
   return loadConfig({
+    ...configSources(io),
     flags: {
       server: flags.server,
       url: flags.url,
@@ -24,8 +27,9 @@ export function configFrom(
 /** Settings and a client built from the common flags, the environment and `.env`. */
 export async function connect(
   flags: CommonFlags,
+  io: CommandIO = denoIO,
 ): Promise<{ config: ConnectionConfig; client: TsClient }> {
-  const config = await configFrom(flags);
+  const config = await configFrom(flags, io);
   const client = await createClient({
     ...config,
     timeoutMs: flags.requestTimeout * 1000,

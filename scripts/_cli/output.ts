@@ -3,6 +3,7 @@
 
 import { stringify } from "csv-stringify/sync";
 import type { Format } from "./flags.ts";
+import type { CommandIO } from "./io.ts";
 
 const encoder = new TextEncoder();
 
@@ -18,26 +19,29 @@ export function write(
   }
 }
 
-/** Prints a line on stdout. */
-export function print(line: string): void {
-  write(Deno.stdout, `${line}\n`);
+/** Prints a line on the io's stdout. */
+export function print(io: CommandIO, line: string): void {
+  write(io.stdout, `${line}\n`);
 }
 
 /**
  * Prints a line on stderr. A stderr that is gone (the terminal of a dropped
  * ssh session) is not an error: results and the summary file matter more.
  */
-export function eprint(line: string): void {
+export function eprint(io: CommandIO, line: string): void {
   try {
-    write(Deno.stderr, `${line}\n`);
+    write(io.stderr, `${line}\n`);
   } catch {
     // nowhere to say it
   }
 }
 
-/** Whether colors may be used on a stream (terminal and no NO_COLOR). */
-export function useColor(stream: { isTerminal(): boolean }): boolean {
-  return !Deno.noColor && stream.isTerminal();
+/** Whether colors may be used on a stream of the io (terminal and no NO_COLOR). */
+export function useColor(
+  io: Pick<CommandIO, "noColor">,
+  stream: { isTerminal(): boolean },
+): boolean {
+  return !io.noColor && stream.isTerminal();
 }
 
 /** A cell's value: a scalar, or a list (JSON keeps it an array). */
@@ -88,12 +92,8 @@ export interface WriteRowsOptions {
 }
 
 /** The width of the terminal on stdout, or `undefined` when it is not one. */
-export function terminalWidth(): number | undefined {
-  try {
-    return Deno.stdout.isTerminal() ? Deno.consoleSize().columns : undefined;
-  } catch {
-    return undefined;
-  }
+export function terminalWidth(io: CommandIO): number | undefined {
+  return io.stdout.isTerminal() ? io.columns() : undefined;
 }
 
 const text = (v: CellValue): string =>
@@ -104,13 +104,14 @@ const text = (v: CellValue): string =>
     : String(v);
 
 /**
- * Renders rows in the chosen format on stdout. JSON is always one valid
+ * Renders rows in the chosen format on the io's stdout. JSON is always one valid
  * document (`[]` when there are no rows), with lists as arrays; NDJSON one
  * object a line; CSV with its header even when empty. A table fits the
  * terminal (long columns cut, then dropped) unless `wide`; on anything but a
  * terminal nothing is cut.
  */
 export function writeRows<T>(
+  io: CommandIO,
   rows: readonly T[],
   columns: readonly Column<T>[],
   format: Format,
@@ -122,14 +123,14 @@ export function writeRows<T>(
   );
   switch (format) {
     case "json":
-      print(JSON.stringify(records, null, 2));
+      print(io, JSON.stringify(records, null, 2));
       return;
     case "ndjson":
-      for (const r of records) print(JSON.stringify(r));
+      for (const r of records) print(io, JSON.stringify(r));
       return;
     case "csv":
       write(
-        Deno.stdout,
+        io.stdout,
         stringify(
           records.map((r) =>
             Object.fromEntries(
@@ -147,8 +148,9 @@ export function writeRows<T>(
       );
       return;
     case "table": {
-      const width = options.wide ? undefined : options.width ?? terminalWidth();
-      write(Deno.stdout, renderTable(rows, columns, { width }));
+      const width = options.wide ? undefined : options.width ??
+        terminalWidth(io);
+      write(io.stdout, renderTable(rows, columns, { width }));
     }
   }
 }

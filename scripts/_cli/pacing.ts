@@ -8,6 +8,7 @@ import { type Command, Option } from "commander";
 import type { BulkRunOptions, JobEstimate } from "../../lib/bulk/mod.ts";
 import { wholeNumber } from "./flags.ts";
 import { eprint } from "./output.ts";
+import { type CommandIO, denoIO } from "./io.ts";
 
 /**
  * Default `--max-active`: a tower's two slots kept busy, or one running and
@@ -88,8 +89,8 @@ export function describeEstimate(e: JobEstimate): string {
 }
 
 /** Where questions can be asked: a person at both ends. */
-function canAsk(): boolean {
-  return Deno.stdin.isTerminal() && Deno.stderr.isTerminal();
+function canAsk(io: CommandIO): boolean {
+  return io.stdin.isTerminal() && io.stderr.isTerminal();
 }
 
 /**
@@ -100,10 +101,11 @@ function canAsk(): boolean {
 export function confirmLongJob(
   estimate: JobEstimate,
   flags: { yes?: boolean },
+  io: CommandIO = denoIO,
 ): boolean {
   if (flags.yes || estimate.totalMs === null) return true;
-  if (estimate.totalMs <= LONG_JOB_MS || !canAsk()) return true;
-  return confirm(
+  if (estimate.totalMs <= LONG_JOB_MS || !canAsk(io)) return true;
+  return io.confirm(
     `This job will take ${
       humanDuration(estimate.totalMs)
     } on the plugin queue the lab shares. Start it?`,
@@ -113,6 +115,7 @@ export function confirmLongJob(
 /** The `bulkRun` options these flags set (shared by `run` and `bulk-run`). */
 export function pacingOptions(
   flags: PacingFlags,
+  io: CommandIO = denoIO,
 ): Pick<
   BulkRunOptions,
   | "maxActive"
@@ -126,7 +129,7 @@ export function pacingOptions(
     includeUnfinished: flags.includeUnfinished ?? false,
     includeThumbnails: flags.includeThumbnails ?? false,
     redactKeys: flags.redact,
-    confirm: (estimate) => confirmLongJob(estimate, flags),
+    confirm: (estimate) => confirmLongJob(estimate, flags, io),
   };
 }
 
@@ -137,13 +140,14 @@ export function pacingOptions(
 export function confirmConcurrency(
   concurrency: number,
   flags: { yes?: boolean },
+  io: CommandIO = denoIO,
 ): boolean {
   if (concurrency <= MAX_SANE_CONCURRENCY || flags.yes) return true;
   const why =
     `--concurrency ${concurrency} sends that many launches at once to a server whose web front has a handful of workers`;
-  if (!canAsk()) {
-    eprint(`warning: ${why}`);
+  if (!canAsk(io)) {
+    eprint(io, `warning: ${why}`);
     return true;
   }
-  return confirm(`${why}. Go on?`);
+  return io.confirm(`${why}. Go on?`);
 }

@@ -21,7 +21,8 @@ import {
 } from "../../lib/errors.ts";
 import { VERSION } from "../../lib/version.ts";
 import { positiveNumber } from "./flags.ts";
-import { eprint, write } from "./output.ts";
+import { eprint as say, useColor, write } from "./output.ts";
+import { type CommandIO, commandName, configSources, denoIO } from "./io.ts";
 
 /** Exit codes shared by every script. */
 export const EXIT = {
@@ -34,14 +35,28 @@ export const EXIT = {
 } as const;
 
 /**
- * How the running command was started: the standalone script or `ionrun
- * <command>` (the commands a closing block prints are spelled the same
- * way), and its arguments.
+ * One run of a command: what it talks to, the name it is called by (`list.ts`
+ * or `ionrun list`), its arguments, and the exit code its action sets.
  */
-export const invocation: { ionrun: boolean; args: readonly string[] } = {
-  ionrun: false,
-  args: [],
-};
+export interface Invocation {
+  /** Streams, environment, terminal; whether started as `ionrun <command>`. */
+  readonly io: CommandIO;
+  /** `list.ts`, or `ionrun list`. */
+  readonly name: string;
+  /** The arguments after the command's name. */
+  readonly args: readonly string[];
+  /** Set by the command's action; 0 unless it says otherwise. */
+  exitCode: number;
+}
+
+/** An invocation of the script `script` (`list.ts`) with these arguments. */
+export function invocationOf(
+  script: string,
+  args: readonly string[],
+  io: CommandIO = denoIO,
+): Invocation {
+  return { io, name: commandName(io, script), args, exitCode: EXIT.ok };
+}
 
 /** Text appended to every script's --help. */
 export const ENV_HELP = `
@@ -68,7 +83,11 @@ export interface CommonFlags {
 }
 
 /** Creates a commander program with the common flags and error handling. */
-export function newProgram(name: string, description: string): Command {
+export function newProgram(
+  name: string,
+  description: string,
+  io: CommandIO = denoIO,
+): Command {
   return new Command(name)
     .description(description)
     .version(VERSION, "-V, --version")
@@ -88,18 +107,21 @@ export function newProgram(name: string, description: string): Command {
     .option("--debug", "show stack traces of errors")
     .exitOverride()
     .configureOutput({
-      writeOut: (s) => write(Deno.stdout, s),
-      writeErr: (s) => write(Deno.stderr, s),
+      writeOut: (s) => write(io.stdout, s),
+      writeErr: (s) => write(io.stderr, s),
+      getOutHasColors: () => useColor(io, io.stdout),
+      getErrHasColors: () => useColor(io, io.stderr),
       outputError: () => {}, // reported by runMain
     })
     .showHelpAfterError(false)
     .addHelpText("after", ENV_HELP);
 }
 
-/** Builds a client from the common flags, the environment and `.env`. */
+/** Builds a client from the common flags, the io's environment and `.env`. */
 export async function clientFromFlags(
   flags: CommonFlags,
   options: Pick<ClientOptions, "onRetry"> = {},
+  io: CommandIO = denoIO,
 ): Promise<TsClient> {
   const configFlags: ConfigFlags = {
     server: flags.server,
@@ -107,7 +129,7 @@ export async function clientFromFlags(
     user: flags.user,
     caCert: flags.caCert,
   };
-  const config = await loadConfig({ flags: configFlags });
+  const config = await loadConfig({ ...configSources(io), flags: configFlags });
   return await createClient({
     ...config,
     ...options,
@@ -116,20 +138,20 @@ export async function clientFromFlags(
 }
 
 /**
- * Runs a script body: parses arguments, maps errors to messages on stderr
- * and to exit codes. Returns the exit code.
+ * Runs a script body: parses the invocation's arguments, maps errors to
+ * messages on its stderr and to exit codes. Returns the exit code (the one
+ * the action set in `run.exitCode`, or the error's).
  */
 export async function runMain(
   program: Command,
-  args: string[],
+  run: Invocation,
 ): Promise<number> {
-  const debug = args.includes("--debug");
-  invocation.args = args;
+  const debug = run.args.includes("--debug");
   try {
-    await program.parseAsync(args, { from: "user" });
-    return typeof Deno.exitCode === "number" ? Deno.exitCode : EXIT.ok;
+    await program.parseAsync([...run.args], { from: "user" });
+    return run.exitCode;
   } catch (error) {
-    return reportError(program.name(), error, debug);
+    return reportError(run.name, error, debug, run.io);
   }
 }
 
@@ -138,7 +160,9 @@ export function reportError(
   name: string,
   error: unknown,
   debug: boolean,
+  io: CommandIO = denoIO,
 ): number {
+  const eprint = (line: string) => say(io, line);
   // The reader of our output went away (`list.ts | head`): stop quietly, as
   // a Unix tool killed by SIGPIPE does.
   if (error instanceof Deno.errors.BrokenPipe) return EXIT.brokenPipe;
@@ -151,12 +175,16 @@ export function reportError(
     eprint(`Run "${name} --help" for usage.`);
     return EXIT.usage;
   }
-  const code = error instanceof UsageError || error instanceof InputError ||
-      error instanceof JournalWriteError // thrown only before any launch
-    ? EXIT.usage
-    : error instanceof AuthError
-    ? EXIT.auth
-    : EXIT.failed;
+  // An error that says its exit code (UsageError, InputError: 2) is taken
+  // at its word; two have none of their own: a journal that cannot be
+  // written is thrown only before any launch (usage), and an AuthError is an
+  // ApiError whose code (3) is the scripts' own.
+  const code = exitCodeOf(error) ??
+    (error instanceof JournalWriteError
+      ? EXIT.usage
+      : error instanceof AuthError
+      ? EXIT.auth
+      : EXIT.failed);
   const message = error instanceof Error ? error.message : String(error);
   eprint(
     error instanceof InputError ? message : `${name}: error: ${message}`,
@@ -186,6 +214,12 @@ export function reportError(
   return code;
 }
 
+/** The `exitCode` an error carries (lib/errors.ts), if it has one. */
+function exitCodeOf(error: unknown): number | undefined {
+  if (!(error instanceof Error) || !("exitCode" in error)) return undefined;
+  return typeof error.exitCode === "number" ? error.exitCode : undefined;
+}
+
 /** The signals that stop a launch the way Ctrl-C does. */
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
@@ -197,7 +231,9 @@ const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
  */
 export async function withInterrupt<T>(
   body: (signal: AbortSignal) => Promise<T>,
+  io: CommandIO = denoIO,
 ): Promise<T> {
+  const eprint = (line: string) => say(io, line);
   const controller = new AbortController();
   const handlers = STOP_SIGNALS.map((name) => {
     const onSignal = () => {

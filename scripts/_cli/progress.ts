@@ -6,6 +6,7 @@
 import type { ReadRetry } from "../../lib/http/mod.ts";
 import type { BulkEvent, RowResult } from "../../lib/bulk/mod.ts";
 import { useColor, write } from "./output.ts";
+import { type CommandIO, denoIO } from "./io.ts";
 import { describeEstimate } from "./pacing.ts";
 
 const COLORS = {
@@ -32,6 +33,8 @@ export function describeRow(r: RowResult, color = false): string {
 
 /** Options of {@linkcode Progress}; the defaults are stderr's. */
 export interface ProgressOptions {
+  /** The io whose stderr it writes to; default the real one. */
+  io?: CommandIO;
   /** Print only the bar (on a terminal) or nothing; default false. */
   quiet?: boolean;
   /** Clock in ms; default `Date.now`. */
@@ -70,12 +73,13 @@ export class Progress {
 
   /** @param options Writer, clock, terminal and its width (for tests). */
   constructor(options: ProgressOptions = {}) {
-    this.#tty = options.terminal ?? Deno.stderr.isTerminal();
-    this.#color = options.color ?? useColor(Deno.stderr);
+    const io = options.io ?? denoIO;
+    this.#tty = options.terminal ?? io.stderr.isTerminal();
+    this.#color = options.color ?? useColor(io, io.stderr);
     this.#now = options.now ?? Date.now;
     this.#quiet = options.quiet ?? false;
-    this.#write = options.write ?? ((text) => write(Deno.stderr, text));
-    this.#columns = options.columns ?? consoleColumns;
+    this.#write = options.write ?? ((text) => write(io.stderr, text));
+    this.#columns = options.columns ?? (() => io.columns() ?? 80);
   }
 
   /** Shows a read that is retried (for `ClientOptions.onRetry`). */
@@ -250,13 +254,4 @@ export function formatDuration(seconds: number): string {
 /** Cuts a line to `width` characters, ending in `…` when cut. */
 function truncate(line: string, width: number): string {
   return line.length > width ? `${line.slice(0, width - 1)}…` : line;
-}
-
-/** The console's width, or 80 when it has none (not a terminal). */
-function consoleColumns(): number {
-  try {
-    return Deno.consoleSize().columns || 80;
-  } catch {
-    return 80;
-  }
 }

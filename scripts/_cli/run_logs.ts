@@ -12,6 +12,7 @@ import {
 } from "../../lib/status/mod.ts";
 import type { Format } from "./flags.ts";
 import { eprint, print, useColor, writeRows } from "./output.ts";
+import { type CommandIO, denoIO } from "./io.ts";
 
 /** Logs shown without `--log-all`. */
 export const LOG_LIMIT = 20;
@@ -38,6 +39,7 @@ export async function showLogs(
   config: ConnectionConfig,
   shown: readonly PairStatus[],
   options: ShowLogsOptions,
+  io: CommandIO = denoIO,
 ): Promise<Map<number, RunLog>> {
   const { format } = options;
   const failed = shown.filter((s) => s.stateClass === "failed");
@@ -47,39 +49,40 @@ export async function showLogs(
     timeoutMs: options.timeoutMs,
     redact: { extraKeys: options.extraKeys },
   });
-  if (!reader.canRead && picked.length > 0) eprint(reader.needs);
+  if (!reader.canRead && picked.length > 0) eprint(io, reader.needs);
   const logs = await readRunLogs(reader, picked, { lines: options.lines });
   const byId = new Map<number, RunLog>();
   logs.forEach((l) => l.id !== null && byId.set(l.id, l));
   const rows = picked.map((s, i) => ({ s, log: logs[i]! }));
   if (format === "table") {
-    const color = useColor(Deno.stdout);
+    const color = useColor(io, io.stdout);
     const paint = (code: string, t: string) =>
       color ? `\x1b[${code}m${t}\x1b[0m` : t;
     if (rows.length === 0) {
-      print("no failed run among the selection: no log to show");
+      print(io, "no failed run among the selection: no log to show");
     }
     for (const { s, log } of rows) {
       const who = [s.report, s.reportName ?? "", s.plugin, `#${s.id}`, s.state]
         .filter(Boolean).join("  ");
       if (log.status === "needs-password") {
-        print(`${who}  ${log.url ?? ""}`);
+        print(io, `${who}  ${log.url ?? ""}`);
         continue;
       }
-      print(paint("1", `── ${who}`));
-      if (log.url) print(log.url);
+      print(io, paint("1", `── ${who}`));
+      if (log.url) print(io, log.url);
       if (log.status !== "ok") {
-        print(`  (${log.message})`);
+        print(io, `  (${log.message})`);
         continue;
       }
-      if (log.truncated) print(`  … (the last ${log.lines.length} lines)`);
+      if (log.truncated) print(io, `  … (the last ${log.lines.length} lines)`);
       const errors = new Set(log.errorLines);
       log.lines.forEach((line, i) =>
-        print(errors.has(i) ? paint("1;31", `  ${line}`) : `  ${line}`)
+        print(io, errors.has(i) ? paint("1;31", `  ${line}`) : `  ${line}`)
       );
     }
   } else if (format === "csv") {
     writeRows(
+      io,
       rows.flatMap(({ s, log }) =>
         log.status === "ok"
           ? log.lines.map((line, i) => ({
@@ -103,7 +106,7 @@ export async function showLogs(
       format,
     );
   } else {
-    writeRows(rows, [
+    writeRows(io, rows, [
       { name: "report", value: (r) => r.s.report },
       { name: "report_name", value: (r) => r.s.reportName },
       { name: "plugin", value: (r) => r.s.plugin },
@@ -119,6 +122,7 @@ export async function showLogs(
   }
   if (failed.length > picked.length) {
     eprint(
+      io,
       `logs of the first ${picked.length} of ${failed.length} failed runs; --log-all for every one`,
     );
   }

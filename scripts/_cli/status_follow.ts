@@ -11,6 +11,7 @@ import {
 } from "../../lib/status/mod.ts";
 import type { PluginResult } from "../../lib/types.ts";
 import { eprint } from "./output.ts";
+import { type CommandIO, denoIO } from "./io.ts";
 import { Progress } from "./progress.ts";
 
 /** Where and how the status page is written. */
@@ -104,10 +105,11 @@ export async function follow(
   statuses: PairStatus[],
   options: FollowOptions,
   page: PageWriter,
+  io: CommandIO = denoIO,
 ): Promise<PairStatus[]> {
   const running = statuses.filter((s) => s.stateClass === "running");
   if (running.length === 0) return statuses;
-  const progress = new Progress();
+  const progress = new Progress({ io });
   progress.handle({ type: "phase", phase: "wait", total: running.length });
   let current = statuses;
   let writing: Promise<void> = Promise.resolve();
@@ -140,6 +142,7 @@ export async function follow(
         page.write(current, { done, total: running.length, final: false })
       ).catch((e) =>
         eprint(
+          io,
           `cannot write ${options.html}: ${e instanceof Error ? e.message : e}`,
         )
       );

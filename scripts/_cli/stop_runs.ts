@@ -14,6 +14,7 @@ import {
 import type { Format } from "./flags.ts";
 import { type Column, eprint, renderTable, writeRows } from "./output.ts";
 import { EXIT } from "./program.ts";
+import { type CommandIO, denoIO } from "./io.ts";
 import { stateText } from "./status_columns.ts";
 
 /** Age of a run for the stop list: since it started, else since its launch. */
@@ -40,6 +41,8 @@ export interface StopOptions {
   format: Format;
   /** Launch times from a journal, by pair key (the age of a queued run). */
   launchedAt?: ReadonlyMap<string, number>;
+  /** Where it prints and asks; default the real streams. */
+  io?: CommandIO;
 }
 
 /**
@@ -56,16 +59,17 @@ export async function stop(
     s.stateClass === "running" || s.stateClass === "stale"
   );
   const { format } = options;
+  const io = options.io ?? denoIO;
   const launched = (s: PairStatus) =>
     options.launchedAt?.get(pairKey(s.report, s.plugin));
   if (running.length === 0) {
-    eprint("nothing to stop: no selected run is running");
-    writeRows([], STOP_COLUMNS, format);
+    eprint(io, "nothing to stop: no selected run is running");
+    writeRows(io, [], STOP_COLUMNS, format);
     return EXIT.ok;
   }
   const now = client.now();
   if (!options.dryRun && !options.yes) {
-    eprint(`${running.length} run(s) would be stopped:`);
+    eprint(io, `${running.length} run(s) would be stopped:`);
     const table = renderTable(running, [
       { name: "report", value: (s) => s.report, right: true },
       { name: "name", value: (s) => s.reportName, minWidth: 12, drop: 1 },
@@ -73,16 +77,16 @@ export async function stop(
       { name: "run", value: (s) => s.id, right: true },
       { name: "state", value: stateText },
       { name: "age", value: (s) => age(s, now, launched(s)), right: true },
-    ], { width: Deno.stderr.isTerminal() ? consoleWidth() : undefined });
-    for (const line of table.trimEnd().split("\n")) eprint(`  ${line}`);
-    if (!Deno.stdin.isTerminal()) {
+    ], { width: io.stderr.isTerminal() ? io.columns() : undefined });
+    for (const line of table.trimEnd().split("\n")) eprint(io, `  ${line}`);
+    if (!io.stdin.isTerminal()) {
       throw new UsageError(
         `refusing to stop ${running.length} run(s) without confirmation: pass --yes (or --dry-run to preview)`,
       );
     }
-    if (!confirm(`Stop these ${running.length} run(s)?`)) {
-      eprint("nothing stopped");
-      writeRows([], STOP_COLUMNS, format);
+    if (!io.confirm(`Stop these ${running.length} run(s)?`)) {
+      eprint(io, "nothing stopped");
+      writeRows(io, [], STOP_COLUMNS, format);
       return EXIT.ok;
     }
   }
@@ -103,8 +107,9 @@ export async function stop(
       action: "not found on the server",
     })),
   ].map((r) => ({ ...r, age: age(r, now, launched(r)) }));
-  writeRows(rows, STOP_COLUMNS, format, { wide: options.wide });
+  writeRows(io, rows, STOP_COLUMNS, format, { wide: options.wide });
   eprint(
+    io,
     `${result.stopped.length} run(s) ${verb}; ${result.finished.length} already finished`,
   );
   return EXIT.ok;
@@ -125,11 +130,3 @@ const STOP_COLUMNS: Column<PairStatus & { action: string; age: string }>[] = [
   { name: "age", value: (s) => s.age, right: true },
   { name: "action", value: (s) => s.action },
 ];
-
-function consoleWidth(): number | undefined {
-  try {
-    return Deno.consoleSize().columns;
-  } catch {
-    return undefined;
-  }
-}

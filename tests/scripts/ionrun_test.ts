@@ -1,30 +1,63 @@
 import assert from "node:assert/strict";
 import {
   assertNoSecrets,
+  type CommandMain,
   envFor,
   freshReports,
+  runCommand,
   runScript,
   simulator,
 } from "../_helpers.ts";
 import { VERSION } from "../../lib/version.ts";
+import { main as ionrun } from "../../scripts/ionrun.ts";
+import { main as list } from "../../scripts/list.ts";
+import { main as run } from "../../scripts/run.ts";
+import { main as bulkRun } from "../../scripts/bulk_run.ts";
+import { main as status } from "../../scripts/status.ts";
+import { main as doctor } from "../../scripts/doctor.ts";
+
+// Each script is the code of both <name>.ts and `ionrun <command>`: the same
+// options and help, under either name.
+const SAME: [command: string, script: string, main: CommandMain][] = [
+  ["list", "list.ts", list],
+  ["run", "run.ts", run],
+  ["bulk-run", "bulk_run.ts", bulkRun],
+  ["status", "status.ts", status],
+  ["doctor", "doctor.ts", doctor],
+];
+for (const [command, script, main] of SAME) {
+  Deno.test(`ionrun ${command} and ${script} are the same command`, async () => {
+    const [alone, sub] = await Promise.all([
+      runCommand(main, ["--help"]),
+      runCommand(ionrun, [command, "--help"]),
+    ]);
+    assert.equal(alone.code, 0, alone.stderr);
+    assert.equal(sub.code, 0, sub.stderr);
+    assert.match(sub.stdout, new RegExp(`^Usage: ionrun ${command} `));
+    assert.equal(
+      sub.stdout.replaceAll(`ionrun ${command}`, script),
+      alone.stdout,
+    );
+  });
+}
 
 Deno.test("ionrun --help lists the commands; --version; an unknown command names the nearest", async () => {
-  const help = await runScript("ionrun.ts", ["--help"]);
+  const help = await runCommand(ionrun, ["--help"]);
   assert.equal(help.code, 0, help.stderr);
   for (
     const c of ["list", "run", "bulk-run", "status", "doctor", "simulator"]
   ) {
     assert.match(help.stdout, new RegExp(`^  ${c} +\\S`, "m"));
   }
-  const version = await runScript("ionrun.ts", ["--version"]);
+  const version = await runCommand(ionrun, ["--version"]);
   assert.equal(version.stdout.trim(), VERSION);
-  const typo = await runScript("ionrun.ts", ["bulk_run", "x.csv"]);
+  const typo = await runCommand(ionrun, ["bulk_run", "x.csv"]);
   assert.equal(typo.code, 2);
   assert.match(
     typo.stderr,
     /unknown command "bulk_run": did you mean "bulk-run"\?/,
   );
-  const none = await runScript("ionrun.ts", []);
+  const none = await runCommand(ionrun, []);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /^Usage: ionrun <command>/);
 });

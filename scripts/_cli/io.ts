@@ -1,0 +1,122 @@
+// What a command talks to: its standard streams, its environment, the
+// terminal, and how it was started. Every output, prompt, color decision and
+// environment read of the commands goes through a CommandIO, so that a test
+// can run a command in-process (`main(args, io)`) with captured streams and an
+// environment of its own. The default is the real Deno one.
+
+/** A stream the commands write to synchronously. */
+export interface OutStream {
+  /** Writes some of the bytes; returns how many (as `Deno.stdout.writeSync`). */
+  writeSync(p: Uint8Array): number;
+  /** Whether it is a terminal. */
+  isTerminal(): boolean;
+}
+
+/** Standard input. */
+export interface InStream {
+  /** Its bytes (read at most once). */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Whether it is a terminal. */
+  isTerminal(): boolean;
+}
+
+/** The world of one command invocation. */
+export interface CommandIO {
+  /** Results. */
+  stdout: OutStream;
+  /** Progress, messages, prompts. */
+  stderr: OutStream;
+  /** Input (`-`) and the answers to questions. */
+  stdin: InStream;
+  /** Reads an environment variable. */
+  env(name: string): string | undefined;
+  /** The terminal's width in columns, or `undefined` when unknown. */
+  columns(): number | undefined;
+  /** Colors are off (`NO_COLOR`). */
+  readonly noColor: boolean;
+  /** Asks a yes/no question on the terminal (as the global `confirm`). */
+  confirm(message: string): boolean;
+  /**
+   * The `.env` file to read (default `.env` in the working directory; `null`
+   * none); see `loadConfig`.
+   */
+  envFile?: string | null;
+  /** The server profiles file (default the user's); `null` none. */
+  profilesFile?: string | null;
+  /**
+   * Started as `ionrun <command>` rather than as the standalone script: the
+   * commands the closing block prints are spelled the same way.
+   */
+  ionrun?: boolean;
+}
+
+/** The real streams, environment and terminal of this Deno process. */
+export const denoIO: CommandIO = {
+  stdout: {
+    writeSync: (p) => Deno.stdout.writeSync(p),
+    isTerminal: () => Deno.stdout.isTerminal(),
+  },
+  stderr: {
+    writeSync: (p) => Deno.stderr.writeSync(p),
+    isTerminal: () => Deno.stderr.isTerminal(),
+  },
+  stdin: {
+    get readable() {
+      return Deno.stdin.readable;
+    },
+    isTerminal: () => Deno.stdin.isTerminal(),
+  },
+  env: (name) => Deno.env.get(name),
+  columns: () => {
+    try {
+      return Deno.consoleSize().columns || undefined;
+    } catch {
+      return undefined;
+    }
+  },
+  get noColor() {
+    return Deno.noColor;
+  },
+  confirm: (message) => confirm(message),
+};
+
+/** The name a command is called by: `list.ts`, or `ionrun list`. */
+export function commandName(io: CommandIO, script: string): string {
+  return io.ionrun
+    ? `ionrun ${script.replace(/\.ts$/, "").replace("_", "-")}`
+    : script;
+}
+
+/** The `loadConfig` options of an io: its environment, `.env` and profiles. */
+export function configSources(io: CommandIO): {
+  getEnv: (name: string) => string | undefined;
+  envFile?: string | null;
+  profilesFile?: string | null;
+} {
+  return {
+    getEnv: (name) => io.env(name),
+    ...(io.envFile !== undefined ? { envFile: io.envFile } : {}),
+    ...(io.profilesFile !== undefined ? { profilesFile: io.profilesFile } : {}),
+  };
+}
+
+/**
+ * Reads an input file as text, `-` from the io's standard input: UTF-8, or
+ * UTF-16 with a BOM (as `readInputText` of lib/run_rows.ts).
+ */
+export async function readInput(
+  io: CommandIO,
+  path: string,
+  readFile: (path: string) => Promise<string>,
+): Promise<string> {
+  if (path !== "-") return await readFile(path);
+  const bytes = new Uint8Array(
+    await new Response(io.stdin.readable).arrayBuffer(),
+  );
+  const encoding = bytes[0] === 0xff && bytes[1] === 0xfe
+    ? "utf-16le"
+    : bytes[0] === 0xfe && bytes[1] === 0xff
+    ? "utf-16be"
+    : "utf-8";
+  return new TextDecoder(encoding).decode(bytes);
+}
