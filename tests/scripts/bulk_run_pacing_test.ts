@@ -9,9 +9,12 @@ import {
   clientFor,
   envFor,
   launchCounts,
+  runCommand,
   runScript,
   simulator,
 } from "../_helpers.ts";
+import { main as bulkRunMain } from "../../scripts/bulk_run.ts";
+import { main as runMain } from "../../scripts/run.ts";
 
 Deno.test("bulk_run.ts on 200 reports, variantCaller as planned (no config), --wait: all launched once, never more than --max-active on the queue", async () => {
   // The defaults of a loaded server (2 slots, the config chain) with short
@@ -126,8 +129,8 @@ Deno.test("bulk_run.ts --dry-run says which config each row runs with and skips 
   )!;
   const ids = [unfinished.id, thumb.id, full.id, errored.id];
   const input = ids.map((id) => `${id},coverageAnalysis`).join("\n");
-  const r = await runScript(
-    "bulk_run.ts",
+  const r = await runCommand(
+    bulkRunMain,
     [
       "-",
       "--dry-run",
@@ -167,8 +170,8 @@ Deno.test("bulk_run.ts --dry-run says which config each row runs with and skips 
   );
   assert.equal(sim.launches.length, 0);
 
-  const both = await runScript(
-    "bulk_run.ts",
+  const both = await runCommand(
+    bulkRunMain,
     [
       "-",
       "--dry-run",
@@ -194,7 +197,7 @@ Deno.test("bulk_run.ts --concurrency above 16 off a terminal warns and goes on; 
     "snp_min_allele_freq": "0.3",
     "user_password": "hunter2-lab",
   };
-  const first = await runScript("run.ts", [
+  const first = await runCommand(runMain, [
     "variantCaller",
     String(a),
     "--config",

@@ -7,10 +7,12 @@ import {
   envFor,
   freshReports,
   launchCounts,
+  runCommand,
   runScript,
   simulator,
   spawnScript,
 } from "../_helpers.ts";
+import { main as bulkRunMain } from "../../scripts/bulk_run.ts";
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "ionrun-bulk-" });
@@ -235,7 +237,7 @@ Deno.test("bulk_run.ts --wait exits 1 when a run fails and says which", async ()
 });
 
 Deno.test("bulk_run.ts --help documents exit codes and the guard", async () => {
-  const r = await runScript("bulk_run.ts", ["--help"]);
+  const r = await runCommand(bulkRunMain, ["--help"]);
   assert.equal(r.code, 0);
   for (
     const word of [
@@ -255,7 +257,7 @@ Deno.test("bulk_run.ts --help documents exit codes and the guard", async () => {
 
 Deno.test("bulk_run.ts --help matches the stored help (deno test -u updates it)", async (t) => {
   for (const args of [["--help"]]) {
-    const r = await runScript("bulk_run.ts", args);
+    const r = await runCommand(bulkRunMain, args);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, "");
     await t.assertSnapshot(r.stdout, { name: `bulk_run.ts ${args.join(" ")}` });

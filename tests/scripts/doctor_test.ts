@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { envFor, runScript, simulator } from "../_helpers.ts";
+import { envFor, runCommand, simulator } from "../_helpers.ts";
+import { main as doctorMain } from "../../scripts/doctor.ts";
 
 Deno.test("doctor.ts prints a checklist and exits 0 when every check passes", async () => {
   await using sim = await simulator({ reports: 5 });
-  const r = await runScript("doctor.ts", [], { env: envFor(sim) });
+  const r = await runCommand(doctorMain, [], { env: envFor(sim) });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const lines = r.stdout.trim().split("\n");
   assert.match(
@@ -27,7 +28,7 @@ Deno.test("doctor.ts prints a checklist and exits 0 when every check passes", as
 Deno.test("doctor.ts exits 1 with a fix under each failure; --format json gives the checks", async () => {
   await using sim = await simulator({ reports: 5 });
   const env = { ...envFor(sim), TS_API_KEY: "wrong-key-000" };
-  const r = await runScript("doctor.ts", [], { env });
+  const r = await runCommand(doctorMain, [], { env });
   assert.equal(r.code, 1);
   assert.match(
     r.stdout,
@@ -40,7 +41,7 @@ Deno.test("doctor.ts exits 1 with a fix under each failure; --format json gives 
   );
   assert.match(r.stdout, /^2 of 6 checks did not pass\.$/m);
   assert.ok(!r.stdout.includes("wrong-key-000"));
-  const json = await runScript("doctor.ts", ["--format", "json"], { env });
+  const json = await runCommand(doctorMain, ["--format", "json"], { env });
   assert.equal(json.code, 1);
   const checks = JSON.parse(json.stdout) as {
     id: string;
@@ -60,7 +61,7 @@ Deno.test("doctor.ts exits 1 with a fix under each failure; --format json gives 
 });
 
 Deno.test("doctor.ts --help matches the stored help (deno test -u updates it)", async (t) => {
-  const r = await runScript("doctor.ts", ["--help"]);
+  const r = await runCommand(doctorMain, ["--help"]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, "");
   await t.assertSnapshot(r.stdout, { name: "doctor.ts --help" });

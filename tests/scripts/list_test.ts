@@ -3,16 +3,20 @@ import { parse } from "csv-parse/sync";
 import {
   assertNoSecrets,
   envFor,
+  runCommand,
   runScript,
   simulator,
   spawnScript,
 } from "../_helpers.ts";
+import { main as bulkRunMain } from "../../scripts/bulk_run.ts";
+import { main as doctorMain } from "../../scripts/doctor.ts";
+import { main as listMain } from "../../scripts/list.ts";
 import { testNeeding } from "../_needs.ts";
 import { makePki } from "../_pki.ts";
 
 Deno.test("list.ts lists launchable plugins as CSV when piped", async () => {
   await using sim = await simulator();
-  const { code, stdout, stderr } = await runScript("list.ts", [], {
+  const { code, stdout, stderr } = await runCommand(listMain, [], {
     env: envFor(sim),
   });
   assert.equal(code, 0, stderr);
@@ -33,8 +37,8 @@ Deno.test("list.ts lists launchable plugins as CSV when piped", async () => {
 
 Deno.test("list.ts plugins --all --format json includes disabled plugins", async () => {
   await using sim = await simulator();
-  const { code, stdout } = await runScript(
-    "list.ts",
+  const { code, stdout } = await runCommand(
+    listMain,
     ["plugins", "--all", "--format", "json"],
     { env: envFor(sim) },
   );
@@ -45,8 +49,8 @@ Deno.test("list.ts plugins --all --format json includes disabled plugins", async
 
 Deno.test("list.ts reports --format csv starts with the report column", async () => {
   await using sim = await simulator({ reports: 50 });
-  const { code, stdout, stderr } = await runScript(
-    "list.ts",
+  const { code, stdout, stderr } = await runCommand(
+    listMain,
     ["reports", "--limit", "5", "--format", "csv"],
     { env: envFor(sim) },
   );
@@ -60,8 +64,8 @@ Deno.test("list.ts reports --format csv starts with the report column", async ()
 
 Deno.test("list.ts reports --format ndjson and table", async () => {
   await using sim = await simulator({ reports: 30 });
-  const nd = await runScript(
-    "list.ts",
+  const nd = await runCommand(
+    listMain,
     ["reports", "--status", "Completed", "--format", "ndjson"],
     { env: envFor(sim) },
   );
@@ -69,7 +73,7 @@ Deno.test("list.ts reports --format ndjson and table", async () => {
   const objects = nd.stdout.trim().split("\n").map((l) => JSON.parse(l));
   assert.ok(objects.length > 0);
   assert.ok(objects.every((o) => o.status === "Completed"));
-  const table = await runScript("list.ts", ["--format", "table"], {
+  const table = await runCommand(listMain, ["--format", "table"], {
     env: envFor(sim),
   });
   assert.match(table.stdout, /^name +version +id +enabled +description\n/);
@@ -93,7 +97,7 @@ Deno.test("list.ts reads settings from .env in the working directory", async () 
 Deno.test("list.ts with a wrong key exits 3 without showing the key", async () => {
   await using sim = await simulator();
   const wrong = "0123456789abcdef0123456789abcdef01234567";
-  const { code, stdout, stderr } = await runScript("list.ts", [], {
+  const { code, stdout, stderr } = await runCommand(listMain, [], {
     env: { ...envFor(sim), TS_API_KEY: wrong },
   });
   assert.equal(code, 3);
@@ -109,23 +113,23 @@ Deno.test("list.ts with a wrong key exits 3 without showing the key", async () =
 Deno.test("list.ts usage errors exit 2 with a clear message", async (t) => {
   await using sim = await simulator();
   await t.step("no TS_URL", async () => {
-    const r = await runScript("list.ts", [], { env: {} });
+    const r = await runCommand(listMain, [], { env: {} });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /No server URL: set TS_URL/);
   });
   await t.step("unknown flag", async () => {
-    const r = await runScript("list.ts", ["--bogus"], { env: envFor(sim) });
+    const r = await runCommand(listMain, ["--bogus"], { env: envFor(sim) });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown option '--bogus'/);
   });
   await t.step("secrets are not flags", async () => {
-    const r = await runScript("list.ts", ["--api-key", "x"], {
+    const r = await runCommand(listMain, ["--api-key", "x"], {
       env: envFor(sim),
     });
     assert.equal(r.code, 2);
   });
   await t.step("bad date", async () => {
-    const r = await runScript("list.ts", ["reports", "--since", "yesterday"], {
+    const r = await runCommand(listMain, ["reports", "--since", "yesterday"], {
       env: envFor(sim),
     });
     assert.equal(r.code, 2);
@@ -135,14 +139,14 @@ Deno.test("list.ts usage errors exit 2 with a clear message", async (t) => {
 });
 
 Deno.test("list.ts --help explains flags and environment", async () => {
-  const { code, stdout } = await runScript("list.ts", ["--help"]);
+  const { code, stdout } = await runCommand(listMain, ["--help"]);
   assert.equal(code, 0);
   for (
     const word of ["TS_URL", "TS_API_KEY", "TS_CA_CERT", "reports", "plugins"]
   ) {
     assert.ok(stdout.includes(word), word);
   }
-  const reports = await runScript("list.ts", ["reports", "--help"]);
+  const reports = await runCommand(listMain, ["reports", "--help"]);
   for (
     const flag of [
       "--status",
@@ -176,7 +180,7 @@ Deno.test("list.ts --help matches the stored help (deno test -u updates it)", as
   for (
     const args of [["--help"], ["reports", "--help"], ["plugins", "--help"]]
   ) {
-    const r = await runScript("list.ts", args);
+    const r = await runCommand(listMain, args);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, "");
     await t.assertSnapshot(r.stdout, { name: `list.ts ${args.join(" ")}` });
@@ -192,7 +196,7 @@ Deno.test("list.ts reports filters by project, sample, chip type, plan and thumb
     })).json()).objects;
   const [exp] = await get("experiment/?limit=1");
   const run = async (args: string[]) => {
-    const r = await runScript("list.ts", [
+    const r = await runCommand(listMain, [
       "reports",
       ...args,
       "--format",
@@ -236,7 +240,7 @@ Deno.test("list.ts reports filters by project, sample, chip type, plan and thumb
     all.length,
   );
   // The CSV is bulk_run.ts input as it is.
-  const dry = await runScript("bulk_run.ts", [
+  const dry = await runCommand(bulkRunMain, [
     "-",
     "--plugin",
     "igv",
@@ -254,7 +258,7 @@ Deno.test("list.ts reports filters by project, sample, chip type, plan and thumb
 
 Deno.test("list.ts reports --status matches any case, and an unknown status is answered with the server's statuses", async () => {
   await using sim = await simulator({ reports: 60 });
-  const exact = await runScript("list.ts", [
+  const exact = await runCommand(listMain, [
     "reports",
     "--status",
     "Completed",
@@ -263,7 +267,7 @@ Deno.test("list.ts reports --status matches any case, and an unknown status is a
   ], {
     env: envFor(sim),
   });
-  const lower = await runScript("list.ts", [
+  const lower = await runCommand(listMain, [
     "reports",
     "--status",
     "completed",
@@ -275,7 +279,7 @@ Deno.test("list.ts reports --status matches any case, and an unknown status is a
   assert.equal(lower.code, 0, lower.stderr);
   assert.equal(lower.stdout, exact.stdout);
   assert.ok(lower.stdout.trim().split("\n").length > 40);
-  const none = await runScript("list.ts", [
+  const none = await runCommand(listMain, [
     "reports",
     "--status",
     "Done",
@@ -309,7 +313,7 @@ Deno.test("list.ts with an unknown command names the nearest one", async () => {
       ],
     ] as const
   ) {
-    const r = await runScript("list.ts", [...args], {
+    const r = await runCommand(listMain, [...args], {
       env: { TS_URL: "http://127.0.0.1:1" },
     });
     assert.equal(r.code, 2);
@@ -368,7 +372,7 @@ testNeeding(
 );
 
 Deno.test("list.ts with a TS_URL of a web page says which address to use", async () => {
-  const r = await runScript("list.ts", [], {
+  const r = await runCommand(listMain, [], {
     env: { TS_URL: "https://ts.example.org/report/1234/" },
   });
   assert.equal(r.code, 2);
@@ -406,7 +410,7 @@ Deno.test("list.ts and doctor.ts switch between two servers by name (--server, T
     TS_S5_API_KEY: b.users[0]!.apiKey,
   };
   const count = (stdout: string) => (JSON.parse(stdout) as unknown[]).length;
-  const one = await runScript("list.ts", [
+  const one = await runCommand(listMain, [
     "reports",
     "--server",
     "tower",
@@ -419,13 +423,13 @@ Deno.test("list.ts and doctor.ts switch between two servers by name (--server, T
     one.stderr,
     /^server: tower \(http:\/\/127\.0\.0\.1:\d+, from .*servers\.json; secret from TS_TOWER_API_KEY\)$/m,
   );
-  const two = await runScript("list.ts", ["reports", "--format", "json"], {
+  const two = await runCommand(listMain, ["reports", "--format", "json"], {
     env: { ...env, TS_SERVER: "s5" },
   });
   assert.equal(two.code, 0, two.stderr);
   assert.equal(count(two.stdout), b.reportIds().length);
   assert.match(two.stderr, /^server: s5 /m);
-  const doctor = await runScript("doctor.ts", ["--server", "s5"], { env });
+  const doctor = await runCommand(doctorMain, ["--server", "s5"], { env });
   assert.match(
     doctor.stdout,
     /\(server profile "s5" of .*servers\.json, secret from TS_S5_API_KEY\)/,
@@ -433,7 +437,7 @@ Deno.test("list.ts and doctor.ts switch between two servers by name (--server, T
   assertNoSecrets(a, one.stdout, one.stderr, doctor.stdout, doctor.stderr);
   assertNoSecrets(b, two.stdout, two.stderr);
   // An unknown name says which there are.
-  const none = await runScript("list.ts", ["--server", "proton"], { env });
+  const none = await runCommand(listMain, ["--server", "proton"], { env });
   assert.equal(none.code, 2);
   assert.match(
     none.stderr,
@@ -461,14 +465,14 @@ Deno.test("list.ts refuses a servers.json holding a secret that others can read,
     }),
   );
   await Deno.chmod(file, 0o644);
-  const refused = await runScript("list.ts", [], {
+  const refused = await runCommand(listMain, [], {
     env: { XDG_CONFIG_HOME: config },
   });
   assert.equal(refused.code, 2, refused.stderr);
   assert.match(refused.stderr, new RegExp(`run \`chmod 600 ${file}\``));
   assertNoSecrets(sim, refused.stdout, refused.stderr);
   await Deno.chmod(file, 0o600);
-  const ok = await runScript("list.ts", [], {
+  const ok = await runCommand(listMain, [], {
     env: { XDG_CONFIG_HOME: config },
   });
   assert.equal(ok.code, 0, ok.stderr);

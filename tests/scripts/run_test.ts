@@ -4,15 +4,16 @@ import {
   assertNoSecrets,
   envFor,
   freshReports,
-  runScript,
+  runCommand,
   simulator,
 } from "../_helpers.ts";
+import { main as runMain } from "../../scripts/run.ts";
 
 Deno.test("run.ts launches on each report and prints the run ids", async () => {
   await using sim = await simulator();
   const [a, b] = freshReports(sim, "coverageAnalysis", 2);
-  const r = await runScript(
-    "run.ts",
+  const r = await runCommand(
+    runMain,
     [
       "coverageAnalysis",
       String(a),
@@ -48,7 +49,7 @@ Deno.test("run.ts skips a running pair, and --force launches it", async () => {
   await using sim = await simulator({ queuedMs: 60_000 });
   const [a] = freshReports(sim, "igv", 1);
   const existing = sim.addPluginResult(a!, "igv", "Started");
-  const skipped = await runScript("run.ts", [
+  const skipped = await runCommand(runMain, [
     "igv",
     String(a),
     "--format",
@@ -60,7 +61,7 @@ Deno.test("run.ts skips a running pair, and --force launches it", async () => {
   assert.equal(row.plugin_result_id, existing);
   assert.match(row.message, /already running/);
   assert.equal(sim.launches.length, 0);
-  const forced = await runScript("run.ts", [
+  const forced = await runCommand(runMain, [
     "igv",
     String(a),
     "--force",
@@ -74,8 +75,8 @@ Deno.test("run.ts skips a running pair, and --force launches it", async () => {
 Deno.test("run.ts --wait reports the final state", async () => {
   await using sim = await simulator();
   const [a] = freshReports(sim, "igv", 1);
-  const r = await runScript(
-    "run.ts",
+  const r = await runCommand(
+    runMain,
     ["igv", String(a), "--wait", "--poll", "0.05", "--format", "json"],
     { env: envFor(sim) },
   );
@@ -111,14 +112,14 @@ Deno.test("run.ts input errors exit 2 and launch nothing", async (t) => {
   ];
   for (const [name, args, expected] of cases) {
     await t.step(name, async () => {
-      const r = await runScript("run.ts", args, { env: envFor(sim) });
+      const r = await runCommand(runMain, args, { env: envFor(sim) });
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, expected);
     });
   }
   await t.step("unknown plugin", async () => {
-    const r = await runScript(
-      "run.ts",
+    const r = await runCommand(
+      runMain,
       ["noSuchPlugin", String(a), "--format", "csv"],
       { env: envFor(sim) },
     );
@@ -127,8 +128,8 @@ Deno.test("run.ts input errors exit 2 and launch nothing", async (t) => {
     assert.equal(r.stderr, 'arguments:1: unknown plugin "noSuchPlugin"\n');
   });
   await t.step("one report that does not exist: none is launched", async () => {
-    const r = await runScript(
-      "run.ts",
+    const r = await runCommand(
+      runMain,
       ["igv", String(a), "99999", "--format", "csv"],
       { env: envFor(sim) },
     );
@@ -144,7 +145,7 @@ Deno.test("run.ts input errors exit 2 and launch nothing", async (t) => {
 Deno.test("run.ts --dry-run launches nothing", async () => {
   await using sim = await simulator();
   const [a] = freshReports(sim, "igv", 1);
-  const r = await runScript("run.ts", [
+  const r = await runCommand(runMain, [
     "igv",
     String(a),
     "--dry-run",
@@ -158,7 +159,7 @@ Deno.test("run.ts --dry-run launches nothing", async () => {
 
 Deno.test("run.ts --help matches the stored help (deno test -u updates it)", async (t) => {
   for (const args of [["--help"]]) {
-    const r = await runScript("run.ts", args);
+    const r = await runCommand(runMain, args);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, "");
     await t.assertSnapshot(r.stdout, { name: `run.ts ${args.join(" ")}` });

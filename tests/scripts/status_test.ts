@@ -6,10 +6,13 @@ import {
   envFor,
   freshReports,
   launchCounts,
+  runCommand,
   runScript,
   simulator,
   spawnScript,
 } from "../_helpers.ts";
+import { main as runMain } from "../../scripts/run.ts";
+import { main as statusMain } from "../../scripts/status.ts";
 import type { Simulator } from "../../simulator/mod.ts";
 
 /** Environment with a password (Basic) instead of an API key. */
@@ -170,7 +173,7 @@ Deno.test("status.ts --stop stops running runs only, after --yes", async (t) => 
     sim.requests.filter((r) => r.path.endsWith("/stop/")).map((r) => r.path);
 
   await t.step("without a terminal and without --yes it refuses", async () => {
-    const r = await runScript("status.ts", args, { env: envFor(sim) });
+    const r = await runCommand(statusMain, args, { env: envFor(sim) });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^2 run\(s\) would be stopped:$/m);
     // Which ones, before anything: report, plugin, id, state, age.
@@ -189,7 +192,7 @@ Deno.test("status.ts --stop stops running runs only, after --yes", async (t) => 
     assert.deepEqual(stops(), []);
   });
   await t.step("--dry-run shows what would stop", async () => {
-    const r = await runScript("status.ts", [
+    const r = await runCommand(statusMain, [
       ...args,
       "--dry-run",
       "--format",
@@ -200,7 +203,7 @@ Deno.test("status.ts --stop stops running runs only, after --yes", async (t) => 
     assert.deepEqual(stops(), []);
   });
   await t.step("--yes stops the two running ones", async () => {
-    const r = await runScript("status.ts", [
+    const r = await runCommand(statusMain, [
       ...args,
       "--yes",
       "--format",
@@ -271,7 +274,7 @@ Deno.test("status.ts --wait follows running runs; --html writes the page", async
 });
 
 Deno.test("status.ts needs an input or --report", async () => {
-  const r = await runScript("status.ts", [], {
+  const r = await runCommand(statusMain, [], {
     env: { TS_URL: "http://127.0.0.1:1" },
   });
   assert.equal(r.code, 2);
@@ -283,7 +286,7 @@ Deno.test("status.ts needs an input or --report", async () => {
 
 Deno.test("status.ts --help matches the stored help (deno test -u updates it)", async (t) => {
   for (const args of [["--help"]]) {
-    const r = await runScript("status.ts", args);
+    const r = await runCommand(statusMain, args);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, "");
     await t.assertSnapshot(r.stdout, { name: `status.ts ${args.join(" ")}` });
@@ -300,7 +303,7 @@ Deno.test("status.ts --report A --report B without --plugin lists every plugin r
   sim.addPluginResult(b!, "sampleID", "Failed Validation");
   sim.addPluginResult(b!, "igv", "Cancelled"); // not failed: never relaunched
   const args = ["--report", String(a), "--report", String(b)];
-  const r = await runScript("status.ts", [...args, "--format", "csv"], {
+  const r = await runCommand(statusMain, [...args, "--format", "csv"], {
     env: envFor(sim),
   });
   assert.equal(r.code, 0, r.stderr);
@@ -324,7 +327,7 @@ Deno.test("status.ts --report A --report B without --plugin lists every plugin r
   assert.ok(failedPairs.includes(`${b}/sampleID`));
   assert.ok(!failedPairs.includes(`${b}/igv`), "cancelled is not failed");
 
-  const failed = await runScript("status.ts", [
+  const failed = await runCommand(statusMain, [
     ...args,
     "--failed",
     "--format",
@@ -414,8 +417,8 @@ Deno.test("status.ts: the closing block names the failures and gives the exact r
 Deno.test('status.ts --report of a report that does not exist says so (exit 1), never "never run"', async () => {
   await using sim = await simulator();
   const [a] = freshReports(sim, "igv", 1);
-  const r = await runScript(
-    "status.ts",
+  const r = await runCommand(
+    statusMain,
     [
       "--report",
       "99999",
@@ -435,7 +438,7 @@ Deno.test('status.ts --report of a report that does not exist says so (exit 1), 
     [[a, null, true, true], [99999, null, false, false]],
   );
   assert.match(r.stderr, /1 report\(s\) not on this server: 99999/);
-  const table = await runScript("status.ts", [
+  const table = await runCommand(statusMain, [
     "--report",
     "99999",
     "--format",
@@ -512,7 +515,7 @@ Deno.test("status.ts --log with a password prints the failed runs' log tails, a 
   const [a, b] = freshReports(sim, "igv", 2);
   const planted = "Pl4nted-pw-0xC0FFEE";
   // Launch with a config holding a password: the plugin prints it in its log.
-  const launched = await runScript("run.ts", [
+  const launched = await runCommand(runMain, [
     "igv",
     String(a),
     "--config",
@@ -538,7 +541,7 @@ Deno.test("status.ts --log with a password prints the failed runs' log tails, a 
     "--log-lines",
     "12",
   ];
-  const r = await runScript("status.ts", [...args, "--format", "table"], {
+  const r = await runCommand(statusMain, [...args, "--format", "table"], {
     env: passwordEnv(sim),
   });
   assert.equal(r.code, 0, r.stderr);
@@ -562,7 +565,7 @@ Deno.test("status.ts --log with a password prints the failed runs' log tails, a 
     ),
   );
   // The whole log, redacted, shows the password line masked.
-  const all = await runScript("status.ts", [
+  const all = await runCommand(statusMain, [
     ...args.slice(0, -2),
     "--log-lines",
     "200",
@@ -585,7 +588,7 @@ Deno.test("status.ts --log with a password prints the failed runs' log tails, a 
   assert.match(runinfo, /"api_key": "\[redacted\]"/);
   assert.doesNotMatch(all.stdout, /"api_key": \\?"[0-9a-f]{40}/);
   // --redact KEY hides one more key's values.
-  const more = await runScript("status.ts", [
+  const more = await runCommand(statusMain, [
     ...args.slice(0, -2),
     "--log-lines",
     "200",
@@ -608,7 +611,7 @@ Deno.test("status.ts --log with only an API key says in one line that logs need 
   const ea = sim.addPluginResult(a!, "igv", "Error");
   const eb = sim.addPluginResult(b!, "igv", "Timed Out");
   sim.clearLog();
-  const r = await runScript("status.ts", [
+  const r = await runCommand(statusMain, [
     "--report",
     String(a),
     "--report",
@@ -780,7 +783,7 @@ Deno.test("status.ts --format table in a pipe cuts nothing", async () => {
   await using sim = await simulator();
   const [a] = freshReports(sim, "igv", 1);
   sim.addPluginResult(a!, "igv", "Completed");
-  const r = await runScript("status.ts", [
+  const r = await runCommand(statusMain, [
     "--report",
     String(a),
     "--plugin",
@@ -809,18 +812,18 @@ Deno.test("status.ts --log shows the first 20 failed runs unless --log-all", asy
     "--format",
     "table",
   ];
-  const some = await runScript("status.ts", args, { env: envFor(sim) });
+  const some = await runCommand(statusMain, args, { env: envFor(sim) });
   assert.equal(some.code, 0, some.stderr);
   assert.equal(some.stdout.trim().split("\n").length, 20);
   assert.match(
     some.stderr,
     /logs of the first 20 of 21 failed runs; --log-all for every one/,
   );
-  const all = await runScript("status.ts", [...args, "--log-all"], {
+  const all = await runCommand(statusMain, [...args, "--log-all"], {
     env: envFor(sim),
   });
   assert.equal(all.stdout.trim().split("\n").length, 21);
-  const wrong = await runScript("status.ts", ["--report", "1", "--log-all"], {
+  const wrong = await runCommand(statusMain, ["--report", "1", "--log-all"], {
     env: envFor(sim),
   });
   assert.equal(wrong.code, 2);
