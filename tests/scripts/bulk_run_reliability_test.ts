@@ -9,10 +9,12 @@ import {
   envFor,
   freshReports,
   launchCounts,
+  runCommand,
   runScript,
   simulator,
   spawnScript,
 } from "../_helpers.ts";
+import { main as listMain } from "../../scripts/list.ts";
 
 /** A folder with a CSV of `reports` × `plugin`, and a registry of its own. */
 async function job(reports: number[], plugin: string, name = "in.csv") {
@@ -249,7 +251,7 @@ Deno.test("a list whose meta.next never ends stops with a clear error", async ()
     path: "/results/",
     action: { type: "next", mode: "repeat" },
   });
-  const r = await runScript("list.ts", ["reports"], { env: envFor(sim) });
+  const r = await runCommand(listMain, ["reports"], { env: envFor(sim) });
   assert.equal(r.code, 1, r.stderr);
   assert.match(
     r.stderr,
