@@ -9,12 +9,13 @@ import {
   prFolder,
   type PrRow,
   prState,
-  reportDir,
   reportLink,
   type ReportRow,
   type SimStore,
 } from "./store.ts";
 import { i18nStatus } from "./report_status.ts";
+import { serverReportDir, storeNow, type StoreWorld } from "./stores.ts";
+import { DEFAULT_WORLD } from "./store.ts";
 import { API, formatDatetime } from "./tastypie.ts";
 
 /** JSON of a plugin (sdk-docs plugin.rst, 5.12). */
@@ -75,7 +76,7 @@ export function reportJson(
     diskusage: r.diskusage,
     eas: `${API}/experimentanalysissettings/${r.easId}/`,
     experiment: `${API}/experiment/${r.experimentId}/`,
-    filesystempath: `/results/analysis/output/Home/${reportDir(r)}`,
+    filesystempath: serverReportDir(r),
     framesProcessed: 0,
     i18nstatus: i18nStatus(r.status),
     id: r.id,
@@ -93,10 +94,10 @@ export function reportJson(
     reportLink: link,
     reportStatus: "Nothing",
     reportstorage: {
-      default: true,
+      default: !r.storage,
       dirPath: "/results/analysis/output",
-      id: 1,
-      name: "Home",
+      id: r.storage ? 2 : 1,
+      name: r.storage ?? "Home",
       "resource_uri": "",
       webServerPath: "/output",
     },
@@ -115,7 +116,7 @@ export function reportJson(
     const pstore: Record<string, unknown> = {};
     for (const [name, pr] of store.newestPerName(r.id)) {
       state[name] = prState(pr, now);
-      pstore[name] = prStore(pr, now);
+      pstore[name] = prStore(pr, now, store.world);
     }
     out.pluginState = state;
     out.pluginStore = pstore;
@@ -123,10 +124,29 @@ export function reportJson(
   return out;
 }
 
-function prStore(pr: PrRow, now: number): Record<string, unknown> {
-  return prState(pr, now) === "Completed"
-    ? { "Plugin Version": pr.plugin.version }
-    : {};
+/**
+ * A run's `store` as the API shows it: the last successful PATCH of its
+ * jobs (`{}` before any; see stores.ts).
+ */
+export function prStore(
+  pr: PrRow,
+  now: number,
+  world: StoreWorld = DEFAULT_WORLD,
+): Record<string, unknown> {
+  return storeNow(world, pr, now).served;
+}
+
+/** `results/<pk>/pluginstore/`: the newest run per plugin name, whatever its state. */
+export function pluginStoreJson(
+  store: SimStore,
+  r: ReportRow,
+  now: number,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, pr] of store.newestPerName(r.id)) {
+    out[name] = prStore(pr, now, store.world);
+  }
+  return out;
 }
 
 /** JSON of a job (nested in plugin results and in PluginResultJob/). */
@@ -165,7 +185,11 @@ export function prTimes(
 }
 
 /** JSON of a plugin result (sdk-docs pluginresult.rst; 5.10+). */
-export function prJson(pr: PrRow, now: number): Record<string, unknown> {
+export function prJson(
+  pr: PrRow,
+  now: number,
+  world: StoreWorld = DEFAULT_WORLD,
+): Record<string, unknown> {
   const state = prState(pr, now);
   const { start, end, running } = prTimes(pr, now);
   const link = reportLink(pr.report);
@@ -183,9 +207,7 @@ export function prJson(pr: PrRow, now: number): Record<string, unknown> {
     inodes: sized ? String(pr.inodes) : "-1",
     major: pr.plugin.majorBlock,
     owner: `${API}/user/${pr.owner}/`,
-    path: `/results/analysis/output/Home/${
-      reportDir(pr.report)
-    }/plugin_out/${folder}`,
+    path: `${serverReportDir(pr.report)}/plugin_out/${folder}`,
     plugin: `${API}/plugin/${pr.plugin.id}/`,
     pluginName: pr.plugin.name,
     pluginVersion: pr.plugin.version,
@@ -197,7 +219,7 @@ export function prJson(pr: PrRow, now: number): Record<string, unknown> {
     size: sized ? String(pr.size) : "-1",
     starttime: formatDatetime(start),
     state,
-    store: prStore(pr, now),
+    store: prStore(pr, now, world),
     "validation_errors": pr.validationErrors
       ? { "validation_errors": pr.validationErrors }
       : {},
@@ -205,8 +227,12 @@ export function prJson(pr: PrRow, now: number): Record<string, unknown> {
 }
 
 /** Item of the bare array of `results/<pk>/pluginresults/`. */
-export function reportPrJson(pr: PrRow, now: number): Record<string, unknown> {
-  const j = prJson(pr, now);
+export function reportPrJson(
+  pr: PrRow,
+  now: number,
+  world: StoreWorld = DEFAULT_WORLD,
+): Record<string, unknown> {
+  const j = prJson(pr, now, world);
   return {
     Files: j.files,
     Links: [],

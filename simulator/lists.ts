@@ -28,13 +28,33 @@ export interface ListSpec<T> {
   narrow?: (filters: CompiledFilter[]) => T[] | null;
 }
 
-/** Waits the server's time for serializing `n` objects (`objectCostMs`). */
+/**
+ * Waits the server's time for serializing `n` objects (`objectCostMs`),
+ * plus `storeCostMs` per KB of the plugin stores in `objects` (their
+ * `store` or `pluginStore` fields).
+ */
 export async function serializeCost(
   ctx: RouteContext,
   n: number,
+  objects: unknown[] = [],
 ): Promise<void> {
-  const ms = ctx.settings.objectCostMs * n;
+  let ms = ctx.settings.objectCostMs * n;
+  if (ctx.settings.storeCostMs > 0) {
+    ms += ctx.settings.storeCostMs * storeKb(objects);
+  }
   if (ms > 0) await wait(ms, ctx.closing);
+}
+
+/** KB of JSON text of the stores the objects carry. */
+export function storeKb(objects: unknown[]): number {
+  let chars = 0;
+  for (const o of objects) {
+    if (!o || typeof o !== "object") continue;
+    const r = o as Record<string, unknown>;
+    const s = r.store ?? r.pluginStore;
+    if (s !== undefined) chars += JSON.stringify(s).length;
+  }
+  return chars / 1024;
 }
 
 /** Standard list: filters, ordering, pagination, then the cost of the page. */
@@ -52,7 +72,7 @@ export async function list<T>(
   items.sort(compileOrdering(s, req.params, req.now));
   const { meta, page } = paginate(items, req.params, l.uri);
   const objects = page.map(l.toJson);
-  await serializeCost(ctx, objects.length);
+  await serializeCost(ctx, objects.length, objects);
   return ok(req, { meta, objects });
 }
 
@@ -62,7 +82,7 @@ export async function detail(
   req: Req,
   data: unknown,
 ): Promise<Reply> {
-  await serializeCost(ctx, 1);
+  await serializeCost(ctx, 1, [data]);
   return ok(req, data);
 }
 

@@ -12,7 +12,12 @@
  * `Queued` until a slot frees, then `Started`, then `Completed` (or
  * `Error`), on a configurable, injectable clock. A launch without a config
  * uses the plugin's global config or the plan's settings, as TS does.
- * Each run's log (`drmaa_stdout.txt`) is served behind the web login. Every
+ * Each run's log (`drmaa_stdout.txt`) is served behind the web login.
+ * Plugin results carry realistic stores (coverageAnalysis, variantCaller,
+ * sampleID, molecularCoverageAnalysis; per barcode of the plan's
+ * `barcodedSamples`, floats as strings, failed barcodes, partial stores of
+ * failed runs, stale stores during reruns or after a failed PATCH), also
+ * under `results/<pk>/pluginstore/`, with `results/<pk>/barcodesampleinfo/`. Every
  * request is logged; faults (error statuses, HTML pages, cut bodies,
  * broken pagination, dropped connections, delays, slow run creation, a
  * stalled server) can be injected, and the state can be kept in a file
@@ -43,6 +48,8 @@ export type {
   FaultAction,
   LaunchRecord,
   RecordedRequest,
+  RunSpec,
+  SimBarcode,
   SimUser,
 } from "./types.ts";
 

@@ -2,7 +2,14 @@
 // (re-exported by mod.ts). In their own file so that the module that builds
 // a simulator does not import mod.ts.
 
-import type { Fault, LaunchRecord, RecordedRequest, SimUser } from "./types.ts";
+import type {
+  Fault,
+  LaunchRecord,
+  RecordedRequest,
+  RunSpec,
+  SimBarcode,
+  SimUser,
+} from "./types.ts";
 
 /** Options of `startSimulator`. */
 export interface SimulatorOptions {
@@ -84,6 +91,37 @@ export interface SimulatorOptions {
    */
   objectCostMs?: number;
   /**
+   * Extra server time per KB of plugin stores serialized (`store`,
+   * `pluginStore`, `pluginstore/`), in ms: a page of large stores (96
+   * barcodes) costs more than one of small ones; default 0.
+   */
+  storeCostMs?: number;
+  /**
+   * Fraction (0..1) of finished runs whose final store PATCH failed
+   * (`ion-plugin-status` ignores the error): their `store` stays `{}` (or
+   * the previous job's) while results.json on disk is complete; seeded,
+   * default 0.
+   */
+  storePatchFailRate?: number;
+  /**
+   * Fraction (0..1) of barcodes that fail inside a Completed
+   * coverageAnalysis or molecularCoverageAnalysis run (`{"Sample Name",
+   * "Error"}` in `store.barcodes`); seeded, default 0.03.
+   */
+  barcodeErrorRate?: number;
+  /**
+   * Fraction (0..1) of `Error`/`Timed Out` runs that ended before writing
+   * results.json (store `{}`, no output files); the others keep a partial
+   * store with a top-level `Error`. Seeded, default 0.25.
+   */
+  earlyErrorRate?: number;
+  /**
+   * Fraction (0..1) of plans that are not barcoded (empty
+   * `barcodedSamples`, per-sample keys at the top level of the stores);
+   * seeded, default 0.15.
+   */
+  unbarcodedRate?: number;
+  /**
    * Give S5 runs a thumbnail report beside the full one (same experiment,
    * `metaData: {thumb: 1}`, name ending in `_tn`); default false.
    */
@@ -154,6 +192,18 @@ export interface Simulator extends AsyncDisposable {
    * `starttime` and `endtime` as clock times in ms, or null.
    */
   pluginResults(filter?: { report?: number; plugin?: string }): object[];
+  /**
+   * A scenario run: a new plugin result (or, with `pluginResult`, a rerun
+   * into an existing one) with one job fixed in `state`, its store fate
+   * optionally forced; returns the plugin result's id.
+   */
+  addRun(run: RunSpec): number;
+  /** The `store` the API shows now for a plugin result (`{}` before any PATCH). */
+  storeOf(pluginResultId: number): Record<string, unknown>;
+  /** The run folder's `results.json` now (the complete store), or null when absent. */
+  resultsJsonOf(pluginResultId: number): Record<string, unknown> | null;
+  /** A report's barcodes and samples, in kit order; `[]` when not barcoded. */
+  barcodesOf(reportId: number): SimBarcode[];
   /** Creates a plugin result with one job fixed in `state` (none for `Unknown`/`Failed Validation`); returns its id. */
   addPluginResult(report: number, plugin: string, state: string): number;
   /** Changes `selected`, `active` or the global `config` of every row of a plugin name. */

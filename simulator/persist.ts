@@ -38,6 +38,8 @@ interface Saved {
   nextPr: number;
   nextJob: number;
   queue: QueueState;
+  /** The seed the stores are built from (absent in older files). */
+  seed?: number;
 }
 
 /** The state as JSON text. */
@@ -57,6 +59,7 @@ export function saveState(store: SimStore, queue: PluginQueue): string {
     nextPr: store.nextPr,
     nextJob: store.nextJob,
     queue: queue.save(),
+    seed: store.world.seed,
   };
   return JSON.stringify(saved);
 }
@@ -96,6 +99,8 @@ export function loadState(path: string, queue: PluginQueue): SimStore | null {
   }
   store.nextPr = saved.nextPr;
   store.nextJob = saved.nextJob;
+  if (typeof saved.seed === "number") store.world.seed = saved.seed;
+  store.loaded = true;
   queue.load(saved.queue, store.jobById);
   return store;
 }

@@ -168,13 +168,47 @@ export function planInput(
     ?.userInput;
 }
 
+/**
+ * The plan's `barcodedSamples`: sample name → `{barcodes, barcodeSampleInfo}`
+ * (`{}` when not barcoded).
+ */
+export function barcodedSamples(
+  store: SimStore,
+  e: EasRow,
+): Record<string, unknown> {
+  const report = store.reportById.get(e.reports[0] ?? -1);
+  const out: Record<
+    string,
+    { barcodes: string[]; barcodeSampleInfo: Record<string, unknown> }
+  > = {};
+  for (const bc of report?.barcodes ?? []) {
+    const entry = out[bc.sample] ??= { barcodes: [], barcodeSampleInfo: {} };
+    entry.barcodes.push(bc.barcode);
+    entry.barcodeSampleInfo[bc.barcode] = {
+      controlSequenceType: "",
+      description: "",
+      externalId: "",
+      hotSpotRegionBedFile: "",
+      nucleotideType: "DNA",
+      reference: e.reference,
+      targetRegionBedFile: "",
+    };
+  }
+  return out;
+}
+
 /** JSON of plan settings, as ExperimentAnalysisSettingsResource serializes it. */
-export function easJson(e: EasRow): Record<string, unknown> {
+export function easJson(
+  e: EasRow,
+  store?: SimStore,
+): Record<string, unknown> {
+  const samples = store ? barcodedSamples(store, e) : {};
+  const unbarcoded = store !== undefined && !Object.keys(samples).length;
   return {
     alignmentargs: "",
     analysisargs: "",
-    barcodeKitName: e.barcodeKitName,
-    barcodedSamples: {},
+    barcodeKitName: unbarcoded ? "" : e.barcodeKitName,
+    barcodedSamples: samples,
     "base_recalibration_mode": "standard_recal",
     basecallerargs: "",
     beadfindargs: "",
@@ -214,4 +248,45 @@ export function easJson(e: EasRow): Record<string, unknown> {
     thumbnailcalibrateargs: "",
     thumbnailionstatsargs: "",
   };
+}
+
+const SEQS = "ACGT";
+
+/**
+ * `results/<pk>/barcodesampleinfo/` (rundb/barcodedata.py
+ * BarcodeSampleInfo): a barcodes.json-like dict keyed by barcode; `{}` for a
+ * report that is not barcoded (INFERRED).
+ */
+export function barcodeSampleInfo(report: ReportRow): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const ref = report.reference || "hg19";
+  for (const bc of report.barcodes ?? []) {
+    let seq = "";
+    for (let i = 0; i < 10; i++) {
+      seq += SEQS[(bc.index * 7 + i * 3 + (bc.index >> i)) % 4];
+    }
+    const reads = 150_000 +
+      ((bc.index * 7_919 + report.id * 104_729) % 4_000_000);
+    out[bc.barcode] = {
+      aligned: true,
+      "barcode_adapter": "GAT",
+      "barcode_annotation": "",
+      "barcode_index": bc.index,
+      "barcode_name": bc.barcode,
+      "barcode_sequence": seq,
+      "barcode_type": "",
+      "control_sequence_type": "",
+      filtered: reads < 200_000,
+      "hotspot_filepath": "",
+      "nucleotide_type": "DNA",
+      "read_count": reads,
+      reference: ref,
+      "reference_fullpath":
+        `/results/referenceLibrary/tmap-f3/${ref}/${ref}.fasta`,
+      sample: bc.sample,
+      "sample_id": "",
+      "target_region_filepath": "",
+    };
+  }
+  return out;
 }

@@ -45,6 +45,11 @@ const FAILURES = [
   ["samtools: failed to open BAM file", "subprocess.CalledProcessError"],
 ] as const;
 
+/** The message a failed run (state `Error`) prints, also its store's `Error`. */
+export function failureMessage(pr: PrRow): string {
+  return FAILURES[pr.id % FAILURES.length]![0];
+}
+
 const stamp = (ms: number) =>
   `[${new Date(Math.floor(ms)).toISOString().slice(0, 19).replace("T", " ")}]`;
 
@@ -84,7 +89,7 @@ export function pluginLog(pr: PrRow, now: number): string | null {
   const stuck = job.life?.stuck === true;
   const end = cur.end ?? start + planned;
   const p = pr.plugin;
-  const dir = `/results/analysis/output/Home/${
+  const dir = `/results/analysis/output/${pr.report.storage ?? "Home"}/${
     reportDir(pr.report)
   }/plugin_out/${prFolder(pr)}`;
   const lines: [number, string][] = [

@@ -5,6 +5,7 @@ import type { Reply, Req, RouteContext } from "./types.ts";
 import {
   jobJson,
   pluginJson,
+  pluginStoreJson,
   prJson,
   reportJson,
   reportPrJson,
@@ -12,7 +13,7 @@ import {
 import { LAB_ROUTES } from "./lab_routes.ts";
 import { launch } from "./launch.ts";
 import { byIds, detail, list, narrowPrs, serializeCost } from "./lists.ts";
-import { easJson } from "./plans.ts";
+import { barcodeSampleInfo, easJson } from "./plans.ts";
 import {
   canned,
   empty,
@@ -144,7 +145,7 @@ const ROUTES: Route[] = [
       const state: Record<string, string> = {};
       const files: Record<string, string[]> = {};
       for (const pr of ctx.store.prsByReport.get(report.id) ?? []) {
-        const j = prJson(pr, req.now);
+        const j = prJson(pr, req.now, ctx.store.world);
         state[pr.plugin.name] = j.state as string;
         files[`${pr.plugin.name}.${pr.id}`] = j.files as string[];
       }
@@ -165,7 +166,27 @@ const ROUTES: Route[] = [
           a.plugin.name.toLowerCase().localeCompare(b.plugin.name.toLowerCase())
         );
       await serializeCost(ctx, prs.length);
-      return ok(req, prs.map((p) => reportPrJson(p, req.now)));
+      return ok(req, prs.map((p) => reportPrJson(p, req.now, ctx.store.world)));
+    },
+  },
+  {
+    re: new RegExp(`^results/${PK}/pluginstore/$`),
+    methods: ["GET"],
+    auth: true,
+    handle: async (ctx, req, pk) => {
+      const report = reportOr(ctx, pk, 404, CANNED);
+      const data = pluginStoreJson(ctx.store, report, req.now);
+      await serializeCost(ctx, 1, [{ store: data }]);
+      return ok(req, data);
+    },
+  },
+  {
+    re: new RegExp(`^results/${PK}/barcodesampleinfo/$`),
+    methods: ["GET"],
+    auth: true,
+    handle: (ctx, req, pk) => {
+      const report = reportOr(ctx, pk, 404, CANNED);
+      return ok(req, barcodeSampleInfo(report));
     },
   },
   {
@@ -178,7 +199,7 @@ const ROUTES: Route[] = [
         spec: ctx.specs.pluginresult,
         all: ctx.store.prsByReport.get(report.id) ?? [],
         uri: `${API}/results/${report.id}/pluginresult_set/`,
-        toJson: (p) => prJson(p, req.now),
+        toJson: (p) => prJson(p, req.now, ctx.store.world),
       });
     },
   },
@@ -230,7 +251,7 @@ const ROUTES: Route[] = [
         spec: ctx.specs.pluginresult,
         all: ctx.store.prs,
         uri: `${API}/pluginresult/`,
-        toJson: (p) => prJson(p, req.now),
+        toJson: (p) => prJson(p, req.now, ctx.store.world),
         narrow: (f) => narrowPrs(ctx.store, f),
       }),
   },
@@ -246,7 +267,9 @@ const ROUTES: Route[] = [
     auth: true,
     handle: (ctx, req, pk) => {
       const pr = ctx.store.prById.get(numericPk(pk));
-      return pr ? detail(ctx, req, prJson(pr, req.now)) : empty(404);
+      return pr
+        ? detail(ctx, req, prJson(pr, req.now, ctx.store.world))
+        : empty(404);
     },
   },
   {
@@ -281,7 +304,7 @@ const ROUTES: Route[] = [
         spec: ctx.specs.eas,
         all: ctx.store.eas,
         uri: `${API}/experimentanalysissettings/`,
-        toJson: easJson,
+        toJson: (e) => easJson(e, ctx.store),
         narrow: (f) => byIds(f, "id", ctx.store.easById),
       }),
   },
@@ -291,7 +314,7 @@ const ROUTES: Route[] = [
     auth: true,
     handle: (ctx, req, pk) => {
       const eas = ctx.store.easById.get(numericPk(pk));
-      return eas ? detail(ctx, req, easJson(eas)) : empty(404);
+      return eas ? detail(ctx, req, easJson(eas, ctx.store)) : empty(404);
     },
   },
 ];

@@ -20,6 +20,7 @@ import { Gate, handle, type Pipeline, tooLongRecorded } from "./pipeline.ts";
 import { PluginQueue } from "./queue.ts";
 import { resourceSpecs } from "./specs.ts";
 import type { PrRow } from "./store.ts";
+import { barcodesOf, storeNow } from "./stores.ts";
 
 /** A numeric option, checked: a number from `min` to `max` (finite unless `infinite`). */
 function finite(
@@ -38,6 +39,10 @@ function finite(
   }
   return value;
 }
+
+/** A rate option (0..1) with its default. */
+const rate = (name: string, v: number | undefined, d: number) =>
+  finite(name, v ?? d, 0, 1);
 
 /** The options with their defaults, checked. */
 function settingsOf(o: SimulatorOptions, seed: number): Settings {
@@ -65,6 +70,7 @@ function settingsOf(o: SimulatorOptions, seed: number): Settings {
     stopMs: finite("stopMs", o.stopMs ?? 0, 0),
     stopErrorRate: finite("stopErrorRate", o.stopErrorRate ?? 0, 0, 1),
     objectCostMs: finite("objectCostMs", o.objectCostMs ?? 0, 0),
+    storeCostMs: finite("storeCostMs", o.storeCostMs ?? 0, 0),
     logs: o.logs ?? true,
   };
 }
@@ -88,6 +94,17 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       now: clock(),
       thumbnails: options.thumbnails ?? false,
     });
+  store.world = {
+    seed: store.loaded ? store.world.seed : seed,
+    patchFailRate: rate("storePatchFailRate", options.storePatchFailRate, 0),
+    barcodeErrorRate: rate("barcodeErrorRate", options.barcodeErrorRate, 0.03),
+    earlyErrorRate: rate("earlyErrorRate", options.earlyErrorRate, 0.25),
+    unbarcodedRate: rate("unbarcodedRate", options.unbarcodedRate, 0.15),
+  };
+  for (const r of store.reports) {
+    const kit = store.easById.get(r.easId)?.barcodeKitName ?? "IonXpress";
+    r.barcodes ??= barcodesOf(store.world, r, kit);
+  }
   const writer = options.stateFile
     ? new StateWriter(options.stateFile, () => saveState(store, queue))
     : null;
@@ -145,6 +162,11 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     if (!rows.length) throw new RangeError(`No plugin named "${name}"`);
     return rows;
   };
+  const prOf = (id: number) => {
+    const pr = store.prById.get(id);
+    if (!pr) throw new RangeError(`No plugin result ${id}`);
+    return pr;
+  };
   let closed: Promise<void> | null = null;
   const close = () =>
     closed ??= (async () => {
@@ -153,7 +175,7 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     })();
   const prWithTimes = (p: PrRow, now: number) => {
     const { start, end } = prTimes(p, now);
-    return { ...prJson(p, now), startedAt: start, endedAt: end };
+    return { ...prJson(p, now, store.world), startedAt: start, endedAt: end };
   };
   return {
     url: `${options.tls ? "https" : "http"}://${host}:${server.port}`,
@@ -179,6 +201,51 @@ export function createSimulator(options: SimulatorOptions): Simulator {
         prs = prs.filter((p) => p.plugin.name === filter.plugin);
       }
       return [...prs].reverse().map((p) => prWithTimes(p, now));
+    },
+    addRun(run) {
+      const now = clock();
+      let pr: PrRow;
+      if (run.pluginResult !== undefined) {
+        const old = store.prById.get(run.pluginResult);
+        if (!old) throw new RangeError(`No plugin result ${run.pluginResult}`);
+        pr = old;
+      } else {
+        const row = store.reportById.get(run.report ?? NaN);
+        if (!row) throw new RangeError(`No report ${run.report}`);
+        const rows = pluginRows(run.plugin ?? "");
+        const p = rows.filter((r) => r.active).at(-1) ?? rows.at(-1)!;
+        pr = store.addPr(row, p, 1, hexKey(ctx.keyRng));
+        pr.size = 20_000 + Math.floor(ctx.keyRng() * 5_000_000);
+        pr.inodes = 5 + Math.floor(ctx.keyRng() * 200);
+      }
+      const running = RUNNING_STATES.includes(run.state);
+      const queued = run.state === "Queued" || run.state === "Pending";
+      const job = store.addJob(pr, {
+        state: run.state,
+        runLevel: "default",
+        starttime: queued ? null : run.startedAt ?? now,
+        endtime: running ? null : run.endedAt ?? now,
+        config: structuredClone(run.config ?? {}),
+        life: null,
+      });
+      if (run.storeFate) job.storeFate = run.storeFate;
+      store.onChange();
+      return pr.id;
+    },
+    storeOf(id) {
+      const now = clock();
+      queue.advance(now);
+      return storeNow(store.world, prOf(id), now).served;
+    },
+    resultsJsonOf(id) {
+      const now = clock();
+      queue.advance(now);
+      return storeNow(store.world, prOf(id), now).disk;
+    },
+    barcodesOf(id) {
+      const r = store.reportById.get(id);
+      if (!r) throw new RangeError(`No report ${id}`);
+      return structuredClone(r.barcodes ?? []);
     },
     addPluginResult(report, plugin, state) {
       const row = store.reportById.get(report);

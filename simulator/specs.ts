@@ -2,6 +2,7 @@
 // ordering (model fields whitelisted, computed fields refused).
 
 import type { FieldSpec, ResourceSpec } from "./filters.ts";
+import { prStore } from "./json.ts";
 import {
   planOf,
   type PlanRow,
@@ -137,7 +138,7 @@ export function resourceSpecs(
       timeStamp: m("dt", (r) => r.timeStamp),
       reportLink: str(reportLink),
       filesystempath: str((r) =>
-        `/results/analysis/output/Home/${reportDir(r)}`
+        `/results/analysis/output/${r.storage ?? "Home"}/${reportDir(r)}`
       ),
       experiment: m("rel", (r) => r, {
         rel: () => experiment as ResourceSpec<unknown>,
@@ -226,7 +227,8 @@ export function resourceSpecs(
       apikey: m("str", (p) => p.apikey),
       size: m("str", (p) => String(p.size)),
       inodes: m("str", (p) => String(p.inodes)),
-      store: m("json", () => ({})),
+      // A model field: `store__contains=` is a LIKE on the JSON text.
+      store: m("json", (p, now) => prStore(p, now, store.world)),
       "validation_errors": m("json", (p) => p.validationErrors ?? {}),
       "plugin_result_jobs": rel(job, (p) => p.jobs, true),
       state: pc("str"),

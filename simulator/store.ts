@@ -2,6 +2,18 @@
 // settings, plugin results and their jobs), job states read from their
 // queue entries, and indexes.
 
+import type { StoreWorld } from "./stores.ts";
+import type { SimBarcode } from "./types.ts";
+
+/** The defaults of the store options (see stores.ts). */
+export const DEFAULT_WORLD: StoreWorld = {
+  seed: 1,
+  patchFailRate: 0,
+  barcodeErrorRate: 0.03,
+  earlyErrorRate: 0.25,
+  unbarcodedRate: 0.15,
+};
+
 /** A Plugin row. */
 export interface PluginRow {
   id: number;
@@ -49,6 +61,10 @@ export interface ReportRow {
   metaData: Record<string, unknown>;
   /** Id of the plan settings (ExperimentAnalysisSettings) the report used. */
   easId: number;
+  /** The plan's barcodes and samples (empty: not barcoded); set at start. */
+  barcodes?: SimBarcode[];
+  /** The storage location name when not `Home` (`reportstorage.name`). */
+  storage?: string;
 }
 
 /** A plugin selected in a plan, as `selectedPlugins` stores it. */
@@ -100,6 +116,12 @@ export interface JobRow {
   endtime: number | null;
   config: unknown;
   life: QueueEntry | null;
+  /**
+   * What became of its results.json, when set by a test (`addRun`):
+   * written and PATCHed, written but the store PATCH failed, or none
+   * written (a failure before the end). Unset: decided by the seed.
+   */
+  storeFate?: "ok" | "patch-failed" | "no-results";
 }
 
 /** A PluginResult row. */
@@ -164,8 +186,9 @@ export function prState(pr: PrRow, now: number): string {
   return best ? best.state : "Unknown";
 }
 
-/** `/output/Home/<resultsName>_<pk:03d>/`. */
-export const reportLink = (r: ReportRow) => `/output/Home/${reportDir(r)}/`;
+/** `/output/<storage>/<resultsName>_<pk:03d>/` (storage usually `Home`). */
+export const reportLink = (r: ReportRow) =>
+  `/output/${r.storage ?? "Home"}/${reportDir(r)}/`;
 /** `<resultsName>_<pk:03d>`, the report's folder name. */
 export const reportDir = (r: ReportRow) =>
   `${r.resultsName}_${String(r.id).padStart(3, "0")}`;
@@ -192,6 +215,10 @@ export class SimStore {
   jobById = new Map<number, JobRow>();
   nextPr = 1;
   nextJob = 1;
+  /** The seed and store options the stores are built from. */
+  world: StoreWorld = { ...DEFAULT_WORLD };
+  /** Loaded from a state file (its seed wins over the option). */
+  loaded = false;
   /** Called after every change (the state file listens). */
   onChange: () => void = () => {};
 

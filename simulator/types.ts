@@ -17,6 +17,41 @@ export interface SimUser {
   apiKey: string;
 }
 
+/** One barcode of a report's plan (see `Simulator.barcodesOf`). */
+export interface SimBarcode {
+  /** e.g. `IonXpress_013`. */
+  barcode: string;
+  /** Position in the barcode kit (`barcode_index`). */
+  index: number;
+  /** The sample's name (`barcodedSamples`, the stores' `Sample Name`). */
+  sample: string;
+}
+
+/** A scenario run for `Simulator.addRun`: one job fixed in `state`. */
+export interface RunSpec {
+  /** Report id (ignored with `pluginResult`). */
+  report?: number;
+  /** Plugin name (ignored with `pluginResult`). */
+  plugin?: string;
+  /** The job's state, e.g. `Completed`, `Error`, `Started`, `Queued`. */
+  state: string;
+  /** Rerun into this existing plugin result (a new job in it) instead of a new one. */
+  pluginResult?: number;
+  /** The job's config (coverageAnalysis reads `tier1`..`tier3`); default `{}`. */
+  config?: Record<string, unknown>;
+  /**
+   * What became of its results.json: `ok` (written and PATCHed),
+   * `patch-failed` (written, the store PATCH failed: the store stays as it
+   * was), `no-results` (a failed run that ended before writing it).
+   * Default: decided by the seed and the store options.
+   */
+  storeFate?: "ok" | "patch-failed" | "no-results";
+  /** Start time in ms (clock); default now (null for `Queued`). */
+  startedAt?: number;
+  /** End time in ms; default now for a finished state, null otherwise. */
+  endedAt?: number;
+}
+
 /** One request the simulator received. */
 export interface RecordedRequest {
   /** HTTP method. */
@@ -144,6 +179,7 @@ export interface Settings extends RunSettings {
   stopMs: number;
   stopErrorRate: number;
   objectCostMs: number;
+  storeCostMs: number;
   logs: boolean;
 }
 
