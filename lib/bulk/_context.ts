@@ -141,6 +141,14 @@ export function recordOutcome(
   ctx.emit({ type: "row", result: first! });
 }
 
+/** Outcomes a phase decided, in order, for the orchestrator to record. */
+export type Decisions = [task: Task, outcome: PairOutcome][];
+
+/** Records each decided outcome, in order (see {@linkcode recordOutcome}). */
+export function recordOutcomes(ctx: BulkContext, decisions: Decisions): void {
+  for (const [task, outcome] of decisions) recordOutcome(ctx, task, outcome);
+}
+
 /** The first row's result: where a task's outcome is kept. */
 export function resultOf(task: Task): RowResult {
   return task.rows[0]!;

@@ -6,7 +6,7 @@
 import { resolveConfigs } from "./_config.ts";
 import type { BulkContext, Task } from "./_context.ts";
 import { type ReportChoices, sortOutReports } from "./_reports.ts";
-import { decide, recordOutcome } from "./_context.ts";
+import { decide, type Decisions } from "./_context.ts";
 import { InputError, type RowProblem } from "../errors.ts";
 import { preflight } from "./preflight.ts";
 import type { RunRow } from "../run_rows.ts";
@@ -130,9 +130,17 @@ export async function planBulkRun(
   return { results, tasks: all, candidates, latest };
 }
 
+/** What the duplicate guard decided: what to launch, what it skips. */
+export interface GuardSplit {
+  /** The tasks to launch, each with the guard's reason as its message. */
+  toLaunch: Task[];
+  /** The tasks it skips, with their outcome, for the caller to record. */
+  skipped: Decisions;
+}
+
 /**
- * Applies the duplicate guard: settles the tasks it skips and returns those
- * to launch, each with the guard's reason as its message.
+ * Applies the duplicate guard: splits the tasks into those to launch and
+ * those it skips (not recorded here).
  */
 export function applyGuard(
   ctx: BulkContext,
@@ -140,8 +148,9 @@ export function applyGuard(
     tasks: readonly Task[];
     latest: ReadonlyMap<string, PluginResult>;
   },
-): Task[] {
+): GuardSplit {
   const toLaunch: Task[] = [];
+  const skipped: Decisions = [];
   for (const task of tasks) {
     const run = latest.get(task.key);
     const decision = decide(ctx, run, task.key);
@@ -149,15 +158,15 @@ export function applyGuard(
       task.rows[0]!.message = decision.reason;
       toLaunch.push(task);
     } else {
-      recordOutcome(ctx, task, {
+      skipped.push([task, {
         outcome: "skipped",
         run: run?.id ?? null,
         message: decision.reason,
         state: run?.state,
-      });
+      }]);
     }
   }
-  return toLaunch;
+  return { toLaunch, skipped };
 }
 
 /** A row's result before anything happened to it. */

@@ -3,7 +3,7 @@
 // now; what it sent without an answer is settled from the server first.
 
 import { type BulkContext, recordOutcome, type Task } from "./_context.ts";
-import { confirmLaunched, type Settler } from "./_settle.ts";
+import { confirmLaunched } from "./_settle.ts";
 import { newRuns } from "../api/mod.ts";
 import type { JournalState } from "./journal_replay.ts";
 import type { PluginResult } from "../types.ts";
@@ -14,6 +14,11 @@ export interface Resumed {
   remaining: Task[];
   /** How many the job had launched already. */
   resumed: number;
+  /**
+   * Pairs it sent whose answer was lost, with no run yet and the settle
+   * window not passed: still in doubt, for the settler to follow.
+   */
+  inDoubt: Task[];
 }
 
 /**
@@ -21,15 +26,14 @@ export interface Resumed {
  * pairs it left in doubt (all pairs without a settled outcome, when a record
  * is unreadable). A pair in doubt with no run yet is launched again only
  * once the settle window since its launch has passed; until then it stays in
- * doubt (handed to `settler`).
+ * doubt (`inDoubt`, for the settler).
  */
 export async function resumeTasks(
   ctx: BulkContext,
-  { tasks, state, latest, settler }: {
+  { tasks, state, latest }: {
     tasks: readonly Task[];
     state: Omit<JournalState, "torn">;
     latest: ReadonlyMap<string, PluginResult>;
-    settler: Settler;
   },
 ): Promise<Resumed> {
   const remaining: Task[] = [];
@@ -60,9 +64,10 @@ export async function resumeTasks(
       remaining.push(task);
     }
   }
-  if (doubt.length === 0) return { remaining, resumed };
+  if (doubt.length === 0) return { remaining, resumed, inDoubt: [] };
   const inOrder = (done: Set<Task>) => tasks.filter((t) => done.has(t));
   const toDo = new Set(remaining);
+  const inDoubt: Task[] = [];
 
   ctx.emit({ type: "phase", phase: "settle", total: doubt.length });
   const found = await newRuns(ctx.client, doubt);
@@ -88,8 +93,8 @@ export async function resumeTasks(
       task.rows[0]!.message = `sent at ${
         new Date(task.sentAt ?? 0).toISOString()
       } by an earlier invocation, its answer lost`;
-      settler.add(task);
+      inDoubt.push(task);
     }
   }
-  return { remaining: inOrder(toDo), resumed };
+  return { remaining: inOrder(toDo), resumed, inDoubt };
 }

@@ -15,7 +15,7 @@ import {
   launchTimes,
   Registry,
 } from "../claims/mod.ts";
-import { type BulkContext, recordOutcome, resultOf } from "./_context.ts";
+import { type BulkContext, recordOutcomes, resultOf } from "./_context.ts";
 import { FileBoard } from "./_board.ts";
 import { estimateFor } from "./_estimate.ts";
 import { findNewRuns, finished, summarize } from "./_finish.ts";
@@ -172,8 +172,95 @@ export async function bulkRun(
   rows: readonly RunRow[],
   options: BulkRunOptions,
 ): Promise<BulkSummary> {
+  const ctx = contextFor(client, options);
+  const plan = await planBulkRun(ctx, {
+    rows,
+    file: options.file,
+    problems: options.problems ?? [],
+    skipInvalid: options.skipInvalid ?? false,
+    reports: {
+      includeUnfinished: options.includeUnfinished ?? false,
+      includeThumbnails: options.includeThumbnails ?? false,
+    },
+    configFrom: options.configFrom ?? "server",
+  });
+  const planAt = ctx.now();
+  // One server under several names (an IP and a host name, http and https)
+  // shares one registry: its identity, not its URL as written, names it.
+  const server = options.registry !== undefined
+    ? (await identifyServer(client, options.registry)).key
+    : undefined;
+  if (options.registry !== undefined) {
+    ctx.launchedAt = await launchTimes(options.registry, {
+      server: server!,
+      pairs: plan.candidates,
+      onNote: (message) => ctx.emit({ type: "warning", message }),
+    });
+  }
+  if (options.dryRun) return await dryRun(ctx, plan, options.maxActive ?? 0);
+
+  const id = await jobIdOf(plan, ctx.policy, options);
+  const beacon = await beaconFor(options);
+  let job: OpenedJob | undefined;
+  try {
+    if (options.journal !== undefined) {
+      job = await openJob(options.journal, {
+        job: {
+          id,
+          input: options.file,
+          flags: {
+            policy: ctx.policy,
+            skipInvalid: options.skipInvalid ?? false,
+          },
+          maxBefore: Math.max(0, ...plan.tasks.map((t) => t.before)),
+        },
+        beacon: beacon!,
+        newJob: options.newJob ?? false,
+        now: ctx.now,
+      });
+      for (const message of job.notes) ctx.emit({ type: "note", message });
+      if (!job.journal) return await finished(ctx, plan, job);
+      ctx.journal = job.journal;
+    }
+    if (options.registry !== undefined) {
+      ctx.registry = await openRegistry(ctx, options.registry, {
+        server: server!,
+        journal: options.journal,
+        id,
+        beacon: beacon!,
+      });
+    }
+    const maxActive = options.maxActive ?? 0;
+    const board = options.registry !== undefined && maxActive > 0
+      ? await FileBoard.open(options.registry, {
+        server: server!,
+        beacon: beacon!,
+      })
+      : undefined;
+    try {
+      return await launchJob(ctx, {
+        plan,
+        planAt,
+        job,
+        wait: options.wait,
+        maxActive,
+        board,
+        confirm: options.confirm,
+      });
+    } finally {
+      await board?.close();
+    }
+  } finally {
+    await ctx.journal?.close().catch(() => {});
+    await job?.release().catch(() => {});
+    beacon?.close();
+  }
+}
+
+/** The context of one bulk run, from its options (journal and registry come later). */
+function contextFor(client: TsClient, options: BulkRunOptions): BulkContext {
   const settleMs = options.settleMs ?? 600_000;
-  const ctx: BulkContext = {
+  return {
     client,
     journal: undefined,
     registry: undefined,
@@ -192,127 +279,88 @@ export async function bulkRun(
     staleAfterMs: options.staleAfterMs ?? STALE_AFTER_MS,
     redact: (text) => redactText(text, { extraKeys: options.redactKeys ?? [] }),
   };
-  const policy = ctx.policy;
-  const configFrom = options.configFrom ?? "server";
-  const plan = await planBulkRun(ctx, {
-    rows,
-    file: options.file,
-    problems: options.problems ?? [],
-    skipInvalid: options.skipInvalid ?? false,
-    reports: {
-      includeUnfinished: options.includeUnfinished ?? false,
-      includeThumbnails: options.includeThumbnails ?? false,
-    },
-    configFrom,
-  });
-  const planAt = ctx.now();
-  // One server under several names (an IP and a host name, http and https)
-  // shares one registry: its identity, not its URL as written, names it.
-  const server = options.registry !== undefined
-    ? (await identifyServer(client, options.registry)).key
-    : undefined;
-  if (options.registry !== undefined) {
-    ctx.launchedAt = await launchTimes(options.registry, {
-      server: server!,
-      pairs: plan.candidates,
-      onNote: (message) => ctx.emit({ type: "warning", message }),
-    });
-  }
-  if (options.dryRun) {
-    const toLaunch = applyGuard(ctx, {
-      tasks: plan.candidates,
-      latest: plan.latest,
-    });
-    const estimate = await estimateFor(ctx, toLaunch, {
-      plan,
-      maxActive: options.maxActive ?? 0,
-    });
-    for (const t of toLaunch) {
-      recordOutcome(ctx, t, {
-        outcome: "planned",
-        run: null,
-        message: `would launch: ${resultOf(t).message}`,
-      });
-    }
-    return {
-      ...summarize(plan, { resumed: 0, duplicates: 0 }),
-      ...(estimate ? { estimate } : {}),
-    };
-  }
+}
 
-  // The input's configs, not those read from the server: the same command
-  // is the same job even once its own runs are the pairs' newest.
-  const id = await jobId({
+/** A dry run: the guard's decisions and the estimate, nothing launched. */
+async function dryRun(
+  ctx: BulkContext,
+  plan: Plan,
+  maxActive: number,
+): Promise<BulkSummary> {
+  const { toLaunch, skipped } = applyGuard(ctx, {
+    tasks: plan.candidates,
+    latest: plan.latest,
+  });
+  recordOutcomes(ctx, skipped);
+  const estimate = await estimateFor(ctx, toLaunch, { plan, maxActive });
+  recordOutcomes(
+    ctx,
+    toLaunch.map((t) => [t, {
+      outcome: "planned",
+      run: null,
+      message: `would launch: ${resultOf(t).message}`,
+    }]),
+  );
+  return {
+    ...summarize(plan, { resumed: 0, duplicates: 0 }),
+    ...(estimate ? { estimate } : {}),
+  };
+}
+
+/**
+ * The job's identity: the input's configs, not those read from the server
+ * (the same command is the same job even once its own runs are the pairs'
+ * newest), and the flags that change what it launches.
+ */
+async function jobIdOf(
+  plan: Plan,
+  policy: RerunPolicy,
+  options: BulkRunOptions,
+): Promise<string> {
+  const configFrom = options.configFrom ?? "server";
+  return await jobId({
     policy,
     skipInvalid: options.skipInvalid ?? false,
     ...(configFrom === "previous" ? { configFrom } : {}),
     rows: plan.tasks.map((t) => [t.report, t.plugin, t.given]),
   });
-  const needsBeacon = options.journal !== undefined ||
-    options.registry !== undefined;
-  const beacon = needsBeacon
-    ? await Beacon.start(
-      options.registry !== undefined
-        ? join(options.registry, "procs")
-        : await Deno.makeTempDir({ prefix: "ionrun-beacon-" }),
-    )
-    : undefined;
-  let job: OpenedJob | undefined;
-  try {
-    if (options.journal !== undefined) {
-      job = await openJob(options.journal, {
-        job: {
-          id,
-          input: options.file,
-          flags: { policy, skipInvalid: options.skipInvalid ?? false },
-          maxBefore: Math.max(0, ...plan.tasks.map((t) => t.before)),
-        },
-        beacon: beacon!,
-        newJob: options.newJob ?? false,
-        now: ctx.now,
-      });
-      for (const message of job.notes) ctx.emit({ type: "note", message });
-      if (!job.journal) return await finished(ctx, plan, job);
-      ctx.journal = job.journal;
-    }
-    if (options.registry !== undefined) {
-      ctx.registry = await Registry.open(options.registry, {
-        server: server!,
-        // What the job is, not the journal's name as typed: two folders
-        // with an in.csv each are two jobs.
-        job: options.journal !== undefined
-          ? `${await resolvedPath(options.journal)}#${id}`
-          : `run-${crypto.randomUUID()}`,
-        beacon: beacon!,
-        settleMs,
-        now: ctx.now,
-        onNote: (message) => ctx.emit({ type: "warning", message }),
-      });
-    }
-    const board = options.registry !== undefined && (options.maxActive ?? 0) > 0
-      ? await FileBoard.open(options.registry, {
-        server: server!,
-        beacon: beacon!,
-      })
-      : undefined;
-    try {
-      return await launchJob(ctx, {
-        plan,
-        planAt,
-        job,
-        wait: options.wait,
-        maxActive: options.maxActive ?? 0,
-        board,
-        confirm: options.confirm,
-      });
-    } finally {
-      await board?.close();
-    }
-  } finally {
-    await ctx.journal?.close().catch(() => {});
-    await job?.release().catch(() => {});
-    beacon?.close();
+}
+
+/** The beacon that tells this process live, when a journal or registry needs one. */
+async function beaconFor(options: BulkRunOptions): Promise<Beacon | undefined> {
+  if (options.journal === undefined && options.registry === undefined) {
+    return undefined;
   }
+  return await Beacon.start(
+    options.registry !== undefined
+      ? join(options.registry, "procs")
+      : await Deno.makeTempDir({ prefix: "ionrun-beacon-" }),
+  );
+}
+
+/** Opens the claims registry for this job on this server. */
+async function openRegistry(
+  ctx: BulkContext,
+  dir: string,
+  { server, journal, id, beacon }: {
+    server: string;
+    journal: string | undefined;
+    id: string;
+    beacon: Beacon;
+  },
+): Promise<Registry> {
+  return await Registry.open(dir, {
+    server,
+    // What the job is, not the journal's name as typed: two folders with an
+    // in.csv each are two jobs.
+    job: journal !== undefined
+      ? `${await resolvedPath(journal)}#${id}`
+      : `run-${crypto.randomUUID()}`,
+    beacon,
+    settleMs: ctx.settleMs,
+    now: ctx.now,
+    onNote: (message) => ctx.emit({ type: "warning", message }),
+  });
 }
 
 /** Resume, guard, launch, follow, end: the job's work in this invocation. */
@@ -330,25 +378,27 @@ async function launchJob(
 ): Promise<BulkSummary> {
   const settler = new Settler(ctx);
   ctx.emit({ type: "phase", phase: "guard", total: plan.tasks.length });
-  const { remaining, resumed } = await resumeTasks(ctx, {
+  const { remaining, resumed, inDoubt } = await resumeTasks(ctx, {
     tasks: plan.candidates,
     state: job?.state ?? replayJournal([]),
     latest: plan.latest,
-    settler,
   });
-  const toLaunch = applyGuard(ctx, {
+  for (const t of inDoubt) settler.add(t);
+  const { toLaunch, skipped } = applyGuard(ctx, {
     tasks: remaining,
     latest: plan.latest,
   });
+  recordOutcomes(ctx, skipped);
   const estimate = await estimateFor(ctx, toLaunch, { plan, maxActive });
   if (estimate && confirm && !(await confirm(estimate))) {
-    for (const t of toLaunch) {
-      recordOutcome(ctx, t, {
+    recordOutcomes(
+      ctx,
+      toLaunch.map((t) => [t, {
         outcome: "not-started",
         run: null,
         message: "not launched: the job was not confirmed",
-      });
-    }
+      }]),
+    );
     return {
       ...summarize(plan, { resumed, duplicates: 0 }),
       estimate,

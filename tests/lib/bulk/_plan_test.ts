@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import type { BulkContext, Task } from "../../../lib/bulk/_context.ts";
+import {
+  type BulkContext,
+  recordOutcomes,
+  type Task,
+} from "../../../lib/bulk/_context.ts";
 import { applyGuard, planBulkRun } from "../../../lib/bulk/_plan.ts";
 import { InputError } from "../../../lib/errors.ts";
 import type { PluginResult } from "../../../lib/types.ts";
@@ -71,10 +75,9 @@ Deno.test("applyGuard() skips running and completed pairs, launches the rest", (
     ["2/igv", { id: 12, state: "Completed" } as PluginResult],
     ["3/igv", { id: 13, state: "Error" } as PluginResult],
   ]);
-  const launch = applyGuard(ctxFor({} as BulkContext["client"]), {
-    tasks,
-    latest,
-  });
+  const ctx = ctxFor({} as BulkContext["client"]);
+  const { toLaunch: launch, skipped } = applyGuard(ctx, { tasks, latest });
+  recordOutcomes(ctx, skipped);
   assert.deepEqual(launch.map((t) => t.report), [3, 4]);
   assert.equal(tasks[0]!.rows[0]!.outcome, "skipped");
   assert.equal(tasks[0]!.rows[0]!.state, "Started");

@@ -65,12 +65,12 @@ Deno.test("resumeTasks() settles what the job launched and looks for what it lef
     [`${b}/igv`, { id: landed, state: "Queued" } as PluginResult],
   ]);
   const settler = new Settler(ctx);
-  const { remaining, resumed } = await resumeTasks(ctx, {
+  const { remaining, resumed, inDoubt } = await resumeTasks(ctx, {
     tasks,
     state,
     latest,
-    settler,
   });
+  for (const t of inDoubt) settler.add(t);
   assert.equal(resumed, 2, "a from the journal, b found on the server");
   const outcome = (t: Task) => [t.report, t.rows[0]!.outcome, t.rows[0]!.run];
   assert.deepEqual(outcome(tasks[0]!), [a, "launched", 77]);
@@ -114,15 +114,15 @@ Deno.test("resumeTasks() treats every unsettled pair as in doubt when a record i
   const landed = sim.addPluginResult(a!, "igv", "Started");
   const settler = new Settler(ctx);
   const tasks = [task(a!, landed), task(b!)];
-  const { remaining, resumed } = await resumeTasks(ctx, {
+  const { remaining, resumed, inDoubt } = await resumeTasks(ctx, {
     tasks,
     state,
     latest: new Map([[
       `${a}/igv`,
       { id: landed, state: "Started" } as PluginResult,
     ]]),
-    settler,
   });
+  for (const t of inDoubt) settler.add(t);
   assert.equal(resumed, 1);
   assert.equal(tasks[0]!.rows[0]!.outcome, "launched");
   assert.deepEqual(
