@@ -75,26 +75,13 @@ export async function openJob(
     };
     const other = read.records.length > 0 &&
       (state.job?.id !== options.job.id || options.newJob);
-    // Launches an unfinished earlier job sent without an answer may still
-    // land: the new job inherits them, to be settled before any is resent.
     let inherited: [string, PairRecord][] = [];
     if (other) {
-      if (!state.ended) {
-        inherited = [...state.pairs].filter(([, p]) => p.status === "in-doubt");
-      }
-      const aside = asideName(path, state.latest || options.now());
-      await Deno.rename(path, aside);
-      notes.push(
-        `${
-          options.newJob
-            ? "--new-job"
-            : "the input or its flags changed: a new job"
-        }; the earlier journal was kept as ${aside}${
-          inherited.length
-            ? ` (${inherited.length} of its launches in doubt are checked first)`
-            : ""
-        }`,
-      );
+      inherited = await setAside(path, state, {
+        newJob: options.newJob,
+        now: options.now,
+        notes,
+      });
       read = { records: [], torn: undefined, damaged: [], goodBytes: 0 };
       state = { ...replayJournal([]), torn: undefined };
     }
@@ -148,6 +135,33 @@ export async function openJob(
     await lock.release().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Keeps the journal of another job (or any, with `newJob`) aside, with a
+ * note. Launches an unfinished earlier job sent without an answer may still
+ * land: they are returned, for the new job to settle before any is resent.
+ */
+async function setAside(
+  path: string,
+  state: JournalState,
+  options: { newJob: boolean; now: () => number; notes: string[] },
+): Promise<[string, PairRecord][]> {
+  const inherited = state.ended
+    ? []
+    : [...state.pairs].filter(([, p]) => p.status === "in-doubt");
+  const aside = asideName(path, state.latest || options.now());
+  await Deno.rename(path, aside);
+  options.notes.push(
+    `${
+      options.newJob ? "--new-job" : "the input or its flags changed: a new job"
+    }; the earlier journal was kept as ${aside}${
+      inherited.length
+        ? ` (${inherited.length} of its launches in doubt are checked first)`
+        : ""
+    }`,
+  );
+  return inherited;
 }
 
 /** `x.journal.ndjson` → `x.journal.2026-12-01T10-20-30Z.ndjson`, beside it. */
