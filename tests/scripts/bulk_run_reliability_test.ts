@@ -1,38 +1,19 @@
 // The exactly-once scenarios a lab meets, run as a user runs the scripts and
-// counted in the simulator's own launch log: two launchers at once, a slow
-// server, broken answers, signals, a damaged journal, unwritable paths.
+// counted in the simulator's own launch log: two launchers at once, a slow server, broken answers, signals, a damaged
+// journal, unwritable paths.
 // (The stress harness, `deno task stress`, runs them at scale.)
 
 import assert from "node:assert/strict";
-import type { Simulator } from "../../simulator/mod.ts";
 import {
   envFor,
   freshReports,
-  launchCounts,
   runCommand,
   runScript,
   simulator,
   spawnScript,
 } from "../_helpers.ts";
 import { main as listMain } from "../../scripts/list.ts";
-
-/** A folder with a CSV of `reports` × `plugin`, and a registry of its own. */
-async function job(reports: number[], plugin: string, name = "in.csv") {
-  const cwd = await Deno.makeTempDir({ prefix: "ionrun-rel-" });
-  await Deno.writeTextFile(
-    `${cwd}/${name}`,
-    `report,plugin\n${reports.map((r) => `${r},${plugin}`).join("\n")}\n`,
-  );
-  return cwd;
-}
-
-function assertOnceEach(sim: Simulator, pairs: number) {
-  const counts = launchCounts(sim);
-  assert.equal(counts.size, pairs, "every pair launched");
-  for (const [pair, n] of counts) assert.equal(n, 1, `${pair} launched ${n}×`);
-}
-
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { assertOnceEach, job, wait } from "./_bulk_run_jobs.ts";
 
 Deno.test("two bulk_run.ts on the same CSV: the second is refused at once", async () => {
   await using sim = await simulator({ launchDelayMs: 30 });
@@ -258,177 +239,4 @@ Deno.test("a list whose meta.next never ends stops with a clear error", async ()
     /the server's list does not end: meta\.next repeats a page already read/,
   );
   assert.ok(!/\n\s+at /.test(r.stderr), "no stack trace");
-});
-
-/** Waits for a spawned script; its exit code and stderr. */
-async function ended(child: Deno.ChildProcess) {
-  const out = await child.output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
-
-const postsSeen = (sim: Simulator) =>
-  sim.requests.filter((r) => r.method === "POST").length;
-
-Deno.test("two project folders, each with its own in.csv of the same pairs, at once: every pair launched once", async () => {
-  await using sim = await simulator({ launchDelayMs: 20 });
-  const reports = freshReports(sim, "igv", 40);
-  const a = await job(reports, "igv");
-  const b = await job([...reports].reverse(), "igv");
-  const cache = await Deno.makeTempDir({ prefix: "ionrun-cache-" });
-  const env = { ...envFor(sim), XDG_CACHE_HOME: cache };
-  const args = ["in.csv", "--concurrency", "3"];
-  const runs = [
-    spawnScript("bulk_run.ts", args, { env, cwd: a }),
-    spawnScript("bulk_run.ts", args, { env, cwd: b }),
-  ];
-  const outs = await Promise.all(runs.map(ended));
-  assert.deepEqual(
-    outs.map((o) => o.code),
-    [0, 0],
-    outs.map((o) => o.stderr).join("\n"),
-  );
-  assertOnceEach(sim, 40);
-  for (const dir of [a, b, cache]) await Deno.remove(dir, { recursive: true });
-});
-
-Deno.test("one server under two names (127.0.0.1 and localhost) at once: every pair launched once", async () => {
-  await using sim = await simulator({ launchDelayMs: 20 });
-  const reports = freshReports(sim, "igv", 40);
-  const a = await job(reports, "igv");
-  const b = await job([...reports].reverse(), "igv");
-  const cache = await Deno.makeTempDir({ prefix: "ionrun-cache-" });
-  const env = { ...envFor(sim), XDG_CACHE_HOME: cache };
-  const local = { ...env, TS_URL: sim.url.replace("127.0.0.1", "localhost") };
-  const args = ["in.csv", "--concurrency", "3"];
-  const outs = await Promise.all([
-    ended(spawnScript("bulk_run.ts", args, { env, cwd: a })),
-    ended(spawnScript("bulk_run.ts", args, { env: local, cwd: b })),
-  ]);
-  assert.deepEqual(
-    outs.map((o) => o.code),
-    [0, 0],
-    outs.map((o) => o.stderr).join("\n"),
-  );
-  assertOnceEach(sim, 40);
-  // One registry folder for the two names.
-  const folders = [];
-  for await (const f of Deno.readDir(`${cache}/ionrun/claims`)) {
-    folders.push(f.name);
-  }
-  assert.equal(folders.length, 1, folders.join(", "));
-  for (const dir of [a, b, cache]) await Deno.remove(dir, { recursive: true });
-});
-
-Deno.test("kill -9 during launches to a server creating runs 1.5 s late, the same command at once: never launched twice (3 trials)", async () => {
-  for (let trial = 0; trial < 3; trial++) {
-    await using sim = await simulator({ createDelayMs: 1_500 });
-    const reports = freshReports(sim, "igv", 24);
-    const cwd = await job(reports, "igv");
-    const env = { ...envFor(sim), XDG_CACHE_HOME: `${cwd}/cache` };
-    const args = [
-      "in.csv",
-      "--concurrency",
-      "4",
-      "--request-timeout",
-      "1",
-      "--settle",
-      "3s",
-      "--max-active",
-      "0",
-    ];
-    const child = spawnScript("bulk_run.ts", args, { env, cwd });
-    // Killed while launches are out and none of their runs exists yet.
-    while (postsSeen(sim) < 4 + 4 * trial) await wait(5);
-    child.kill("SIGKILL");
-    await child.output();
-    let last = await runScript("bulk_run.ts", args, { env, cwd });
-    for (let i = 0; last.code !== 0 && i < 4; i++) {
-      last = await runScript("bulk_run.ts", args, { env, cwd });
-    }
-    assert.equal(last.code, 0, last.stderr);
-    await wait(1_600); // any launch still being created shows now
-    assertOnceEach(sim, 24);
-    await Deno.remove(cwd, { recursive: true });
-  }
-});
-
-Deno.test("a job killed while it holds claims: another job takes them over, settles what was sent, launches the rest", async () => {
-  await using sim = await simulator({ createDelayMs: 1_200 });
-  const reports = freshReports(sim, "igv", 16);
-  const a = await job(reports, "igv");
-  const b = await job(reports, "igv");
-  const cache = await Deno.makeTempDir({ prefix: "ionrun-cache-" });
-  const env = { ...envFor(sim), XDG_CACHE_HOME: cache };
-  const args = ["in.csv", "--concurrency", "4", "--settle", "4s"];
-  const first = spawnScript("bulk_run.ts", args, { env, cwd: a });
-  while (postsSeen(sim) < 4) await wait(5);
-  first.kill("SIGKILL");
-  await first.output();
-  // At once, from the other folder: what A sent is found as it lands.
-  const second = await runScript("bulk_run.ts", args, { env, cwd: b });
-  assert.equal(second.code, 0, second.stderr);
-  assert.doesNotMatch(second.stdout + second.stderr, /being launched by/);
-  await wait(1_300);
-  assertOnceEach(sim, 16);
-  for (const dir of [a, b, cache]) await Deno.remove(dir, { recursive: true });
-});
-
-Deno.test("a job stopped with Ctrl-Z (SIGSTOP) while it holds claims: the other job names it and what to do, and launches nothing of its", async () => {
-  // A's first two launches take 25 s on the server: B meets them in flight.
-  await using sim = await simulator();
-  sim.addFault({
-    method: "POST",
-    nth: 1,
-    times: 2,
-    action: { type: "slow-create", ms: 25_000 },
-  });
-  const reports = freshReports(sim, "igv", 12);
-  const a = await job(reports, "igv");
-  const b = await job(reports, "igv");
-  const cache = await Deno.makeTempDir({ prefix: "ionrun-cache-" });
-  const env = { ...envFor(sim), XDG_CACHE_HOME: cache };
-  // A settle window shorter than the stop: when A goes on, the registry no
-  // longer keeps it off B's launches; its stale view must be read again.
-  const args = [
-    "in.csv",
-    "--concurrency",
-    "2",
-    "--request-timeout",
-    "40",
-    "--settle",
-    "3s",
-    "--max-active",
-    "0",
-  ];
-  const first = spawnScript("bulk_run.ts", args, { env, cwd: a });
-  while (postsSeen(sim) < 2) await wait(5);
-  Deno.kill(first.pid, "SIGSTOP");
-  let second;
-  try {
-    second = await runScript("bulk_run.ts", [
-      ...args,
-      "--format",
-      "csv",
-    ], { env, cwd: b });
-  } finally {
-    Deno.kill(first.pid, "SIGCONT");
-  }
-  assert.equal(second.code, 1, second.stderr);
-  const held = second.stdout.split("\n").filter((l) => /not-started/.test(l));
-  assert.equal(held.length, 2, second.stdout);
-  assert.match(
-    second.stdout,
-    new RegExp(
-      `held by pid ${first.pid} since \\S+ \\(another job\\), which does not answer: stopped \\(Ctrl-Z: ""fg"" in its terminal, or kill -CONT ${first.pid}\\) or hung \\(kill ${first.pid}\\); then run this command again`,
-    ),
-  );
-  assert.equal((await ended(first)).code, 0);
-  const again = await runScript("bulk_run.ts", args, { env, cwd: b });
-  assert.equal(again.code, 0, again.stderr);
-  assertOnceEach(sim, 12);
-  for (const dir of [a, b, cache]) await Deno.remove(dir, { recursive: true });
 });

@@ -1,0 +1,103 @@
+// The exactly-once scenarios a lab meets, run as a user runs the scripts and
+// counted in the simulator's own launch log: two launchers in two folders or under two
+// names of one server, kill -9 against a server that creates runs late.
+// (The stress harness, `deno task stress`, runs them at scale.)
+
+import assert from "node:assert/strict";
+import {
+  envFor,
+  freshReports,
+  runScript,
+  simulator,
+  spawnScript,
+} from "../_helpers.ts";
+import {
+  assertOnceEach,
+  ended,
+  job,
+  postsSeen,
+  wait,
+} from "./_bulk_run_jobs.ts";
+
+Deno.test("two project folders, each with its own in.csv of the same pairs, at once: every pair launched once", async () => {
+  await using sim = await simulator({ launchDelayMs: 20 });
+  const reports = freshReports(sim, "igv", 40);
+  const a = await job(reports, "igv");
+  const b = await job([...reports].reverse(), "igv");
+  const cache = await Deno.makeTempDir({ prefix: "ionrun-cache-" });
+  const env = { ...envFor(sim), XDG_CACHE_HOME: cache };
+  const args = ["in.csv", "--concurrency", "3"];
+  const runs = [
+    spawnScript("bulk_run.ts", args, { env, cwd: a }),
+    spawnScript("bulk_run.ts", args, { env, cwd: b }),
+  ];
+  const outs = await Promise.all(runs.map(ended));
+  assert.deepEqual(
+    outs.map((o) => o.code),
+    [0, 0],
+    outs.map((o) => o.stderr).join("\n"),
+  );
+  assertOnceEach(sim, 40);
+  for (const dir of [a, b, cache]) await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("one server under two names (127.0.0.1 and localhost) at once: every pair launched once", async () => {
+  await using sim = await simulator({ launchDelayMs: 20 });
+  const reports = freshReports(sim, "igv", 40);
+  const a = await job(reports, "igv");
+  const b = await job([...reports].reverse(), "igv");
+  const cache = await Deno.makeTempDir({ prefix: "ionrun-cache-" });
+  const env = { ...envFor(sim), XDG_CACHE_HOME: cache };
+  const local = { ...env, TS_URL: sim.url.replace("127.0.0.1", "localhost") };
+  const args = ["in.csv", "--concurrency", "3"];
+  const outs = await Promise.all([
+    ended(spawnScript("bulk_run.ts", args, { env, cwd: a })),
+    ended(spawnScript("bulk_run.ts", args, { env: local, cwd: b })),
+  ]);
+  assert.deepEqual(
+    outs.map((o) => o.code),
+    [0, 0],
+    outs.map((o) => o.stderr).join("\n"),
+  );
+  assertOnceEach(sim, 40);
+  // One registry folder for the two names.
+  const folders = [];
+  for await (const f of Deno.readDir(`${cache}/ionrun/claims`)) {
+    folders.push(f.name);
+  }
+  assert.equal(folders.length, 1, folders.join(", "));
+  for (const dir of [a, b, cache]) await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("kill -9 during launches to a server creating runs 1.5 s late, the same command at once: never launched twice (3 trials)", async () => {
+  for (let trial = 0; trial < 3; trial++) {
+    await using sim = await simulator({ createDelayMs: 1_500 });
+    const reports = freshReports(sim, "igv", 24);
+    const cwd = await job(reports, "igv");
+    const env = { ...envFor(sim), XDG_CACHE_HOME: `${cwd}/cache` };
+    const args = [
+      "in.csv",
+      "--concurrency",
+      "4",
+      "--request-timeout",
+      "1",
+      "--settle",
+      "3s",
+      "--max-active",
+      "0",
+    ];
+    const child = spawnScript("bulk_run.ts", args, { env, cwd });
+    // Killed while launches are out and none of their runs exists yet.
+    while (postsSeen(sim) < 4 + 4 * trial) await wait(5);
+    child.kill("SIGKILL");
+    await child.output();
+    let last = await runScript("bulk_run.ts", args, { env, cwd });
+    for (let i = 0; last.code !== 0 && i < 4; i++) {
+      last = await runScript("bulk_run.ts", args, { env, cwd });
+    }
+    assert.equal(last.code, 0, last.stderr);
+    await wait(1_600); // any launch still being created shows now
+    assertOnceEach(sim, 24);
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
