@@ -48,6 +48,11 @@ const COMMANDS: readonly {
     load: () => import("./status.ts"),
   },
   {
+    name: "results",
+    what: "one QC table across reports from the plugin runs' results",
+    load: () => import("./results.ts"),
+  },
+  {
     name: "doctor",
     what: "check the set-up: URL, TLS, credentials, reading, proxy, clock",
     load: () => import("./doctor.ts"),

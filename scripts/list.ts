@@ -25,6 +25,7 @@ import type { Plugin, Report } from "../lib/types.ts";
 import {
   addFormatOption,
   type Format,
+  parseDate,
   resolveFormat,
   wholeNumber,
 } from "./_cli/flags.ts";
@@ -256,19 +257,6 @@ async function explainNone(
       );
     }
   }
-}
-
-function parseDate(flag: string, value: string, endOfDay = false): Date {
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const date = new Date(
-    dateOnly ? `${value}T${endOfDay ? "23:59:59.999" : "00:00:00"}Z` : value,
-  );
-  if (Number.isNaN(date.getTime())) {
-    throw new UsageError(
-      `${flag} must be a date like 2026-01-31 or 2026-01-31T12:00:00Z, got "${value}"`,
-    );
-  }
-  return date;
 }
 
 /** The subcommands. */

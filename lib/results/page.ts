@@ -34,15 +34,16 @@ footer{margin-top:1em;color:#555}
 const JS = `
 (function(){var t=document.getElementById("results");if(!t)return;
 var hs=t.tHead.rows[0].cells,body=t.tBodies[0];
-function key(td){var v=td.getAttribute("data-v");if(v===null)return null;var n=Number(v);return td.className.indexOf("n")>=0&&v!==""?n:v.toLowerCase();}
+function key(td){var v=td.getAttribute("data-v");if(v===null||v==="")return null;return td.classList.contains("n")?Number(v):v.toLowerCase();}
 function sort(i){var h=hs[i],dir=h.getAttribute("aria-sort")==="ascending"?-1:1;
 for(var j=0;j<hs.length;j++)hs[j].removeAttribute("aria-sort");
 h.setAttribute("aria-sort",dir===1?"ascending":"descending");
-var rows=Array.prototype.slice.call(body.rows);
-rows.sort(function(a,b){var x=key(a.cells[i]),y=key(b.cells[i]);
-if(x===null||x==="")return y===null||y===""?0:1;if(y===null||y==="")return -1;
+var rows=body.rows,keyed=new Array(rows.length);
+for(var k=0;k<rows.length;k++)keyed[k]=[key(rows[k].cells[i]),rows[k]];
+keyed.sort(function(a,b){var x=a[0],y=b[0];
+if(x===null)return y===null?0:1;if(y===null)return -1;
 return (x<y?-1:x>y?1:0)*dir;});
-var f=document.createDocumentFragment();for(var k=0;k<rows.length;k++)f.appendChild(rows[k]);body.appendChild(f);}
+var f=document.createDocumentFragment();for(var m=0;m<keyed.length;m++)f.appendChild(keyed[m][1]);body.appendChild(f);}
 for(var i=0;i<hs.length;i++)(function(i){hs[i].addEventListener("click",function(){sort(i);});})(i);
 })();
 `;

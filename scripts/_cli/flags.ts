@@ -247,3 +247,20 @@ export async function checkWritable(path: string, flag: string): Promise<void> {
     throw new UsageError(`${flag} ${path}: cannot write it: ${why}`);
   }
 }
+
+/**
+ * A `--since`/`--until` date: `2026-01-31` (the day's start, or its end
+ * with `endOfDay`) or an ISO date-time.
+ */
+export function parseDate(flag: string, value: string, endOfDay = false): Date {
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const date = new Date(
+    dateOnly ? `${value}T${endOfDay ? "23:59:59.999" : "00:00:00"}Z` : value,
+  );
+  if (Number.isNaN(date.getTime())) {
+    throw new UsageError(
+      `${flag} must be a date like 2026-01-31 or 2026-01-31T12:00:00Z, got "${value}"`,
+    );
+  }
+  return date;
+}
