@@ -177,6 +177,7 @@ export function htmlFault(status = 200): Reply {
 
 /** The answer with its body cut in the middle (Content-Length follows). */
 export function truncated(reply: Reply): Reply {
+  if (typeof reply.body !== "string") return reply;
   return {
     ...reply,
     body: reply.body.slice(0, Math.floor(reply.body.length / 2)),
@@ -202,6 +203,7 @@ export function brokenNext(
   request: { pathname: string; params: URLSearchParams; origin?: string },
 ): Reply {
   let data: { meta?: Record<string, unknown>; objects?: unknown };
+  if (typeof reply.body !== "string") return reply;
   try {
     data = JSON.parse(reply.body);
   } catch {

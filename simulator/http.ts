@@ -4,6 +4,7 @@
 // applies to; so the simulator parses HTTP itself (keep-alive, Content-Length
 // and chunked bodies, Expect: 100-continue).
 
+import type { StreamBody } from "./types.ts";
 import {
   ByteReader,
   closeQuietly,
@@ -38,7 +39,7 @@ export type RawResponse =
   | {
     status: number;
     headers: Record<string, string>;
-    body: string;
+    body: string | Uint8Array | StreamBody;
     close?: boolean;
   }
   | "reset"
@@ -70,8 +71,10 @@ const REASONS: Record<number, string> = {
   201: "Created",
   202: "Accepted",
   204: "No Content",
+  206: "Partial Content",
   301: "Moved Permanently",
   302: "Found",
+  304: "Not Modified",
   400: "Bad Request",
   401: "Unauthorized",
   403: "Forbidden",
@@ -81,6 +84,7 @@ const REASONS: Record<number, string> = {
   410: "Gone",
   413: "Request Entity Too Large",
   414: "Request-URI Too Long",
+  416: "Requested Range Not Satisfiable",
   429: "Too Many Requests",
   500: "Internal Server Error",
   501: "Not Implemented",
@@ -100,13 +104,19 @@ function serialize(
   head: boolean,
   keepAlive: { timeoutS: number; max: number } | null,
 ): Uint8Array {
-  const body = enc.encode(res.body);
+  const stream = isStream(res.body);
+  const body = typeof res.body === "string"
+    ? enc.encode(res.body)
+    : stream
+    ? new Uint8Array()
+    : res.body as Uint8Array;
+  const length = stream ? (res.body as StreamBody).length : body.length;
   let text = `HTTP/1.1 ${res.status} ${REASONS[res.status] ?? "Unknown"}\r\n`;
   text += `Date: ${
     new Date().toUTCString()
   }\r\nServer: Apache/2.4.41 (Ubuntu)\r\n`;
   for (const [k, v] of Object.entries(res.headers)) text += `${k}: ${v}\r\n`;
-  text += `Content-Length: ${body.length}\r\n`;
+  text += `Content-Length: ${length}\r\n`;
   text += keepAlive
     ? `Keep-Alive: timeout=${keepAlive.timeoutS}, max=${keepAlive.max}\r\nConnection: Keep-Alive\r\n\r\n`
     : "Connection: close\r\n\r\n";
@@ -116,6 +126,54 @@ function serialize(
   out.set(headBytes);
   out.set(body, headBytes.length);
   return out;
+}
+
+function isStream(body: unknown): body is StreamBody {
+  return typeof body === "object" && body !== null &&
+    !(body instanceof Uint8Array);
+}
+
+/**
+ * Writes a streamed body in 64 KiB pieces, paced to `bytesPerSecond`;
+ * false when it was cut (`cutAt`) and the connection must close.
+ */
+async function writeStream(
+  conn: Deno.Conn,
+  body: StreamBody,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const limit = Math.min(body.length, body.cutAt ?? Infinity);
+  let sent = 0;
+  try {
+    while (sent < limit && !signal.aborted) {
+      const piece = Math.min(
+        65_536,
+        limit - sent,
+        body.bytesPerSecond
+          ? Math.max(1, Math.ceil(body.bytesPerSecond / 10))
+          : Infinity,
+      );
+      await writeAll(conn, body.read(sent, sent + piece));
+      sent += piece;
+      if (body.bytesPerSecond && sent < limit) {
+        await pause(piece / body.bytesPerSecond * 1000, signal);
+      }
+    }
+  } finally {
+    body.onSent?.(sent);
+  }
+  return sent === body.length;
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => (clearTimeout(t), resolve());
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", done);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 const RESET_BYTES = enc.encode(
@@ -233,6 +291,11 @@ export function serveHttp(
               : null,
           ),
         );
+        if (isStream(res.body) && method !== "HEAD") {
+          if (!await writeStream(conn, res.body, signal)) return;
+        } else if (isStream(res.body)) {
+          res.body.onSent?.(0);
+        }
         if (!keepAlive) return;
       }
     } catch {

@@ -17,7 +17,12 @@
  * sampleID, molecularCoverageAnalysis; per barcode of the plan's
  * `barcodedSamples`, floats as strings, failed barcodes, partial stores of
  * failed runs, stale stores during reruns or after a failed PATCH), also
- * under `results/<pk>/pluginstore/`, with `results/<pk>/barcodesampleinfo/`. Every
+ * under `results/<pk>/pluginstore/`, with `results/<pk>/barcodesampleinfo/`.
+ * Each run folder holds a deterministic file tree (startplugin.json,
+ * results.json, per-barcode coverage tables, BGZF VCFs, virtual multi-GB
+ * BAM links), served under `/output/` and `/auth/output/` with Apache's
+ * static semantics (ETag, Last-Modified, Range, If-Range, autoindex
+ * listings) and optional file faults. Every
  * request is logged; faults (error statuses, HTML pages, cut bodies,
  * broken pagination, dropped connections, delays, slow run creation, a
  * stalled server) can be injected, and the state can be kept in a file
@@ -50,6 +55,7 @@ export type {
   RecordedRequest,
   RunSpec,
   SimBarcode,
+  SimFileInfo,
   SimUser,
 } from "./types.ts";
 

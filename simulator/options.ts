@@ -8,6 +8,7 @@ import type {
   RecordedRequest,
   RunSpec,
   SimBarcode,
+  SimFileInfo,
   SimUser,
 } from "./types.ts";
 
@@ -122,6 +123,36 @@ export interface SimulatorOptions {
    */
   unbarcodedRate?: number;
   /**
+   * Faults and oddities of the run folders' files (`/output/…`,
+   * `/auth/output/…`), all seeded, all off by default:
+   * - `cutRate`: fraction of body GETs cut in the middle (the full
+   *   Content-Length promised, the connection closed early);
+   * - `bytesPerSecond`: bandwidth of file bodies;
+   * - `changeOnHeadRate`: fraction of HEADs after which the file changes
+   *   (a later GET sees a new size and ETag);
+   * - `archivedRate`: fraction of reports whose output is archived (404 for
+   *   every file of their runs, the API still lists the runs);
+   * - `otherStorageRate`: fraction of reports on a storage location other
+   *   than `Home` (`Archive`: their `reportLink`, `URL` and `path` say so).
+   */
+  fileFaults?: {
+    cutRate?: number;
+    bytesPerSecond?: number;
+    changeOnHeadRate?: number;
+    archivedRate?: number;
+    otherStorageRate?: number;
+  };
+  /**
+   * Size of every virtual BAM link (coverageAnalysis and variantCaller
+   * barcode folders), in bytes; default seeded 2–6 GB. Their bytes are made
+   * only for the ranges asked.
+   */
+  bamBytes?: number;
+  /** Server time of a Basic password check (PBKDF2 and a session write), per request, in ms; default 0. */
+  basicAuthCostMs?: number;
+  /** Server time of a session-cookie look-up, per request, in ms; default 0. */
+  sessionCostMs?: number;
+  /**
    * Give S5 runs a thumbnail report beside the full one (same experiment,
    * `metaData: {thumb: 1}`, name ending in `_tn`); default false.
    */
@@ -204,6 +235,23 @@ export interface Simulator extends AsyncDisposable {
   resultsJsonOf(pluginResultId: number): Record<string, unknown> | null;
   /** A report's barcodes and samples, in kit order; `[]` when not barcoded. */
   barcodesOf(reportId: number): SimBarcode[];
+  /**
+   * The files of a plugin result's folder now (the log included), with
+   * their path relative to the folder, size, SHA-256 (hex; null for a
+   * virtual BAM over 64 MB), ETag and mtime (ms).
+   */
+  filesOf(pluginResultId: number): SimFileInfo[];
+  /**
+   * Changes a file of a run folder (new content and a new mtime, so a new
+   * ETag), adds one, or deletes it (`null`). Kept in memory only.
+   */
+  setFile(
+    pluginResultId: number,
+    path: string,
+    content: string | Uint8Array | null,
+  ): void;
+  /** How many Basic password checks and session look-ups the server made. */
+  authCounts(): { basic: number; session: number };
   /** Creates a plugin result with one job fixed in `state` (none for `Unknown`/`Failed Validation`); returns its id. */
   addPluginResult(report: number, plugin: string, state: string): number;
   /** Changes `selected`, `active` or the global `config` of every row of a plugin name. */

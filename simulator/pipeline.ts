@@ -117,6 +117,18 @@ export async function handle(
   if (ctx.closing.aborted) return "bare-reset";
   const auth = authenticate(ctx, raw.headers, params);
   rec.auth = auth.kind;
+  // A Basic header costs a password hash (and a session write) every time;
+  // the session cookie a look-up.
+  const scheme = (raw.headers.get("authorization") ?? "").trim().split(
+    /\s+/,
+  )[0]!
+    .toLowerCase();
+  const cost = scheme === "basic"
+    ? (ctx.authCounts.basic++, ctx.settings.basicAuthCostMs)
+    : auth.kind === "session"
+    ? (ctx.authCounts.session++, ctx.settings.sessionCostMs)
+    : 0;
+  if (cost > 0) await wait(cost, raw.signal);
   const fault = faults.match(raw.method, pathname);
   const a = fault?.action;
   if (fault && !fault.after) {
@@ -151,6 +163,11 @@ export async function handle(
   if (a?.type === "truncate") reply = truncated(reply);
   if (a?.type === "next") reply = brokenNext(reply, a.mode, req);
   rec.status = reply.status;
+  const body = reply.body;
+  if (typeof body === "object" && !(body instanceof Uint8Array)) {
+    rec.bodyBytes = 0;
+    body.onSent = (n) => rec.bodyBytes = n;
+  }
   return reply;
 }
 

@@ -60,7 +60,7 @@ export function reportOr(
 }
 
 /** The TS/Django "page not found" page (Django's 404 with DEBUG=False). */
-export function notFound(path: string): Reply {
+export function notFound(path: string): Reply & { body: string } {
   const safe = path.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   return {
     status: 404,

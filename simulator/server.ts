@@ -20,7 +20,9 @@ import { Gate, handle, type Pipeline, tooLongRecorded } from "./pipeline.ts";
 import { PluginQueue } from "./queue.ts";
 import { resourceSpecs } from "./specs.ts";
 import type { PrRow } from "./store.ts";
-import { barcodesOf, storeNow } from "./stores.ts";
+import { barcodesOf, rngFor, storeNow } from "./stores.ts";
+import { etagOf, sha256Of } from "./files.ts";
+import { type FileState, folderFiles } from "./static.ts";
 
 /** A numeric option, checked: a number from `min` to `max` (finite unless `infinite`). */
 function finite(
@@ -71,6 +73,8 @@ function settingsOf(o: SimulatorOptions, seed: number): Settings {
     stopErrorRate: finite("stopErrorRate", o.stopErrorRate ?? 0, 0, 1),
     objectCostMs: finite("objectCostMs", o.objectCostMs ?? 0, 0),
     storeCostMs: finite("storeCostMs", o.storeCostMs ?? 0, 0),
+    basicAuthCostMs: finite("basicAuthCostMs", o.basicAuthCostMs ?? 0, 0),
+    sessionCostMs: finite("sessionCostMs", o.sessionCostMs ?? 0, 0),
     logs: o.logs ?? true,
   };
 }
@@ -101,10 +105,39 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     earlyErrorRate: rate("earlyErrorRate", options.earlyErrorRate, 0.25),
     unbarcodedRate: rate("unbarcodedRate", options.unbarcodedRate, 0.15),
   };
+  const ff = options.fileFaults ?? {};
+  const otherStorage = rate(
+    "fileFaults.otherStorageRate",
+    ff.otherStorageRate,
+    0,
+  );
   for (const r of store.reports) {
     const kit = store.easById.get(r.easId)?.barcodeKitName ?? "IonXpress";
     r.barcodes ??= barcodesOf(store.world, r, kit);
+    if (
+      !store.loaded && otherStorage > 0 &&
+      rngFor(seed, 0x570ae, r.easId)() < otherStorage
+    ) r.storage = "Archive";
   }
+  const files: FileState = {
+    settings: {
+      cutRate: rate("fileFaults.cutRate", ff.cutRate, 0),
+      bytesPerSecond: finite(
+        "fileFaults.bytesPerSecond",
+        ff.bytesPerSecond ?? 0,
+        0,
+      ),
+      changeOnHeadRate: rate(
+        "fileFaults.changeOnHeadRate",
+        ff.changeOnHeadRate,
+        0,
+      ),
+      archivedRate: rate("fileFaults.archivedRate", ff.archivedRate, 0),
+      bamBytes: Math.floor(finite("bamBytes", options.bamBytes ?? 0, 0)),
+    },
+    overrides: new Map(),
+    served: 0,
+  };
   const writer = options.stateFile
     ? new StateWriter(options.stateFile, () => saveState(store, queue))
     : null;
@@ -125,6 +158,8 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     closing: closing.signal,
     now: clock,
     onLaunch: (record) => launches.push(record),
+    files,
+    authCounts: { basic: 0, session: 0 },
   };
 
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
@@ -242,6 +277,31 @@ export function createSimulator(options: SimulatorOptions): Simulator {
       queue.advance(now);
       return storeNow(store.world, prOf(id), now).disk;
     },
+    filesOf(id) {
+      const now = clock();
+      queue.advance(now);
+      return folderFiles(ctx, prOf(id), now).map((f) => ({
+        path: f.path,
+        size: f.size,
+        sha256: sha256Of(f),
+        etag: etagOf(f),
+        mtime: f.mtime,
+      }));
+    },
+    setFile(id, path, content) {
+      prOf(id);
+      const bytes = typeof content === "string"
+        ? new TextEncoder().encode(content)
+        : content;
+      ctx.files.overrides.set(`${id}/${path}`, {
+        content: bytes,
+        mtime: Math.max(
+          clock(),
+          (ctx.files.overrides.get(`${id}/${path}`)?.mtime ?? 0) + 1000,
+        ),
+      });
+    },
+    authCounts: () => ({ ...ctx.authCounts }),
     barcodesOf(id) {
       const r = store.reportById.get(id);
       if (!r) throw new RangeError(`No report ${id}`);

@@ -6,6 +6,7 @@
 import type { PluginQueue, RunSettings } from "./queue.ts";
 import type { resourceSpecs } from "./specs.ts";
 import type { SimStore } from "./store.ts";
+import type { FileState } from "./static.ts";
 
 /** A user account of the simulated server. */
 export interface SimUser {
@@ -25,6 +26,20 @@ export interface SimBarcode {
   index: number;
   /** The sample's name (`barcodedSamples`, the stores' `Sample Name`). */
   sample: string;
+}
+
+/** A file of a run folder (see `Simulator.filesOf`). */
+export interface SimFileInfo {
+  /** Path relative to the run folder, e.g. `IonXpress_001/TSVC_variants_IonXpress_001.vcf.gz`. */
+  path: string;
+  /** Size in bytes (`Content-Length`). */
+  size: number;
+  /** SHA-256 of the content, hex; null for a virtual BAM over 64 MB. */
+  sha256: string | null;
+  /** The `ETag` served. */
+  etag: string;
+  /** Modification time in ms (`Last-Modified`, to the second). */
+  mtime: number;
 }
 
 /** A scenario run for `Simulator.addRun`: one job fixed in `state`. */
@@ -76,6 +91,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   /** Number of the connection that carried it, from 1 in order of acceptance (0: unknown). */
   connection: number;
+  /** Body bytes written, for static files (`/output/`, `/auth/output/`); 0 for a HEAD. */
+  bodyBytes?: number;
 }
 
 /** A launch the simulator accepted with 202. */
@@ -180,6 +197,8 @@ export interface Settings extends RunSettings {
   stopErrorRate: number;
   objectCostMs: number;
   storeCostMs: number;
+  basicAuthCostMs: number;
+  sessionCostMs: number;
   logs: boolean;
 }
 
@@ -195,6 +214,10 @@ export interface RouteContext {
   closing: AbortSignal;
   now: () => number;
   onLaunch: (record: LaunchRecord) => void;
+  /** The run folders' file settings, changes and counters. */
+  files: FileState;
+  /** Password checks (Basic, valid or not) and session look-ups so far. */
+  authCounts: { basic: number; session: number };
 }
 
 /** One request as the handlers see it. */
@@ -213,9 +236,22 @@ export interface Req {
   createDelayMs?: number;
 }
 
+/**
+ * A body read in pieces (a static file): `length` is what Content-Length
+ * promises; `cutAt` closes the connection after that many bytes,
+ * `bytesPerSecond` paces the writes, `onSent` learns how many were written.
+ */
+export interface StreamBody {
+  length: number;
+  read(start: number, end: number): Uint8Array;
+  cutAt?: number;
+  bytesPerSecond?: number;
+  onSent?: (bytes: number) => void;
+}
+
 /** A response. */
 export interface Reply {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  body: string | Uint8Array | StreamBody;
 }

@@ -10,7 +10,8 @@
 //   /private/ is forbidden). `DirectoryIndex … log.html drmaa_stdout.txt`:
 //   a plugin folder with none of the earlier index files shows its log.
 //   `/auth/` is the same tree behind Apache's own Basic auth ("Used by IGV
-//   and external tools"; `Require valid-user`, realm "Torrent Browser").
+//   and external tools"; `Require valid-user`, realm "Torrent Suite (TM)",
+//   torrent-suite-outputs.md Part 3).
 // - dbReports/iondb/urls.py: `^(?P<urlpath>output.*)$` → `serve_wsgi_location`
 //   (dbReports/iondb/servelocation.py), decorated `@login_required`: no
 //   logged-in user → 302 to `settings.LOGIN_URL` = "/login/" with
@@ -36,7 +37,8 @@
 //   The web path is the run's `URL`, `<reportLink>plugin_out/<folder>/`.
 
 import type { Reply, Req, RouteContext } from "./types.ts";
-import { pluginLog } from "./plugin_logs.ts";
+import { archived } from "./files.ts";
+import { folderFiles, serveFile } from "./static.ts";
 import { apachePage, empty, HTML, notFound } from "./replies.ts";
 import { prFolder, type PrRow, reportDir } from "./store.ts";
 
@@ -67,23 +69,58 @@ export function loginPage(next: string, error = ""): string {
     `<button type="submit" class="btn btn-primary">Sign In</button>\n</form></div>\n</body>\n</html>\n`;
 }
 
-/** Apache's directory listing of an empty run folder. */
-function listing(path: string): string {
-  const safe = path.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n<html>\n <head>\n  <title>Index of ${safe}</title>\n </head>\n <body>\n` +
-    `<h1>Index of ${safe}</h1>\n<ul><li><a href="../"> Parent Directory</a></li>\n</ul>\n` +
+/** Apache's size column (mod_autoindex): bytes, then K, M, G rounded. */
+function humanSize(n: number): string {
+  if (n < 1024) return String(n);
+  const units = ["K", "M", "G", "T"];
+  let v = n;
+  let u = -1;
+  while (v >= 1024 && u < units.length - 1) v /= 1024, u++;
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)}${units[u]}`;
+}
+
+const esc = (t: string) =>
+  t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** Apache's autoindex listing of a folder: its subfolders and files. */
+function listing(
+  path: string,
+  entries: { name: string; size: number; mtime: number; dir: boolean }[],
+): string {
+  const stamp = (ms: number) =>
+    new Date(ms).toISOString().slice(0, 16).replace("T", " ");
+  const rows = entries.map((e) =>
+    `<tr><td valign="top"><img src="/icons/${
+      e.dir ? "folder" : "unknown"
+    }.gif" alt="[${e.dir ? "DIR" : "   "}]"></td><td><a href="${
+      pyQuote(e.name)
+    }${e.dir ? "/" : ""}">${esc(e.name)}${
+      e.dir ? "/" : ""
+    }</a></td><td align="right">${stamp(e.mtime)}  </td><td align="right">${
+      e.dir ? "  - " : humanSize(e.size)
+    }</td><td>&nbsp;</td></tr>\n`
+  ).join("");
+  return `<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 3.2 Final//EN">\n<html>\n <head>\n  <title>Index of ${
+    esc(path)
+  }</title>\n </head>\n <body>\n<h1>Index of ${esc(path)}</h1>\n` +
+    `  <table>\n   <tr><th valign="top"><img src="/icons/blank.gif" alt="[ICO]"></th><th><a href="?C=N;O=D">Name</a></th><th><a href="?C=M;O=A">Last modified</a></th><th><a href="?C=S;O=A">Size</a></th><th><a href="?C=D;O=A">Description</a></th></tr>\n` +
+    `   <tr><th colspan="5"><hr></th></tr>\n<tr><td valign="top"><img src="/icons/back.gif" alt="[PARENTDIR]"></td><td><a href="../">Parent Directory</a></td><td>&nbsp;</td><td align="right">  - </td><td>&nbsp;</td></tr>\n` +
+    rows + `   <tr><th colspan="5"><hr></th></tr>\n</table>\n` +
     `<address>Apache/2.4.41 (Ubuntu) Server</address>\n</body></html>\n`;
 }
 
 /** The run whose folder a report-relative path names, if any. */
 function runAt(
   ctx: RouteContext,
+  storage: string,
   report: string,
   folder: string,
 ): PrRow | null {
   const id = Number(/_(\d+)$/.exec(report)?.[1] ?? NaN);
   const r = ctx.store.reportById.get(id);
-  if (!r || reportDir(r) !== report) return null;
+  if (!r || reportDir(r) !== report || (r.storage ?? "Home") !== storage) {
+    return null;
+  }
   const pk = Number(/_out\.(\d+)$/.exec(folder)?.[1] ?? NaN);
   const candidates = Number.isNaN(pk)
     ? ctx.store.prsByReport.get(r.id) ?? []
@@ -92,29 +129,55 @@ function runAt(
     null;
 }
 
-/** A file under the report tree: the log of a run, a 301 or a 404. */
+/** A file, folder listing, 301 or 404 under a report's `plugin_out`. */
 function reportFile(ctx: RouteContext, req: Req, path: string): Reply {
-  const m = /^\/output\/Home\/([^/]+)\/plugin_out\/([^/]+)(\/.*)?$/.exec(path);
-  const pr = m ? runAt(ctx, m[1]!, m[2]!) : null;
-  const file = m?.[3];
-  const log = pr && ctx.settings.logs ? pluginLog(pr, req.now) : null;
-  if (pr && file === undefined) {
+  const m = /^\/output\/([^/]+)\/([^/]+)\/plugin_out\/([^/]+)(\/.*)?$/.exec(
+    path,
+  );
+  const pr = m ? runAt(ctx, m[1]!, m[2]!, m[3]!) : null;
+  const rest = m?.[4];
+  if (!pr) return notFound(path);
+  if (rest === undefined) {
     return empty(301, { Location: `${req.origin}${path}/${req.search}` });
   }
-  if (pr && file === "/" && log === null) {
-    // No index file and no log yet: Apache's listing (Options +Indexes).
-    return { status: 200, headers: HTML, body: listing(path) };
-  }
-  if (log === null || (file !== "/" && file !== "/drmaa_stdout.txt")) {
+  if (archived(ctx.store.world, ctx.files.settings, pr.report.id)) {
     return notFound(path);
   }
-  return {
-    status: 200,
-    headers: { "Content-Type": "text/plain", "Cache-Control": "max-age=0" },
-    body: log,
-  };
+  const files = folderFiles(ctx, pr, req.now);
+  const rel = rest.slice(1);
+  if (rel === "" || rel.endsWith("/")) {
+    // DirectoryIndex: a folder with the log shows the log.
+    const index = files.find((f) => f.path === `${rel}drmaa_stdout.txt`);
+    if (index) return serveFile(ctx, req, pr, index);
+    const inside = files.filter((f) => f.path.startsWith(rel));
+    if (rel !== "" && !inside.length) return notFound(path);
+    const entries = new Map<
+      string,
+      { name: string; size: number; mtime: number; dir: boolean }
+    >();
+    for (const f of inside) {
+      const [name, ...more] = f.path.slice(rel.length).split("/");
+      const cur = entries.get(name!);
+      const mtime = Math.max(cur?.mtime ?? 0, f.mtime);
+      entries.set(name!, {
+        name: name!,
+        size: f.size,
+        mtime,
+        dir: !!more.length,
+      });
+    }
+    const sorted = [...entries.values()].sort((a, b) =>
+      a.name < b.name ? -1 : 1
+    );
+    return { status: 200, headers: HTML, body: listing(path, sorted) };
+  }
+  const file = files.find((f) => f.path === rel);
+  if (file) return serveFile(ctx, req, pr, file);
+  if (files.some((f) => f.path.startsWith(`${rel}/`))) {
+    return empty(301, { Location: `${req.origin}${path}/${req.search}` });
+  }
+  return notFound(path);
 }
-
 /** POST /login/: the login form; a valid one starts a session. */
 function login(ctx: RouteContext, req: Req): Reply {
   const form = new URLSearchParams(req.bodyText);
@@ -147,7 +210,7 @@ export function webRoute(ctx: RouteContext, req: Req): Reply | null {
         status: 401,
         headers: {
           "Content-Type": "text/html; charset=iso-8859-1",
-          "WWW-Authenticate": 'Basic realm="Torrent Browser"',
+          "WWW-Authenticate": 'Basic realm="Torrent Suite (TM)"',
         },
         body: apachePage(
           401,

@@ -101,7 +101,7 @@ Deno.test("web: folders, missing files, /auth/ and logs: false", async () => {
   const denied = await call(sim, apache, {}, API_KEY);
   assert.deepEqual([denied.status, denied.headers.get("www-authenticate")], [
     401,
-    'Basic realm="Torrent Browser"',
+    'Basic realm="Torrent Suite (TM)"',
   ]);
   await using quiet = await startSimulator({
     reports: 5,
