@@ -77,10 +77,12 @@ export function undiciTransport(options: UndiciOptions = {}): Transport {
       }
       const status = response.statusCode;
       if (req.stream) {
-        const bodyStream = ReadableStream.from(
-          response.body as AsyncIterable<Uint8Array>,
-        );
-        return { status, headers, body: "", bodyStream };
+        return {
+          status,
+          headers,
+          body: "",
+          bodyStream: webStream(response.body),
+        };
       }
       return { status, headers, body: await response.body.text() };
     },
@@ -90,6 +92,27 @@ export function undiciTransport(options: UndiciOptions = {}): Transport {
       if (d) await (await d).close();
     },
   };
+}
+
+/**
+ * The body as a web stream. Cancelling it destroys the body, which aborts
+ * the request and frees the connection (without that, `close()` would wait
+ * for a body nobody reads).
+ */
+function webStream(
+  body: import("undici").Dispatcher.ResponseData["body"],
+): ReadableStream<Uint8Array> {
+  const chunks = body[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await chunks.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value as Uint8Array);
+    },
+    cancel() {
+      body.destroy();
+    },
+  });
 }
 
 /**

@@ -77,7 +77,8 @@ export interface HttpRequest {
   auth?: boolean;
   /**
    * Leave the body unread: it comes as `bodyStream` (downloads: `Range`,
-   * to disk); read it to its end or cancel it.
+   * to disk); read it to its end or cancel it. The timeout then covers the
+   * answer's head only; `signal` aborts the reading of the body too.
    */
   stream?: boolean;
 }
