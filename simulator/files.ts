@@ -21,11 +21,12 @@ import { createHash } from "node:crypto";
 import { crc32, deflateRawSync } from "node:zlib";
 import { RUNNING_STATES } from "../lib/states.ts";
 import { pluginLog } from "./plugin_logs.ts";
-import { jobNow, type JobRow, type PrRow } from "./store.ts";
+import { jobNow, type JobRow, prFolder, type PrRow } from "./store.ts";
 import {
   coverageSample,
   newestJob,
   rngFor,
+  serverReportDir,
   stemOf,
   storeNow,
   type StoreWorld,
@@ -483,7 +484,9 @@ export function runFiles(
           pluginresult: pr.id,
           pk: pr.report.id,
           "net_location": "http://localhost",
-          "results_dir": `plugin_out/${pr.plugin.name}_out.${pr.id}`,
+          "results_dir": `${serverReportDir(pr.report)}/plugin_out/${
+            prFolder(pr)
+          }`,
         },
         expmeta: {
           "output_file_name_stem": stemOf(pr.report),

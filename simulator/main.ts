@@ -97,6 +97,18 @@ interface Flags {
   stopMs?: number;
   stopErrorRate?: number;
   objectCostMs?: number;
+  storeCostMs?: number;
+  storePatchFailRate?: number;
+  barcodeErrorRate?: number;
+  earlyErrorRate?: number;
+  unbarcodedRate?: number;
+  bamBytes?: number;
+  basicAuthCostMs?: number;
+  sessionCostMs?: number;
+  archivedRate?: number;
+  otherStorageRate?: number;
+  fileCutRate?: number;
+  fileBytesPerSecond?: number;
   thumbnails?: boolean;
   logs?: boolean;
   stateFile?: string;
@@ -124,6 +136,14 @@ const PASSED = [
   "stopMs",
   "stopErrorRate",
   "objectCostMs",
+  "storeCostMs",
+  "storePatchFailRate",
+  "barcodeErrorRate",
+  "earlyErrorRate",
+  "unbarcodedRate",
+  "bamBytes",
+  "basicAuthCostMs",
+  "sessionCostMs",
   "thumbnails",
   "logs",
   "stateFile",
@@ -262,6 +282,90 @@ function program(out: (s: string) => void, err: (s: string) => void) {
         number("--object-cost-ms", 0),
       ),
     )
+    .addOption(
+      opt(
+        "--store-cost-ms <n>",
+        "extra server time per KB of plugin stores serialized (default 0)",
+        number("--store-cost-ms", 0),
+      ),
+    )
+    .addOption(
+      opt(
+        "--store-patch-fail-rate <f>",
+        "fraction 0..1 of finished runs whose store PATCH failed (default 0)",
+        number("--store-patch-fail-rate", 0, 1),
+      ),
+    )
+    .addOption(
+      opt(
+        "--barcode-error-rate <f>",
+        "fraction 0..1 of failed barcodes in Completed coverage runs (default 0.03)",
+        number("--barcode-error-rate", 0, 1),
+      ),
+    )
+    .addOption(
+      opt(
+        "--early-error-rate <f>",
+        "fraction 0..1 of failed runs that wrote no results.json (default 0.25)",
+        number("--early-error-rate", 0, 1),
+      ),
+    )
+    .addOption(
+      opt(
+        "--unbarcoded-rate <f>",
+        "fraction 0..1 of plans without barcodes (default 0.15)",
+        number("--unbarcoded-rate", 0, 1),
+      ),
+    )
+    .addOption(
+      opt(
+        "--bam-bytes <n>",
+        "size of every virtual BAM link (default seeded 2-6 GB)",
+        number("--bam-bytes", 0),
+      ),
+    )
+    .addOption(
+      opt(
+        "--basic-auth-cost-ms <n>",
+        "server time of a Basic password check per request (default 0)",
+        number("--basic-auth-cost-ms", 0),
+      ),
+    )
+    .addOption(
+      opt(
+        "--session-cost-ms <n>",
+        "server time of a session look-up per request (default 0)",
+        number("--session-cost-ms", 0),
+      ),
+    )
+    .addOption(
+      opt(
+        "--archived-rate <f>",
+        "fraction 0..1 of reports whose output files are archived (404)",
+        number("--archived-rate", 0, 1),
+      ),
+    )
+    .addOption(
+      opt(
+        "--other-storage-rate <f>",
+        "fraction 0..1 of reports on the storage 'Archive' instead of 'Home'",
+        number("--other-storage-rate", 0, 1),
+      ),
+    )
+    .addOption(
+      opt(
+        "--file-cut-rate <f>",
+        "fraction 0..1 of file bodies cut short",
+        number("--file-cut-rate", 0, 1),
+      ),
+    )
+    .addOption(
+      opt(
+        "--file-bytes-per-second <n>",
+        "bandwidth of file bodies (default unlimited)",
+        number("--file-bytes-per-second", 0),
+      ),
+    )
     .option("--thumbnails", "give S5 runs a thumbnail report")
     .option("--no-logs", "serve no drmaa_stdout.txt logs")
     .option(
@@ -325,6 +429,18 @@ export async function main(
       Object.assign(simOptions, { [key]: flags[key] });
     }
   }
+  const fileFaults: NonNullable<SimulatorOptions["fileFaults"]> = {};
+  if (flags.archivedRate !== undefined) {
+    fileFaults.archivedRate = flags.archivedRate;
+  }
+  if (flags.otherStorageRate !== undefined) {
+    fileFaults.otherStorageRate = flags.otherStorageRate;
+  }
+  if (flags.fileCutRate !== undefined) fileFaults.cutRate = flags.fileCutRate;
+  if (flags.fileBytesPerSecond !== undefined) {
+    fileFaults.bytesPerSecond = flags.fileBytesPerSecond;
+  }
+  if (Object.keys(fileFaults).length) simOptions.fileFaults = fileFaults;
   if (flags.tlsCert !== undefined && flags.tlsKey !== undefined) {
     try {
       simOptions.tls = {

@@ -345,3 +345,50 @@ Deno.test("files: setFile and changeOnHeadRate change size and ETag; cut bodies,
   const r = (await call(gone, `${API}results/2/`)).json();
   assert.equal(r.reportstorage.name, "Archive");
 });
+
+Deno.test("files: seeded runs, legacy <Name>_out folders included, serve a tree whose results.json is their complete store", async () => {
+  await using sim = await startSimulator({
+    reports: 60,
+    now: () => T0,
+    bamBytes: 100,
+  });
+  const runs = sim.pluginResults() as Json[];
+  const legacy = runs.find((r) =>
+    /_out\/$/.test(r.URL) && r.state === "Completed"
+  );
+  assert.ok(legacy, "a Completed run in a legacy folder");
+  const got = await get(sim, `${legacy.URL}results.json`);
+  assert.equal(got.status, 200);
+  const done = runs.filter((r) =>
+    r.state === "Completed" &&
+    ["coverageAnalysis", "variantCaller"].includes(r.pluginName)
+  ).slice(0, 6);
+  assert.ok(done.length > 0);
+  for (const r of done) {
+    const body = await get(sim, `${r.URL}results.json`);
+    assert.deepEqual(
+      JSON.parse(new TextDecoder().decode(body.bytes)),
+      sim.resultsJsonOf(r.id),
+    );
+    assert.deepEqual(r.store, sim.resultsJsonOf(r.id), "PATCH went through");
+  }
+});
+
+Deno.test("stores: storeCostMs makes large stores cost more", async () => {
+  await using sim = await startSimulator({
+    reports: 30,
+    now: () => T0,
+    storeCostMs: 20,
+  });
+  const report = barcodedReport(sim);
+  const id = sim.addRun({
+    report,
+    plugin: "coverageAnalysis",
+    state: "Completed",
+  });
+  const kb = JSON.stringify(sim.storeOf(id)).length / 1024;
+  assert.ok(kb > 1);
+  const t0 = performance.now();
+  await call(sim, `${API}pluginresult/${id}/`);
+  assert.ok(performance.now() - t0 >= 20 * kb * 0.9, "cost per KB of store");
+});
