@@ -90,11 +90,16 @@ export interface DoctorOptions {
  * fails; checks that need an earlier one are skipped when it failed.
  *
  * @example
- * ```ts ignore
- * import { loadConfig } from "../config.ts";
+ * ```ts
  * import { runDoctor } from "./doctor.ts";
- * const report = await runDoctor(await loadConfig());
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 3 });
+ * const [user] = server.users;
+ * // loadConfig() gives these from TS_URL, TS_USER and TS_API_KEY.
+ * const config = { url: server.url, user: user!.username, apiKey: user!.apiKey };
+ * const report = await runDoctor(config, { getEnv: () => undefined });
  * for (const c of report.checks) console.log(c.status, c.title, c.detail, c.fix ?? "");
+ * if (!report.ok || report.checks.length !== 6) throw new Error();
  * ```
  *
  * @param config Connection settings (those of `loadConfig`).

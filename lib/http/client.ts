@@ -106,10 +106,15 @@ export const API_PATH = "/rundb/api/v1/";
  * A Torrent Suite REST API client.
  *
  * @example List plugins of a server
- * ```ts ignore
+ * ```ts
  * import { TsClient } from "./client.ts";
- * const client = new TsClient({ url: "https://ts.example.org", user: "ionuser", apiKey: "…" });
- * const page = await client.get("plugin/", { params: { limit: 5 } });
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 3 });
+ * const [user] = server.users;
+ * await using client = new TsClient({ url: server.url, user: user!.username, apiKey: user!.apiKey });
+ * const page = await client.get<{ objects: { name: string }[] }>("plugin/", { params: { limit: 5 } });
+ * if (page.objects.length === 0 || page.objects.length > 5) throw new Error();
+ * if (client.credentialForm !== "apikey") throw new Error();
  * ```
  */
 export class TsClient {

@@ -318,14 +318,24 @@ export async function createLogReader(
  * Reads the log tails of several runs, a few at a time, in input order.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "../http/mod.ts";
  * import { createLogReader, readRunLogs } from "./logs.ts";
  * import { pairStatuses } from "./status.ts";
- * const statuses = await pairStatuses(client, { reports: [1234] });
- * await using reader = await createLogReader(await loadConfig());
- * for (const log of await readRunLogs(reader, statuses.filter((s) => s.stateClass === "failed"))) {
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 3 });
+ * const user = server.users[1]!;
+ * const config = { url: server.url, user: user.username, password: user.password };
+ * const [report] = server.reportIds();
+ * server.addPluginResult(report!, "igv", "Error");
+ * await using client = await createClient(config);
+ * const statuses = await pairStatuses(client, { reports: [report!], plugins: ["igv"] });
+ * await using reader = await createLogReader(config);
+ * const logs = await readRunLogs(reader, statuses.filter((s) => s.stateClass === "failed"));
+ * for (const log of logs) {
  *   console.log(log.plugin, log.status, log.lines.join("\n") || log.message);
  * }
+ * if (logs.length !== 1 || logs[0]!.status !== "ok" || logs[0]!.errorLines.length === 0) throw new Error();
  * ```
  *
  * @param reader The reader.

@@ -154,15 +154,23 @@ export interface PairStatusesOptions {
  * run".
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { createClient } from "../http/mod.ts";
  * import { pairStatuses } from "./status.ts";
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 3 });
+ * const [user] = server.users;
+ * await using client = await createClient({ url: server.url, user: user!.username, apiKey: user!.apiKey });
+ * const [a, b] = server.reportIds();
+ * server.addPluginResult(a!, "coverageAnalysis", "Completed");
  * const statuses = await pairStatuses(client, {
- *   reports: [1234, 1235],
+ *   reports: [a!, b!],
  *   plugins: ["coverageAnalysis"],
  * });
  * for (const s of statuses) {
  *   console.log(s.report, s.plugin, s.state ?? "never run");
  * }
+ * if (statuses.length !== 2 || statuses[0]!.state !== "Completed") throw new Error();
  * ```
  *
  * @param client The API client.
