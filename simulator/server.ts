@@ -210,7 +210,10 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     })();
   const prWithTimes = (p: PrRow, now: number) => {
     const { start, end } = prTimes(p, now);
-    return { ...prJson(p, now, store.world), startedAt: start, endedAt: end };
+    const json = prJson(p, now, store.world);
+    // A copy: the built stores are shared with later answers.
+    json.store = structuredClone(json.store);
+    return { ...json, startedAt: start, endedAt: end };
   };
   return {
     url: `${options.tls ? "https" : "http"}://${host}:${server.port}`,
@@ -270,12 +273,12 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     storeOf(id) {
       const now = clock();
       queue.advance(now);
-      return storeNow(store.world, prOf(id), now).served;
+      return structuredClone(storeNow(store.world, prOf(id), now).served);
     },
     resultsJsonOf(id) {
       const now = clock();
       queue.advance(now);
-      return storeNow(store.world, prOf(id), now).disk;
+      return structuredClone(storeNow(store.world, prOf(id), now).disk);
     },
     filesOf(id) {
       const now = clock();

@@ -564,8 +564,30 @@ function patchFailed(world: StoreWorld, job: JobRow): boolean {
   return rngFor(world.seed, SALT.patch, job.id)() < world.patchFailRate;
 }
 
+/**
+ * Built stores by job and state (a job's store is fixed once it has
+ * ended); dropped when the world (seed, options) is another one.
+ */
+const built = new WeakMap<
+  JobRow,
+  { world: StoreWorld; state: string; store: Record<string, unknown> | null }
+>();
+
 /** What a finished job left in results.json (null: none written). */
 function written(
+  world: StoreWorld,
+  pr: PrRow,
+  job: JobRow,
+  state: string,
+): Record<string, unknown> | null {
+  const hit = built.get(job);
+  if (hit && hit.world === world && hit.state === state) return hit.store;
+  const store = build(world, pr, job, state);
+  built.set(job, { world, state, store });
+  return store;
+}
+
+function build(
   world: StoreWorld,
   pr: PrRow,
   job: JobRow,
