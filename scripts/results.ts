@@ -15,14 +15,18 @@ import { type Command, Option } from "commander";
 import { stringify } from "csv-stringify/sync";
 import type { TsClient } from "../lib/http/mod.ts";
 import { UsageError } from "../lib/errors.ts";
-import { chooseRuns, listPlugins, type RunChoice } from "../lib/api/mod.ts";
+import {
+  chooseRuns,
+  listPlugins,
+  reasonText,
+  type RunChoice,
+} from "../lib/api/mod.ts";
 import {
   type Cell,
   countKeys,
   firedRules,
   type FlagRule,
   parseFlagRule,
-  reasonText,
   renderResultsPage,
   resolveColumns,
   type ResultRow,

@@ -55,6 +55,7 @@ export {
   chooseRuns,
   type ChooseRunsOptions,
   type NoRunReason,
+  reasonText,
   type RunChoice,
   type RunPick,
 } from "./selection.ts";

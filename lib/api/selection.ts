@@ -196,3 +196,25 @@ function chunk<T>(list: readonly T[], size: number): T[][] {
   for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
   return out;
 }
+
+/**
+ * Says why a pair has no usable run, in a few words.
+ *
+ * @param c The choice.
+ * @returns E.g. `"only failed runs (newest 812: Error)"`.
+ */
+export function reasonText(c: RunChoice): string {
+  const newest = c.newer[0];
+  switch (c.reason) {
+    case "no-run":
+      return "no run";
+    case "running":
+      return `running (run ${newest?.id}: ${newest?.state})`;
+    case "only-failed":
+      return `only failed runs (newest ${newest?.id}: ${newest?.state})`;
+    case "not-found":
+      return "no such run of this plugin on this report";
+    default:
+      return "";
+  }
+}

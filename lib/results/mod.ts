@@ -42,7 +42,6 @@ export { renderResultsPage, type ResultsPageInput } from "./page.ts";
 export {
   countKeys,
   LEADING_COLUMNS,
-  reasonText,
   type ResultRow,
   type ResultRowEvent,
   resultRows,

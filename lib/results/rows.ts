@@ -7,7 +7,12 @@
  */
 
 import type { TsClient } from "../http/mod.ts";
-import { chooseRuns, type RunChoice, type RunPick } from "../api/mod.ts";
+import {
+  chooseRuns,
+  reasonText,
+  type RunChoice,
+  type RunPick,
+} from "../api/mod.ts";
 import type { PluginResult } from "../types.ts";
 import { leafPaths, valueAt, type ValueColumn } from "./columns.ts";
 import { type Cell, parseCell, rawCell } from "./values.ts";
@@ -277,28 +282,6 @@ function runFields(
     [`${p}.note`]: notes.length ? notes.join("; ") : null,
     [`${p}.url`]: run?.URL ?? null,
   };
-}
-
-/**
- * Says why a pair has no usable run, in a few words.
- *
- * @param c The choice.
- * @returns E.g. `"only failed runs (newest 812: Error)"`.
- */
-export function reasonText(c: RunChoice): string {
-  const newest = c.newer[0];
-  switch (c.reason) {
-    case "no-run":
-      return "no run";
-    case "running":
-      return `running (run ${newest?.id}: ${newest?.state})`;
-    case "only-failed":
-      return `only failed runs (newest ${newest?.id}: ${newest?.state})`;
-    case "not-found":
-      return "no such run of this plugin on this report";
-    default:
-      return "";
-  }
 }
 
 /**
