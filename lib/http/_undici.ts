@@ -35,8 +35,15 @@ function load(): Promise<Undici> {
 
 /**
  * Creates the transport. Connections are kept alive for reuse and closed
- * before the server's own keep-alive timeout (undici honours the
- * `Keep-Alive: timeout=` hint Apache sends); HTTP/1.1 only.
+ * before the server's own keep-alive timeout: with Apache's
+ * `Keep-Alive: timeout=5` hint an idle connection is dropped after 3 s (the
+ * hint less `keepAliveTimeoutThreshold`), without a hint after 4 s; HTTP/1.1
+ * only.
+ *
+ * A request sent just as the server closes an idle connection can still be
+ * reset (a process stalled past the server's timeout, a server closing
+ * early). A read is then retried by the client; a write is not, here or
+ * anywhere below: the server may have read it, so its outcome is unknown.
  */
 export function undiciTransport(options: UndiciOptions = {}): Transport {
   let dispatcher: Promise<import("undici").Dispatcher> | undefined;
@@ -45,6 +52,7 @@ export function undiciTransport(options: UndiciOptions = {}): Transport {
     const tls = await tlsOptions(options.caCert);
     const common = {
       keepAliveTimeout: 4_000,
+      keepAliveTimeoutThreshold: 2_000, // undici's default, made explicit
       allowH2: false,
       pipelining: 1,
     };
