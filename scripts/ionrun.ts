@@ -53,6 +53,11 @@ const COMMANDS: readonly {
     load: () => import("./results.ts"),
   },
   {
+    name: "download",
+    what: "a plugin's output files from many reports, verified, resumable",
+    load: () => import("./download.ts"),
+  },
+  {
     name: "doctor",
     what: "check the set-up: URL, TLS, credentials, reading, proxy, clock",
     load: () => import("./doctor.ts"),
