@@ -138,7 +138,9 @@ Deno.test("a launch answered with an HTML page or cut-off JSON is settled from t
 });
 
 Deno.test("SIGTERM and SIGHUP stop like Ctrl-C: settled, journaled, summary written, exit 130", async () => {
-  for (const signal of ["SIGTERM", "SIGHUP"] as const) {
+  // Each signal on a simulator and folder of its own, both at once.
+  const signals = ["SIGTERM", "SIGHUP"] as const;
+  await Promise.all(signals.map(async (signal) => {
     await using sim = await simulator({ launchDelayMs: 40 });
     const reports = freshReports(sim, "igv", 40);
     const cwd = await job(reports, "igv");
@@ -164,7 +166,7 @@ Deno.test("SIGTERM and SIGHUP stop like Ctrl-C: settled, journaled, summary writ
     assert.equal(again.code, 0, again.stderr);
     assertOnceEach(sim, 40);
     await Deno.remove(cwd, { recursive: true });
-  }
+  }));
 });
 
 Deno.test("an unwritable --summary or journal is found before anything is launched", async () => {
