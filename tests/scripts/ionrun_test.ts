@@ -91,3 +91,29 @@ Deno.test("ionrun list and bulk-run work against the simulator, and the commands
   );
   assertNoSecrets(sim, list.stdout, list.stderr, bulk.stdout, bulk.stderr);
 });
+
+Deno.test("in-process, ionrun status spells its rerun command as ionrun's and status.ts as a script's, at the same time (the io says how it was started, no global)", async () => {
+  await using sim = await simulator();
+  const [report] = freshReports(sim, "igv", 1);
+  sim.addPluginResult(report!, "igv", "Error");
+  const args = ["--report", String(report), "--plugin", "igv"];
+  const [sub, alone] = await Promise.all([
+    runCommand(ionrun, ["status", ...args], { env: envFor(sim) }),
+    runCommand(status, args, { env: envFor(sim) }),
+  ]);
+  assert.equal(sub.code, 0, sub.stderr);
+  assert.equal(alone.code, 0, alone.stderr);
+  assert.match(
+    sub.stderr,
+    new RegExp(
+      `ionrun status --report ${report} --plugin igv --failed --format csv \\| ionrun bulk-run -`,
+    ),
+  );
+  assert.match(
+    alone.stderr,
+    new RegExp(
+      `deno run -A \\S*status\\.ts --report ${report} --plugin igv --failed --format csv \\| deno run -A \\S*bulk_run\\.ts -`,
+    ),
+  );
+  assert.doesNotMatch(alone.stderr, /ionrun/);
+});
