@@ -20,7 +20,6 @@ import {
 import {
   fetchFile,
   type FileSession,
-  formatBytes,
   headFile,
   type RateLimit,
   sha256File,
