@@ -112,14 +112,16 @@ function seedPlugins(store: SimStore, now: number): void {
   }
 }
 
-const INSTRUMENTS = [
+/** The instruments of the seed data and their chips. */
+export const INSTRUMENTS = [
   { name: "S5-0042", chips: ["540", "530", "550"] },
   { name: "S5XL-0117", chips: ["540", "530", "520"] },
   { name: "GSS5-0201", chips: ["550", "540"] },
   { name: "SN2-0088", chips: ["318", "316v2"] },
   { name: "F3-0310", chips: ["P1.1.17"] },
 ];
-const APPS: [string, string, string[]][] = [
+/** The applications: name, reference, the plugins their plans run. */
+export const APPS: [string, string, string[]][] = [
   ["OCAv3_Lung", "hg19", ["coverageAnalysis", "variantCaller", "sampleID"]],
   ["AmpliSeq_Exome", "hg19", ["coverageAnalysis", "variantCaller", "sampleID"]],
   ["CHPv2_Tumor", "hg19", ["coverageAnalysis", "variantCaller"]],

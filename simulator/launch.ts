@@ -9,7 +9,8 @@ import { chance, hexKey } from "./data.ts";
 import { compileFilters, type ResourceSpec } from "./filters.ts";
 import { newEntry, SALT } from "./queue.ts";
 import { canned, empty, json, reportOr } from "./replies.ts";
-import type { PluginRow, PrRow } from "./store.ts";
+import { archived } from "./files.ts";
+import type { JobRow, PluginRow, PrRow, ReportRow } from "./store.ts";
 import { CANNED } from "./tastypie.ts";
 
 function launchable(ctx: RouteContext, spec: unknown): PluginRow | null {
@@ -144,22 +145,47 @@ export async function launch(
  * to SGE (a failed submission leaves it without a job, `Unknown`), then
  * queue it.
  */
-function createJob(
+export function createJob(
   ctx: RouteContext,
-  { pr, config, now }: { pr: PrRow; config: unknown; now: number },
-): void {
+  { pr, config, now, pipeline = false }: {
+    pr: PrRow;
+    config: unknown;
+    now: number;
+    /** Launched by the analysis pipeline (autostart). */
+    pipeline?: boolean;
+  },
+): JobRow | null {
   const s = ctx.settings;
   pr.validationErrors = validate(pr.plugin, config);
-  if (pr.validationErrors) return;
+  if (pr.validationErrors) return null;
   const jobId = ctx.store.nextJob;
-  if (chance(s.seed, SALT.unknown, jobId) < s.unknownRate) return;
+  // Keyed by the run (and its job count): a failed submission creates no
+  // job, so the next job id would decide the same again.
+  const key = pr.id + pr.jobs.length * 0x10000;
+  if (chance(s.seed, SALT.unknown, key) < s.unknownRate) return null;
+  const life = newEntry(s, { plugin: pr.plugin.name, jobId, now });
+  if (pipeline) life.pipeline = true;
+  // The plugin runs on whatever the report has: missing BAMs (analysis
+  // unfinished or failed, output archived) make it fail.
+  if (s.brokenReportRuns && brokenReport(ctx, pr.report)) life.fail = true;
   const job = ctx.store.addJob(pr, {
     state: "Queued",
     runLevel: "default",
     starttime: null,
     endtime: null,
     config,
-    life: newEntry(s, { plugin: pr.plugin.name, jobId, now }),
+    life,
   });
+  // A held job, or a missing launch script (SGE job id 1): Queued for ever.
+  if (life.held && chance(s.seed, SALT.held ^ 1, jobId) < 0.5) {
+    job.gridEngineJobId = 1;
+  }
   ctx.queue.enqueue(job, now);
+  return job;
+}
+
+/** A report a plugin cannot run on: analysis not `Completed`, or output archived. */
+export function brokenReport(ctx: RouteContext, report: ReportRow): boolean {
+  return report.status !== "Completed" ||
+    archived(ctx.store.world, ctx.files.settings, report.id);
 }

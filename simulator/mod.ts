@@ -48,10 +48,12 @@ import { createSimulator } from "./server.ts";
 import { CANNED } from "./tastypie.ts";
 
 export type { QueueSnapshot, Simulator, SimulatorOptions } from "./options.ts";
+export { REALISTIC } from "./profiles.ts";
 export type {
   Fault,
   FaultAction,
   LaunchRecord,
+  ProductionRun,
   RecordedRequest,
   RunSpec,
   SimBarcode,

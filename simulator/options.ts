@@ -5,6 +5,7 @@
 import type {
   Fault,
   LaunchRecord,
+  ProductionRun,
   RecordedRequest,
   RunSpec,
   SimBarcode,
@@ -183,6 +184,83 @@ export interface SimulatorOptions {
   maxKeepAliveRequests?: number;
   /** Clock in ms; default `Date.now`. Job states and the queue follow it on each request. */
   now?: () => number;
+  /**
+   * SGE's scheduling interval (`schedule_interval`, 4 s on TS), in ms: a
+   * queued job gets a free slot only when the scheduler runs, at a
+   * multiple of this on the clock. Default 0: at once (after `queuedMs`).
+   */
+  schedulerIntervalMs?: number;
+  /**
+   * The lab's own use of the shared queue, off by default. New reports
+   * appear (`Started`) at `reportsPerHour` (Poisson, seeded) and finish
+   * `analysisMs` later (`Completed`, `timeStamp` then); the seeded reports
+   * still being analysed finish within the first `analysisMs`. When a
+   * report finishes, the pipeline launches its plan's plugins (or
+   * `pluginsPerReport` of them, topped up with default-selected plugins)
+   * as `owner`, with no duplicate check, so a launch made during the
+   * analysis is followed by the pipeline's own run. Another user,
+   * `manualOwner`, launches a plugin on a recent report `manualPerHour`.
+   * These runs go through the same FIFO slots as the client's (see
+   * {@linkcode Simulator.productionRuns}). Owners missing from `users` are
+   * added to them. Hours are clock hours times `timeScale`.
+   * Defaults: 0 reports and 0 manual launches per hour, analysisMs 4 h,
+   * owner `ionpipeline`, manualOwner `ionlab`.
+   */
+  production?: {
+    reportsPerHour?: number;
+    manualPerHour?: number;
+    pluginsPerReport?: number;
+    analysisMs?: number;
+    owner?: string;
+    manualOwner?: string;
+  };
+  /**
+   * Runs launched on a report whose analysis is not `Completed` (still
+   * running, an `Error…` or `Completed with N error(s)` status) or whose
+   * output is archived (`fileFaults.archivedRate`) are accepted (202,
+   * `Queued`) and end in `Error`, as the plugin finds no BAMs (a partial
+   * store with a top-level `Error`, or none, see `earlyErrorRate`).
+   * Reports in `brokenReports` (folder gone) still answer 500. Default false.
+   */
+  brokenReportRuns?: boolean;
+  /**
+   * Django's BasicAuthMiddleware splits the decoded Basic credentials with
+   * `split(':')` into exactly two: a password containing `:` (or invalid
+   * base64) makes every Django request (`/rundb/api/`, `/output/`,
+   * `/login/`) a 500 HTML page; Apache's `/auth/` splits at the first
+   * colon and works. Default false (every path splits at the first colon).
+   */
+  djangoBasicBug?: boolean;
+  /**
+   * Fraction (0..1) of new jobs stuck `Queued` for ever (a held SGE job
+   * after an ionPlugin crash between submit and release; half of them
+   * with SGE job id 1, a missing launch script); they hold no slot.
+   * Seeded, default 0.
+   */
+  stuckQueuedRate?: number;
+  /**
+   * mod_wsgi `maximum-requests` (500 on TS): each Django process is
+   * recycled after this many requests and its next request takes
+   * `wsgiStartupMs` longer. Default 0: never.
+   */
+  wsgiMaxRequests?: number;
+  /** mod_wsgi processes, served round robin (16 on TS); default 16. */
+  wsgiProcesses?: number;
+  /** Start-up time of a recycled mod_wsgi process, in ms; default 0. */
+  wsgiStartupMs?: number;
+  /**
+   * A named set of options, under the options given here:
+   * `"realistic"` is {@linkcode REALISTIC} (a loaded Dell tower).
+   */
+  profile?: "realistic";
+  /**
+   * Multiplies every simulated duration (`queuedMs`, `runMs`,
+   * `pluginRunMs`, `schedulerIntervalMs`, `production` hours and
+   * `analysisMs`, `stopMs`, `launchDelayMs`, `createDelayMs`,
+   * `objectCostMs`, `storeCostMs`, `basicAuthCostMs`, `sessionCostMs`,
+   * `wsgiStartupMs`): 0.001 runs an hour of the lab in 3.6 s. Default 1.
+   */
+  timeScale?: number;
 }
 
 /** The plugin queue at a moment (see {@linkcode Simulator.queue}). */
@@ -271,6 +349,26 @@ export interface Simulator extends AsyncDisposable {
    * whose client gave up meanwhile (a launch still creates its run).
    */
   pause(): void;
+  /**
+   * The production runs so far (see {@linkcode SimulatorOptions.production}),
+   * in creation order, with their queue times: a run's wait is
+   * `startedAt - createdAt`.
+   */
+  productionRuns(): ProductionRun[];
+  /**
+   * A server reboot now: running jobs die without an epilog and stay
+   * `Started` for ever (they free their slots); queued jobs survive.
+   * Returns the plugin-result ids of the killed jobs.
+   */
+  reboot(): number[];
+  /**
+   * A TS upgrade now (the package postinst's sweep): every job without a
+   * starttime becomes `Error` with job id -1, while SGE still runs the
+   * queued ones (they take their slot in turn, their state stays `Error`);
+   * jobs `Started` over 25 h ago become `Error`. Returns the plugin-result
+   * ids changed.
+   */
+  upgrade(): number[];
   /** Handles the requests held by {@linkcode Simulator.pause}, and the next ones. */
   resume(): void;
   /** Stops listening, drops connections, ends pending delays and writes the state file; idempotent. */

@@ -123,6 +123,19 @@ export async function handle(
     /\s+/,
   )[0]!
     .toLowerCase();
+  // Everything but Apache's own /auth/ tree is Django (mod_wsgi).
+  const django = !pathname.startsWith("/auth/");
+  if (
+    django && scheme === "basic" && ctx.settings.djangoBasicBug &&
+    !djangoSplits(raw.headers.get("authorization")!)
+  ) {
+    rec.status = 500;
+    return djangoServerError();
+  }
+  if (django) {
+    const startup = wsgiStartup(ctx);
+    if (startup > 0) await wait(startup, raw.signal);
+  }
   const cost = scheme === "basic"
     ? (ctx.authCounts.basic++, ctx.settings.basicAuthCostMs)
     : auth.kind === "session"
@@ -169,6 +182,57 @@ export async function handle(
     body.onSent = (n) => rec.bodyBytes = n;
   }
   return reply;
+}
+
+/**
+ * Whether Django's BasicAuthMiddleware gets through a Basic header:
+ * `username, password = base64.b64decode(auth).split(':')` raises (a 500
+ * page) on invalid base64 and on anything but exactly one colon, so a
+ * password containing `:` breaks every Django request. Apache's `/auth/`
+ * splits at the first colon instead.
+ */
+export function djangoSplits(header: string): boolean {
+  const token = header.trim().split(/\s+/)[1] ?? "";
+  let decoded: string;
+  try {
+    decoded = atob(token);
+  } catch {
+    return false;
+  }
+  return decoded.split(":").length === 2;
+}
+
+/** Django's 500 page (DEBUG off). */
+export function djangoServerError(): Reply {
+  return {
+    status: 500,
+    headers: { "Content-Type": "text/html; charset=utf-8" },
+    body:
+      "<!DOCTYPE html>\n<html><head><title>Server Error (500)</title></head>" +
+      "<body><h1>Server Error (500)</h1></body></html>\n",
+  };
+}
+
+/**
+ * mod_wsgi's process recycling: requests go round robin to the processes;
+ * a process that has served `wsgiMaxRequests` restarts, and its next
+ * request pays the start-up (Django imports and validates every model).
+ * Returns that extra time, or 0.
+ */
+export function wsgiStartup(ctx: RouteContext): number {
+  const s = ctx.settings;
+  if (s.wsgiMaxRequests <= 0) return 0;
+  const w = ctx.wsgi;
+  const i = w.next;
+  w.next = (i + 1) % s.wsgiProcesses;
+  const served = (w.counts[i] ?? 0) + 1;
+  if (served > s.wsgiMaxRequests) {
+    w.counts[i] = 1;
+    w.restarts++;
+    return s.wsgiStartupMs;
+  }
+  w.counts[i] = served;
+  return 0;
 }
 
 /** Logs a request whose line was too long and returns Apache's 414. */

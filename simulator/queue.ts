@@ -38,6 +38,7 @@ export const SALT = {
   stuck: 0x57c4,
   unknown: 0x0bad5e9,
   stopError: 0x570b,
+  held: 0x4e1d,
 } as const;
 
 /** What decides a new job's duration and fate. */
@@ -51,6 +52,8 @@ export interface RunSettings {
   runSpread: number;
   failureRate: number;
   stuckRate: number;
+  /** Fraction of new jobs held in SGE for ever (`Queued`, no slot). */
+  stuckQueuedRate: number;
 }
 
 /**
@@ -71,6 +74,10 @@ export function newEntry(
     duration: Math.max(0, Math.round(base * (1 + spread))),
     fail: chance(s.seed, SALT.fail, jobId) < s.failureRate,
     stuck: chance(s.seed, SALT.stuck, jobId) < s.stuckRate,
+    ...(s.stuckQueuedRate > 0 &&
+        chance(s.seed, SALT.held, jobId) < s.stuckQueuedRate
+      ? { held: true }
+      : {}),
     started: null,
     ended: null,
   };
@@ -92,12 +99,29 @@ export class PluginQueue {
   /** Time up to which the schedule is computed. */
   #cursor = -Infinity;
 
-  /** @param slots Number of slots; `Infinity` for unlimited. */
-  constructor(readonly slots: number) {}
+  /** Inside {@linkcode PluginQueue.feeder} (no re-entry). */
+  #feeding = false;
+  /**
+   * Called first by every {@linkcode PluginQueue.advance} with its time: it
+   * enqueues the jobs other users created up to then (production load), in
+   * time order, each at its own time.
+   */
+  feeder: ((now: number) => void) | null = null;
 
-  /** Adds a job created at `now` (its `life` set) at the end of the queue. */
+  /**
+   * @param slots Number of slots; `Infinity` for unlimited.
+   * @param schedulerMs SGE's scheduling interval: a job starts only at a
+   * multiple of it (0: at once).
+   */
+  constructor(readonly slots: number, readonly schedulerMs = 0) {}
+
+  /**
+   * Adds a job created at `now` (its `life` set) at the end of the queue;
+   * a held job (`life.held`) never enters it: `Queued` for ever, no slot.
+   */
   enqueue(job: JobRow, now: number): void {
     this.advance(now);
+    if (job.life?.held) return;
     this.#waiting.push(job);
     this.advance(now);
   }
@@ -109,6 +133,15 @@ export class PluginQueue {
    * simulated past (a clock that went back).
    */
   advance(now: number): void {
+    if (this.feeder && !this.#feeding) {
+      this.#feeding = true;
+      try {
+        this.feeder(now);
+      } finally {
+        this.#feeding = false;
+      }
+    }
+    const tick = this.schedulerMs;
     for (;;) {
       let endAt = Infinity;
       let endIdx = -1;
@@ -117,9 +150,13 @@ export class PluginQueue {
         if (ended < endAt) (endAt = ended, endIdx = i);
       }
       const head = this.#waiting[0];
-      const startAt = head && this.#running.length < this.slots
+      let startAt = head && this.#running.length < this.slots
         ? Math.max(head.life!.ready, this.#cursor)
         : Infinity;
+      // The scheduler hands out free slots only when it runs.
+      if (tick > 0 && startAt !== Infinity) {
+        startAt = Math.ceil(startAt / tick) * tick;
+      }
       const t = Math.min(endAt, startAt);
       if (t > now || t === Infinity) break;
       this.#cursor = t;
@@ -143,6 +180,23 @@ export class PluginQueue {
       const i = list.indexOf(job);
       if (i >= 0) list.splice(i, 1);
     }
+  }
+
+  /**
+   * A server reboot at `now` (the queue advanced to it): the running jobs
+   * die without an epilog; they leave the queue and are returned (the
+   * caller fixes them `Started` for ever). Waiting jobs survive.
+   */
+  reboot(now: number): JobRow[] {
+    this.advance(now);
+    const dead = this.#running.filter((j) => (j.life!.ended ?? 0) > now);
+    this.#running = this.#running.filter((j) => !dead.includes(j));
+    return dead;
+  }
+
+  /** The jobs waiting for a slot now (first in line first). */
+  waitingJobs(): JobRow[] {
+    return [...this.#waiting];
   }
 
   /** Plugin-result ids of the jobs holding a slot and of those waiting. */

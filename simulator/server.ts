@@ -9,7 +9,10 @@ import type {
   RecordedRequest,
   RouteContext,
   Settings,
+  SimUser,
 } from "./types.ts";
+import { Production, type ProductionSettings } from "./production.ts";
+import { withProfile } from "./profiles.ts";
 import { DEFAULT_USERS } from "./auth.ts";
 import { hexKey, makeRng, seedStore } from "./data.ts";
 import { FaultPlan } from "./faults.ts";
@@ -19,7 +22,7 @@ import { loadState, saveState, StateWriter } from "./persist.ts";
 import { Gate, handle, type Pipeline, tooLongRecorded } from "./pipeline.ts";
 import { PluginQueue } from "./queue.ts";
 import { resourceSpecs } from "./specs.ts";
-import type { PrRow } from "./store.ts";
+import { jobNow, type PrRow } from "./store.ts";
 import { barcodesOf, rngFor, storeNow } from "./stores.ts";
 import { etagOf, sha256Of } from "./files.ts";
 import { type FileState, folderFiles } from "./static.ts";
@@ -48,9 +51,12 @@ const rate = (name: string, v: number | undefined, d: number) =>
 
 /** The options with their defaults, checked. */
 function settingsOf(o: SimulatorOptions, seed: number): Settings {
+  const k = timeScaleOf(o);
+  const ms = (name: string, v: number | undefined, d = 0) =>
+    finite(name, v ?? d, 0) * k;
   const pluginRunMs: Record<string, number> = {};
-  for (const [name, ms] of Object.entries(o.pluginRunMs ?? {})) {
-    pluginRunMs[name] = finite(`pluginRunMs.${name}`, ms, 0);
+  for (const [name, v] of Object.entries(o.pluginRunMs ?? {})) {
+    pluginRunMs[name] = ms(`pluginRunMs.${name}`, v);
   }
   const broken = (o.brokenReports ?? []).map((id) =>
     finite("brokenReports", id, 0)
@@ -58,39 +64,113 @@ function settingsOf(o: SimulatorOptions, seed: number): Settings {
   return {
     seed,
     localhostAutoLogin: o.localhostAutoLogin ?? false,
-    queuedMs: finite("queuedMs", o.queuedMs ?? 300, 0),
-    runMs: finite("runMs", o.runMs ?? 1500, 0),
+    queuedMs: ms("queuedMs", o.queuedMs, 300),
+    runMs: ms("runMs", o.runMs, 1500),
     pluginRunMs,
     runSpread: finite("runSpread", o.runSpread ?? 0.2, 0, 1),
     failureRate: finite("failureRate", o.failureRate ?? 0, 0, 1),
     stuckRate: finite("stuckRate", o.stuckRate ?? 0, 0, 1),
+    stuckQueuedRate: rate("stuckQueuedRate", o.stuckQueuedRate, 0),
     unknownRate: finite("unknownRate", o.unknownRate ?? 0, 0, 1),
     configChain: o.configChain ?? true,
-    launchDelayMs: finite("launchDelayMs", o.launchDelayMs ?? 0, 0),
-    createDelayMs: finite("createDelayMs", o.createDelayMs ?? 0, 0),
+    launchDelayMs: ms("launchDelayMs", o.launchDelayMs),
+    createDelayMs: ms("createDelayMs", o.createDelayMs),
     brokenReports: new Set(broken),
-    stopMs: finite("stopMs", o.stopMs ?? 0, 0),
+    stopMs: ms("stopMs", o.stopMs),
     stopErrorRate: finite("stopErrorRate", o.stopErrorRate ?? 0, 0, 1),
-    objectCostMs: finite("objectCostMs", o.objectCostMs ?? 0, 0),
-    storeCostMs: finite("storeCostMs", o.storeCostMs ?? 0, 0),
-    basicAuthCostMs: finite("basicAuthCostMs", o.basicAuthCostMs ?? 0, 0),
-    sessionCostMs: finite("sessionCostMs", o.sessionCostMs ?? 0, 0),
+    objectCostMs: ms("objectCostMs", o.objectCostMs),
+    storeCostMs: ms("storeCostMs", o.storeCostMs),
+    basicAuthCostMs: ms("basicAuthCostMs", o.basicAuthCostMs),
+    sessionCostMs: ms("sessionCostMs", o.sessionCostMs),
     logs: o.logs ?? true,
+    brokenReportRuns: o.brokenReportRuns ?? false,
+    djangoBasicBug: o.djangoBasicBug ?? false,
+    wsgiMaxRequests: Math.floor(
+      finite("wsgiMaxRequests", o.wsgiMaxRequests ?? 0, 0),
+    ),
+    wsgiProcesses: Math.floor(
+      finite("wsgiProcesses", o.wsgiProcesses ?? 16, 1),
+    ),
+    wsgiStartupMs: ms("wsgiStartupMs", o.wsgiStartupMs),
   };
 }
 
+/** The `timeScale` option, checked (a positive number). */
+function timeScaleOf(o: SimulatorOptions): number {
+  const k = finite("timeScale", o.timeScale ?? 1, 0);
+  if (k === 0) throw new RangeError("Option timeScale must be above 0");
+  return k;
+}
+
+/** The production settings, or null when there is no load; adds missing owners to `users`. */
+function productionOf(
+  o: SimulatorOptions,
+  users: SimUser[],
+  seed: number,
+): ProductionSettings | null {
+  const p = o.production;
+  if (!p) return null;
+  const k = timeScaleOf(o);
+  const hour = 3_600_000 * k;
+  const perHour = (name: string, v: number | undefined) => {
+    const n = finite(`production.${name}`, v ?? 0, 0);
+    return n > 0 ? hour / n : Infinity;
+  };
+  const rng = makeRng(seed ^ 0x1ab05e7);
+  const userId = (name: string) => {
+    let i = users.findIndex((u) => u.username === name);
+    if (i < 0) {
+      users.push({
+        username: name,
+        password: hexKey(rng, 16),
+        apiKey: hexKey(rng),
+      });
+      i = users.length - 1;
+    }
+    return i + 1;
+  };
+  const settings: ProductionSettings = {
+    reportEveryMs: perHour("reportsPerHour", p.reportsPerHour),
+    manualEveryMs: perHour("manualPerHour", p.manualPerHour),
+    pluginsPerReport: p.pluginsPerReport === undefined ? null : Math.floor(
+      finite("production.pluginsPerReport", p.pluginsPerReport, 0),
+    ),
+    analysisMs:
+      finite("production.analysisMs", p.analysisMs ?? 4 * hour / k, 0) * k,
+    owner: 0,
+    manualOwner: 0,
+  };
+  if (
+    settings.reportEveryMs === Infinity && settings.manualEveryMs === Infinity
+  ) {
+    return null;
+  }
+  settings.owner = userId(p.owner ?? "ionpipeline");
+  settings.manualOwner = userId(p.manualOwner ?? "ionlab");
+  return settings;
+}
+
 /** Builds and starts a simulator (listening when it returns). */
-export function createSimulator(options: SimulatorOptions): Simulator {
+export function createSimulator(given: SimulatorOptions): Simulator {
+  const options = withProfile(given);
   const clock = options.now ?? Date.now;
   const seed = finite("seed", options.seed ?? 1, -(2 ** 53));
   const hostname = options.hostname ?? "127.0.0.1";
-  const users = options.users ?? DEFAULT_USERS.map((u) => ({ ...u }));
+  // Production owners may be added: to a copy of the caller's list.
+  const users = options.users
+    ? (options.production ? [...options.users] : options.users)
+    : DEFAULT_USERS.map((u) => ({ ...u }));
   if (users.length === 0) {
     throw new RangeError("Option users must name at least one user");
   }
   const settings = settingsOf(options, seed);
   const slots = finite("slots", options.slots ?? 2, 0, Infinity, true);
-  const queue = new PluginQueue(slots === 0 ? Infinity : Math.floor(slots));
+  const queue = new PluginQueue(
+    slots === 0 ? Infinity : Math.floor(slots),
+    finite("schedulerIntervalMs", options.schedulerIntervalMs ?? 0, 0) *
+      timeScaleOf(options),
+  );
+  const productionSettings = productionOf(options, users, seed);
   const store = (options.stateFile && loadState(options.stateFile, queue)) ||
     seedStore({
       count: Math.floor(finite("reports", options.reports ?? 3000, 0)),
@@ -160,7 +240,12 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     onLaunch: (record) => launches.push(record),
     files,
     authCounts: { basic: 0, session: 0 },
+    wsgi: { counts: [], next: 0, restarts: 0 },
   };
+  const production = productionSettings
+    ? new Production(ctx, productionSettings, clock())
+    : null;
+  if (production) queue.feeder = (now) => production.advance(now);
 
   const host = hostname.includes(":") ? `[${hostname}]` : hostname;
   const pipeline: Pipeline = {
@@ -348,6 +433,51 @@ export function createSimulator(options: SimulatorOptions): Simulator {
     queue() {
       queue.advance(clock());
       return { slots: queue.slots, ...queue.snapshot() };
+    },
+    productionRuns() {
+      const now = clock();
+      queue.advance(now);
+      return production?.runs(now) ?? [];
+    },
+    reboot() {
+      const now = clock();
+      const dead = queue.reboot(now);
+      for (const job of dead) {
+        job.state = "Started";
+        job.starttime = job.life!.started;
+        job.endtime = null;
+        job.life = null;
+      }
+      store.onChange();
+      return dead.map((j) => j.pr);
+    },
+    upgrade() {
+      const now = clock();
+      queue.advance(now);
+      const changed = new Set<number>();
+      for (const job of store.jobs) {
+        const cur = jobNow(job, now);
+        if (!RUNNING_STATES.includes(cur.state)) continue;
+        if (cur.start === null) {
+          // PluginResult.complete: Error, jobid -1. A job waiting in SGE
+          // still runs there; a held one or a fixed row just ends.
+          if (job.life && !job.life.held && job.life.started === null) {
+            job.life.detachedAt = now;
+          } else {
+            job.life = null;
+            job.state = "Error";
+            job.endtime = now;
+          }
+          job.gridEngineJobId = -1;
+          changed.add(job.pr);
+        } else if (!job.life && cur.start < now - 25 * 3_600_000) {
+          job.state = "Error"; // cleanup_pluginresult_state: over 25 h
+          job.endtime = now;
+          changed.add(job.pr);
+        }
+      }
+      store.onChange();
+      return [...changed];
     },
     pause: () => gate.pause(),
     resume: () => gate.resume(),

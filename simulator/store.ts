@@ -100,6 +100,16 @@ export interface QueueEntry {
   duration: number;
   fail: boolean;
   stuck: boolean;
+  /** Launched by the analysis pipeline (autostart), not by hand. */
+  pipeline?: boolean;
+  /** Held in SGE for ever (a crash between submit and release): `Queued`, no slot. */
+  held?: boolean;
+  /**
+   * When a TS upgrade's sweep marked the job `Error` (jobid -1) while it
+   * waited: SGE still runs it (it takes a slot), the database no longer
+   * follows it.
+   */
+  detachedAt?: number;
   started: number | null;
   ended: number | null;
 }
@@ -151,6 +161,9 @@ export function jobNow(
   const life = job.life;
   if (!life) {
     return { state: job.state, start: job.starttime, end: job.endtime };
+  }
+  if (life.detachedAt !== undefined) {
+    return { state: "Error", start: null, end: life.detachedAt };
   }
   if (life.started === null || now < life.started) {
     return { state: "Queued", start: null, end: null };

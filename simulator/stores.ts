@@ -218,7 +218,9 @@ function tiers(config: Record<string, unknown>): number[] {
 }
 
 const launchMode = (run: RunInfo) =>
-  run.job.life ? "Manual" : "Autostart with plan configuration";
+  run.job.life && !run.job.life.pipeline
+    ? "Manual"
+    : "Autostart with plan configuration";
 
 /** A coverageAnalysis sample's keys (the lines of its `.stats.cov.txt`). */
 export function coverageSample(

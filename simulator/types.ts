@@ -67,6 +67,30 @@ export interface RunSpec {
   endedAt?: number;
 }
 
+/** A run of the lab's production load (see `Simulator.productionRuns`). */
+export interface ProductionRun {
+  /** The plugin result created. */
+  pluginResultId: number;
+  /** Its job, or null (`Failed Validation`, or the grid submission failed). */
+  jobId: number | null;
+  /** Report id. */
+  report: number;
+  /** Plugin name. */
+  plugin: string;
+  /** Owner's user name (the pipeline's or the other user's). */
+  owner: string;
+  /** `pipeline`: launched when its report's analysis ended; `manual`: by another user. */
+  kind: "pipeline" | "manual";
+  /** When it was created and queued (clock ms). */
+  createdAt: number;
+  /** When SGE gave it a slot, or null (still waiting, held, or never). */
+  startedAt: number | null;
+  /** When it left its slot, or null. */
+  endedAt: number | null;
+  /** Its state in the database now. */
+  state: string;
+}
+
 /** One request the simulator received. */
 export interface RecordedRequest {
   /** HTTP method. */
@@ -200,6 +224,16 @@ export interface Settings extends RunSettings {
   basicAuthCostMs: number;
   sessionCostMs: number;
   logs: boolean;
+  /** Runs on unfinished, failed or archived reports end in `Error`. */
+  brokenReportRuns: boolean;
+  /** A Basic header Django cannot split in two (or decode) is a 500 page. */
+  djangoBasicBug: boolean;
+  /** mod_wsgi: requests per process before it is recycled (0: never). */
+  wsgiMaxRequests: number;
+  /** mod_wsgi processes (requests go round robin). */
+  wsgiProcesses: number;
+  /** Extra time of the first request of a recycled process, in ms. */
+  wsgiStartupMs: number;
 }
 
 /** Everything handlers share: the database and the simulation settings. */
@@ -218,6 +252,8 @@ export interface RouteContext {
   files: FileState;
   /** Password checks (Basic, valid or not) and session look-ups so far. */
   authCounts: { basic: number; session: number };
+  /** mod_wsgi: requests served by each process since its start, the next process, restarts. */
+  wsgi: { counts: number[]; next: number; restarts: number };
 }
 
 /** One request as the handlers see it. */
