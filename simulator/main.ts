@@ -112,6 +112,18 @@ interface Flags {
   thumbnails?: boolean;
   logs?: boolean;
   stateFile?: string;
+  profile?: string;
+  timeScale?: number;
+  schedulerIntervalMs?: number;
+  stuckQueuedRate?: number;
+  brokenReportRuns?: boolean;
+  djangoBasicBug?: boolean;
+  wsgiMaxRequests?: number;
+  wsgiProcesses?: number;
+  wsgiStartupMs?: number;
+  productionReportsPerHour?: number;
+  productionManualPerHour?: number;
+  productionAnalysisMs?: number;
 }
 
 /** The flags passed on to the simulator as they are. */
@@ -147,6 +159,14 @@ const PASSED = [
   "thumbnails",
   "logs",
   "stateFile",
+  "timeScale",
+  "schedulerIntervalMs",
+  "stuckQueuedRate",
+  "brokenReportRuns",
+  "djangoBasicBug",
+  "wsgiMaxRequests",
+  "wsgiProcesses",
+  "wsgiStartupMs",
 ] as const;
 
 const USERS_HELP = `
@@ -366,6 +386,81 @@ function program(out: (s: string) => void, err: (s: string) => void) {
         number("--file-bytes-per-second", 0),
       ),
     )
+    .option(
+      "--profile <name>",
+      "a named option set under the other flags: realistic",
+    )
+    .addOption(
+      opt(
+        "--time-scale <f>",
+        "multiply every simulated duration (default 1)",
+        number("--time-scale", Number.MIN_VALUE),
+      ),
+    )
+    .addOption(
+      opt(
+        "--scheduler-interval-ms <n>",
+        "SGE scheduling interval: jobs start on its ticks (default 0)",
+        number("--scheduler-interval-ms", 0),
+      ),
+    )
+    .addOption(
+      opt(
+        "--stuck-queued-rate <f>",
+        "fraction 0..1 of new jobs held Queued for ever",
+        number("--stuck-queued-rate", 0, 1),
+      ),
+    )
+    .option(
+      "--broken-report-runs",
+      "runs on unfinished, failed or archived reports end in Error",
+    )
+    .option(
+      "--django-basic-bug",
+      "a ':' in a Basic password (or bad base64) is a 500 outside /auth/",
+    )
+    .addOption(
+      opt(
+        "--wsgi-max-requests <n>",
+        "requests per mod_wsgi process before it is recycled (default 0: never)",
+        number("--wsgi-max-requests", 0),
+      ),
+    )
+    .addOption(
+      opt(
+        "--wsgi-processes <n>",
+        "mod_wsgi processes (default 16)",
+        number("--wsgi-processes", 1),
+      ),
+    )
+    .addOption(
+      opt(
+        "--wsgi-startup-ms <n>",
+        "extra time of a recycled process's first request (default 0)",
+        number("--wsgi-startup-ms", 0),
+      ),
+    )
+    .addOption(
+      opt(
+        "--production-reports-per-hour <f>",
+        "new reports an hour, whose plan's plugins the pipeline launches",
+        number("--production-reports-per-hour", 0),
+      ),
+    )
+    .addOption(
+      opt(
+        "--production-manual-per-hour <f>",
+        "another user's manual launches an hour",
+        number("--production-manual-per-hour", 0),
+      ),
+    )
+    .addOption(
+      opt(
+        "--production-analysis-ms <n>",
+        "analysis time of a new report (default 4 h)",
+        number("--production-analysis-ms", 0),
+      ),
+    )
     .option("--thumbnails", "give S5 runs a thumbnail report")
     .option("--no-logs", "serve no drmaa_stdout.txt logs")
     .option(
@@ -441,6 +536,23 @@ export async function main(
     fileFaults.bytesPerSecond = flags.fileBytesPerSecond;
   }
   if (Object.keys(fileFaults).length) simOptions.fileFaults = fileFaults;
+  if (flags.profile !== undefined) {
+    if (flags.profile !== "realistic") {
+      return usage(`--profile takes realistic, got "${flags.profile}"`);
+    }
+    simOptions.profile = flags.profile;
+  }
+  const production: NonNullable<SimulatorOptions["production"]> = {};
+  if (flags.productionReportsPerHour !== undefined) {
+    production.reportsPerHour = flags.productionReportsPerHour;
+  }
+  if (flags.productionManualPerHour !== undefined) {
+    production.manualPerHour = flags.productionManualPerHour;
+  }
+  if (flags.productionAnalysisMs !== undefined) {
+    production.analysisMs = flags.productionAnalysisMs;
+  }
+  if (Object.keys(production).length) simOptions.production = production;
   if (flags.tlsCert !== undefined && flags.tlsKey !== undefined) {
     try {
       simOptions.tls = {

@@ -28,6 +28,24 @@
  * stalled server) can be injected, and the state can be kept in a file
  * across restarts.
  *
+ * The queue can be shared with the lab's production, as on a real server
+ * (all off by default): new reports finishing over time and the pipeline
+ * launching their plan's plugins, another user's manual launches
+ * (`production`, logged by `productionRuns()`), runs on unfinished or
+ * archived reports ending in `Error` (`brokenReportRuns`), the Basic `:`
+ * password bug (`djangoBasicBug`), held jobs `Queued` for ever
+ * (`stuckQueuedRate`), a reboot (`reboot()`: running jobs `Started` for
+ * ever) and an upgrade sweep (`upgrade()`: queued jobs `Error`, still
+ * holding SGE slots), SGE's 4 s scheduling interval
+ * (`schedulerIntervalMs`) and mod_wsgi recycling (`wsgiMaxRequests`).
+ * `startSimulator({ profile: "realistic", ...overrides })` turns them on
+ * with a loaded Dell tower's settings ({@linkcode REALISTIC}): 2 slots,
+ * scheduling every 4 s, plugin runs of minutes to an hour, production
+ * using about half the slots, auth and per-object costs, archived
+ * outputs, thumbnails. `timeScale` multiplies every simulated duration,
+ * so that `timeScale: 0.001` runs a lab hour in 3.6 s (with a fake `now`,
+ * step the clock).
+ *
  * @example Start, query, close
  * ```ts
  * import assert from "node:assert/strict";
@@ -48,7 +66,7 @@ import { createSimulator } from "./server.ts";
 import { CANNED } from "./tastypie.ts";
 
 export type { QueueSnapshot, Simulator, SimulatorOptions } from "./options.ts";
-export { REALISTIC } from "./profiles.ts";
+import { REALISTIC as PROFILE } from "./profiles.ts";
 export type {
   Fault,
   FaultAction,
@@ -60,6 +78,12 @@ export type {
   SimFileInfo,
   SimUser,
 } from "./types.ts";
+
+/**
+ * The options of `profile: "realistic"` (a loaded Dell tower; see the
+ * module doc); spread them, or name the profile, and override any.
+ */
+export const REALISTIC: Readonly<SimulatorOptions> = PROFILE;
 
 /** The default accounts: `ionadmin` (superuser) and `ionuser`, password = user name. */
 export const DEFAULT_USERS: SimUser[] = USERS;

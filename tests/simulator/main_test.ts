@@ -35,9 +35,27 @@ Deno.test("main(): help, usage errors, serve until stopped", async () => {
       "--thumbnails",
       "--no-logs",
       "--state-file <path>",
+      "--profile <name>",
+      "--time-scale <f>",
+      "--scheduler-interval-ms <n>",
+      "--stuck-queued-rate <f>",
+      "--broken-report-runs",
+      "--django-basic-bug",
+      "--wsgi-max-requests <n>",
+      "--wsgi-startup-ms <n>",
+      "--production-reports-per-hour <f>",
+      "--production-manual-per-hour <f>",
     ]
   ) assert.ok(help.includes(flag), flag);
   assert.equal(await main(["--bogus"], io), 2);
+  const profileLines: string[] = [];
+  assert.equal(
+    await main(["--profile", "nope"], {
+      stderr: (l) => profileLines.push(l),
+    }),
+    2,
+  );
+  assert.match(profileLines.join("\n"), /--profile takes realistic/);
   assert.equal(lines.pop(), 'E Run "simulator --help" for usage.');
   assert.equal(lines.pop(), "E simulator: unknown option '--bogus'");
   assert.equal(await main(["--failure-rate", "2"], io), 2);
