@@ -7,6 +7,71 @@ type Results = Record<string, any>;
 
 const yes = (ok: boolean) => (ok ? "met" : "**not met**");
 
+/** The "Launch throughput" section, its heading and a blank line last. */
+function throughputLines(t: Results): string[] {
+  const off = t.registryOffSeconds === undefined ? [] : [
+    `The same with the registry switched off for the benchmark (journal`,
+    `intents still synced before each POST, no claims):`,
+    `${t.registryOffSeconds.join(", ")} s, median ${t.registryOffRatio}× the`,
+    `ideal; the guarantee's own cost (median with / median without):`,
+    `**${t.guaranteeCost}×**. ionrun / bare loop: **${t.medianOverFloor}×**`,
+    `(goals: ≤ 1.15× the ideal: ${yes(t.medianRatio <= 1.15)}; ≤ 1.1× the`,
+    `bare loop: ${yes(t.medianOverFloor <= 1.1)}).`,
+    "",
+  ];
+  return [
+    "## Launch throughput",
+    "",
+    `${t.rows} launches, each answered after 25 ms by a simulator in its own`,
+    "process, `bulk_run.ts --concurrency 8 --max-active 0` (three runs, three",
+    `plugins): ${t.bulkRunSeconds.join(", ")} s from process start to exit,`,
+    `median **${t.medianRatio}×** the ideal ${t.idealSeconds} s. Floors: the same POSTs`,
+    `sent by 8 bare loops on ionrun's transport ${t.floorSeconds.keepAlive} s`,
+    `(${t.floorRatio}×), on \`fetch\` with a new connection each ${t.floorSeconds.freshFetch} s;`,
+    `a 25 ms timer lasts ${t.measured25msTimerMs} ms here. ionrun's own overhead:`,
+    `${t.ionrunOverheadSeconds} s for ${t.rows} launches.`,
+    "",
+    ...off,
+  ];
+}
+
+const HEADINGS: Record<string, string> = {
+  throughput: "## Launch throughput",
+};
+
+/**
+ * Rewrites one section of an existing BENCHMARKS.md from the figures of
+ * `deno task bench -- --only <section>`, the rest as it was, and says in
+ * the header which section that run measured.
+ */
+export async function updateBenchmarks(
+  path: string,
+  section: string,
+  r: Results,
+): Promise<void> {
+  const heading = HEADINGS[section];
+  if (heading === undefined) {
+    throw new Error(`--only ${section}: rerun the whole bench to write it`);
+  }
+  const lines = (await Deno.readTextFile(path)).split("\n");
+  const start = lines.indexOf(heading);
+  if (start < 0) throw new Error(`${path}: no "${heading}"`);
+  let end = lines.findIndex((l, i) => i > start && l.startsWith("## "));
+  if (end < 0) end = lines.length;
+  lines.splice(start, end - start, ...throughputLines(r.throughput));
+  const day = new Date().toISOString().slice(0, 10);
+  const text = lines.join("\n");
+  const note = `"${heading.slice(3)}" rerun alone on ${day}` +
+    " (`deno task bench -- --only " + section + "`).";
+  await Deno.writeTextFile(
+    path,
+    text.includes(note) ? text : text.replace(
+      /(Deno [0-9.]+\.)/,
+      `$1 ${note}`,
+    ),
+  );
+}
+
 /** Renders and writes the Markdown file. */
 export async function writeBenchmarks(
   path: string,
@@ -58,17 +123,7 @@ export async function writeBenchmarks(
     `through the library, ${r.requestsPerLaunchScript.perLaunchedRow} through \`bulk_run.ts --max-active 0\``,
     `(${r.requestsPerLaunchScript.seconds} s).`,
     "",
-    "## Launch throughput",
-    "",
-    `${t.rows} launches, each answered after 25 ms by a simulator in its own`,
-    "process, `bulk_run.ts --concurrency 8 --max-active 0` (three runs, three",
-    `plugins): ${t.bulkRunSeconds.join(", ")} s from process start to exit,`,
-    `median **${t.medianRatio}×** the ideal ${t.idealSeconds} s. Floors: the same POSTs`,
-    `sent by 8 bare loops on ionrun's transport ${t.floorSeconds.keepAlive} s`,
-    `(${t.floorRatio}×), on \`fetch\` with a new connection each ${t.floorSeconds.freshFetch} s;`,
-    `a 25 ms timer lasts ${t.measured25msTimerMs} ms here. ionrun's own overhead:`,
-    `${t.ionrunOverheadSeconds} s for ${t.rows} launches.`,
-    "",
+    ...throughputLines(t),
     "## Status look-up",
     "",
     `\`status.ts\` over ${

@@ -123,13 +123,13 @@ export class Registry {
     resolve: (r: ClaimResult) => void;
     reject: (e: unknown) => void;
   }[] = [];
-  #claiming: Promise<void> | undefined;
+  /** The pass in progress (claims and launch records, one lock). */
+  #passing: Promise<void> | undefined;
   #launchedPending: {
     pair: { report: number; plugin: string; run: number | null };
     resolve: () => void;
     reject: (e: unknown) => void;
   }[] = [];
-  #recording: Promise<void> | undefined;
 
   private constructor(dir: string, options: RegistryOptions) {
     this.#dir = dir;
@@ -152,37 +152,83 @@ export class Registry {
   /**
    * Claims one pair, together with the claims other launches of this
    * process ask for at the same moment: one lock and one pass for all of
-   * them (the launches in flight at once share it).
+   * them (the launches in flight at once share it), shared too with the
+   * launches being recorded ({@linkcode Registry.launchedOne}). Claims that
+   * arrive during a pass go together in the next (group commit).
    */
   claimOne(pair: ClaimRequest): Promise<ClaimResult> {
     const result = new Promise<ClaimResult>((resolve, reject) =>
       this.#pending.push({ pair, resolve, reject })
     );
-    this.#claiming ??= this.#claimPending();
+    this.#passing ??= this.#passPending();
     return result;
   }
 
-  async #claimPending(): Promise<void> {
-    while (this.#pending.length > 0) {
-      const batch = this.#pending.splice(0);
+  /**
+   * One lock for every claim and launch record waiting, again while more
+   * arrived during the pass. Launch records first: a pair another job
+   * waits on is released as early as possible.
+   */
+  async #passPending(): Promise<void> {
+    while (this.#pending.length > 0 || this.#launchedPending.length > 0) {
+      const claims = this.#pending.splice(0);
+      const records = this.#launchedPending.splice(0);
+      let results: Map<string, ClaimResult> | undefined;
+      let recorded = false;
+      let claimError: unknown;
+      let recordError: unknown;
       try {
-        const results = await this.claim(batch.map((b) => b.pair));
-        for (const b of batch) {
-          b.resolve(results.get(`${b.pair.report}/${b.pair.plugin}`)!);
-        }
+        await withFileLock(this.#lock, async () => {
+          if (records.length > 0) {
+            try {
+              await this.#launchedLocked(records.map((b) => b.pair));
+              recorded = true;
+            } catch (error) {
+              recordError = error;
+            }
+          }
+          if (claims.length > 0) {
+            try {
+              results = await this.#claimLocked(claims.map((b) => b.pair));
+            } catch (error) {
+              claimError = error;
+            }
+          }
+        });
       } catch (error) {
-        for (const b of batch) b.reject(error);
+        claimError ??= error; // the lock itself
+        recordError ??= error;
+      }
+      for (const b of records) {
+        if (recorded) b.resolve();
+        else b.reject(recordError);
+      }
+      for (const b of claims) {
+        if (results) {
+          b.resolve(results.get(`${b.pair.report}/${b.pair.plugin}`)!);
+        } else b.reject(claimError);
       }
     }
-    this.#claiming = undefined;
+    this.#passing = undefined;
   }
 
   /** Claims pairs, all at once under the registry lock. */
   claim(
     pairs: readonly ClaimRequest[],
   ): Promise<Map<string, ClaimResult>> {
+    return withFileLock(this.#lock, () => this.#claimLocked(pairs));
+  }
+
+  /**
+   * The claims of one pass, the registry lock held: the pairs' files are
+   * read and written side by side (one pair's steps in order, a pair asked
+   * for twice after itself).
+   */
+  async #claimLocked(
+    pairs: readonly ClaimRequest[],
+  ): Promise<Map<string, ClaimResult>> {
     const self = this.#options.beacon.owner;
-    return withFileLock(this.#lock, async () => {
+    {
       const results = new Map<string, ClaimResult>();
       const now = this.#now();
       // One look per owner: a stopped one takes a while to not answer.
@@ -192,10 +238,10 @@ export class Registry {
         if (!state) states.set(owner.beacon, state = ownerState(owner, self));
         return state;
       };
-      for (const pair of pairs) {
+      const one = async (pair: ClaimRequest, note: (m: string) => void) => {
         const key = `${pair.report}/${pair.plugin}`;
         const path = this.#path(pair.report, pair.plugin);
-        const entry = await this.#read(path);
+        const entry = await readEntry(path, note);
         const result = entry
           ? await this.#judge(entry, { now, pair, stateOf })
           : undefined;
@@ -203,7 +249,7 @@ export class Registry {
           result && result.status !== "claimed" && result.status !== "orphan"
         ) {
           results.set(key, result);
-          continue;
+          return;
         }
         const mine: Entry = {
           server: this.#options.server,
@@ -219,9 +265,10 @@ export class Registry {
         };
         await writeEntry(path, mine);
         results.set(key, result ?? { status: "claimed" });
-      }
+      };
+      await eachPair(pairs, one, this.#options.onNote);
       return results;
-    });
+    }
   }
 
   /** What an existing entry means for this process. */
@@ -293,21 +340,8 @@ export class Registry {
     const done = new Promise<void>((resolve, reject) =>
       this.#launchedPending.push({ pair, resolve, reject })
     );
-    this.#recording ??= this.#recordPending();
+    this.#passing ??= this.#passPending();
     return done;
-  }
-
-  async #recordPending(): Promise<void> {
-    while (this.#launchedPending.length > 0) {
-      const batch = this.#launchedPending.splice(0);
-      try {
-        await this.launched(batch.map((b) => b.pair));
-        for (const b of batch) b.resolve();
-      } catch (error) {
-        for (const b of batch) b.reject(error);
-      }
-    }
-    this.#recording = undefined;
   }
 
   /**
@@ -318,17 +352,22 @@ export class Registry {
     pairs: readonly { report: number; plugin: string; run: number | null }[],
   ): Promise<void> {
     if (pairs.length === 0) return Promise.resolve();
-    return withFileLock(this.#lock, async () => {
-      const at = new Date(this.#now()).toISOString();
-      for (const p of pairs) {
-        const path = this.#path(p.report, p.plugin);
-        const entry = await this.#read(path);
-        if (!entry || entry.job !== this.#options.job) continue;
-        const known = entry.launched?.run ?? null;
-        entry.launched = { at: entry.launched?.at ?? at, run: p.run ?? known };
-        await writeEntry(path, entry);
-      }
-    });
+    return withFileLock(this.#lock, () => this.#launchedLocked(pairs));
+  }
+
+  /** The launch records of one pass, the registry lock held. */
+  async #launchedLocked(
+    pairs: readonly { report: number; plugin: string; run: number | null }[],
+  ): Promise<void> {
+    const at = new Date(this.#now()).toISOString();
+    await eachPair(pairs, async (p, note) => {
+      const path = this.#path(p.report, p.plugin);
+      const entry = await readEntry(path, note);
+      if (!entry || entry.job !== this.#options.job) return;
+      const known = entry.launched?.run ?? null;
+      entry.launched = { at: entry.launched?.at ?? at, run: p.run ?? known };
+      await writeEntry(path, entry);
+    }, this.#options.onNote);
   }
 
   /** Drops this process's claims of pairs it did not launch. */
@@ -423,6 +462,31 @@ function isEntry(value: unknown): value is Entry {
         typeof launched.at === "string" &&
         Number.isFinite(Date.parse(launched.at)) &&
         (launched.run === null || Number.isInteger(launched.run))));
+}
+
+/**
+ * Runs `fn` on every pair at once, but a pair's calls one after another,
+ * in the order given: different pairs are different files. Their notes
+ * are told in the order of the pairs, once all are done.
+ */
+async function eachPair<P extends { report: number; plugin: string }>(
+  pairs: readonly P[],
+  fn: (pair: P, note: (message: string) => void) => Promise<void>,
+  onNote: ((message: string) => void) | undefined,
+): Promise<void> {
+  const chains = new Map<string, Promise<void>>();
+  const notes = pairs.map(() => [] as string[]);
+  pairs.forEach((pair, i) => {
+    const key = `${pair.report}/${pair.plugin}`;
+    const previous = chains.get(key) ?? Promise.resolve();
+    const note = (m: string) => void notes[i]!.push(m);
+    chains.set(key, previous.then(() => fn(pair, note)));
+  });
+  // Every file done before the lock is let go, even when one fails.
+  const settled = await Promise.allSettled(chains.values());
+  for (const m of notes.flat()) onNote?.(m);
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 async function writeEntry(path: string, entry: Entry): Promise<void> {

@@ -643,3 +643,56 @@ Deno.test("launchTimes() notes a claim file of another shape too, and moves it a
   await assert.rejects(Deno.stat(`${dir}/5.igv.json`), Deno.errors.NotFound);
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("claimOne() and launchedOne() arriving together share registry passes (group commit): each answered, each launch recorded", async () => {
+  const root = await Deno.makeTempDir();
+  {
+    using a = await open(root, "job-a");
+    const opened = Deno.open;
+    let locks = 0;
+    // Count the lock file's opens: one per pass.
+    Deno.open = ((path: string | URL, options?: Deno.OpenOptions) => {
+      if (String(path).endsWith("registry.lock")) locks++;
+      return opened(path, options);
+    }) as typeof Deno.open;
+    try {
+      const first = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => a.registry.claimOne(pair(i + 1))),
+      );
+      assert.ok(first.every((r) => r.status === "claimed"));
+      assert.ok(locks <= 2, `16 claims at once: ${locks} passes`);
+      locks = 0;
+      // Launch records of the first 16 with claims of 16 more, all at once.
+      const both = await Promise.all([
+        ...Array.from(
+          { length: 16 },
+          (_, i) =>
+            a.registry.launchedOne({ report: i + 1, plugin: "igv", run: i }),
+        ),
+        ...Array.from(
+          { length: 16 },
+          (_, i) => a.registry.claimOne(pair(i + 17)),
+        ),
+      ]);
+      assert.equal(both.length, 32);
+      assert.ok(locks <= 2, `32 at once: ${locks} passes`);
+    } finally {
+      Deno.open = opened;
+    }
+    const times = await launchTimes(root, {
+      server: SERVER,
+      pairs: Array.from({ length: 32 }, (_, i) => pair(i + 1)),
+    });
+    assert.equal(times.size, 16);
+    assert.equal(times.get("16/igv")?.run, 15);
+    // Another job finds the first 16 launched, the next 16 held.
+    using b = await open(root, "job-b");
+    const seen = await claim(
+      b.registry,
+      Array.from({ length: 32 }, (_, i) => pair(i + 1)),
+    );
+    assert.equal(seen["1/igv"]!.status, "launched");
+    assert.equal(seen["17/igv"]!.status, "busy"); // claimed by a live job
+  }
+  await Deno.remove(root, { recursive: true });
+});
