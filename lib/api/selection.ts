@@ -57,7 +57,7 @@ export interface ChooseRunsOptions {
   pick?: RunPick;
   /**
    * Reports per look-up. A run's `store` can be 100 KB (96 barcodes), so
-   * batches are smaller than for bare run look-ups; default 200.
+   * batches are smaller than for bare run look-ups; default 100.
    */
   batchSize?: number;
   /** Aborts the look-ups. */
@@ -66,7 +66,7 @@ export interface ChooseRunsOptions {
 
 /**
  * Chooses the run to read for every (report, plugin) pair, batch by batch:
- * each batch of reports costs one `pluginresult/?result__in=…` look-up
+ * each batch of 100 reports costs one `pluginresult/?result__in=…` look-up
  * (more pages only for reports with many runs), and choices are yielded as
  * soon as their batch is read, so a caller that streams its output keeps
  * memory flat whatever the number of reports. Pairs come in the order of
@@ -101,7 +101,7 @@ export async function* chooseRuns(
   const names = [...new Set(plugins)];
   if (ids.length === 0 || names.length === 0) return;
   const pick = options.pick ?? "completed";
-  const size = Math.max(1, options.batchSize ?? 200);
+  const size = Math.max(1, options.batchSize ?? 100);
   const batches = batchIds(ids).flatMap((b) => chunk(b, size));
   // One batch read ahead: the next look-up overlaps with the caller's work.
   let ahead = batches.length

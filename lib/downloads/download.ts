@@ -316,6 +316,7 @@ export async function runDownloads(
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   let inARow = 0;
   let next = 0;
+  const made = new Set<string>();
   const stopping = () =>
     summary.stopped !== undefined || options.signal?.aborted;
 
@@ -340,7 +341,11 @@ export async function runDownloads(
         }
       }
     }
-    await Deno.mkdir(dirname(dest), { recursive: true });
+    const folder = dirname(dest);
+    if (!made.has(folder)) {
+      await Deno.mkdir(folder, { recursive: true });
+      made.add(folder);
+    }
     for (let attempt = 0;; attempt++) {
       try {
         const got = await fetchFile(session, item.url, dest, {

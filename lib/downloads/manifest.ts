@@ -1,7 +1,7 @@
 /**
  * The manifest of a download folder, `<out>/manifest.jsonl`: one JSON line
- * per file written under its final name, appended and synced like the bulk
- * journal, so the same command again knows what it already holds and
+ * per file written under its final name, appended (synced when the job
+ * ends), so the same command again knows what it already holds and
  * `--verify` can re-hash it. A torn last line (a kill mid-write) is ignored.
  *
  * @module
@@ -134,9 +134,13 @@ export class ManifestWriter {
     return write;
   }
 
-  /** Closes the file after the pending appends. */
+  /** Syncs and closes the file after the pending appends. */
   async close(): Promise<void> {
     await this.#queue;
-    this.#file.close();
+    try {
+      await this.#file.sync();
+    } finally {
+      this.#file.close();
+    }
   }
 }

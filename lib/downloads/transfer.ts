@@ -307,8 +307,10 @@ export async function fetchFile(
   const url = new URL(path, session.baseUrl);
   const part = `${dest}.part`;
   const metaPath = `${dest}.part.json`;
-  const meta = await readMeta(metaPath, url.pathname);
-  let have = meta ? await sizeOf(part) : 0;
+  // Most files have no partial copy: one stat, not a failed read per file.
+  const partial = await sizeOf(part);
+  const meta = partial > 0 ? await readMeta(metaPath, url.pathname) : null;
+  let have = meta ? partial : 0;
   const hash = createHash("sha256");
   if (have > 0) await hashFile(part, hash, have);
   const headers: Record<string, string> = {};
@@ -397,7 +399,15 @@ export async function fetchFile(
     lastModified: remote.lastModified,
     size: total,
   };
-  await Deno.writeTextFile(metaPath, JSON.stringify(validators));
+  // The validators a resume needs are written only when they may be needed:
+  // the transfer failed, or it is long enough that a kill would waste much.
+  // A partial file without them is fetched again from its start.
+  const saveMeta = () =>
+    Deno.writeTextFile(metaPath, JSON.stringify(validators)).catch(() => {});
+  if (have > 0) await saveMeta();
+  const inflate = /\.gz$/i.test(dest) && res.status !== 206
+    ? new GzipCheck()
+    : null;
   const file = await Deno.open(part, {
     write: true,
     create: true,
@@ -406,18 +416,40 @@ export async function fetchFile(
   });
   let written = have;
   try {
-    written = await streamTo(res, file, sha, written, options);
+    written = await streamTo(res, file, sha, written, {
+      ...options,
+      onChunk: (chunk, total) => {
+        inflate?.write(chunk);
+        if (
+          total - have >= META_AFTER && total - chunk.length - have < META_AFTER
+        ) {
+          void saveMeta();
+        }
+      },
+    });
     await file.sync();
+  } catch (error) {
+    await saveMeta();
+    inflate?.abort();
+    throw error;
   } finally {
     file.close();
   }
   if (total !== null && written !== total) {
+    inflate?.abort();
+    await saveMeta();
     throw new TransferError(
       `${url.pathname}: the body stopped at ${written} of ${total} bytes`,
       { kind: "cut-short", transient: true },
     );
   }
-  if (/\.gz$/i.test(dest)) await checkGzip(part, url.pathname);
+  if (/\.gz$/i.test(dest)) {
+    // Checked as it streamed (a resumed file: read again whole).
+    const inflated = inflate ? await inflate.end() : null;
+    await checkGzip(part, url.pathname, {
+      ...(inflated !== null ? { inflated } : {}),
+    });
+  }
   await Deno.rename(part, dest);
   await removeQuietly(metaPath);
   return {
@@ -435,18 +467,40 @@ async function streamTo(
   file: Deno.FsFile,
   hash: Hash,
   start: number,
-  options: FetchFileOptions,
+  options: FetchFileOptions & {
+    onChunk?: (chunk: Uint8Array, total: number) => void;
+  },
 ): Promise<number> {
   let written = start;
   if (!res.bodyStream) {
     const bytes = new TextEncoder().encode(res.body);
     await writeAll(file, bytes);
     hash.update(bytes);
+    options.onChunk?.(bytes, written + bytes.length);
     options.onBytes?.(bytes.length);
     return written + bytes.length;
   }
   const reader = res.bodyStream.getReader();
   const idleMs = options.idleMs ?? 60_000;
+  // Chunks of 16-64 KB are written together: fewer, larger writes.
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    const joined = pending.length === 1
+      ? pending[0]!
+      : new Uint8Array(pendingBytes);
+    if (pending.length > 1) {
+      let at = 0;
+      for (const c of pending) {
+        joined.set(c, at);
+        at += c.length;
+      }
+    }
+    pending = [];
+    pendingBytes = 0;
+    await writeAll(file, joined);
+  };
   try {
     for (;;) {
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -460,6 +514,8 @@ async function streamTo(
       try {
         chunk = await Promise.race([reader.read(), idle]);
       } catch (error) {
+        // What arrived is kept for the resume.
+        await flush().catch(() => {});
         if (options.signal?.aborted) throw options.signal.reason;
         throw new TransferError(
           `the body stopped at ${written} bytes: ${
@@ -470,10 +526,16 @@ async function streamTo(
       } finally {
         clearTimeout(timer);
       }
-      if (chunk.done) return written;
-      await writeAll(file, chunk.value);
+      if (chunk.done) {
+        await flush();
+        return written;
+      }
+      pending.push(chunk.value);
+      pendingBytes += chunk.value.length;
+      if (pendingBytes >= WRITE_BYTES) await flush();
       hash.update(chunk.value);
       written += chunk.value.length;
+      options.onChunk?.(chunk.value, written);
       options.onBytes?.(chunk.value.length);
       await options.rate?.take(chunk.value.length, options.signal);
     }
@@ -485,6 +547,44 @@ async function streamTo(
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
   let off = 0;
   while (off < bytes.length) off += await file.write(bytes.subarray(off));
+}
+
+/** Bytes gathered before a write to the partial file. */
+const WRITE_BYTES = 256 * 1024;
+
+/** Bytes of a transfer after which its resume validators are saved. */
+const META_AFTER = 8_000_000;
+
+/**
+ * Inflates a gzip body as it streams (every member, CRCs checked), so that a
+ * whole file is not read again to check it.
+ */
+class GzipCheck {
+  #gunzip = createGunzip();
+  #result: Promise<Error | true>;
+
+  constructor() {
+    this.#result = new Promise((resolve) => {
+      this.#gunzip.on("data", () => {});
+      this.#gunzip.on("end", () => resolve(true));
+      this.#gunzip.on("error", (e: Error) => resolve(e));
+    });
+  }
+
+  write(chunk: Uint8Array): void {
+    // Copied: the stream's buffer may be reused.
+    this.#gunzip.write(chunk.slice());
+  }
+
+  abort(): void {
+    this.#gunzip.destroy();
+  }
+
+  /** Ends the input; `true` when it was whole gzip, else the error. */
+  end(): Promise<Error | true> {
+    this.#gunzip.end();
+    return this.#result;
+  }
 }
 
 /** BGZF's end-of-file marker: an empty block (SAM/BAM spec, 4.1.2). */
@@ -528,7 +628,17 @@ const BGZF_EOF = Uint8Array.from([
  * @param name The name to report.
  * @throws {TransferError} `corrupt` (transient: fetched again).
  */
-export async function checkGzip(path: string, name: string): Promise<void> {
+export async function checkGzip(
+  path: string,
+  name: string,
+  options: { inflated?: Error | true } = {},
+): Promise<void> {
+  if (options.inflated instanceof Error) {
+    throw new TransferError(
+      `${name}: not a whole gzip file (${options.inflated.message})`,
+      { kind: "corrupt", transient: true, cause: options.inflated },
+    );
+  }
   const file = await Deno.open(path, { read: true });
   const { size } = await file.stat();
   const head = new Uint8Array(16);
@@ -554,6 +664,10 @@ export async function checkGzip(path: string, name: string): Promise<void> {
         },
       );
     }
+  }
+  if (options.inflated === true) {
+    file.close();
+    return;
   }
   await file.seek(0, Deno.SeekMode.Start);
   try {
