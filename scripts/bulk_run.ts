@@ -19,6 +19,7 @@ import {
   addFormatOption,
   addGuardOptions,
   addWaitOptions,
+  addWideOption,
   checkWritable,
   type Format,
   type GuardFlags,
@@ -67,6 +68,7 @@ interface Flags extends CommonFlags, GuardFlags, WaitFlags, PacingFlags {
   summary?: string;
   dryRun?: boolean;
   format?: Format;
+  wide?: boolean;
 }
 
 const HELP = `
@@ -101,9 +103,10 @@ plugins of every new sequencing run. At most --max-active (default 2) of
 this job's runs are queued or running at once, counting this user's other
 jobs on this machine and server; the next is launched as one finishes.
 --max-active 0 removes the limit. The plan estimates the job's time from the
-plugin's recent runs, and on a terminal asks before a job of more than a
-day (--yes does not ask). A job that lasts days: run it in tmux or screen,
-or under nohup; after an ssh drop, the same command resumes it.
+plugin's recent runs, and asks (on stderr) before a job of more than a
+day; off a terminal such a job is refused unless --yes. A job that lasts
+days: run it in tmux or screen, or under nohup with --yes; after an ssh
+drop, the same command resumes it.
 
 Duplicate guard (the server itself starts a new run for every request):
 pairs never run are launched; pairs whose newest run is running or completed
@@ -204,7 +207,7 @@ export function program(
   addGuardOptions(cmd);
   addPacingOptions(cmd);
   addWaitOptions(cmd, "launched runs");
-  return addFormatOption(cmd);
+  return addWideOption(addFormatOption(cmd));
 }
 
 async function bulk(
@@ -291,11 +294,20 @@ async function bulk(
       formatSummary(summary.results, format),
     );
   }
+  if (summary.declined) {
+    // One line, not a row per row that was not launched.
+    eprint(
+      io,
+      `nothing launched: the job of ${summary.results.length} row(s) was not confirmed (--yes starts it without asking)`,
+    );
+    return EXIT.usage;
+  }
   writeRows(
     io,
     summary.results,
     RESULT_COLUMNS,
     resolveFormat(flags.format, io.stdout),
+    { wide: flags.wide ?? false },
   );
   if (summary.finished) {
     const f = summary.finished;
@@ -312,13 +324,6 @@ async function bulk(
       }; or start this job over with --new-job`,
     );
     return EXIT.ok;
-  }
-  if (summary.declined) {
-    eprint(
-      io,
-      "nothing launched: the job was not confirmed (--yes starts it without asking)",
-    );
-    return EXIT.usage;
   }
   const c = summary.counts;
   const parts = Object.entries(c).filter(([, n]) => n > 0).map(([k, n]) =>

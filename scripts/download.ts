@@ -32,6 +32,7 @@ import {
 } from "../lib/downloads/mod.ts";
 import {
   addFormatOption,
+  addWideOption,
   type Format,
   resolveFormat,
   wholeNumber,
@@ -69,6 +70,7 @@ interface Flags extends CommonFlags, ReportInputFlags {
   dryRun?: boolean;
   verify?: boolean;
   format?: Format;
+  wide?: boolean;
 }
 
 const HELP = `
@@ -156,7 +158,7 @@ export function program(
     .action(async (input: string | undefined, _o, command: Command) => {
       run.exitCode = await download(run, input, command.opts<Flags>());
     });
-  addFormatOption(cmd);
+  addWideOption(addFormatOption(cmd));
   return addReportOptions(cmd);
 }
 
@@ -367,7 +369,9 @@ function dryRun(io: CommandIO, plan: DownloadPlan, flags: Flags): number {
     { name: "dest", value: (i) => i.dest, minWidth: 20, cut: "middle" },
     { name: "url", value: (i) => i.url, only: "data" },
   ];
-  writeRows(io, plan.items, cols, resolveFormat(flags.format, io.stdout));
+  writeRows(io, plan.items, cols, resolveFormat(flags.format, io.stdout), {
+    wide: flags.wide ?? false,
+  });
   for (const s of plan.skipped) {
     eprint(
       io,
@@ -398,6 +402,7 @@ async function verify(io: CommandIO, flags: Flags): Promise<number> {
       { name: "sha256", value: (r) => r.entry.sha256, only: "data" },
     ],
     resolveFormat(flags.format, io.stdout),
+    { wide: flags.wide ?? false },
   );
   eprint(
     io,

@@ -24,6 +24,7 @@ import {
 import type { Plugin, Report } from "../lib/types.ts";
 import {
   addFormatOption,
+  addWideOption,
   type Format,
   parseDate,
   resolveFormat,
@@ -71,6 +72,7 @@ interface PluginFlags extends CommonFlags {
   id?: number;
   all?: boolean;
   format?: Format;
+  wide?: boolean;
 }
 
 interface ReportFlags extends CommonFlags {
@@ -86,6 +88,7 @@ interface ReportFlags extends CommonFlags {
   limit?: number;
   id?: number;
   format?: Format;
+  wide?: boolean;
 }
 
 /** Builds the command-line program of an invocation. */
@@ -97,6 +100,8 @@ export function program(
     "List a Torrent Suite server's plugins (default) or reports.",
     run.io,
   );
+  // `list -o json`: the format and --wide before the command too.
+  addWideOption(addFormatOption(root));
   const plugins = root.command("plugins", { isDefault: true })
     .description(
       "list plugins: launchable ones (active and enabled) by default",
@@ -108,7 +113,7 @@ export function program(
       const flags = cmd.optsWithGlobals<PluginFlags>();
       await withClient(run, flags, (client) => showPlugins(run, client, flags));
     });
-  addFormatOption(plugins);
+  addWideOption(addFormatOption(plugins));
 
   const reports = root.command("reports")
     .description("list reports (results), newest first")
@@ -147,7 +152,7 @@ With --format csv the first column is \`report\`, ready for bulk_run.ts.`,
       const flags = cmd.optsWithGlobals<ReportFlags>();
       await withClient(run, flags, (client) => showReports(run, client, flags));
     });
-  addFormatOption(reports);
+  addWideOption(addFormatOption(reports));
   return root;
 }
 
@@ -197,6 +202,7 @@ async function showPlugins(
     plugins,
     PLUGIN_COLUMNS,
     resolveFormat(flags.format, io.stdout),
+    { wide: flags.wide ?? false },
   );
 }
 
@@ -208,7 +214,9 @@ async function showReports(
   const { io } = run;
   const format = resolveFormat(flags.format, io.stdout);
   if (flags.id !== undefined) {
-    writeRows(io, [await getReport(client, flags.id)], REPORT_COLUMNS, format);
+    writeRows(io, [await getReport(client, flags.id)], REPORT_COLUMNS, format, {
+      wide: flags.wide ?? false,
+    });
     return;
   }
   const filters: ListReportsOptions = {
@@ -231,7 +239,9 @@ async function showReports(
   };
   const reports: Report[] = [];
   for await (const report of listReports(client, filters)) reports.push(report);
-  writeRows(io, reports, REPORT_COLUMNS, format);
+  writeRows(io, reports, REPORT_COLUMNS, format, {
+    wide: flags.wide ?? false,
+  });
   if (reports.length === 0) await explainNone(io, client, flags);
   else if (format === "table") eprint(io, `${reports.length} report(s)`);
 }
@@ -292,7 +302,9 @@ export function unknownCommand(args: readonly string[]): string | undefined {
   const root = program();
   const valued = new Set(
     [root, ...root.commands].flatMap((c) =>
-      c.options.filter((o) => o.required || o.optional).map((o) => o.long)
+      c.options.filter((o) => o.required || o.optional).flatMap((o) =>
+        [o.long, o.short].filter((n): n is string => n !== undefined)
+      )
     ),
   );
   for (let i = 0; i < args.length; i++) {

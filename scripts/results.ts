@@ -136,7 +136,7 @@ export function program(
     .option("--strict", "exit 1 when a --flag rule fires")
     .addOption(
       new Option(
-        "--format <format>",
+        "-o, --format <format>",
         "output format (default: table on a terminal, else csv)",
       ).choices(FORMATS),
     )

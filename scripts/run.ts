@@ -17,6 +17,7 @@ import {
   addFormatOption,
   addGuardOptions,
   addWaitOptions,
+  addWideOption,
   type Format,
   type GuardFlags,
   parseConfigFlag,
@@ -36,6 +37,7 @@ import {
 import {
   clientFromFlags,
   type CommonFlags,
+  EXIT,
   type Invocation,
   invocationOf,
   newProgram,
@@ -50,6 +52,7 @@ interface Flags extends CommonFlags, GuardFlags, WaitFlags, PacingFlags {
   settle: number;
   dryRun?: boolean;
   format?: Format;
+  wide?: boolean;
 }
 
 const HELP = `
@@ -105,7 +108,7 @@ export function program(run: Invocation = invocationOf("run.ts", [])): Command {
   addGuardOptions(cmd);
   addPacingOptions(cmd);
   addWaitOptions(cmd, "the runs");
-  return addFormatOption(cmd);
+  return addWideOption(addFormatOption(cmd));
 }
 
 async function launch(
@@ -152,12 +155,20 @@ async function launch(
         onEvent: progress.handle,
       }), io);
     progress.finish();
+    if (summary.declined) {
+      eprint(
+        io,
+        `nothing launched: not confirmed (--yes starts it without asking)`,
+      );
+      return EXIT.usage;
+    }
     const columns = RESULT_COLUMNS.filter((c) => c.name !== "line");
     writeRows(
       io,
       summary.results,
       columns,
       resolveFormat(flags.format, io.stdout),
+      { wide: flags.wide ?? false },
     );
     for (const r of summary.results) {
       if (["failed", "invalid", "in-doubt"].includes(r.outcome)) {
@@ -166,12 +177,6 @@ async function launch(
       for (const w of r.warnings ?? []) {
         eprint(io, `report ${r.report}: warning: ${w}`);
       }
-    }
-    if (summary.declined) {
-      eprint(
-        io,
-        "nothing launched: not confirmed (--yes starts it without asking)",
-      );
     }
     if (summary.stoppedBy) eprint(io, `stopped: ${summary.stoppedBy.message}`);
     if (summary.serverDown) {

@@ -27,8 +27,9 @@ function span(run: PluginResult): [number, number] | undefined {
 /**
  * Estimates the job: per plugin, the median run time of its recent completed
  * runs (the pairs' own newest runs, else one look-up of the plugin's last
- * runs on the server); runs at a time: as many as ran at once in those
- * samples (the queue's slots, as far as they show), at most `maxActive`.
+ * runs on the server); runs at a time: `maxActive` (the job keeps that many
+ * on the queue), or without a limit (0) as many as ran at once in those
+ * samples (the queue's slots, as far as they show).
  */
 export async function estimateJob(
   ctx: BulkContext,
@@ -76,11 +77,10 @@ export async function estimateJob(
         : null,
     });
   }
-  const seen = Math.max(1, maxOverlap(spans));
-  const parallel = Math.max(
-    1,
-    Math.min(seen, maxActive > 0 ? maxActive : Infinity, tasks.length || 1),
-  );
+  // The job keeps --max-active runs on the queue; without a limit, as many
+  // as the samples show ran at once (the queue's slots, as far as they show).
+  const limit = maxActive > 0 ? maxActive : Math.max(1, maxOverlap(spans));
+  const parallel = Math.max(1, Math.min(limit, tasks.length || 1));
   const known = plugins.every((p) => p.medianMs !== null);
   const work = plugins.reduce((s, p) => s + p.runs * (p.medianMs ?? 0), 0);
   return {

@@ -105,14 +105,19 @@ export async function parseConfigFlag(
   return data as PluginConfig;
 }
 
-/** Adds `--format` (table on a terminal, CSV otherwise). */
+/** Adds `-o, --format` (table on a terminal, CSV otherwise). */
 export function addFormatOption(command: Command): Command {
   return command.addOption(
     new Option(
-      "--format <format>",
+      "-o, --format <format>",
       "output format (default: table on a terminal, else csv)",
     ).choices(FORMATS),
   );
+}
+
+/** Adds `--wide`: tables with every column, nothing cut. */
+export function addWideOption(command: Command): Command {
+  return command.option("--wide", "tables: every column, nothing cut");
 }
 
 /** The format to use when `--format` is not given. */

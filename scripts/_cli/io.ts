@@ -34,7 +34,11 @@ export interface CommandIO {
   columns(): number | undefined;
   /** Colors are off (`NO_COLOR`). */
   readonly noColor: boolean;
-  /** Asks a yes/no question on the terminal (as the global `confirm`). */
+  /**
+   * Asks a yes/no question: the question on stderr (never stdout, which may
+   * be a file of results), the answer a line of stdin. Callers ask only
+   * when {@linkcode canAsk} says a person is there.
+   */
   confirm(message: string): boolean;
   /**
    * The `.env` file to read (default `.env` in the working directory; `null`
@@ -77,8 +81,44 @@ export const denoIO: CommandIO = {
   get noColor() {
     return Deno.noColor;
   },
-  confirm: (message) => confirm(message),
+  confirm: (message) => askLine(message, Deno.stdin, Deno.stderr),
 };
+
+/**
+ * Asks `message [y/N]` on `stderr` and reads one line of `stdin`: true for
+ * y or yes. (The global `confirm` writes its question to stdout: hidden by
+ * `> file`, or written into the results.)
+ */
+export function askLine(
+  message: string,
+  stdin: { readSync(p: Uint8Array): number | null },
+  stderr: { writeSync(p: Uint8Array): number },
+): boolean {
+  const prompt = new TextEncoder().encode(`${message} [y/N] `);
+  let written = 0;
+  while (written < prompt.length) {
+    written += stderr.writeSync(prompt.subarray(written));
+  }
+  const bytes: number[] = [];
+  const one = new Uint8Array(1);
+  while (bytes.length < 1024) {
+    const n = stdin.readSync(one);
+    if (n === null || n === 0 || one[0] === 0x0a) break;
+    bytes.push(one[0]!);
+  }
+  const answer = new TextDecoder().decode(new Uint8Array(bytes)).trim()
+    .toLowerCase();
+  return answer === "y" || answer === "yes";
+}
+
+/**
+ * Whether a question can be asked: a person at the keyboard (stdin) who
+ * sees the question (stderr). Off a terminal, a question is refused and
+ * `--yes` is the way to say yes.
+ */
+export function canAsk(io: CommandIO): boolean {
+  return io.stdin.isTerminal() && io.stderr.isTerminal();
+}
 
 /** The name a command is called by: `list.ts`, or `ionrun list`. */
 export function commandName(io: CommandIO, script: string): string {

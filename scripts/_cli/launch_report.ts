@@ -10,11 +10,16 @@ import { EXIT } from "./program.ts";
 export const RESULT_COLUMNS: Column<RowResult>[] = [
   { name: "line", value: (r) => r.line, right: true },
   { name: "report", value: (r) => r.report, right: true },
-  { name: "plugin", value: (r) => r.plugin },
+  { name: "plugin", value: (r) => r.plugin, minWidth: 10 },
   { name: "outcome", value: (r) => r.outcome },
-  { name: "plugin_result_id", value: (r) => r.run, right: true },
-  { name: "state", value: (r) => r.state },
-  { name: "message", value: (r) => r.message, maxWidth: 90 },
+  {
+    name: "plugin_result_id",
+    title: "run",
+    value: (r) => r.run,
+    right: true,
+  },
+  { name: "state", value: (r) => r.state, minWidth: 9 },
+  { name: "message", value: (r) => r.message, maxWidth: 90, minWidth: 16 },
   // Not "config": this output is valid input, where a config column would
   // be read as the rows' configs.
   {

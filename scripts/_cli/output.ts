@@ -155,19 +155,85 @@ export function writeRows<T>(
   }
 }
 
-/** Cuts a cell to `width` characters with `…`, at the end or in the middle. */
+/**
+ * Columns a character takes on a terminal: 0 for combining marks and
+ * zero-width characters, 2 for East Asian wide and fullwidth characters and
+ * emoji, else 1.
+ */
+function charWidth(cp: number): number {
+  if (
+    cp === 0x200b || cp === 0x200c || cp === 0x200d || cp === 0xfeff ||
+    (cp >= 0x0300 && cp <= 0x036f) || (cp >= 0xfe00 && cp <= 0xfe0f) ||
+    (cp >= 0x1ab0 && cp <= 0x1aff) || (cp >= 0x20d0 && cp <= 0x20ff)
+  ) return 0;
+  if (
+    (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) ||
+    (cp >= 0x3041 && cp <= 0x33ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
+    (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xa000 && cp <= 0xa4cf) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) ||
+    (cp >= 0x1f900 && cp <= 0x1f9ff) || (cp >= 0x20000 && cp <= 0x3fffd)
+  ) return 2;
+  return 1;
+}
+
+/** The columns a text takes on a terminal (wide characters count 2). */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) w += charWidth(ch.codePointAt(0)!);
+  return w;
+}
+
+/** The longest start of `s` that takes at most `width` columns. */
+function headOf(s: string, width: number): string {
+  let w = 0;
+  let out = "";
+  for (const ch of s) {
+    const cw = charWidth(ch.codePointAt(0)!);
+    if (w + cw > width) break;
+    w += cw;
+    out += ch;
+  }
+  return out;
+}
+
+/** The longest end of `s` that takes at most `width` columns. */
+function tailOf(s: string, width: number): string {
+  const chars = [...s];
+  let w = 0;
+  let i = chars.length;
+  while (i > 0) {
+    const cw = charWidth(chars[i - 1]!.codePointAt(0)!);
+    if (w + cw > width) break;
+    w += cw;
+    i--;
+  }
+  return chars.slice(i).join("");
+}
+
+/** Pads `s` with spaces to `width` display columns, at the end or the start. */
+export function padDisplay(s: string, width: number, start = false): string {
+  const pad = " ".repeat(Math.max(0, width - displayWidth(s)));
+  return start ? pad + s : s + pad;
+}
+
+/**
+ * Cuts a cell to `width` display columns (wide characters count 2) with
+ * `…`, at the end or in the middle.
+ */
 export function cutText(
   s: string,
   width: number,
   where: "end" | "middle" = "end",
 ): string {
-  if (s.length <= width) return s;
+  if (displayWidth(s) <= width) return s;
   if (width <= 1) return "…".slice(0, width);
   if (where === "middle") {
     const tail = Math.floor((width - 1) / 2);
-    return `${s.slice(0, width - 1 - tail)}…${s.slice(s.length - tail)}`;
+    return `${headOf(s, width - 1 - tail)}…${tailOf(s, tail)}`;
   }
-  return `${s.slice(0, width - 1)}…`;
+  return `${headOf(s, width - 1)}…`;
 }
 
 /**
@@ -189,7 +255,10 @@ export function renderTable<T>(
     shown.map((c) => c.display ? c.display(row) : text(c.value(row)))
   );
   const natural = shown.map((c, i) =>
-    Math.max((c.title ?? c.name).length, ...all.map((r) => r[i]!.length))
+    Math.max(
+      displayWidth(c.title ?? c.name),
+      ...all.map((r) => displayWidth(r[i]!)),
+    )
   );
   const fit = options.width;
   let keep = shown.map((_, i) => i);
@@ -201,7 +270,7 @@ export function renderTable<T>(
     );
     const capped = natural.map((w, i) => {
       const c = shown[i]!;
-      const cap = Math.max(c.maxWidth ?? w, (c.title ?? c.name).length);
+      const cap = Math.max(c.maxWidth ?? w, displayWidth(c.title ?? c.name));
       return Math.min(w, cap);
     });
     const total = (idx: number[], ws: number[]) =>
@@ -227,7 +296,7 @@ export function renderTable<T>(
     keep.map((i) => {
       const c = shown[i]!;
       const v = cutText(values[i]!, widths[i]!, c.cut);
-      return c.right ? v.padStart(widths[i]!) : v.padEnd(widths[i]!);
+      return padDisplay(v, widths[i]!, c.right);
     }).join("  ").trimEnd();
   return [line(shown.map((c) => c.title ?? c.name)), ...all.map(line)]
     .map((l) => `${l}\n`).join("");
@@ -247,7 +316,10 @@ function shrink<T>(
     let best = -1;
     for (const i of keep) {
       const c = columns[i]!;
-      const floor = Math.max(c.minWidth ?? ws[i]!, (c.title ?? c.name).length);
+      const floor = Math.max(
+        c.minWidth ?? ws[i]!,
+        displayWidth(c.title ?? c.name),
+      );
       if (ws[i]! > floor && (best < 0 || ws[i]! > ws[best]!)) best = i;
     }
     if (best < 0) break;

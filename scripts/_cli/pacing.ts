@@ -8,7 +8,7 @@ import { type Command, Option } from "commander";
 import type { BulkRunOptions, JobEstimate } from "../../lib/bulk/mod.ts";
 import { wholeNumber } from "./flags.ts";
 import { eprint } from "./output.ts";
-import { type CommandIO, denoIO } from "./io.ts";
+import { canAsk, type CommandIO, denoIO } from "./io.ts";
 
 /**
  * Default `--max-active`: a tower's two slots kept busy, or one running and
@@ -88,15 +88,10 @@ export function describeEstimate(e: JobEstimate): string {
   return `${e.runs} run(s) to launch (${what}), ${total} at ${e.parallel} at a time (${basis})`;
 }
 
-/** Where questions can be asked: a person at both ends. */
-function canAsk(io: CommandIO): boolean {
-  return io.stdin.isTerminal() && io.stderr.isTerminal();
-}
-
 /**
- * Before a long job: on a terminal, asks (unless `--yes`); elsewhere the
- * estimate was printed and the job goes on (a cron job or `nohup` has asked
- * for it).
+ * Before a long job: on a terminal, asks on stderr (unless `--yes`);
+ * elsewhere (a pipe, cron, nohup) nobody can answer: refused, with `--yes`
+ * named as the way to start it.
  */
 export function confirmLongJob(
   estimate: JobEstimate,
@@ -104,12 +99,18 @@ export function confirmLongJob(
   io: CommandIO = denoIO,
 ): boolean {
   if (flags.yes || estimate.totalMs === null) return true;
-  if (estimate.totalMs <= LONG_JOB_MS || !canAsk(io)) return true;
-  return io.confirm(
-    `This job will take ${
-      humanDuration(estimate.totalMs)
-    } on the plugin queue the lab shares. Start it?`,
-  );
+  if (estimate.totalMs <= LONG_JOB_MS) return true;
+  const long = `This job will take ${
+    humanDuration(estimate.totalMs)
+  } on the plugin queue the lab shares`;
+  if (!canAsk(io)) {
+    eprint(
+      io,
+      `${long}: not started without --yes (standard input is not a terminal, so nobody can be asked)`,
+    );
+    return false;
+  }
+  return io.confirm(`${long}. Start it?`);
 }
 
 /** The `bulkRun` options these flags set (shared by `run` and `bulk-run`). */
@@ -135,7 +136,7 @@ export function pacingOptions(
 
 /**
  * Checks `--concurrency`: above {@linkcode MAX_SANE_CONCURRENCY}, asks on a
- * terminal (unless `--yes`) and warns elsewhere. False: the user said no.
+ * terminal (unless `--yes`) and refuses elsewhere. False: not confirmed.
  */
 export function confirmConcurrency(
   concurrency: number,
@@ -146,8 +147,11 @@ export function confirmConcurrency(
   const why =
     `--concurrency ${concurrency} sends that many launches at once to a server whose web front has a handful of workers`;
   if (!canAsk(io)) {
-    eprint(io, `warning: ${why}`);
-    return true;
+    eprint(
+      io,
+      `${why}: not started without --yes (standard input is not a terminal, so nobody can be asked)`,
+    );
+    return false;
   }
   return io.confirm(`${why}. Go on?`);
 }

@@ -108,6 +108,10 @@ export class Progress {
         break;
       case "row": {
         const r = event.result;
+        // A declined job: one closing line says so, not a line per row.
+        if (r.outcome === "not-started" && DECLINED.test(r.message ?? "")) {
+          break;
+        }
         if (this.#phase === "launch") this.#done++;
         if (r.outcome === "launched") this.#counts.launched++;
         else if (r.outcome === "skipped") this.#counts.skipped++;
@@ -232,6 +236,9 @@ export class Progress {
     this.#drawn = true;
   }
 }
+
+/** The message of the rows of a job that was not confirmed. */
+const DECLINED = /^not launched: the job was not confirmed/;
 
 const PHASE_TEXT: Record<string, string> = {
   preflight: "checking reports and plugins on the server",

@@ -16,7 +16,7 @@ const run = (id: number, start: number, minutes: number): PluginResult =>
     ),
   }) as PluginResult;
 
-Deno.test("estimateJob() goes by the median of recent runs, as many at a time as ran at once", async () => {
+Deno.test("estimateJob() goes by the median of recent runs, --max-active at a time (without a limit: as many as ran at once)", async () => {
   const t0 = Date.parse("2026-11-02T08:00:00Z");
   // Two at a time (a tower's two slots), 10 minutes each but one slow one.
   const latest = new Map<string, PluginResult>([
@@ -34,7 +34,7 @@ Deno.test("estimateJob() goes by the median of recent runs, as many at a time as
   const e = await estimateJob(bulkContext(failing), {
     tasks,
     latest,
-    maxActive: 4,
+    maxActive: 0,
   });
   assert.equal(e.runs, 100);
   assert.equal(e.parallel, 2);
@@ -45,7 +45,13 @@ Deno.test("estimateJob() goes by the median of recent runs, as many at a time as
     medianMs: 10 * 60_000,
   }]);
   assert.equal(e.totalMs, 100 * 10 * 60_000 / 2);
-  // The limit caps the parallelism the server showed.
+  // The job's own --max-active is what it keeps on the queue.
+  const four = await estimateJob(bulkContext(failing), {
+    tasks,
+    latest,
+    maxActive: 4,
+  });
+  assert.equal(four.parallel, 4);
   const one = await estimateJob(bulkContext(failing), {
     tasks,
     latest,

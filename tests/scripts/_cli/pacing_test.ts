@@ -1,11 +1,13 @@
 // Tests of the launch scripts' pacing side: the flags, the estimate in
 // words, and the questions before a long job or a high concurrency (the
-// terminal, the prompt and stderr stubbed for the time of a call).
+// terminal and the answers given by a captured io).
 
 import assert from "node:assert/strict";
 import { Command } from "commander";
 import { UsageError } from "../../../lib/errors.ts";
 import type { JobEstimate } from "../../../lib/bulk/summary.ts";
+import { askLine, type CommandIO } from "../../../scripts/_cli/io.ts";
+import { captureIO } from "../../_helpers.ts";
 import {
   addPacingOptions,
   confirmConcurrency,
@@ -112,69 +114,25 @@ Deno.test("describeEstimate() puts the runs, the total, the parallelism and its 
   );
 });
 
-/** Replaces a property for the time of `fn`, then puts the original back. */
-function stubbed<T extends object, K extends keyof T, R>(
-  target: T,
-  key: K,
-  value: T[K],
-  fn: () => R,
-): R {
-  const own = Object.getOwnPropertyDescriptor(target, key);
-  Object.defineProperty(target, key, {
-    value,
-    configurable: true,
-    writable: true,
-  });
-  try {
-    return fn();
-  } finally {
-    if (own) Object.defineProperty(target, key, own);
-    else delete target[key];
-  }
-}
-
-/** Runs `fn` with stdin and stderr as terminals (or not), prompts answered by `answer` and stderr captured. */
+/** Runs `fn` with an io whose stdin and stderr are terminals (or not), questions answered by `answer`, stderr captured. */
 function onTerminal<R>(
   terminal: boolean | { stdin: boolean; stderr: boolean },
   answer: boolean,
-  fn: () => R,
-): { result: R; asked: string[]; stderr: string } {
-  const { stdin, stderr: err } = typeof terminal === "boolean"
+  fn: (io: CommandIO) => R,
+): { result: R; asked: string[]; stderr: string; stdout: string } {
+  const { stdin, stderr } = typeof terminal === "boolean"
     ? { stdin: terminal, stderr: terminal }
     : terminal;
-  const asked: string[] = [];
-  const chunks: Uint8Array[] = [];
-  const result = stubbed(
-    Deno.stdin,
-    "isTerminal",
-    () => stdin,
-    () =>
-      stubbed(
-        Deno.stderr,
-        "isTerminal",
-        () => err,
-        () =>
-          stubbed(Deno.stderr, "writeSync", (p: Uint8Array) => {
-            chunks.push(p.slice());
-            return p.length;
-          }, () =>
-            stubbed(globalThis, "confirm", (message?: string) => {
-              asked.push(message ?? "");
-              return answer;
-            }, fn)),
-      ),
-  );
-  const stderr = new TextDecoder().decode(
-    new Uint8Array(chunks.flatMap((c) => [...c])),
-  );
-  return { result, asked, stderr };
+  const c = captureIO({ terminal: { stdin, stderr }, confirm: () => answer });
+  const result = fn(c.io);
+  return { result, asked: c.asked, stderr: c.stderr(), stdout: c.stdout() };
 }
 
 Deno.test("confirmLongJob() asks on a terminal before a job longer than a day, and the answer decides", () => {
   assert.equal(LONG_JOB_MS, 86_400_000);
   const long = estimate({ totalMs: 3 * 86_400_000 });
   for (const answer of [true, false]) {
-    const r = onTerminal(true, answer, () => confirmLongJob(long, {}));
+    const r = onTerminal(true, answer, (io) => confirmLongJob(long, {}, io));
     assert.equal(r.result, answer);
     assert.deepEqual(r.asked, [
       "This job will take 3 days on the plugin queue the lab shares. Start it?",
@@ -186,15 +144,22 @@ Deno.test("confirmLongJob() asks on a terminal before a job longer than a day, a
     ["time unknown", estimate({ totalMs: null }), {}, true],
   ];
   for (const [why, e, flags, terminal] of cases) {
-    const r = onTerminal(terminal, false, () => confirmLongJob(e, flags));
+    const r = onTerminal(terminal, false, (io) => confirmLongJob(e, flags, io));
     assert.deepEqual([r.result, r.asked], [true, []], why);
   }
 });
 
-Deno.test("confirmLongJob() goes on without asking off a terminal (cron, nohup)", () => {
+Deno.test("confirmLongJob() refuses off a terminal (a pipe, cron, nohup) and names --yes; nothing on stdout", () => {
   const long = estimate({ totalMs: 3 * 86_400_000 });
-  const r = onTerminal(false, false, () => confirmLongJob(long, {}));
-  assert.deepEqual([r.result, r.asked, r.stderr], [true, [], ""]);
+  const why =
+    "This job will take 3 days on the plugin queue the lab shares: not started without --yes (standard input is not a terminal, so nobody can be asked)\n";
+  const r = onTerminal(false, true, (io) => confirmLongJob(long, {}, io));
+  assert.deepEqual([r.result, r.asked, r.stderr, r.stdout], [
+    false,
+    [],
+    why,
+    "",
+  ]);
   // A terminal on one end only is no person to ask.
   for (
     const ends of [{ stdin: true, stderr: false }, {
@@ -202,38 +167,78 @@ Deno.test("confirmLongJob() goes on without asking off a terminal (cron, nohup)"
       stderr: true,
     }]
   ) {
-    const half = onTerminal(ends, false, () => confirmLongJob(long, {}));
+    const half = onTerminal(ends, true, (io) => confirmLongJob(long, {}, io));
     assert.deepEqual(
-      [half.result, half.asked],
-      [true, []],
+      [half.result, half.asked, half.stderr],
+      [false, [], why],
       JSON.stringify(ends),
+    );
+  }
+  const yes = onTerminal(
+    false,
+    false,
+    (io) => confirmLongJob(long, { yes: true }, io),
+  );
+  assert.deepEqual([yes.result, yes.asked, yes.stderr], [true, [], ""]);
+});
+
+Deno.test("askLine() writes the question on stderr, never stdout, and reads the answer from stdin", () => {
+  for (
+    const [typed, expected] of [
+      ["y\n", true],
+      ["YES\n", true],
+      ["n\n", false],
+      ["\n", false],
+      ["", false],
+    ] as const
+  ) {
+    const input = new TextEncoder().encode(typed);
+    let at = 0;
+    const stdin = {
+      readSync(p: Uint8Array) {
+        if (at >= input.length) return null;
+        p[0] = input[at++]!;
+        return 1;
+      },
+    };
+    const written: number[] = [];
+    const stderr = {
+      writeSync(p: Uint8Array) {
+        written.push(...p);
+        return p.length;
+      },
+    };
+    assert.equal(askLine("Stop these 2 run(s)?", stdin, stderr), expected);
+    assert.equal(
+      new TextDecoder().decode(new Uint8Array(written)),
+      "Stop these 2 run(s)? [y/N] ",
     );
   }
 });
 
-Deno.test("confirmConcurrency() lets 16 through, asks above it on a terminal, warns on stderr elsewhere", () => {
+Deno.test("confirmConcurrency() lets 16 through, asks above it on a terminal, refuses elsewhere without --yes", () => {
   assert.equal(MAX_SANE_CONCURRENCY, 16);
-  const sane = onTerminal(true, false, () => confirmConcurrency(16, {}));
+  const sane = onTerminal(true, false, (io) => confirmConcurrency(16, {}, io));
   assert.deepEqual([sane.result, sane.asked, sane.stderr], [true, [], ""]);
   const why =
     "--concurrency 17 sends that many launches at once to a server whose web front has a handful of workers";
   for (const answer of [true, false]) {
-    const r = onTerminal(true, answer, () => confirmConcurrency(17, {}));
+    const r = onTerminal(true, answer, (io) => confirmConcurrency(17, {}, io));
     assert.deepEqual([r.result, r.asked, r.stderr], [answer, [
       `${why}. Go on?`,
     ], ""]);
   }
-  const off = onTerminal(false, false, () => confirmConcurrency(17, {}));
+  const off = onTerminal(false, false, (io) => confirmConcurrency(17, {}, io));
   assert.deepEqual([off.result, off.asked, off.stderr], [
-    true,
+    false,
     [],
-    `warning: ${why}\n`,
+    `${why}: not started without --yes (standard input is not a terminal, so nobody can be asked)\n`,
   ]);
   for (const terminal of [true, false]) {
     const yes = onTerminal(
       terminal,
       false,
-      () => confirmConcurrency(64, { yes: true }),
+      (io) => confirmConcurrency(64, { yes: true }, io),
     );
     assert.deepEqual([yes.result, yes.asked, yes.stderr], [true, [], ""]);
   }
