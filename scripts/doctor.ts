@@ -22,7 +22,7 @@ import {
   newProgram,
   runMain,
 } from "./_cli/program.ts";
-import { type CommandIO, denoIO } from "./_cli/io.ts";
+import { type CommandIO, denoIO, spokenAs } from "./_cli/io.ts";
 
 interface Flags extends CommonFlags {
   format?: Format;
@@ -76,7 +76,10 @@ async function check(io: CommandIO, flags: Flags): Promise<number> {
       { name: "title", value: (c) => c.title },
       { name: "status", value: (c) => c.status },
       { name: "detail", value: (c) => c.detail },
-      { name: "fix", value: (c) => c.fix ?? null },
+      {
+        name: "fix",
+        value: (c) => c.fix === undefined ? null : spokenAs(io, c.fix),
+      },
     ], format);
   } else {
     const color = useColor(io, io.stdout);
@@ -96,9 +99,17 @@ async function check(io: CommandIO, flags: Flags): Promise<number> {
     );
     for (const c of report.checks) {
       const [mark, code] = MARK[c.status];
-      print(io, `${paint(code, mark)} ${c.title.padEnd(16)} ${c.detail}`);
+      print(
+        io,
+        `${paint(code, mark)} ${c.title.padEnd(16)} ${spokenAs(io, c.detail)}`,
+      );
       if (c.fix) {
-        print(io, `       ${" ".repeat(16)} ${paint("1", `fix: ${c.fix}`)}`);
+        print(
+          io,
+          `       ${" ".repeat(16)} ${
+            paint("1", `fix: ${spokenAs(io, c.fix)}`)
+          }`,
+        );
       }
     }
     const failed = report.checks.filter((c) => c.status !== "pass").length;

@@ -102,7 +102,10 @@ export async function main(
     eprint(io, HELP);
     return 2;
   }
-  if (first === "-h" || first === "--help") {
+  if (
+    first === "-h" || first === "--help" ||
+    (first === "help" && rest.length === 0)
+  ) {
     print(io, HELP);
     return 0;
   }

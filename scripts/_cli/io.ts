@@ -127,6 +127,25 @@ export function commandName(io: CommandIO, script: string): string {
     : script;
 }
 
+/** The scripts `ionrun` has as commands. */
+const SCRIPTS = "bulk_run|list|run|status|results|download|doctor";
+
+/**
+ * A text (help, hint, error) in the words of how the command was started:
+ * under `ionrun`, `bulk_run.ts` (or `deno run -A scripts/bulk_run.ts`)
+ * becomes `ionrun bulk-run`; as a script, it is left as it is.
+ */
+export function spokenAs(io: Pick<CommandIO, "ionrun">, text: string): string {
+  if (!io.ionrun) return text;
+  return text.replace(
+    new RegExp(
+      `(?<![\\w/.-])(?:deno run -A )?(?:scripts/)?(${SCRIPTS})\\.ts\\b`,
+      "g",
+    ),
+    (_, name: string) => `ionrun ${name.replace("_", "-")}`,
+  );
+}
+
 /** The `loadConfig` options of an io: its environment, `.env` and profiles. */
 export function configSources(io: CommandIO): {
   getEnv: (name: string) => string | undefined;

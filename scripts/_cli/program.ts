@@ -22,7 +22,13 @@ import {
 import { VERSION } from "../../lib/version.ts";
 import { positiveNumber } from "./flags.ts";
 import { eprint as say, useColor, write } from "./output.ts";
-import { type CommandIO, commandName, configSources, denoIO } from "./io.ts";
+import {
+  type CommandIO,
+  commandName,
+  configSources,
+  denoIO,
+  spokenAs,
+} from "./io.ts";
 
 /** Exit codes shared by every script. */
 export const EXIT = {
@@ -107,8 +113,9 @@ export function newProgram(
     .option("--debug", "show stack traces of errors")
     .exitOverride()
     .configureOutput({
-      writeOut: (s) => write(io.stdout, s),
-      writeErr: (s) => write(io.stderr, s),
+      // The help names the command as it was started (`ionrun bulk-run`).
+      writeOut: (s) => write(io.stdout, spokenAs(io, s)),
+      writeErr: (s) => write(io.stderr, spokenAs(io, s)),
       getOutHasColors: () => useColor(io, io.stdout),
       getErrHasColors: () => useColor(io, io.stderr),
       outputError: () => {}, // reported by runMain
@@ -162,7 +169,7 @@ export function reportError(
   debug: boolean,
   io: CommandIO = denoIO,
 ): number {
-  const eprint = (line: string) => say(io, line);
+  const eprint = (line: string) => say(io, spokenAs(io, line));
   // The reader of our output went away (`list.ts | head`): stop quietly, as
   // a Unix tool killed by SIGPIPE does.
   if (error instanceof Deno.errors.BrokenPipe) return EXIT.brokenPipe;
