@@ -33,6 +33,20 @@ export interface Row {
 /** The rows, in the order the scenarios ran. */
 export const table: Row[] = [];
 
+/** One row of RELIABILITY.md's downloads table. */
+export interface DownloadRow {
+  scenario: string;
+  files: number;
+  /** Files under their final name that differ from the server's, or are partial. */
+  wrong: number;
+  /** Files not there after the invocations listed. */
+  missing: number;
+  invocations: string;
+  note: string;
+}
+/** The downloads table (bench/_stress_downloads.ts). */
+export const downloadTable: DownloadRow[] = [];
+
 /** A fresh folder with a CSV of reports for `plugin`, and its own registry. */
 export async function newJob(sim: Simulator, plugin: string, count: number) {
   const used = new Set(
@@ -204,14 +218,38 @@ What is guaranteed, and what is not:
   within \`--settle\` (default 10 minutes) of being sent, or never. A server that takes
   longer than that to create a run could see it launched again; the next run of the
   same command then reports the pair launched twice.
-`;
+${
+    downloadTable.length
+      ? `
+## Downloads
+
+\`download.ts in.csv --plugin variantCaller --files '*.vcf.gz' --out dl\` over 500 VCFs of
+~100 KB (gzip) on variantCaller runs of the simulator, as a user runs it; after each
+scenario every file under its final name is hashed and compared with the server's.
+"Wrong" counts files under a final name that differ from the server's or are partial
+(checked after every kill too); "missing" counts files not there after the invocations
+listed (the same command again until it exits 0).
+
+| scenario | files | wrong | missing | invocations | note |
+| --- | ---: | ---: | ---: | --- | --- |
+${
+        downloadTable.map((r) =>
+          `| ${r.scenario} | ${r.files} | ${r.wrong} | ${r.missing} | ${r.invocations} | ${r.note} |`
+        ).join("\n")
+      }
+`
+      : ""
+  }`;
   await Deno.writeTextFile(`${REPO}RELIABILITY.md`, md);
   // As `deno fmt --check` (part of the test task) wants it.
   await new Deno.Command(Deno.execPath(), {
     args: ["fmt", "--quiet", `${REPO}RELIABILITY.md`],
   }).output();
   console.error(`RELIABILITY.md written (${seconds.toFixed(0)} s)`);
-  const bad = table.filter((r) => r.duplicates > 0 || r.lost > 0);
+  const bad = [
+    ...table.filter((r) => r.duplicates > 0 || r.lost > 0),
+    ...downloadTable.filter((r) => r.wrong > 0 || r.missing > 0),
+  ];
   if (bad.length) {
     console.error(`FAILED: ${bad.map((r) => r.scenario).join("; ")}`);
     Deno.exitCode = 1;

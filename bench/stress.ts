@@ -15,6 +15,7 @@ import { startSimulator } from "../simulator/mod.ts";
 import type { Fault } from "../simulator/mod.ts";
 import { type Ran, REPO, runScript, spawnScript } from "./_scripts.ts";
 import { seams } from "./_stress_seams.ts";
+import { downloads } from "./_stress_downloads.ts";
 import {
   kill9,
   newJob,
@@ -458,5 +459,8 @@ for (
 
 // --- 7. The seams between jobs. ---
 await seams();
+
+// --- 8. Downloads: kills, cut bodies, changed files, the server down. ---
+await downloads();
 
 await writeReliability();
