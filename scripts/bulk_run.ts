@@ -259,7 +259,7 @@ async function bulk(
         policy: rerunPolicy(flags),
         staleAfterMs: flags.staleAfter,
         concurrency: flags.concurrency,
-        ...pacingOptions(flags, io),
+        ...pacingOptions(flags, io, () => progress.clear()),
         configFrom: previous ? "previous" : "server",
         retries: flags.retries,
         dryRun: flags.dryRun ?? false,

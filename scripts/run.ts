@@ -145,7 +145,7 @@ async function launch(
         policy: rerunPolicy(flags),
         staleAfterMs: flags.staleAfter,
         concurrency: 4,
-        ...pacingOptions(flags, io),
+        ...pacingOptions(flags, io, () => progress.clear()),
         configFrom: previous ? "previous" : "server",
         registry: defaultRegistryDir(io.env),
         settleMs: flags.settle,

@@ -113,10 +113,15 @@ export function confirmLongJob(
   return io.confirm(`${long}. Start it?`);
 }
 
-/** The `bulkRun` options these flags set (shared by `run` and `bulk-run`). */
+/**
+ * The `bulkRun` options these flags set (shared by `run` and `bulk-run`);
+ * `beforeAsking` clears the progress bar so that a question has a line of
+ * its own.
+ */
 export function pacingOptions(
   flags: PacingFlags,
   io: CommandIO = denoIO,
+  beforeAsking: () => void = () => {},
 ): Pick<
   BulkRunOptions,
   | "maxActive"
@@ -130,7 +135,10 @@ export function pacingOptions(
     includeUnfinished: flags.includeUnfinished ?? false,
     includeThumbnails: flags.includeThumbnails ?? false,
     redactKeys: flags.redact,
-    confirm: (estimate) => confirmLongJob(estimate, flags, io),
+    confirm: (estimate) => {
+      beforeAsking();
+      return confirmLongJob(estimate, flags, io);
+    },
   };
 }
 

@@ -65,7 +65,7 @@ export class Progress {
   #drawn = false;
   #quiet: boolean;
   #text: string | undefined;
-  #pace: string | undefined;
+  #pace: { active: number; others: number; waiting: number } | undefined;
   #paceLogged: string | undefined;
   #paceAt = -Infinity;
   #lines: string[] = [];
@@ -148,16 +148,21 @@ export class Progress {
         // Shown in the bar; off a terminal (a log file under nohup), a line
         // at most every 30 s, and the last one.
         const others = event.others ? ` (+${event.others} of other jobs)` : "";
-        this.#pace =
+        this.#pace = {
+          active: event.active,
+          others: event.others,
+          waiting: event.waiting,
+        };
+        const line =
           `active ${event.active}${others}  waiting ${event.waiting}  done ${event.done}`;
         if (this.#tty) this.#draw();
         else if (
-          this.#pace !== this.#paceLogged &&
+          line !== this.#paceLogged &&
           (this.#now() - this.#paceAt >= 30_000 || event.waiting === 0)
         ) {
-          this.#paceLogged = this.#pace;
+          this.#paceLogged = line;
           this.#paceAt = this.#now();
-          this.#log(`pacing: ${this.#pace}`);
+          this.#log(`pacing: ${line}`);
         }
         break;
       }
@@ -179,6 +184,18 @@ export class Progress {
     this.#flush();
   }
 
+  /**
+   * Clears the redrawn line (before a question: it starts on a line of its
+   * own, not glued to the bar) and writes the lines not yet written.
+   */
+  clear(): void {
+    this.#flush();
+    if (this.#tty && this.#drawn) {
+      this.#write("\r\x1b[K");
+      this.#drawn = false;
+    }
+  }
+
   #log(line: string) {
     if (this.#quiet) return;
     this.#lines.push(line);
@@ -195,6 +212,8 @@ export class Progress {
   }
 
   #finishLine() {
+    // Quiet (run.ts): the bar was only for the wait; none is left behind.
+    if (this.#quiet) return this.clear();
     if (this.#tty && this.#drawn) {
       this.#draw(undefined, true);
       this.#write("\n");
@@ -213,23 +232,35 @@ export class Progress {
     const now = this.#now();
     if (!force && now - this.#lastDraw < 100) return;
     this.#lastDraw = now;
-    const width = 24;
-    const frac = this.#total > 0 ? Math.min(1, this.#done / this.#total) : 0;
-    const filled = Math.round(frac * width);
-    const bar = `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
-    const elapsed = (now - this.#started) / 1000;
-    const rate = elapsed > 0 ? this.#done / elapsed : 0;
-    const remaining = Math.max(0, this.#total - this.#done);
-    const eta = rate > 0 ? formatDuration(remaining / rate) : "--";
     const c = this.#counts;
-    const detail = text ?? this.#text ??
-      (this.#phase === "launch" && this.#pace
-        ? `${this.#pace}  launched ${c.launched}  failed ${c.failed}`
-        : `launched ${c.launched}  skipped ${c.skipped}  failed ${c.failed}  remaining ${remaining}`);
-    const line =
-      `${this.#phase} ${bar} ${this.#done}/${this.#total}  ${detail}  ${
-        rate.toFixed(1)
-      }/s  ETA ${eta}`;
+    const remaining = Math.max(0, this.#total - this.#done);
+    let line: string;
+    if (this.#phase !== "launch" && this.#phase !== "wait") {
+      // Checks whose count does not move: what is being done, no bar.
+      line = `${PHASE_TEXT[this.#phase] ?? this.#phase} (${this.#total})…`;
+    } else {
+      const width = 24;
+      const frac = this.#total > 0 ? Math.min(1, this.#done / this.#total) : 0;
+      const filled = Math.round(frac * width);
+      const bar = `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
+      const elapsed = (now - this.#started) / 1000;
+      const rate = elapsed > 0 ? this.#done / elapsed : 0;
+      const eta = rate > 0 ? formatDuration(remaining / rate) : "--";
+      // Waiting: runs end at the queue's pace, not at a rate of ours.
+      const speed = this.#phase === "wait"
+        ? ""
+        : `  ${rate.toFixed(1)}/s  ETA ${eta}`;
+      const pace = this.#pace;
+      const others = pace?.others ? ` (+${pace.others} of other jobs)` : "";
+      const detail = text ?? this.#text ??
+        (this.#phase === "launch" && pace
+          ? `active ${pace.active}${others}${
+            remaining > 0 ? `  waiting ${pace.waiting}` : ""
+          }  launched ${c.launched}  failed ${c.failed}`
+          : `launched ${c.launched}  skipped ${c.skipped}  failed ${c.failed}  remaining ${remaining}`);
+      line =
+        `${this.#phase} ${bar} ${this.#done}/${this.#total}${speed}  ${detail}`;
+    }
     // Never wider than the terminal: a wrapped line could not be redrawn.
     const fit = truncate(line, Math.max(10, this.#columns() - 1));
     this.#write(`\r\x1b[K${fit}`);

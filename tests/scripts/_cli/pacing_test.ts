@@ -258,3 +258,18 @@ Deno.test("pacingOptions() carries the flags into bulkRun's options; its confirm
   // A job under a day is never asked about, terminal or not.
   assert.equal(await options.confirm!(estimate({ totalMs: 60_000 })), true);
 });
+
+Deno.test("pacingOptions(): the bar is cleared before the question, so the question has a line of its own", async () => {
+  const c = captureIO({
+    terminal: { stdin: true, stderr: true },
+    confirm: () => true,
+  });
+  const order: string[] = [];
+  const options = pacingOptions(
+    { maxActive: 2, redact: [] },
+    { ...c.io, confirm: (m) => (order.push(`ask ${m}`), true) },
+    () => order.push("clear"),
+  );
+  await options.confirm!(estimate({ totalMs: 3 * 86_400_000 }));
+  assert.deepEqual(order.map((o) => o.slice(0, 5)), ["clear", "ask T"]);
+});
