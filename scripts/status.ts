@@ -18,7 +18,10 @@ import type { TsClient } from "../lib/http/mod.ts";
 import { InputError, UsageError } from "../lib/errors.ts";
 import {
   DEFAULT_LOG_LINES,
+  type JobView,
+  jobView,
   journalLaunchTimes,
+  markWaiting,
   type PairStatus,
   pairStatuses,
   type RunLog,
@@ -35,7 +38,12 @@ import {
   type WaitFlags,
   wholeNumber,
 } from "./_cli/flags.ts";
-import { rerunCommand, statusClosing, writeClosing } from "./_cli/closing.ts";
+import {
+  rerunCommand,
+  statusClosing,
+  statusReason,
+  writeClosing,
+} from "./_cli/closing.ts";
 import { connect, explain } from "./_cli/connect.ts";
 import { eprint, writeRows } from "./_cli/output.ts";
 import {
@@ -49,7 +57,13 @@ import {
 import { type CommandIO, denoIO, readInput } from "./_cli/io.ts";
 import { LOG_LIMIT, showLogs } from "./_cli/run_logs.ts";
 import { COLUMNS } from "./_cli/status_columns.ts";
-import { finalProgress, follow, pageWriter } from "./_cli/status_follow.ts";
+import {
+  finalProgress,
+  follow,
+  followJob,
+  launchingProgress,
+  pageWriter,
+} from "./_cli/status_follow.ts";
 import { stop } from "./_cli/stop_runs.ts";
 
 interface Flags extends CommonFlags, WaitFlags {
@@ -163,6 +177,8 @@ interface Selection {
   allPlugins: number[];
   pairs: Map<number, Set<string>>;
   launchedAt: Map<string, number>;
+  /** The bulk job, when the input is its journal. */
+  job?: JobView | undefined;
 }
 
 async function select(
@@ -201,6 +217,15 @@ async function select(
     }
     for (const row of parsed.rows) add(row.report, row.plugin);
     sel.launchedAt = journalLaunchTimes(text);
+    // A journal: the whole job, its pairs not launched yet included.
+    sel.job = await jobView(text, input === "-" ? undefined : input);
+    for (const key of sel.job?.pairs ?? []) {
+      const slash = key.indexOf("/");
+      const plugin = key.slice(slash + 1);
+      if (!named || flags.plugin.includes(plugin)) {
+        add1(Number(key.slice(0, slash)), plugin);
+      }
+    }
   }
   return sel;
 }
@@ -248,12 +273,16 @@ async function show(
   if ((flags.logAll || flags.logLines !== DEFAULT_LOG_LINES) && !flags.log) {
     throw new UsageError("--log-all and --log-lines go with --log");
   }
-  const sel = await select(io, input, flags);
+  let sel = await select(io, input, flags);
   const { config, client } = await connect(flags, io);
   try {
-    let statuses = sel.allPlugins.length + sel.pairs.size > 0
-      ? await lookUp(client, sel, flags)
-      : [];
+    const load = async () => {
+      const found = sel.allPlugins.length + sel.pairs.size > 0
+        ? await lookUp(client, sel, flags)
+        : [];
+      return sel.job ? markWaiting(found, sel.job) : found;
+    };
+    let statuses = await load();
     const holes = sel.allPlugins.length > 0 ? "never" : "unchecked";
     const page = pageWriter(client, {
       html: flags.html,
@@ -272,12 +301,27 @@ async function show(
       });
     }
     let code: number = EXIT.ok;
+    const started = Date.now();
+    if (flags.wait && sel.job?.live) {
+      // The job is still launching (in another terminal): follow it to its
+      // end, the journal read again at every poll.
+      statuses = await followJob(
+        { statuses, job: sel.job },
+        async () => {
+          sel = await select(io, input, flags);
+          return { statuses: await load(), job: sel.job! };
+        },
+        { timeoutMs: flags.timeout, pollMs: flags.poll * 1000 },
+        page,
+        io,
+      );
+    }
     if (flags.wait) {
       statuses = await follow(
         client,
         statuses,
         {
-          timeoutMs: flags.timeout,
+          timeoutMs: Math.max(0, flags.timeout - (Date.now() - started)),
           pollMs: flags.poll * 1000,
           staleAfterMs: flags.staleAfter,
           launchedAt: sel.launchedAt,
@@ -289,7 +333,7 @@ async function show(
       if (
         statuses.some((s) =>
           s.stateClass === "failed" || s.stateClass === "running" ||
-          s.stateClass === "stale"
+          s.stateClass === "stale" || s.launch !== undefined
         )
       ) code = EXIT.failed;
     }
@@ -314,12 +358,21 @@ async function show(
     if (flags.html) {
       await page.write(
         statuses,
-        flags.wait ? finalProgress(statuses) : undefined,
+        flags.wait
+          ? finalProgress(statuses, sel.job)
+          : sel.job?.live
+          ? launchingProgress(statuses, sel.job)
+          : undefined,
+        new Map(
+          statuses.filter((s) => s.stateClass === "failed" && s.id !== null)
+            .map((s) => [s.id!, statusReason(s, logs.get(s.id!))]),
+        ),
       );
       notes.push(`status page written to ${flags.html}`);
     }
     writeClosing(
       statusClosing(statuses, {
+        job: sel.job,
         rerun: rerunFor(input, flags, io.ionrun ?? false),
         logs,
         notes,

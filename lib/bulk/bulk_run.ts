@@ -30,7 +30,7 @@ import type { TsClient } from "../http/mod.ts";
 import type { RowProblem } from "../errors.ts";
 import { DEFAULT_RERUN, type RerunPolicy } from "./guard.ts";
 import { STALE_AFTER_MS } from "../states.ts";
-import { replayJournal } from "./journal_replay.ts";
+import { planRecord, replayJournal } from "./journal_replay.ts";
 import { redactText } from "../redact.ts";
 import type { RunRow } from "../run_rows.ts";
 import type { BulkEvent, BulkSummary, JobEstimate } from "./summary.ts";
@@ -405,6 +405,12 @@ async function launchJob(
       declined: true,
     };
   }
+  // The whole job and what this invocation launches: a reader of the
+  // journal (status.ts from another terminal) sees the pairs not sent yet.
+  await ctx.journal?.append(planRecord({
+    pairs: plan.tasks.map((t) => t.key),
+    launch: toLaunch.map((t) => t.key),
+  }));
   const pacer = maxActive > 0
     ? pacerFor(ctx, { plan, toLaunch, remaining, maxActive, board, estimate })
     : undefined;

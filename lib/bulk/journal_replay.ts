@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { JournalRecord } from "./journal.ts";
+import type { JournalRecord, NewJournalRecord } from "./journal.ts";
 import { pairKey } from "../api/mod.ts";
 
 /** What the journal says about one pair. */
@@ -32,6 +32,34 @@ export interface PairRecord {
   relaunched?: boolean;
 }
 
+/**
+ * What an invocation of the job means to do, recorded once its duplicate
+ * guard has decided (a `plan` record): every pair of the job, and the ones
+ * it is about to launch. A reader of the journal (`status.ts` on it, from
+ * another terminal) then knows the whole job while it is still launching.
+ */
+export interface JobPlan {
+  /** Every (report, plugin) pair of the job, as `"<report>/<plugin>"`. */
+  pairs: string[];
+  /** The pairs this invocation launches, as `"<report>/<plugin>"`. */
+  launch: string[];
+}
+
+/**
+ * The `plan` record of {@linkcode JobPlan}, for {@linkcode Journal.append}
+ * (older readers skip a record type they do not know).
+ *
+ * @param plan Every pair of the job, and the ones to launch.
+ * @returns The record to append.
+ */
+export function planRecord(plan: JobPlan): NewJournalRecord {
+  return {
+    type: "plan",
+    pairs: plan.pairs,
+    launch: plan.launch,
+  } as unknown as NewJournalRecord;
+}
+
 /** What a journal holds, replayed. */
 export interface JournalState {
   /** The job record, if any (none: a journal of an older version, or empty). */
@@ -47,6 +75,16 @@ export interface JournalState {
   damaged: number[];
   /** The newest time in the journal (ms), 0 for none. */
   latest: number;
+  /**
+   * The last invocation's plan, when it recorded one: every pair of the
+   * job, and those it launches (`"<report>/<plugin>"`).
+   */
+  plan?: { pairs: string[]; launch: string[] } | undefined;
+  /**
+   * The pairs with a launch record (intent, outcome) after the last plan:
+   * those of its `launch` list that are not here still wait to launch.
+   */
+  sincePlan?: Set<string>;
   /** Line numbers cut off as a torn last record (at most one). */
   torn: number | undefined;
 }
@@ -68,7 +106,21 @@ export function replayJournal(
   let ended: JournalState["ended"];
   let latest = 0;
   const intents = new Map<string, number>();
+  let plan: JobPlan | undefined;
+  let sincePlan = new Set<string>();
   for (const r of records) {
+    const type = (r as { type: string }).type;
+    if (type === "plan") {
+      const p = r as unknown as Partial<JobPlan>;
+      if (Array.isArray(p.pairs) && Array.isArray(p.launch)) {
+        plan = { pairs: p.pairs.map(String), launch: p.launch.map(String) };
+        sincePlan = new Set();
+      }
+      continue;
+    }
+    if ("report" in r && "plugin" in r && r.type !== "final") {
+      sincePlan.add(pairKey(r.report, r.plugin));
+    }
     const time = Date.parse(r.time);
     if (Number.isFinite(time)) latest = Math.max(latest, time);
     if (r.type !== "end") ended = undefined;
@@ -148,5 +200,12 @@ export function replayJournal(
       }
     }
   }
-  return { job, pairs, ended, damaged: [...damaged], latest };
+  return {
+    job,
+    pairs,
+    ended,
+    damaged: [...damaged],
+    latest,
+    ...(plan ? { plan, sincePlan } : {}),
+  };
 }

@@ -39,9 +39,12 @@ table{border-collapse:separate;border-spacing:0}
 .s-stale{background:#8e44ad;color:#fff;font-weight:600}
 .s-cancelled{background:#bdc3c7;color:#222}
 .s-missing,.s-none{background:#e4e4e4;color:#666}
+.s-waiting{background:#eef3fb;color:#2a4a7a}
+.filters button.g{font-weight:600}.filters .n{font-variant-numeric:tabular-nums}
 .f-failed #grid tbody tr:not(.has-failed),.f-running #grid tbody tr:not(.has-running),
 .f-stale #grid tbody tr:not(.has-stale),.f-cancelled #grid tbody tr:not(.has-cancelled),
-.f-missing #grid tbody tr:not(.has-missing){display:none}
+.f-missing #grid tbody tr:not(.has-missing),.f-waiting #grid tbody tr:not(.has-waiting){display:none}
+#failed .why{max-width:560px;white-space:normal}
 #failed td,#failed th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 #failed ul{margin:0;padding-left:16px}.none{color:#555;margin:0 16px}
 `;
@@ -55,7 +58,9 @@ if(on)s.textContent=x.dataset.n+" of "+m+" reports shown";}
 b.className=f==="all"?"":"f-"+f;}
 document.querySelector(".filters").addEventListener("click",function(e){
 var t=e.target.closest("[data-f]");if(t){set(t.dataset.f);try{history.replaceState(null,"","#"+t.dataset.f);}catch(_){}}});
-var h=location.hash.slice(1);if(document.querySelector('[data-f="'+h+'"]'))set(h);})();
+var h=location.hash.slice(1);if(document.querySelector('[data-f="'+h+'"]'))set(h);
+var ts=document.querySelectorAll("time[datetime]");for(var j=0;j<ts.length;j++){
+var d=new Date(ts[j].getAttribute("datetime"));if(!isNaN(d.getTime()))ts[j].textContent=d.toLocaleString();}})();
 `;
 
 /** The script's hash for the Content-Security-Policy. */

@@ -15,6 +15,7 @@ export {
   type StopResult,
   stopRuns,
 } from "./status.ts";
+export { type JobView, jobView, markWaiting } from "./job.ts";
 export {
   createLogReader,
   DEFAULT_LOG_LINES,

@@ -14,7 +14,7 @@ import {
   reportOf,
   runsOf,
 } from "../api/mod.ts";
-import { parseTsDate } from "../datetime.ts";
+import { formatIso, parseTsDate } from "../datetime.ts";
 import { runLogUrl } from "./logs.ts";
 import { classifyRun, classifyState, type StateClass } from "../states.ts";
 import type { PluginResult } from "../types.ts";
@@ -49,10 +49,21 @@ export interface PairStatus {
   durationSeconds: number | null;
   /** Absolute URL of the run's output on the server. */
   url: string | null;
+  /**
+   * Absolute URL of the report's page on the server (its `reportLink`, or
+   * the part of the run's output URL before `plugin_out/`), when known.
+   */
+  reportUrl?: string | null;
   /** Absolute URL of the run's log (`drmaa_stdout.txt` in its output folder). */
   logUrl?: string | null;
   /** Validation errors of the launch config. */
   validationErrors: string[];
+  /**
+   * A pair of a bulk job that has not launched it yet (see `jobView`):
+   * `waiting` while the job is launching, `stopped` when its launcher is
+   * gone first. Its state is then `null` (not "never run").
+   */
+  launch?: "waiting" | "stopped";
 }
 
 /**
@@ -70,6 +81,7 @@ export function pairStatus(
     launchedAt?: number | undefined;
     reportName?: string | null;
     reportFound?: boolean;
+    reportLink?: string | null;
   },
 ): PairStatus {
   const { report, plugin, run } = pair;
@@ -88,6 +100,11 @@ export function pairStatus(
     : end;
   const folder = run ? runFolderUrl(run) : null;
   const url = folder ? new URL(folder, `${client.baseUrl}/`).href : null;
+  const link = pair.reportLink ??
+    (url && url.includes("/plugin_out/")
+      ? url.slice(0, url.lastIndexOf("/plugin_out/") + 1)
+      : null);
+  const reportUrl = link ? new URL(link, `${client.baseUrl}/`).href : null;
   return {
     report,
     reportName: pair.reportName ?? run?.resultName ?? null,
@@ -98,15 +115,26 @@ export function pairStatus(
     state: run?.state ?? null,
     stateClass: cls,
     id: run?.id ?? null,
-    starttime: run?.starttime ?? null,
-    endtime: run?.endtime ?? null,
+    starttime: isoTime(run?.starttime),
+    endtime: isoTime(run?.endtime),
     durationSeconds: Number.isNaN(start) || Number.isNaN(until)
       ? null
       : Math.max(0, Math.round((until - start) / 1000)),
     url,
+    ...(reportUrl ? { reportUrl } : {}),
     logUrl: url ? runLogUrl(url) : null,
     validationErrors: run?.validation_errors?.validation_errors ?? [],
   };
+}
+
+/**
+ * A Torrent Suite time as ISO 8601 UTC with milliseconds (its six-digit
+ * fraction is milliseconds: `.000597` = 597 ms); text that is not a time is
+ * kept as it is.
+ */
+function isoTime(text: string | null | undefined): string | null {
+  if (!text) return null;
+  return formatIso(parseTsDate(text)) ?? text;
 }
 
 /**
@@ -230,7 +258,10 @@ export async function pairStatuses(
         staleAfterMs: options.staleAfterMs,
         launchedAt: options.launchedAt?.get(pairKey(report, plugin)),
         ...(reports?.has(report)
-          ? { reportName: reports.get(report)!.resultsName }
+          ? {
+            reportName: reports.get(report)!.resultsName,
+            reportLink: reports.get(report)!.reportLink ?? null,
+          }
           : {}),
         ...(exists !== undefined ? { reportFound: exists } : {}),
       }));

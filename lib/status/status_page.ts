@@ -40,6 +40,11 @@ export interface StatusPageInput {
    * plugin never ran on that report).
    */
   holes?: "unchecked" | "never" | undefined;
+  /**
+   * Why each failed run failed, by run id (the error line of its log, as
+   * the closing block says it); else its validation errors, else its state.
+   */
+  reasons?: ReadonlyMap<number, string> | undefined;
 }
 
 /** How far a followed set of runs is, for the page's header. */
@@ -52,6 +57,11 @@ export interface PageProgress {
   final: boolean;
   /** Why it ended, shown on the final page (e.g. "timed out: 3 still running"). */
   note?: string | undefined;
+  /**
+   * The bulk job whose journal is followed is still launching: how many of
+   * its pairs it has sent (`launched`) of the pairs it launches (`total`).
+   */
+  launching?: { launched: number; total: number } | undefined;
 }
 
 /** Escapes `& < > " '` for HTML text and attribute values. */
@@ -71,10 +81,16 @@ export function formatDuration(seconds: number | null): string {
   return `${Math.floor(s / 86400)}d${p(Math.floor(s / 3600) % 24)}h`;
 }
 
-const GROUPS: [StateClass, string, string][] = [
+/** A cell's group: its state's, or `waiting` (a job has yet to launch it). */
+type Group = StateClass | "waiting";
+
+// Symbols every common font has (Dingbats, Geometric Shapes, Mathematical
+// Operators): U+29D7 (hourglass) showed as an empty box for Stale.
+const GROUPS: [Group, string, string][] = [
   ["failed", "Failed", "✗"],
-  ["stale", "Stale", "⧗"],
+  ["stale", "Stale", "◔"],
   ["running", "Running", "▶"],
+  ["waiting", "Waiting to launch", "…"],
   ["cancelled", "Cancelled", "⊘"],
   ["completed", "Completed", "✓"],
   ["missing", "Never run", "○"],
@@ -84,12 +100,15 @@ const SHORT: Record<string, string> = {
   Completed: "done",
   "Failed Validation": "Invalid",
   "Timed Out": "Timeout",
-  Cancelled: "Cancel",
 };
 
 /** The cell's short text: a symbol plus a short form of the state. */
-function label(state: string | null, cls: StateClass): string {
-  const text = state === null ? "never" : SHORT[state] ?? state;
+function label(state: string | null, cls: Group): string {
+  const text = cls === "waiting"
+    ? "waiting"
+    : state === null
+    ? "never"
+    : SHORT[state] ?? state;
   return `${SYMBOL[cls]} ${text.length > 12 ? text.slice(0, 11) + "…" : text}`;
 }
 
@@ -104,12 +123,49 @@ function safeUrl(url: string | null): string | null {
   }
 }
 
+/** A cell's group: a pair a job has yet to launch is `waiting`. */
+function groupOf(c: PairStatus): Group {
+  return c.launch ? "waiting" : c.stateClass;
+}
+
+/**
+ * An ISO time as the local time of this machine (`2026-12-07 04:08:04
+ * +01:00`); the page's script shows it in the browser's own zone.
+ */
+function localTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number) => String(n).padStart(2, "0");
+  const off = -d.getTimezoneOffset();
+  const zone = `${off < 0 ? "-" : "+"}${p(Math.floor(Math.abs(off) / 60))}:${
+    p(Math.abs(off) % 60)
+  }`;
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${
+    p(d.getHours())
+  }:${p(d.getMinutes())}:${p(d.getSeconds())} ${zone}`;
+}
+
+/** A `<time>`: local time shown, the UTC time in its tooltip. */
+function timeTag(iso: string | null): string {
+  if (!iso) return "";
+  return `<time datetime="${esc(iso)}" title="${esc(`${iso} (UTC)`)}">${
+    esc(localTime(iso))
+  }</time>`;
+}
+
 function tooltip(c: PairStatus): string {
+  const when = (iso: string) => `${localTime(iso)} (${iso} UTC)`;
   const lines = [
-    `${c.plugin} on report ${c.report}: ${c.state ?? "never run"}`,
+    `${c.plugin} on report ${c.report}: ${
+      c.launch === "waiting"
+        ? "waiting to launch"
+        : c.launch === "stopped"
+        ? "not launched (job stopped)"
+        : c.state ?? "never run"
+    }`,
     c.id === null ? "" : `id ${c.id}`,
-    c.starttime ? `started ${c.starttime}` : "",
-    c.endtime ? `ended ${c.endtime}` : "",
+    c.starttime ? `started ${when(c.starttime)}` : "",
+    c.endtime ? `ended ${when(c.endtime)}` : "",
     ...(c.validationErrors ?? []).map((e) => `validation: ${e}`),
   ];
   return lines.filter(Boolean).join("\n");
@@ -148,10 +204,10 @@ function columnHead(t: PluginTotals): string {
       : "",
   ].filter(Boolean).join(" · ");
   const short = [
-    `${t.counts.completed} ✓`,
-    t.counts.failed ? `${t.counts.failed} ✗` : "",
-    t.counts.running ? `${t.counts.running} ▶` : "",
-    t.counts.stale ? `${t.counts.stale} ⧗` : "",
+    `${t.counts.completed} ${SYMBOL.completed}`,
+    t.counts.failed ? `${t.counts.failed} ${SYMBOL.failed}` : "",
+    t.counts.running ? `${t.counts.running} ${SYMBOL.running}` : "",
+    t.counts.stale ? `${t.counts.stale} ${SYMBOL.stale}` : "",
   ].filter(Boolean).join(" ");
   return `<th data-plugin="${esc(t.plugin)}" title="${
     esc(`${t.plugin}: ${summary}${times ? `; ${times}` : ""}`)
@@ -171,7 +227,10 @@ function liveLine(p: PageProgress, refresh: number | undefined): string {
       esc(p.note ?? `all ${p.total} followed run(s) finished`)
     }</div>`;
   }
-  return `<div id="live" class="following" data-final="false">Following: ${p.done} of ${p.total} run(s) finished<progress max="${
+  const launching = p.launching
+    ? `job still launching: ${p.launching.launched} of ${p.launching.total} launched · `
+    : "";
+  return `<div id="live" class="following" data-final="false">Following: ${launching}${p.done} of ${p.total} run(s) finished<progress max="${
     Math.max(1, p.total)
   }" value="${p.done}"></progress>${
     refresh ? ` · this page reloads every ${refresh} s` : ""
@@ -206,7 +265,7 @@ function liveLine(p: PageProgress, refresh: number | undefined): string {
  *   ],
  * });
  * if (html.includes("R_<b>")) throw new Error("name not escaped");
- * if (!html.includes(">2024-05-06T08:00:00.000Z<")) throw new Error("no time");
+ * if (!html.includes('datetime="2024-05-06T08:00:00.000Z"')) throw new Error("no time");
  * ```
  *
  * @param input Title, server, time, cells, progress and refresh.
@@ -217,8 +276,10 @@ export function renderStatusPage(input: StatusPageInput): string {
   const byReport = new Map<number, Map<string, PairStatus>>();
   const names = new Map<number, string>();
   const newest = new Map<string, PairStatus>();
+  const reportUrls = new Map<number, string>();
   for (const c of input.statuses) {
     if (c.reportName) names.set(c.report, c.reportName);
+    if (c.reportUrl) reportUrls.set(c.report, c.reportUrl);
     let row = byReport.get(c.report);
     if (!row) byReport.set(c.report, row = new Map());
     if (c.plugin === "") continue; // a report without any run: a row, no cell
@@ -235,15 +296,19 @@ export function renderStatusPage(input: StatusPageInput): string {
     a.localeCompare(b, "en") || (a < b ? -1 : 1)
   );
   const totalsBy = new Map(totals.map((t) => [t.plugin, t]));
-  const group: Record<StateClass, number> = {
+  const group: Record<Group, number> = {
     failed: 0,
     stale: 0,
     running: 0,
+    waiting: 0,
     cancelled: 0,
     completed: 0,
     missing: 0,
   };
-  const rowsWith = { ...group, all: reports.length };
+  const rowsWith: Record<Group | "all", number> = {
+    ...group,
+    all: reports.length,
+  };
   const perState = new Map<string | null, number>();
   const failed: PairStatus[] = [];
   let holes = 0;
@@ -253,7 +318,7 @@ export function renderStatusPage(input: StatusPageInput): string {
     : `<td class="s-none" title="not checked"></td>`;
   for (const report of reports) {
     const row = byReport.get(report)!;
-    const has = new Set<StateClass>();
+    const has = new Set<Group>();
     const tds: string[] = [];
     for (const plugin of cols) {
       const c = row.get(plugin);
@@ -269,10 +334,12 @@ export function renderStatusPage(input: StatusPageInput): string {
         tds.push(hole);
         continue;
       }
-      const cls = c.stateClass;
+      const cls = groupOf(c);
       has.add(cls);
       group[cls]++;
-      perState.set(c.state, (perState.get(c.state) ?? 0) + 1);
+      if (cls !== "waiting") {
+        perState.set(c.state, (perState.get(c.state) ?? 0) + 1);
+      }
       if (cls === "failed") failed.push(c);
       const target = cls === "failed" && c.logUrl ? c.logUrl : c.url;
       tds.push(
@@ -286,37 +353,43 @@ export function renderStatusPage(input: StatusPageInput): string {
     body.push(
       `<tr id="r${report}" class="${
         [...has].map((h) => `has-${h}`).join(" ")
-      }"><th${
-        name ? ` title="${esc(name)}"` : ""
-      }><span class="k">${report}</span> ${name ? esc(name) : ""}</th>${
-        tds.join("")
-      }</tr>`,
+      }"><th${name ? ` title="${esc(name)}"` : ""}><span class="k">${
+        link(reportUrls.get(report) ?? null, String(report))
+      }</span> ${name ? esc(name) : ""}</th>${tds.join("")}</tr>`,
     );
   }
   const rank = (s: string | null) =>
     GROUPS.findIndex(([c]) => c === classifyState(s));
-  const stateItems = [...perState].sort((a, b) =>
-    rank(a[0]) - rank(b[0]) || b[1] - a[1]
-  )
+  // The states behind the groups, where they say more than the group's name
+  // (Error, Timed Out under Failed): the groups' counts are on the buttons.
+  const groupName = new Map(GROUPS.map(([c, text]) => [c, text]));
+  const stateItems = [...perState].filter(([s]) =>
+    s !== null && s !== groupName.get(classifyState(s))
+  ).sort((a, b) => rank(a[0]) - rank(b[0]) || b[1] - a[1])
     .map(([s, n]) =>
       `<li class="s-${classifyState(s)}" data-state="${esc(s ?? "")}">${
         esc(s ?? "never run")
       }: <span class="n">${n}</span></li>`
     );
-  const groupItems = GROUPS.map(([c, text, sym]) =>
-    `<li class="g s-${c}" data-group="${c}">${sym} ${text}: <span class="n">${
-      group[c]
-    }</span></li>`
-  );
-  const filters = [
-    ["all", "All"],
-    ...GROUPS.filter(([c]) => c !== "completed"),
+  // One place for the counts, all of pairs: the filter buttons (each shows
+  // the reports with such a pair; its tooltip says how many).
+  const pairs = Object.values(group).reduce((a, b) => a + b, 0);
+  const filters: [Group | "all", string, string][] = [
+    ["all", "All", ""],
+    ...GROUPS.filter(([c]) =>
+      c === "completed" || group[c] > 0 || c === "failed"
+    ),
   ];
-  const buttons = (filters as [StateClass | "all", string][]).map(([f, text]) =>
-    `<button type="button" data-f="${f}" data-n="${rowsWith[f]}" title="${
+  const buttons = filters.map(([f, text, sym]) => {
+    const n = f === "all" ? pairs : group[f];
+    return `<button type="button" class="g${
+      f === "all" ? "" : ` s-${f}`
+    }" data-f="${f}" data-group="${f}" data-n="${
       rowsWith[f]
-    } reports" aria-pressed="${f === "all"}">${text} (${rowsWith[f]})</button>`
-  );
+    }" title="${n} pair(s) in ${rowsWith[f]} report(s)" aria-pressed="${
+      f === "all"
+    }">${sym ? `${sym} ` : ""}${text}: <span class="n">${n}</span></button>`;
+  });
   const failedRows = failed.map((c) => {
     const errs = c.validationErrors ?? [];
     const name = names.get(c.report);
@@ -324,14 +397,18 @@ export function renderStatusPage(input: StatusPageInput): string {
       safeUrl(c.logUrl ?? null) ? link(c.logUrl ?? null, "log") : "",
       safeUrl(c.url) ? link(c.url, "output") : "",
     ].filter(Boolean).join(" · ");
-    return `<tr><td><a href="#r${c.report}">${c.report}</a>${
+    const reason = (c.id !== null ? input.reasons?.get(c.id) : undefined) ??
+      (errs.length ? undefined : c.state ?? "");
+    return `<tr><td>${
+      link(reportUrls.get(c.report) ?? null, String(c.report))
+    } <a href="#r${c.report}" title="its row above">↑</a>${
       name ? " " + esc(name) : ""
     }</td><td>${esc(c.plugin)}</td><td>${esc(c.state)}</td><td>${
       c.id ?? ""
-    }</td><td>${
-      errs.length
-        ? `<ul>${errs.map((e) => `<li>${esc(e)}</li>`).join("")}</ul>`
-        : ""
+    }</td><td>${timeTag(c.endtime)}</td><td class="why">${
+      reason !== undefined
+        ? esc(reason)
+        : `<ul>${errs.map((e) => `<li>${esc(e)}</li>`).join("")}</ul>`
     }</td><td>${links}</td></tr>`;
   });
   const csp =
@@ -350,14 +427,17 @@ export function renderStatusPage(input: StatusPageInput): string {
 <header><h1>${esc(title)}</h1>
 <div class="meta">Server <code>${esc(input.server)}</code> · ${
     input.progress && !input.progress.final ? "Updated" : "Generated"
-  } <time>${
-    esc(input.generatedAt.toISOString())
-  }</time> · <span id="size">${reports.length} reports × ${cols.length} plugins</span>${
+  } ${
+    timeTag(input.generatedAt.toISOString())
+  } · <span id="size">${reports.length} reports × ${cols.length} plugins</span>${
     holes && !holesAreNever ? ` · ${holes} pair(s) not checked` : ""
   }</div>${input.progress ? `\n${liveLine(input.progress, refresh)}` : ""}
-<ul class="totals" id="groups">${groupItems.join("")}</ul>
-<ul class="totals" id="states">${stateItems.join("")}</ul>
-<div class="filters" role="group" aria-label="Show reports">${
+${
+    stateItems.length
+      ? `<ul class="totals" id="states">${stateItems.join("")}</ul>
+`
+      : ""
+  }<div class="filters" role="group" aria-label="Show reports">${
     buttons.join("")
   }<span id="shown">${reports.length} of ${reports.length} reports shown</span></div>
 </header>
@@ -368,7 +448,7 @@ export function renderStatusPage(input: StatusPageInput): string {
 <h2>Failed runs (${failed.length})</h2>
 ${
     failed.length
-      ? `<div class="wrap"><table id="failed"><thead><tr><th>Report</th><th>Plugin</th><th>State</th><th>Id</th><th>Validation errors</th><th>Log</th></tr></thead><tbody>${
+      ? `<div class="wrap"><table id="failed"><thead><tr><th>Report</th><th>Plugin</th><th>State</th><th>Id</th><th>Ended</th><th>Reason</th><th>Log</th></tr></thead><tbody>${
         failedRows.join("\n")
       }</tbody></table></div>`
       : `<p class="none">No failed runs.</p>`

@@ -6,7 +6,7 @@
 
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { PairStatus, RunLog } from "../../lib/status/mod.ts";
+import type { JobView, PairStatus, RunLog } from "../../lib/status/mod.ts";
 import { classifyState } from "../../lib/states.ts";
 import {
   type BulkSummary,
@@ -174,7 +174,10 @@ export function rerunCommand(
 }
 
 /** A failed pair's reason: its validation errors, its log's last error line, or its state. */
-function statusReason(s: PairStatus, log: RunLog | undefined): string {
+export function statusReason(
+  s: PairStatus,
+  log: RunLog | undefined,
+): string {
   if (s.validationErrors.length > 0) {
     return `${s.state}: ${s.validationErrors.join("; ")}`;
   }
@@ -198,9 +201,14 @@ export function statusClosing(
     rerun?: string;
     logs?: ReadonlyMap<number, RunLog>;
     notes?: readonly string[];
+    /** The bulk job, when the input was its journal. */
+    job?: JobView | undefined;
   } = {},
 ): ClosingInput {
-  const n = (cls: string) => statuses.filter((s) => s.stateClass === cls);
+  const n = (cls: string) =>
+    statuses.filter((s) => s.stateClass === cls && s.launch === undefined);
+  const waiting = statuses.filter((s) => s.launch === "waiting").length;
+  const stopped = statuses.filter((s) => s.launch === "stopped").length;
   const missingReports = [
     ...new Set(
       statuses.filter((s) => s.reportFound === false).map((s) => s.report),
@@ -226,6 +234,14 @@ export function statusClosing(
       `${cancelled.length} cancelled by a user (not in --failed; relaunch them on purpose with bulk_run.ts --force)`,
     );
   }
+  const job = options.job;
+  if (job && !job.ended && job.waiting.size > 0) {
+    notes.push(
+      job.live || job.launcher === "unknown"
+        ? `job still launching: ${job.launched} of ${job.total} launched`
+        : `the job stopped with ${job.launched} of ${job.total} launched: the same bulk_run command resumes it`,
+    );
+  }
   if (missingReports.length > 0) {
     notes.push(
       `${missingReports.length} report(s) not on this server: ${
@@ -241,10 +257,13 @@ export function statusClosing(
       ["running", n("running").length],
       ["stale", stale.length],
       ["cancelled", cancelled.length],
+      ["waiting to launch", waiting],
+      ["not launched (job stopped)", stopped],
       [
         "never run",
         statuses.filter((s) =>
-          s.stateClass === "missing" && s.reportFound !== false
+          s.stateClass === "missing" && s.reportFound !== false &&
+          s.launch === undefined
         )
           .length,
       ],

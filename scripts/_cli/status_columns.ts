@@ -18,6 +18,8 @@ export function shortTime(iso: string | null): string {
 /** What the state column says, for people. */
 export function stateText(s: PairStatus): string {
   if (s.reportFound === false) return "no such report";
+  if (s.launch === "waiting") return "waiting to launch";
+  if (s.launch === "stopped") return "not launched (job stopped)";
   if (s.state === null) return s.plugin === "" ? "no plugin ran" : "never run";
   return s.stateClass === "stale" ? `${s.state} (stale)` : s.state;
 }
@@ -44,9 +46,13 @@ export const COLUMNS: Column<PairStatus>[] = [
   { name: "state_class", value: (s) => s.stateClass, only: "data" },
   {
     name: "never_run",
-    value: (s) => s.state === null && s.reportFound !== false,
+    value: (s) =>
+      s.state === null && s.reportFound !== false && s.launch === undefined,
     only: "data",
   },
+  // A bulk job's pair not launched yet: "waiting" (or "stopped": the job's
+  // launcher is gone), empty otherwise.
+  { name: "launch", value: (s) => s.launch ?? null, only: "data" },
   { name: "plugin_result_id", title: "run", value: (s) => s.id, right: true },
   {
     name: "started",

@@ -5,6 +5,7 @@ import type { TsClient } from "../../lib/http/mod.ts";
 import { pairKey, waitForRuns } from "../../lib/api/mod.ts";
 import { countStates } from "../../lib/states.ts";
 import {
+  type JobView,
   type PairStatus,
   pairStatus,
   renderStatusPage,
@@ -30,6 +31,8 @@ export type PageProgressInput = {
   total: number;
   final: boolean;
   note?: string;
+  /** The bulk job is still launching: how many of its pairs it sent. */
+  launching?: { launched: number; total: number };
 };
 
 /** Writes the status page, atomically (see {@linkcode pageWriter}). */
@@ -38,6 +41,7 @@ export interface PageWriter {
   write(
     statuses: readonly PairStatus[],
     progress: PageProgressInput | undefined,
+    reasons?: ReadonlyMap<number, string>,
   ): Promise<void>;
 }
 
@@ -48,7 +52,7 @@ export interface PageWriter {
 export function pageWriter(client: TsClient, options: PageOptions): PageWriter {
   const file = options.html;
   return {
-    async write(statuses, progress): Promise<void> {
+    async write(statuses, progress, reasons): Promise<void> {
       if (!file) return;
       const html = renderStatusPage({
         server: client.baseUrl,
@@ -57,6 +61,7 @@ export function pageWriter(client: TsClient, options: PageOptions): PageWriter {
         holes: options.holes,
         progress,
         refreshSeconds: options.refreshSeconds,
+        reasons,
       });
       const tmp = `${file}.${Deno.pid}.tmp`;
       await Deno.writeTextFile(tmp, html);
@@ -68,17 +73,100 @@ export function pageWriter(client: TsClient, options: PageOptions): PageWriter {
 /** The final page's progress: how many of the runs ended. */
 export function finalProgress(
   statuses: readonly PairStatus[],
+  job?: JobView | undefined,
 ): PageProgressInput {
   const open = statuses.filter((s) => s.stateClass === "running").length;
   const total = statuses.filter((s) => s.id !== null).length;
+  const unsent = job && !job.ended ? job.waiting.size : 0;
+  const notes = [
+    unsent > 0
+      ? job!.live
+        ? `the wait ended while the job was still launching: ${
+          job!.launched
+        } of ${job!.total} launched`
+        : `the job stopped with ${job!.launched} of ${
+          job!.total
+        } launched (the same bulk_run command resumes it)`
+      : "",
+    open > 0 ? `the wait ended with ${open} run(s) still running` : "",
+  ].filter(Boolean);
   return {
     done: total - open,
     total,
     final: true,
-    ...(open > 0
-      ? { note: `the wait ended with ${open} run(s) still running` }
-      : {}),
+    ...(notes.length > 0 ? { note: notes.join("; ") } : {}),
   };
+}
+
+/** A page's progress while the job is still launching. */
+export function launchingProgress(
+  statuses: readonly PairStatus[],
+  job: JobView,
+): PageProgressInput {
+  const total = statuses.filter((s) => s.id !== null).length;
+  const open = statuses.filter((s) => s.stateClass === "running").length;
+  return {
+    done: total - open,
+    total,
+    final: false,
+    launching: { launched: job.launched, total: job.total },
+  };
+}
+
+/**
+ * `status.ts <journal> --wait` while its job is still launching (in another
+ * terminal): reads the journal and the runs again at every poll, rewriting
+ * the page, until the job has ended (or its launcher is gone) or the
+ * timeout; returns the statuses as last seen. The running runs are then
+ * followed by {@linkcode follow}.
+ */
+export async function followJob(
+  first: { statuses: PairStatus[]; job: JobView },
+  refresh: () => Promise<{ statuses: PairStatus[]; job: JobView }>,
+  options: { timeoutMs: number; pollMs: number; html?: string | undefined },
+  page: PageWriter,
+  io: CommandIO = denoIO,
+): Promise<PairStatus[]> {
+  const until = Date.now() + options.timeoutMs;
+  let { statuses, job } = first;
+  let said = -1;
+  for (;;) {
+    if (job.launched !== said) {
+      said = job.launched;
+      eprint(
+        io,
+        `job still launching: ${job.launched} of ${job.total} launched`,
+      );
+    }
+    await page.write(statuses, launchingProgress(statuses, job)).catch((e) =>
+      eprint(
+        io,
+        `cannot write ${options.html}: ${e instanceof Error ? e.message : e}`,
+      )
+    );
+    if (!job.live || Date.now() >= until) break;
+    await new Promise((r) =>
+      setTimeout(r, Math.max(0, Math.min(options.pollMs, until - Date.now())))
+    );
+    try {
+      ({ statuses, job } = await refresh());
+    } catch (error) {
+      eprint(
+        io,
+        `status check failed, still waiting: ${
+          error instanceof Error ? error.message : error
+        }`,
+      );
+    }
+    if (!job.live) break;
+  }
+  if (!job.ended && !job.live && job.waiting.size > 0) {
+    eprint(
+      io,
+      `the job stopped with ${job.launched} of ${job.total} launched: the same bulk_run command resumes it`,
+    );
+  }
+  return statuses;
 }
 
 /** How {@linkcode follow} waits. */

@@ -6,6 +6,7 @@ import {
   envFor,
   freshReports,
   launchCounts,
+  ROOT,
   runCommand,
   runScript,
   simulator,
@@ -13,6 +14,7 @@ import {
 } from "../_helpers.ts";
 import { main as runMain } from "../../scripts/run.ts";
 import { main as statusMain } from "../../scripts/status.ts";
+import { main as bulkRunMain } from "../../scripts/bulk_run.ts";
 import type { Simulator } from "../../simulator/mod.ts";
 
 /** Environment with a password (Basic) instead of an API key. */
@@ -691,7 +693,7 @@ Deno.test("status.ts --wait --html rewrites the page at every poll and the last 
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
   assert.match(live, /Following: \d of 2 run\(s\) finished/);
   assert.match(live, /<meta http-equiv="refresh" content="5">/);
-  assert.match(live, /Updated <time>/);
+  assert.match(live, /Updated <time datetime="[^"]+\.\d{3}Z"/);
   const final = await Deno.readTextFile(`${cwd}/page.html`);
   assert.match(
     final,
@@ -828,4 +830,201 @@ Deno.test("status.ts --log shows the first 20 failed runs unless --log-all", asy
   });
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /--log-all and --log-lines go with --log/);
+});
+
+Deno.test("status.ts on a journal while its job is still launching: the pairs not sent wait to launch, and --wait ends only when the job ended and every run finished", async () => {
+  // One run on the queue at a time, each ~300 ms: 6 pairs take seconds to
+  // launch, so status starts while most are still to launch.
+  await using sim = await simulator({
+    queuedMs: 50,
+    pluginRunMs: { igv: 300 },
+    runSpread: 0,
+    failureRate: 0,
+  });
+  const reports = freshReports(sim, "igv", 6);
+  const cwd = await Deno.makeTempDir();
+  const input = `${cwd}/in.csv`;
+  await Deno.writeTextFile(input, `report\n${reports.join("\n")}\n`);
+  const journal = `${input}.journal.ndjson`;
+  const registry = `${cwd}/registry`;
+  const env = { ...envFor(sim), XDG_CACHE_HOME: registry };
+  let bulkDone = 0;
+  const bulk = runCommand(bulkRunMain, [
+    input,
+    "--plugin",
+    "igv",
+    "--max-active",
+    "1",
+    "--format",
+    "csv",
+  ], { env }).then((r) => {
+    bulkDone = Date.now();
+    return r;
+  });
+  // Once the first launch is journaled.
+  for (let i = 0; i < 400; i++) {
+    const text = await Deno.readTextFile(journal).catch(() => "");
+    if (text.includes('"intent"')) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const early = await runCommand(statusMain, [journal, "--format", "csv"], {
+    env,
+  });
+  const earlyRows = csv(early.stdout);
+  assert.equal(earlyRows.length, 6, early.stdout + early.stderr);
+  assert.ok(
+    earlyRows.some((x) => x.launch === "waiting"),
+    early.stdout,
+  );
+  assert.match(early.stderr, /waiting to launch/);
+  const page = `${cwd}/page.html`;
+  let launchingPage = "";
+  const watch = (async () => {
+    while (!bulkDone) {
+      const html = await Deno.readTextFile(page).catch(() => "");
+      if (/job still launching: \d of 6 launched/.test(html)) {
+        launchingPage = html;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  const followed = await runCommand(statusMain, [
+    journal,
+    "--wait",
+    "--poll",
+    "0.1",
+    "--html",
+    page,
+    "--format",
+    "csv",
+  ], { env });
+  const statusDone = Date.now();
+  const launched = await bulk;
+  await watch;
+  assert.equal(launched.code, 0, launched.stderr);
+  assert.equal(followed.code, 0, followed.stderr);
+  assert.ok(
+    bulkDone > 0 && statusDone >= bulkDone,
+    "status waited for the job",
+  );
+  const rows = csv(followed.stdout);
+  assert.deepEqual(rows.map((x) => x.state), Array(6).fill("Completed"));
+  assert.match(followed.stderr, /^6 pair\(s\): 6 completed/m);
+  assert.ok(launchingPage, "a page said the job was still launching");
+  assert.match(launchingPage, /waiting/);
+  const final = await Deno.readTextFile(page);
+  assert.match(final, /Final: all 6 followed run\(s\) finished/);
+  await Deno.remove(cwd, { recursive: true });
+});
+
+Deno.test("status.ts machine output: times are ISO 8601 UTC with milliseconds (Tastypie's .000597 is 597 ms)", async () => {
+  await using sim = await simulator();
+  const [a] = freshReports(sim, "igv", 1);
+  const id = sim.addPluginResult(a!, "igv", "Completed");
+  const raw = (sim.pluginResults({ plugin: "igv" }) as {
+    id: number;
+    starttime: string;
+    endtime: string;
+  }[]).find((r) => r.id === id)!;
+  assert.match(raw.starttime, /\+00:00$/, "the simulator answers as Tastypie");
+  const iso = (text: string) => {
+    const m = /\.(\d{6})\+00:00$/.exec(text);
+    const base = text.replace(/\.\d+\+00:00$/, "").replace(/\+00:00$/, "");
+    return `${base}.${m ? m[1]!.slice(3) : "000"}Z`;
+  };
+  for (const format of ["json", "csv", "ndjson"]) {
+    const r = await runCommand(statusMain, [
+      "--report",
+      String(a),
+      "--plugin",
+      "igv",
+      "--format",
+      format,
+    ], { env: envFor(sim) });
+    assert.equal(r.code, 0, r.stderr);
+    const row = format === "json"
+      ? JSON.parse(r.stdout)[0]
+      : format === "ndjson"
+      ? JSON.parse(r.stdout.split("\n")[0]!)
+      : csv(r.stdout)[0]!;
+    const started = row.started ?? row.starttime;
+    const ended = row.ended ?? row.endtime;
+    assert.equal(started, iso(raw.starttime), `${format}: ${r.stdout}`);
+    assert.equal(ended, iso(raw.endtime), format);
+    assert.match(started, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  }
+});
+
+Deno.test("status.ts on the journal of a job whose launcher is gone: the pairs it did not send are 'not launched (job stopped)' and --wait does not wait for them", async () => {
+  await using sim = await simulator();
+  const [a, b] = freshReports(sim, "igv", 2);
+  const run = sim.addPluginResult(a!, "igv", "Completed");
+  const cwd = await Deno.makeTempDir();
+  const journal = `${cwd}/in.csv.journal.ndjson`;
+  const t = new Date().toISOString();
+  const records = [
+    {
+      type: "job",
+      id: "j",
+      input: "in.csv",
+      flags: {},
+      version: "1",
+      maxBefore: 0,
+    },
+    { type: "start", pid: 1, version: "1" },
+    {
+      type: "plan",
+      pairs: [`${a}/igv`, `${b}/igv`],
+      launch: [`${a}/igv`, `${b}/igv`],
+    },
+    { type: "intent", report: a, plugin: "igv", before: 0 },
+    { type: "launched", report: a, plugin: "igv", before: 0, run },
+  ];
+  await Deno.writeTextFile(
+    journal,
+    records.map((x) => JSON.stringify({ ...x, time: t })).join("\n") + "\n",
+  );
+  // Killed: its lock names a process that is gone.
+  await Deno.writeTextFile(`${journal}.lock`, "");
+  const started = Date.now();
+  const r = await runCommand(statusMain, [
+    journal,
+    "--wait",
+    "--poll",
+    "0.1",
+    "--format",
+    "json",
+  ], { env: envFor(sim) });
+  assert.ok(Date.now() - started < 20_000);
+  assert.equal(r.code, 1, r.stderr);
+  const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
+  assert.deepEqual(rows.map((x) => [x.report, x.state, x.launch]), [
+    [a, "Completed", null],
+    [b, null, "stopped"],
+  ]);
+  assert.equal(rows[1]!.never_run, false);
+  assert.match(r.stderr, /1 not launched \(job stopped\)/);
+  assert.match(
+    r.stderr,
+    /the job stopped with 1 of 2 launched: the same bulk_run command resumes it/,
+  );
+  await Deno.remove(cwd, { recursive: true });
+});
+
+Deno.test("a used checkout: journals, their locks and the journals kept aside are ignored by git (and so by deno publish)", async () => {
+  const names = [
+    "reports.csv.journal.ndjson",
+    "reports.csv.journal.ndjson.lock",
+    "bulk_run-stdin.journal.ndjson.lock",
+    "reports.csv.journal.2026-12-07T03-08-04Z.ndjson",
+    "jobs/run1.journal.ndjson.lock",
+    "page.html.4242.tmp",
+  ];
+  const out = await new Deno.Command("git", {
+    args: ["check-ignore", "--no-index", ...names],
+    cwd: ROOT,
+    stdout: "piped",
+  }).output();
+  const ignored = new TextDecoder().decode(out.stdout).trim().split("\n");
+  assert.deepEqual(ignored, names);
 });

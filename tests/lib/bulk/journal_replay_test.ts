@@ -80,3 +80,33 @@ Deno.test("replayJournal() tells launched, failed and in-doubt pairs apart", () 
   ]);
   assert.equal(resumedAfter.ended, undefined);
 });
+
+Deno.test("replayJournal() keeps the last plan and which of its pairs were sent since", () => {
+  const records = [
+    r({
+      type: "job",
+      id: "j",
+      input: "x",
+      flags: {},
+      version: "1",
+      maxBefore: 0,
+    }),
+    r({ type: "start", pid: 1, version: "1" }),
+    r({ type: "intent", report: 1, plugin: "a", before: 0 }),
+    r({ type: "failed", report: 1, plugin: "a", error: "refused" }),
+    r({ type: "interrupted" }),
+    r({ type: "start", pid: 2, version: "1" }),
+    // The resume relaunches 1/a (it certainly did not launch) and 2/a.
+    r({ type: "plan", pairs: ["1/a", "2/a", "3/a"], launch: ["1/a", "2/a"] }),
+    r({ type: "intent", report: 2, plugin: "a", before: 0 }),
+  ];
+  const state = replayJournal(records);
+  assert.deepEqual(state.plan, {
+    pairs: ["1/a", "2/a", "3/a"],
+    launch: ["1/a", "2/a"],
+  });
+  // 1/a's failure was before the plan: it is still to be sent.
+  assert.deepEqual([...state.sincePlan!], ["2/a"]);
+  assert.equal(state.ended, undefined);
+  assert.equal(replayJournal(records.slice(0, 3)).plan, undefined);
+});

@@ -194,11 +194,14 @@ Deno.test("renderStatusPage() shows totals, defaults and unchecked pairs", () =>
     ],
   });
   assert.match(html, /<title>ionrun status<\/title>/);
-  assert.match(html, /Generated <time>2024-05-06T08:00:00.000Z<\/time>/);
+  assert.match(
+    html,
+    /Generated <time datetime="2024-05-06T08:00:00.000Z" title="2024-05-06T08:00:00.000Z \(UTC\)">/,
+  );
   assert.match(html, /2 reports × 2 plugins/);
   assert.match(html, /2 pair\(s\) not checked/);
   assert.match(html, /Completed: <span class="n">1<\/span>/);
-  assert.match(html, /never run: <span class="n">1<\/span>/);
+  assert.match(html, /Never run: <span class="n">1<\/span>/);
   assert.doesNotMatch(html, /Error: <span/);
   assert.match(html, /No failed runs/);
   assert.ok(html.indexOf('id="r1"') < html.indexOf('id="r2"'));
@@ -220,7 +223,7 @@ Deno.test("renderStatusPage() while following says how far, can reload itself, a
     refreshSeconds: 15,
   });
   assert.match(live, /<meta http-equiv="refresh" content="15">/);
-  assert.match(live, /Updated <time>2024-05-06T08:00:00.000Z<\/time>/);
+  assert.match(live, /Updated <time datetime="2024-05-06T08:00:00.000Z"/);
   assert.match(
     live,
     /Following: 1 of 2 run\(s\) finished<progress max="2" value="1">/,
@@ -380,17 +383,28 @@ testNeeding(
               return [m[1]!, Number(m[2])] as const;
             }),
           );
+        // The states that say more than their group's name (Error under
+        // Failed), and the groups' pair counts on the filter buttons.
+        for (const g of Object.values(groupLabel)) perState.delete(g);
+        perState.delete("never run");
         assert.deepEqual(await read("#states li"), perState);
-        assert.deepEqual(await read("#groups li"), groups);
-        assert.ok(
-          perState.get("Exploded")! > 0 && perState.get("never run")! > 0,
+        assert.deepEqual(
+          await read(".filters button[data-group]:not([data-f=all])"),
+          groups,
         );
+        assert.ok(perState.get("Exploded")! > 0);
         const meta = await page.evaluate<string>(
           `document.querySelector("header .meta").innerText`,
         );
         assert.match(meta, /2000 reports × 5 plugins/);
         assert.match(meta, /Server https:\/\/ts\.example\.org/);
-        assert.match(meta, /Generated 2024-05-06T08:00:00\.000Z/);
+        assert.match(meta, /Generated \S/);
+        assert.equal(
+          await page.evaluate<string>(
+            `document.querySelector("header .meta time").title`,
+          ),
+          "2024-05-06T08:00:00.000Z (UTC)",
+        );
         assert.equal(await shownText(), "2000 of 2000 reports shown");
         assert.equal((await visibleRows()).length, 2000);
       });
@@ -559,3 +573,52 @@ testNeeding(
     }
   },
 );
+
+Deno.test("renderStatusPage(): a reason per failed run, report ids linked to the report, a Stale symbol common fonts have, counts in one place (pairs), Cancelled spelled out, local times with the UTC in a tooltip", () => {
+  const report = `${SERVER}/output/Home/R_5_001/`;
+  const html = renderStatusPage({
+    server: SERVER,
+    generatedAt: new Date("2026-12-07T03:08:04.597Z"),
+    holes: "never",
+    statuses: [
+      cell({
+        report: 5,
+        plugin: "igv",
+        state: "Error",
+        id: 50,
+        url: `${report}plugin_out/igv_out.50/`,
+        reportUrl: report,
+        endtime: "2026-12-07T03:08:04.597Z",
+      }),
+      cell({ report: 5, plugin: "sampleID", state: "Cancelled", id: 51 }),
+      cell({ report: 5, plugin: "x", state: "Completed", id: 54 }),
+      cell({ report: 6, plugin: "igv", state: "Started", id: 52 }),
+      {
+        ...cell({ report: 7, plugin: "igv", state: "Started", id: 53 }),
+        stateClass: "stale",
+      },
+    ],
+    reasons: new Map([[50, "Error: samtools: no such file"]]),
+  });
+  const failed = html.slice(html.indexOf('id="failed"'));
+  assert.match(failed, /<th>Reason<\/th>/);
+  assert.match(failed, /Error: samtools: no such file/);
+  assert.match(
+    failed,
+    /<time datetime="2026-12-07T03:08:04.597Z" title="2026-12-07T03:08:04.597Z \(UTC\)">/,
+  );
+  // The report id opens the report's page, in the grid and in the list.
+  const linked = html.split(`<a href="${report}" target="_blank">5</a>`);
+  assert.equal(linked.length - 1, 2, "report 5 linked twice");
+  // ⧗ (U+29D7) is an empty box in common fonts.
+  assert.ok(!html.includes("\u29d7"), "no U+29D7");
+  assert.match(html, /◔ Stale/);
+  assert.match(html, /⊘ Cancelled</);
+  assert.doesNotMatch(html, /⊘ Cancel</);
+  // Counts once, of pairs: Never run counts the 4 pairs (sampleID and x on
+  // reports 6 and 7), not the 2 reports.
+  assert.equal(html.match(/id="groups"/g), null, "no second list of counts");
+  assert.match(html, /○ Never run: <span class="n">4<\/span>/);
+  assert.match(html, /title="4 pair\(s\) in 2 report\(s\)"/);
+  assert.match(html, /✗ Failed: <span class="n">1<\/span>/);
+});
