@@ -185,6 +185,8 @@ async function select(
   io: CommandIO,
   input: string | undefined,
   flags: Flags,
+  /** A job found beside the input is being followed: keep it once ended. */
+  followed = false,
 ): Promise<Selection> {
   const sel: Selection = {
     allPlugins: [],
@@ -217,8 +219,10 @@ async function select(
     }
     for (const row of parsed.rows) add(row.report, row.plugin);
     sel.launchedAt = journalLaunchTimes(text);
-    // A journal: the whole job, its pairs not launched yet included.
-    sel.job = await jobView(text, input === "-" ? undefined : input);
+    // A journal: the whole job, its pairs not launched yet included. An
+    // input whose job is still launching (its journal beside it) too.
+    sel.job = await jobView(text, input === "-" ? undefined : input) ??
+      await besideJob(input, followed);
     for (const key of sel.job?.pairs ?? []) {
       const slash = key.indexOf("/");
       const plugin = key.slice(slash + 1);
@@ -228,6 +232,26 @@ async function select(
     }
   }
   return sel;
+}
+
+/**
+ * The job still launching from this input (`<input>.journal.ndjson` beside
+ * it, held by a live launcher), if any.
+ */
+async function besideJob(
+  input: string,
+  followed: boolean,
+): Promise<JobView | undefined> {
+  if (input === "-") return undefined;
+  const journal = `${input}.journal.ndjson`;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(journal);
+  } catch {
+    return undefined;
+  }
+  const job = await jobView(text, journal);
+  return job?.live || (job && followed) ? job : undefined;
 }
 
 async function lookUp(
@@ -308,7 +332,7 @@ async function show(
       statuses = await followJob(
         { statuses, job: sel.job },
         async () => {
-          sel = await select(io, input, flags);
+          sel = await select(io, input, flags, true);
           return { statuses: await load(), job: sel.job! };
         },
         { timeoutMs: flags.timeout, pollMs: flags.poll * 1000 },

@@ -888,6 +888,21 @@ Deno.test("status.ts on a journal while its job is still launching: the pairs no
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
+  // The input CSV itself: its job's journal beside it tells the same.
+  let csvDone = 0;
+  const fromCsv = runCommand(statusMain, [
+    input,
+    "--plugin",
+    "igv",
+    "--wait",
+    "--poll",
+    "0.1",
+    "--format",
+    "csv",
+  ], { env }).then((r) => {
+    csvDone = Date.now();
+    return r;
+  });
   const followed = await runCommand(statusMain, [
     journal,
     "--wait",
@@ -899,6 +914,13 @@ Deno.test("status.ts on a journal while its job is still launching: the pairs no
     "csv",
   ], { env });
   const statusDone = Date.now();
+  const viaCsv = await fromCsv;
+  assert.equal(viaCsv.code, 0, viaCsv.stderr);
+  assert.ok(csvDone >= bulkDone, "status on the CSV waited for the job");
+  assert.deepEqual(
+    csv(viaCsv.stdout).map((x) => x.state),
+    Array(6).fill("Completed"),
+  );
   const launched = await bulk;
   await watch;
   assert.equal(launched.code, 0, launched.stderr);
