@@ -27,7 +27,7 @@ table{border-collapse:separate;border-spacing:0}
 .bar{display:flex;height:8px;width:120px;margin:3px 0 2px;background:#e4e4e4;border-radius:2px;overflow:hidden}
 .bar i{display:block;height:100%}
 .bar .s-completed{background:#3c9a54}.bar .s-failed{background:#c0392b}.bar .s-running{background:#f0b400}
-.bar .s-stale{background:#8e44ad}.bar .s-cancelled{background:#95a5a6}.bar .s-missing{background:#c9c9c9}
+.bar .s-waiting{background:#9db7e0}.bar .s-stale{background:#8e44ad}.bar .s-cancelled{background:#95a5a6}.bar .s-missing{background:#c9c9c9}
 #grid tbody th{position:sticky;left:0;z-index:1;background:#f2f2f4;text-align:left;font-weight:normal;max-width:320px;overflow:hidden;text-overflow:ellipsis}
 #grid thead th:first-child{left:0;z-index:3}
 #grid .k{font-variant-numeric:tabular-nums;font-weight:600;margin-right:2px}

@@ -177,24 +177,31 @@ function link(url: string | null, text: string): string {
 }
 
 /** The segments of a column's bar, in order. */
-const BAR: [StateClass, string][] = [
+const BAR: [Group, string][] = [
   ["completed", "completed"],
   ["failed", "failed"],
   ["running", "running"],
+  ["waiting", "waiting to launch"],
   ["stale", "stale"],
   ["cancelled", "cancelled"],
   ["missing", "never run"],
 ];
 
 /** A plugin's column header: name, stacked bar, totals and run times. */
-function columnHead(t: PluginTotals): string {
-  const parts = BAR.filter(([c]) => t.counts[c] > 0);
+function columnHead(t: PluginTotals, waiting: number): string {
+  // Pairs a job has yet to launch are their own segment, not "never run".
+  const counts: Record<Group, number> = {
+    ...t.counts,
+    missing: t.counts.missing - waiting,
+    waiting,
+  };
+  const parts = BAR.filter(([c]) => counts[c] > 0);
   const segments = parts.map(([c, text]) =>
     `<i class="s-${c}" style="width:${
-      (100 * t.counts[c] / Math.max(1, t.total)).toFixed(2)
-    }%" title="${t.counts[c]} ${text}"></i>`
+      (100 * counts[c] / Math.max(1, t.total)).toFixed(2)
+    }%" title="${counts[c]} ${text}"></i>`
   ).join("");
-  const summary = parts.map(([c, text]) => `${t.counts[c]} ${text}`).join(
+  const summary = parts.map(([c, text]) => `${counts[c]} ${text}`).join(
     ", ",
   );
   const times = [
@@ -292,6 +299,10 @@ export function renderStatusPage(input: StatusPageInput): string {
   const holesAreNever = input.holes === "never";
   const reports = [...byReport.keys()].sort((a, b) => a - b);
   const totals = pluginTotals([...newest.values()]);
+  const waitingBy = new Map<string, number>();
+  for (const c of newest.values()) {
+    if (c.launch) waitingBy.set(c.plugin, (waitingBy.get(c.plugin) ?? 0) + 1);
+  }
   const cols = totals.map((t) => t.plugin).sort((a, b) =>
     a.localeCompare(b, "en") || (a < b ? -1 : 1)
   );
@@ -442,7 +453,9 @@ ${
   }<span id="shown">${reports.length} of ${reports.length} reports shown</span></div>
 </header>
 <div class="wrap"><table id="grid"><thead><tr><th>Report</th>${
-    cols.map((p) => columnHead(totalsBy.get(p)!)).join("")
+    cols.map((p) => columnHead(totalsBy.get(p)!, waitingBy.get(p) ?? 0)).join(
+      "",
+    )
   }</tr></thead>
 <tbody>${body.join("\n")}</tbody></table></div>
 <h2>Failed runs (${failed.length})</h2>

@@ -622,3 +622,33 @@ Deno.test("renderStatusPage(): a reason per failed run, report ids linked to the
   assert.match(html, /title="4 pair\(s\) in 2 report\(s\)"/);
   assert.match(html, /✗ Failed: <span class="n">1<\/span>/);
 });
+
+Deno.test("renderStatusPage() while a bulk job is still launching: its pairs not sent are 'waiting', apart from never run, and the page says how far the job is", () => {
+  const html = renderStatusPage({
+    server: SERVER,
+    generatedAt: new Date("2026-12-07T03:08:04.597Z"),
+    statuses: [
+      cell({ report: 1, plugin: "igv", state: "Started", id: 1 }),
+      { ...cell({ report: 2, plugin: "igv", state: null }), launch: "waiting" },
+      { ...cell({ report: 3, plugin: "igv", state: null }), launch: "waiting" },
+      cell({ report: 4, plugin: "igv", state: null }),
+    ],
+    progress: {
+      done: 0,
+      total: 1,
+      final: false,
+      launching: { launched: 1, total: 3 },
+    },
+  });
+  assert.match(html, /job still launching: 1 of 3 launched/);
+  assert.match(html, /… Waiting to launch: <span class="n">2<\/span>/);
+  assert.match(html, /○ Never run: <span class="n">1<\/span>/);
+  assert.match(html, /title="2 waiting to launch"/);
+  assert.match(html, /title="1 never run"/);
+  assert.equal(
+    html.match(
+      /class="s-waiting" title="igv on report \d: waiting to launch">… waiting</g,
+    )?.length,
+    2,
+  );
+});
