@@ -248,3 +248,64 @@ Deno.test("runDownloads(): archived output is 'gone' with why; refused credentia
   );
   assert.equal((await readManifest(w.out)).size, 0);
 });
+
+Deno.test("planDownloads() follows the run's URL: a storage other than Home", async () => {
+  await using w = await downloadWorld("variantCaller", 3, {
+    fileFaults: { otherStorageRate: 1 },
+  });
+  const plan = await planDownloads(w.client, w.files, w.reports, {
+    plugins: ["variantCaller"],
+    wanted: vcfs,
+    out: w.out,
+  });
+  assert.ok(plan.items.length > 0);
+  assert.ok(
+    plan.items.every((i) => i.url.startsWith("/output/Archive/")),
+    plan.items[0]!.url,
+  );
+  const summary = await runDownloads(w.files, plan.items, { out: w.out });
+  assert.equal(
+    summary.counts.downloaded,
+    plan.items.length,
+    JSON.stringify(summary.failures),
+  );
+  assert.equal(await assertSameAsServer(w), plan.items.length);
+});
+
+Deno.test("a run in the legacy <Name>_out folder (before TS 4.4) is read from its own URL", async () => {
+  await using w = await downloadWorld("sampleID", 1, { reports: 100 });
+  const legacy = (w.sim.pluginResults({ plugin: "coverageAnalysis" }) as {
+    id: number;
+    URL: string;
+    state: string;
+    result: string;
+  }[]).find((r) =>
+    /coverageAnalysis_out\/$/.test(r.URL) && r.state === "Completed"
+  );
+  assert.ok(
+    legacy,
+    "the seed has an old coverageAnalysis run in coverageAnalysis_out/",
+  );
+  const report = Number(/\/results\/(\d+)\//.exec(legacy.result)![1]);
+  const plan = await planDownloads(w.client, w.files, [report], {
+    plugins: ["coverageAnalysis"],
+    wanted: {
+      patterns: [
+        compilePattern("results.json"),
+        compilePattern("*.stats.cov.txt"),
+      ],
+      types: [],
+    },
+    pick: legacy.id,
+    out: w.out,
+  });
+  assert.ok(plan.items.length >= 2, JSON.stringify(plan.skipped));
+  assert.ok(plan.items.every((i) => i.url.startsWith(legacy.URL)));
+  const summary = await runDownloads(w.files, plan.items, { out: w.out });
+  assert.equal(
+    summary.counts.downloaded,
+    plan.items.length,
+    JSON.stringify(summary.failures),
+  );
+  assert.equal(await assertSameAsServer(w), plan.items.length);
+});
