@@ -210,6 +210,25 @@ export async function loadConfig(
   return config;
 }
 
+/**
+ * Why the settings cannot log in over HTTP Basic, if they cannot: a
+ * password with `:` and no API key. Torrent Suite's Django splits the Basic
+ * credentials on every `:`, so every request (API included) fails with a 500
+ * page; no retry helps. `undefined` when the settings are fine.
+ *
+ * @param config The settings ({@linkcode loadConfig}).
+ * @returns The message naming the fix, or `undefined`.
+ */
+export function basicPasswordProblem(
+  config: Pick<ConnectionConfig, "password" | "apiKey" | "profile">,
+): string | undefined {
+  if (config.apiKey !== undefined || !config.password?.includes(":")) {
+    return undefined;
+  }
+  const from = config.profile?.secretFrom ?? "TS_PASSWORD";
+  return `the password (${from}) contains ":", which Torrent Suite cannot accept over HTTP Basic (its login splits on every ":", so every request would fail with a 500 page): use an API key (TS_API_KEY, shown on the server at /configure/account/), or a password without ":"`;
+}
+
 /** One place a setting may come from: its name (for messages) and value. */
 interface Source {
   name: string;

@@ -152,6 +152,25 @@ export async function resolveProfile(
     }
   }
   if (urlHoldsSecret(profile.url)) resolved.secretFrom ??= file;
+  // A profile that names its secret's variable, with none of them set:
+  // said now, not as a 401 "no credentials" after a request.
+  const named = (["apiKey", "password"] as const).flatMap((k) =>
+    profile[`${k}Env`] ?? []
+  );
+  if (
+    named.length > 0 && resolved.apiKey === undefined &&
+    resolved.password === undefined && !urlHoldsSecret(profile.url) &&
+    profile.apiKeyFile === undefined && profile.passwordFile === undefined &&
+    profile.apiKey === undefined && profile.password === undefined
+  ) {
+    throw new UsageError(
+      `${named.join(" and ")} (named by profile ${name}) ${
+        named.length > 1 ? "are" : "is"
+      } not set: export ${named[0]}=… (its ${
+        profile.apiKeyEnv !== undefined ? "API key" : "password"
+      }) before running, or change ${where}`,
+    );
+  }
   return resolved;
 }
 

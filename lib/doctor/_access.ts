@@ -3,7 +3,7 @@
 
 import { API_PATH, type GetEnv, redactUrl } from "../http/mod.ts";
 import type { Answer, DoctorCheck } from "./doctor.ts";
-import type { ConnectionConfig } from "../config.ts";
+import { basicPasswordProblem, type ConnectionConfig } from "../config.ts";
 import { createLogReader } from "../status/mod.ts";
 
 /** Check 3: the credentials are accepted, and in which form they went. */
@@ -18,6 +18,17 @@ export function credentialCheck(
     : config.password !== undefined
     ? `a password for user "${config.user}" (HTTP Basic, TS_PASSWORD)`
     : "none";
+  const colon = basicPasswordProblem(config);
+  if (colon) {
+    return {
+      id: "credentials",
+      title,
+      status: "fail",
+      detail: `${form}: ${colon.replace(/: use an API key.*$/, "")}`,
+      fix:
+        'use an API key (TS_API_KEY, shown on the server at /configure/account/), or a password without ":"',
+    };
+  }
   if (!answer) {
     return {
       id: "credentials",

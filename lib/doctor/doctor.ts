@@ -18,6 +18,7 @@ import {
   type TransportResponse,
 } from "../http/mod.ts";
 import { credentialCheck, proxyCheck, readCheck } from "./_access.ts";
+import { basicPasswordProblem } from "../config.ts";
 import { serverCheck, tlsCheck } from "./_server.ts";
 import type { ConnectionConfig } from "../config.ts";
 
@@ -183,7 +184,10 @@ export async function runDoctor(
     const reachable = server.check.status === "pass";
     // 3. Credentials.
     let reports: Answer | undefined;
-    if (!reachable) {
+    if (!reachable && basicPasswordProblem(config)) {
+      // Why the server answered 500: the password, said as such.
+      checks.push(credentialCheck(config, undefined, base));
+    } else if (!reachable) {
       checks.push(skip("credentials", "Credentials", "the server"));
     } else {
       reports = await send("results/?limit=1", true).catch(() => undefined);

@@ -3,8 +3,12 @@
 // the settings, the client, and errors explained with what is set.
 
 import { createClient, tlsHint, type TsClient } from "../../lib/http/mod.ts";
-import { type ConnectionConfig, loadConfig } from "../../lib/config.ts";
-import { NetworkError } from "../../lib/errors.ts";
+import {
+  basicPasswordProblem,
+  type ConnectionConfig,
+  loadConfig,
+} from "../../lib/config.ts";
+import { NetworkError, UsageError } from "../../lib/errors.ts";
 import type { CommonFlags } from "./program.ts";
 import { type CommandIO, configSources, denoIO } from "./io.ts";
 
@@ -30,6 +34,8 @@ export async function connect(
   io: CommandIO = denoIO,
 ): Promise<{ config: ConnectionConfig; client: TsClient }> {
   const config = await configFrom(flags, io);
+  const problem = basicPasswordProblem(config);
+  if (problem) throw new UsageError(problem);
   const client = await createClient({
     ...config,
     timeoutMs: flags.requestTimeout * 1000,

@@ -7,7 +7,11 @@ import {
   createClient,
   type TsClient,
 } from "../../lib/http/mod.ts";
-import { type ConfigFlags, loadConfig } from "../../lib/config.ts";
+import {
+  basicPasswordProblem,
+  type ConfigFlags,
+  loadConfig,
+} from "../../lib/config.ts";
 import {
   ApiError,
   AuthError,
@@ -137,6 +141,8 @@ export async function clientFromFlags(
     caCert: flags.caCert,
   };
   const config = await loadConfig({ ...configSources(io), flags: configFlags });
+  const problem = basicPasswordProblem(config);
+  if (problem) throw new UsageError(problem);
   return await createClient({
     ...config,
     ...options,

@@ -224,14 +224,18 @@ Deno.test("loadConfig() with a server profile: the profile's settings, never ano
   assert.equal(plain.profile, undefined);
   // A profile without a secret source takes TS_API_KEY (one key for all).
   assert.equal((await load("bare")).apiKey, "key-of-other");
-  // A profile whose variable is unset sends no key, not another server's.
-  const unset = await loadConfig({
-    flags: { server: "tower" },
-    getEnv: (n) => ({ ...env, TS_TOWER_API_KEY: "" })[n],
-    envFile: null,
-    profilesFile: file,
-  });
-  assert.equal(unset.apiKey, undefined);
+  // A profile whose variable is unset takes no other server's key: it is
+  // refused before any request, naming the variable and the profile.
+  await assert.rejects(
+    () =>
+      loadConfig({
+        flags: { server: "tower" },
+        getEnv: (n) => ({ ...env, TS_TOWER_API_KEY: "" })[n],
+        envFile: null,
+        profilesFile: file,
+      }),
+    /TS_TOWER_API_KEY \(named by profile tower\) is not set/,
+  );
   await Deno.remove(dir, { recursive: true });
 });
 
