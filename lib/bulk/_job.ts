@@ -150,8 +150,7 @@ async function setAside(
   const inherited = state.ended
     ? []
     : [...state.pairs].filter(([, p]) => p.status === "in-doubt");
-  const aside = asideName(path, state.latest || options.now());
-  await Deno.rename(path, aside);
+  const aside = await keepAside(path, state.latest || options.now());
   options.notes.push(
     `${
       options.newJob ? "--new-job" : "the input or its flags changed: a new job"
@@ -164,18 +163,32 @@ async function setAside(
   return inherited;
 }
 
-/** `x.journal.ndjson` → `x.journal.2026-12-01T10-20-30Z.ndjson`, beside it. */
-function asideName(path: string, time: number): string {
-  const stamp = new Date(time).toISOString().replace(/\.\d+Z$/, "Z")
-    .replaceAll(":", "-");
+/**
+ * Moves a journal aside as `x.journal.2026-12-01T10-20-30.123Z.ndjson`
+ * (`-2`, `-3`, … when that name is taken: two stdin jobs may end in the same
+ * millisecond) and returns the new name. A hard link, then the old name
+ * removed: an existing kept journal is never replaced.
+ */
+async function keepAside(path: string, time: number): Promise<string> {
+  const stamp = new Date(time).toISOString().replaceAll(":", "-");
   const name = basename(path);
   const dot = name.endsWith(".ndjson")
     ? name.length - ".ndjson".length
     : name.length;
-  return join(
-    dirname(path),
-    `${name.slice(0, dot)}.${stamp}${name.slice(dot)}`,
-  );
+  for (let n = 1;; n++) {
+    const aside = join(
+      dirname(path),
+      `${name.slice(0, dot)}.${stamp}${n > 1 ? `-${n}` : ""}${name.slice(dot)}`,
+    );
+    try {
+      await Deno.link(path, aside);
+    } catch (error) {
+      if (error instanceof Deno.errors.AlreadyExists) continue;
+      throw error;
+    }
+    await Deno.remove(path);
+    return aside;
+  }
 }
 
 /** `"306/variantCaller"` → `[306, "variantCaller"]`. */

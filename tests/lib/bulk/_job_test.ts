@@ -160,7 +160,7 @@ Deno.test("openJob() keeps another job's journal aside and inherits its launches
     });
     try {
       // Named by the old journal's newest time, beside it.
-      const aside = `${dir}/j.journal.2026-12-01T10-20-30Z.ndjson`;
+      const aside = `${dir}/j.journal.2026-12-01T10-20-30.456Z.ndjson`;
       assert.equal(await Deno.readTextFile(aside), old, "kept as it was");
       assert.deepEqual(opened.notes, [
         `the input or its flags changed: a new job; the earlier journal was kept as ${aside} (1 of its launches in doubt are checked first)`,
@@ -211,7 +211,7 @@ Deno.test("openJob() --new-job sets even the same job aside; a finished one pass
       assert.equal(opened.notes.length, 1);
       assert.match(
         opened.notes[0]!,
-        /^--new-job; the earlier journal was kept as .*\/j\.2026-12-01T10-20-30Z\.ndjson$/,
+        /^--new-job; the earlier journal was kept as .*\/j\.2026-12-01T10-20-30\.\d{3}Z\.ndjson$/,
       );
       assert.equal(
         opened.state.pairs.size,
@@ -336,5 +336,38 @@ Deno.test("openJob() reports a journal whose folder is missing as a write error"
       }),
       JournalWriteError,
     );
+  });
+});
+
+Deno.test("openJob() never replaces a kept journal: a second one set aside in the same millisecond gets -2", async () => {
+  await withDir(async (dir, beacon) => {
+    const path = `${dir}/j.ndjson`;
+    const kept: string[] = [];
+    for (const name of ["A", "B"]) {
+      await writeJournal(path, [
+        job(name),
+        { type: "intent", report: 1, plugin: "igv", before: 0 },
+        { type: "end", counts: { launched: 0 } },
+      ]);
+      kept.push(await Deno.readTextFile(path));
+      const opened = await openJob(path, {
+        job: identity(`${name}2`),
+        beacon,
+        newJob: true,
+        now: () => T0,
+      });
+      await opened.journal?.close();
+      await opened.release();
+    }
+    const names: string[] = [];
+    for await (const e of Deno.readDir(dir)) {
+      if (/^j\.2026.*\.ndjson$/.test(e.name)) names.push(e.name);
+    }
+    assert.equal(names.length, 2, names.join());
+    const first = names.find((n) => /\dZ\.ndjson$/.test(n))!;
+    const second = names.find((n) => /Z-2\.ndjson$/.test(n))!;
+    assert.ok(first && second, names.join());
+    assert.equal(await Deno.readTextFile(`${dir}/${first}`), kept[0]);
+    assert.equal(await Deno.readTextFile(`${dir}/${second}`), kept[1]);
   });
 });
