@@ -363,7 +363,46 @@ function checkKey(value: unknown): number | string {
     const n = Number(text);
     if (n > 0 && Number.isSafeInteger(n)) return n;
   }
-  return `report key ${JSON.stringify(text)} is not a positive integer`;
+  return keyProblem(String(text));
+}
+
+/**
+ * The problem with a report key that is not a positive integer; a name
+ * (`Auto_user_…`) is pointed to `list reports`, which gives the keys.
+ *
+ * @param text The key as given.
+ * @returns The message.
+ */
+export function keyProblem(text: string): string {
+  // Torrent Suite's report names: Auto_user_S5-00391-12-chip_123, R_2026_…
+  const name = /^[A-Za-z][\w.+-]*_[\w.+-]*$/.test(text);
+  return `report key ${echo(text)} is not a positive integer${
+    name
+      ? `: a report name? The keys are the numbers "list reports --name-contains NAME --format csv" prints (its report column)`
+      : ""
+  }`;
+}
+
+/** Longest echo of an input value in a message. */
+const ECHO_MAX = 60;
+
+/**
+ * An input value as messages show it: quoted and escaped (control
+ * characters, quotes), cut to its first 60 characters.
+ *
+ * @param value The value.
+ * @returns Its quoted, escaped, cut form.
+ */
+export function echo(value: string): string {
+  const chars = [...value];
+  const cut = chars.length > ECHO_MAX;
+  const shown = JSON.stringify(cut ? chars.slice(0, ECHO_MAX).join("") : value)
+    // Invisible and direction-changing characters, written as escapes.
+    .replace(
+      /[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ufffd]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+  return cut ? `${shown.slice(0, -1)}…" (${chars.length} characters)` : shown;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

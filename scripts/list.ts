@@ -131,8 +131,14 @@ export function program(
     .option("--thumbnails", "only thumbnail reports (S5/Proton)")
     .option("--no-thumbnails", "leave thumbnail reports out")
     .option("--name-contains <text>", "only names containing this (any case)")
-    .option("--since <date>", "only reports at or after this date/time (ISO)")
-    .option("--until <date>", "only reports at or before this date/time (ISO)")
+    .option(
+      "--since <date>",
+      "only reports at or after this date/time (ISO, or 7d, 12h ago)",
+    )
+    .option(
+      "--until <date>",
+      "only reports at or before this date/time (ISO, or 7d, 12h ago)",
+    )
     .option(
       "--limit <n>",
       "at most this many reports",

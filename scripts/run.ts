@@ -12,7 +12,7 @@ import { type Command, Option } from "commander";
 import { bulkRun } from "../lib/bulk/mod.ts";
 import { defaultRegistryDir } from "../lib/claims/mod.ts";
 import { InputError, type RowProblem } from "../lib/errors.ts";
-import type { RunRow } from "../lib/run_rows.ts";
+import { keyProblem, type RunRow } from "../lib/run_rows.ts";
 import {
   addFormatOption,
   addGuardOptions,
@@ -129,7 +129,7 @@ async function launch(
       problems.push({
         file: "arguments",
         line,
-        message: `report key "${key}" is not a positive integer`,
+        message: keyProblem(key),
       });
     } else rows.push({ line, report: Number(key), plugin, config });
   });

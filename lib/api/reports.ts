@@ -6,7 +6,7 @@
 
 import type { TsClient } from "../http/mod.ts";
 import { parseTsDate } from "../datetime.ts";
-import { FilterNotAppliedError } from "../errors.ts";
+import { ApiError, FilterNotAppliedError, UsageError } from "../errors.ts";
 import { inBatches, listAll, paginate } from "./paginate.ts";
 import type { Report } from "../types.ts";
 
@@ -118,7 +118,15 @@ export async function* listReports(
       "name",
       options.project,
       signal,
-    );
+    ).catch((error) => {
+      // A server without projects: said as such, not as a wrong TS_URL.
+      if (error instanceof ApiError && error.status === 404) {
+        throw new UsageError(
+          `--project: this server has no project list (project/ answered 404), so reports cannot be selected by project here: select them with --name-contains, --since or --plan instead`,
+        );
+      }
+      throw error;
+    });
     if (uris.size === 0) return;
     params.projects__name__iexact = options.project;
     verify.projects__name__iexact = (r) =>
@@ -304,12 +312,30 @@ export async function recentStatuses(
  *
  * @param client The API client.
  * @param id Report primary key.
- * @returns The report (an `ApiError` with status 404 when unknown).
+ * @returns The report (an `ApiError` with status 404, "report N is not on
+ *   this server", when unknown).
  */
-export function getReport(client: TsClient, id: number): Promise<Report> {
-  return client.get<Report>(`results/${id}/`, {
-    params: { noplugin: "true" },
-  });
+export async function getReport(
+  client: TsClient,
+  id: number,
+): Promise<Report> {
+  try {
+    return await client.get<Report>(`results/${id}/`, {
+      params: { noplugin: "true" },
+    });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) {
+      // Said as such, not as a raw 404 (the same error class and status).
+      throw new ApiError(`report ${id} is not on this server`, {
+        method: error.method,
+        url: error.url,
+        status: 404,
+        serverMessage: error.serverMessage,
+        cause: error,
+      });
+    }
+    throw error;
+  }
 }
 
 /**

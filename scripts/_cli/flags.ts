@@ -255,16 +255,29 @@ export async function checkWritable(path: string, flag: string): Promise<void> {
 
 /**
  * A `--since`/`--until` date: `2026-01-31` (the day's start, or its end
- * with `endOfDay`) or an ISO date-time.
+ * with `endOfDay`), an ISO date-time, or a time ago: `7d`, `12h`, `30m`,
+ * `2w` (before `now`).
  */
-export function parseDate(flag: string, value: string, endOfDay = false): Date {
+export function parseDate(
+  flag: string,
+  value: string,
+  endOfDay = false,
+  now: number = Date.now(),
+): Date {
+  const ago = /^\s*(\d+(?:\.\d+)?)\s*(w|d|h|m)\s*$/i.exec(value);
+  if (ago) {
+    const unit = { w: 7 * 86_400_000, d: 86_400_000, h: 3_600_000, m: 60_000 }[
+      ago[2]!.toLowerCase() as "w" | "d" | "h" | "m"
+    ];
+    return new Date(now - Number(ago[1]) * unit);
+  }
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
   const date = new Date(
     dateOnly ? `${value}T${endOfDay ? "23:59:59.999" : "00:00:00"}Z` : value,
   );
   if (Number.isNaN(date.getTime())) {
     throw new UsageError(
-      `${flag} must be a date like 2026-01-31 or 2026-01-31T12:00:00Z, got "${value}"`,
+      `${flag} must be a date like 2026-01-31 or 2026-01-31T12:00:00Z, or a time ago like 7d or 12h, got "${value}"`,
     );
   }
   return date;

@@ -407,3 +407,15 @@ Deno.test("readInputText() reads UTF-16 with a BOM as text and names an unreadab
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a report name where a key belongs points to list reports, which gives the keys", () => {
+  const { problems } = parseRunRows(
+    "report\nAuto_user_S5-00391-12-chip_123\n",
+    { file: "names.csv", plugin: "igv" },
+  );
+  assert.equal(problems.length, 1);
+  assert.match(
+    problems[0]!.message,
+    /^report key "Auto_user_S5-00391-12-chip_123" is not a positive integer: a report name\? The keys are the numbers "list reports --name-contains NAME --format csv" prints/,
+  );
+});

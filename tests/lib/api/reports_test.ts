@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { createClient } from "../../../lib/http/client.ts";
-import { FilterNotAppliedError } from "../../../lib/errors.ts";
-import { getReports, listReports } from "../../../lib/api/reports.ts";
+import { FilterNotAppliedError, UsageError } from "../../../lib/errors.ts";
+import {
+  getReport,
+  getReports,
+  listReports,
+} from "../../../lib/api/reports.ts";
 import type { Report } from "../../../lib/types.ts";
 import { clientFor, fakeTransport, simulator } from "../../_helpers.ts";
 
@@ -239,5 +243,41 @@ Deno.test("listReports() refuses a list where the server ignored a relation filt
     transport.requests.some((r) =>
       r.url.search.includes("experiment__chipType__iexact=540")
     ),
+  );
+});
+
+Deno.test("listReports({ project }) on a server without project/: a UsageError saying so and what to use instead, no TS_URL hint", async () => {
+  const transport = fakeTransport((req) =>
+    req.url.pathname.endsWith("/project/")
+      ? {
+        status: 404,
+        body: "<html><body>Not Found</body></html>",
+        headers: { "content-type": "text/html" },
+      }
+      : { status: 200, body: { meta: { next: null }, objects: [] } }
+  );
+  using client = await createClient({ url: "http://ts.invalid", transport });
+  await assert.rejects(
+    async () => {
+      for await (const _ of listReports(client, { project: "BRCA" })) {
+        // consume
+      }
+    },
+    (e) =>
+      e instanceof UsageError &&
+      /--project: this server has no project list \(project\/ answered 404\)/
+        .test(e.message) &&
+      !/TS_URL|drop the path/.test(e.message),
+  );
+});
+
+Deno.test("getReport() of an id not on the server: 'report 99999 is not on this server'", async () => {
+  await using sim = await simulator({ reports: 3 });
+  using client = await clientFor(sim);
+  await assert.rejects(
+    () => getReport(client, 99999),
+    (e) =>
+      e instanceof Error &&
+      /^report 99999 is not on this server/.test(e.message),
   );
 });

@@ -3,6 +3,7 @@ import { UsageError } from "../../../lib/errors.ts";
 import {
   checkWritable,
   parseConfigFlag,
+  parseDate,
   parseDelimiter,
   parseDuration,
   parseRerun,
@@ -93,4 +94,19 @@ Deno.test("checkWritable(): two launchers checking one new path at the same inst
     await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
   }
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("parseDate() reads relative dates (7d, 12h, 30m, 2w ago) as well as ISO ones", () => {
+  const now = Date.parse("2026-12-07T12:00:00Z");
+  const at = (v: string) => parseDate("--since", v, false, now).toISOString();
+  assert.equal(at("7d"), "2026-11-30T12:00:00.000Z");
+  assert.equal(at("12h"), "2026-12-07T00:00:00.000Z");
+  assert.equal(at("30m"), "2026-12-07T11:30:00.000Z");
+  assert.equal(at("2w"), "2026-11-23T12:00:00.000Z");
+  assert.equal(at("2026-01-31"), "2026-01-31T00:00:00.000Z");
+  assert.throws(
+    () => parseDate("--since", "yesterday"),
+    (e) =>
+      e instanceof UsageError && /or a time ago like 7d or 12h/.test(e.message),
+  );
 });
