@@ -21,7 +21,13 @@ import { createHash } from "node:crypto";
 import { crc32, deflateRawSync } from "node:zlib";
 import { RUNNING_STATES } from "../lib/states.ts";
 import { pluginLog } from "./plugin_logs.ts";
-import { jobNow, type JobRow, prFolder, type PrRow } from "./store.ts";
+import {
+  jobNow,
+  type JobRow,
+  prFolder,
+  type PrRow,
+  type SimBarcode,
+} from "./store.ts";
 import {
   coverageSample,
   newestJob,
@@ -33,7 +39,6 @@ import {
   vcFiles,
 } from "./stores.ts";
 import { barcodeSampleInfo } from "./plans.ts";
-import type { SimBarcode } from "./types.ts";
 
 /** The file options (`fileFaults`, `bamBytes`), resolved. */
 export interface FileSettings {
@@ -557,4 +562,20 @@ export function archived(
 ): boolean {
   return fs.archivedRate > 0 &&
     rngFor(world.seed, SALT.archived, reportId)() < fs.archivedRate;
+}
+
+/** A change to a file: new content (null: deleted) or bytes appended. */
+export interface FileOverride {
+  content?: Uint8Array | null;
+  append?: Uint8Array;
+  mtime: number;
+}
+
+/** The file state the handlers share. */
+export interface FileState {
+  settings: FileSettings;
+  /** Changes by `${prId}/${path}`. */
+  overrides: Map<string, FileOverride>;
+  /** File answers so far (the key of the seeded fault decisions). */
+  served: number;
 }

@@ -5,33 +5,13 @@
 // plus the changes tests make to a file (`Simulator.setFile`).
 
 import type { Reply, Req, RouteContext, StreamBody } from "./types.ts";
-import {
-  BGZF_EOF,
-  etagOf,
-  type FileSettings,
-  logFile,
-  runFiles,
-  type SimFile,
-} from "./files.ts";
+import { BGZF_EOF, etagOf, logFile, runFiles, type SimFile } from "./files.ts";
 import { apachePage } from "./replies.ts";
 import type { PrRow } from "./store.ts";
+import type { FileOverride, FileState } from "./files.ts";
+
+export type { FileOverride, FileState };
 import { rngFor } from "./stores.ts";
-
-/** A change to a file: new content (null: deleted) or bytes appended. */
-export interface FileOverride {
-  content?: Uint8Array | null;
-  append?: Uint8Array;
-  mtime: number;
-}
-
-/** The file state the handlers share. */
-export interface FileState {
-  settings: FileSettings;
-  /** Changes by `${prId}/${path}`. */
-  overrides: Map<string, FileOverride>;
-  /** File answers so far (the key of the seeded fault decisions). */
-  served: number;
-}
 
 const SALT = { cut: 0xc07, change: 0xc4a6 };
 

@@ -2,10 +2,30 @@
 // settings, plugin results and their jobs), job states read from their
 // queue entries, and indexes.
 
-import type { StoreWorld } from "./stores.ts";
-import type { SimBarcode } from "./types.ts";
-
 /** The defaults of the store options (see stores.ts). */
+/** What the stores depend on besides the rows: the seed and the store options. */
+export interface StoreWorld {
+  seed: number;
+  /** Fraction of finished runs whose final store PATCH failed (`storePatchFailRate`). */
+  patchFailRate: number;
+  /** Fraction of barcodes that fail inside a Completed run (`barcodeErrorRate`). */
+  barcodeErrorRate: number;
+  /** Fraction of failed runs that ended before writing results.json (`earlyErrorRate`). */
+  earlyErrorRate: number;
+  /** Fraction of plans that are not barcoded (`unbarcodedRate`). */
+  unbarcodedRate: number;
+}
+
+/** One barcode of a report's plan (see `Simulator.barcodesOf`). */
+export interface SimBarcode {
+  /** e.g. `IonXpress_013`. */
+  barcode: string;
+  /** Position in the barcode kit (`barcode_index`). */
+  index: number;
+  /** The sample's name (`barcodedSamples`, the stores' `Sample Name`). */
+  sample: string;
+}
+
 export const DEFAULT_WORLD: StoreWorld = {
   seed: 1,
   patchFailRate: 0,

@@ -26,7 +26,6 @@
 export { DEFAULT_WORLD };
 
 import { RUNNING_STATES } from "../lib/states.ts";
-import type { SimBarcode } from "./types.ts";
 import { makeRng } from "./data.ts";
 import { failureMessage } from "./plugin_logs.ts";
 import {
@@ -37,20 +36,11 @@ import {
   type PrRow,
   reportDir,
   type ReportRow,
+  type SimBarcode,
+  type StoreWorld,
 } from "./store.ts";
 
-/** What the stores depend on besides the rows: the seed and the store options. */
-export interface StoreWorld {
-  seed: number;
-  /** Fraction of finished runs whose final store PATCH failed (`storePatchFailRate`). */
-  patchFailRate: number;
-  /** Fraction of barcodes that fail inside a Completed run (`barcodeErrorRate`). */
-  barcodeErrorRate: number;
-  /** Fraction of failed runs that ended before writing results.json (`earlyErrorRate`). */
-  earlyErrorRate: number;
-  /** Fraction of plans that are not barcoded (`unbarcodedRate`). */
-  unbarcodedRate: number;
-}
+export type { StoreWorld };
 
 /** Salts of the store decisions (each its own PRNG stream). */
 const SALT = {

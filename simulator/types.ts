@@ -5,8 +5,10 @@
 
 import type { PluginQueue, RunSettings } from "./queue.ts";
 import type { resourceSpecs } from "./specs.ts";
-import type { SimStore } from "./store.ts";
-import type { FileState } from "./static.ts";
+import type { SimBarcode, SimStore } from "./store.ts";
+
+export type { SimBarcode };
+import type { FileState } from "./files.ts";
 
 /** A user account of the simulated server. */
 export interface SimUser {
@@ -16,16 +18,6 @@ export interface SimUser {
   password: string;
   /** API key (40 hex characters) for `Authorization: ApiKey user:key`. */
   apiKey: string;
-}
-
-/** One barcode of a report's plan (see `Simulator.barcodesOf`). */
-export interface SimBarcode {
-  /** e.g. `IonXpress_013`. */
-  barcode: string;
-  /** Position in the barcode kit (`barcode_index`). */
-  index: number;
-  /** The sample's name (`barcodedSamples`, the stores' `Sample Name`). */
-  sample: string;
 }
 
 /** A file of a run folder (see `Simulator.filesOf`). */

@@ -2,7 +2,7 @@
 // plugin results and run logs, and the proxy in effect.
 
 import { API_PATH, type GetEnv, redactUrl } from "../http/mod.ts";
-import type { Answer, DoctorCheck } from "./doctor.ts";
+import type { Answer, DoctorCheck } from "./check.ts";
 import { basicPasswordProblem, type ConnectionConfig } from "../config.ts";
 import { createLogReader } from "../status/mod.ts";
 

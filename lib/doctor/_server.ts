@@ -12,7 +12,7 @@ import {
   statusError,
   tlsHint,
 } from "../http/mod.ts";
-import type { Answer, DoctorCheck } from "./doctor.ts";
+import type { Answer, DoctorCheck } from "./check.ts";
 
 const SNAKEOIL = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
 

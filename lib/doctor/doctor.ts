@@ -15,32 +15,14 @@ import {
   permittedEnv,
   readCaCert,
   type Transport,
-  type TransportResponse,
 } from "../http/mod.ts";
 import { credentialCheck, proxyCheck, readCheck } from "./_access.ts";
 import { basicPasswordProblem } from "../config.ts";
 import { serverCheck, tlsCheck } from "./_server.ts";
 import type { ConnectionConfig } from "../config.ts";
+import type { Answer, DoctorCheck } from "./check.ts";
 
-/** How a check went: `skip` when an earlier failure makes it meaningless. */
-export type CheckStatus = "pass" | "fail" | "skip";
-
-/** One check of {@linkcode runDoctor}. */
-export interface DoctorCheck {
-  /** Stable id: `server`, `tls`, `credentials`, `read`, `proxy`, `clock`. */
-  id: "server" | "tls" | "credentials" | "read" | "proxy" | "clock";
-  /** Short name for the checklist. */
-  title: string;
-  /** How it went. */
-  status: CheckStatus;
-  /** What was found (never a secret). */
-  detail: string;
-  /** What to do about a failure. */
-  fix?: string;
-}
-
-/** An answer, as the checks read it (body read in full). */
-export type Answer = TransportResponse;
+export type { Answer, CheckStatus, DoctorCheck } from "./check.ts";
 
 /**
  * A check that was not made because an earlier one failed.
