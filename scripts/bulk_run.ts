@@ -331,10 +331,19 @@ async function bulk(
   );
   const warned = summary.results.filter((r) => r.warnings?.length);
   if (flags.dryRun) {
+    const failing = summary.results.filter((r) =>
+      r.warnings?.some((w) =>
+        /will fail validation/.test(w)
+      )
+    ).length;
     eprint(
       io,
       `plan: ${summary.results.length} row(s): ${
         parts.join(", ") || "nothing to do"
+      }${
+        failing
+          ? `; ${failing} will fail validation (no config for a plugin that requires one: --config or a config column)`
+          : ""
       }${flags.summary ? `; details in ${flags.summary}` : ""}`,
     );
   }

@@ -83,11 +83,17 @@ export async function estimateJob(
   const parallel = Math.max(1, Math.min(limit, tasks.length || 1));
   const known = plugins.every((p) => p.medianMs !== null);
   const work = plugins.reduce((s, p) => s + p.runs * (p.medianMs ?? 0), 0);
+  // The plan warned about these: their runs end in Failed Validation.
+  const failValidation =
+    tasks.filter((t) =>
+      t.rows[0]?.warnings?.some((w) => /will fail validation/.test(w))
+    ).length;
   return {
     runs: tasks.length,
     parallel,
     totalMs: known && tasks.length > 0 ? work / parallel : null,
     plugins,
+    ...(failValidation > 0 ? { failValidation } : {}),
   };
 }
 

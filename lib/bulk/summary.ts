@@ -82,14 +82,19 @@ export interface JobEstimate {
   /** Runs to launch. */
   runs: number;
   /**
-   * Runs at a time: as many as ran at once in the recent runs (the
-   * queue's slots, as far as they show), at most `maxActive`.
+   * Runs at a time: `maxActive` (what the job keeps on the queue), or
+   * without a limit as many as ran at once in the recent runs.
    */
   parallel: number;
   /** The whole job in ms; `null` when a plugin has no completed run to go by. */
   totalMs: number | null;
   /** Per plugin. */
   plugins: PluginEstimate[];
+  /**
+   * Of the runs, those that will fail validation: the plugin requires a
+   * configuration and none is given or on the server (0 or absent: none).
+   */
+  failValidation?: number;
 }
 
 /** Progress events of {@linkcode bulkRun}. */

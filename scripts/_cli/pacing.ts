@@ -82,10 +82,15 @@ export function describeEstimate(e: JobEstimate): string {
         humanDuration(p.medianMs)
       } median over ${p.samples} recent run(s)`
   ).join("; ");
-  const total = e.totalMs === null
-    ? "time unknown"
-    : `about ${humanDuration(e.totalMs)}`;
-  return `${e.runs} run(s) to launch (${what}), ${total} at ${e.parallel} at a time (${basis})`;
+  const fail = e.failValidation
+    ? `; ${e.failValidation} of them will fail validation (no config for a plugin that requires one)`
+    : "";
+  if (e.totalMs === null) {
+    return `${e.runs} run(s) to launch (${what}), no history: time unknown (${basis}); at most ${e.parallel} at a time${fail}`;
+  }
+  return `${e.runs} run(s) to launch (${what}), about ${
+    humanDuration(e.totalMs)
+  } at ${e.parallel} at a time (${basis})${fail}`;
 }
 
 /**
@@ -102,7 +107,11 @@ export function confirmLongJob(
   if (estimate.totalMs <= LONG_JOB_MS) return true;
   const long = `This job will take ${
     humanDuration(estimate.totalMs)
-  } on the plugin queue the lab shares`;
+  } on the plugin queue the lab shares${
+    estimate.failValidation
+      ? ` (${estimate.failValidation} of its ${estimate.runs} run(s) will fail validation)`
+      : ""
+  }`;
   if (!canAsk(io)) {
     eprint(
       io,

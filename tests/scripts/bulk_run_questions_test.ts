@@ -30,7 +30,7 @@ Deno.test("bulk_run.ts: a job of days off a terminal is refused without --yes; s
   assert.deepEqual(c.asked, []);
   assert.match(
     c.stderr(),
-    /This job will take [\d.]+ (days|h) on the plugin queue the lab shares: not started without --yes \(standard input is not a terminal/,
+    /This job will take [\d.]+ (days|h) on the plugin queue the lab shares( \(\d+ of its \d+ run\(s\) will fail validation\))?: not started without --yes \(standard input is not a terminal/,
   );
   const declined = c.stderr().split("\n").filter((l) =>
     /not confirmed/.test(l)
@@ -83,4 +83,41 @@ Deno.test("bulk_run.ts and run.ts: --concurrency above 16 off a terminal is refu
   );
   assert.equal(r.stdout(), "");
   assert.match(r.stderr(), /not started without --yes/);
+});
+
+Deno.test("bulk_run.ts --dry-run: the plan line and the estimate count the rows whose run will fail validation, at the real --max-active", async () => {
+  await using sim = await simulator();
+  const c = captureIO({ env: envFor(sim), stdin: "" });
+  const ids = sim.reportIds().slice(0, 200).join("\n");
+  const io = {
+    ...c.io,
+    stdin: {
+      readable: new Blob([`${ids}\n`]).stream(),
+      isTerminal: () => false,
+    },
+  };
+  const code = await bulkRunMain(
+    ["-", "--plugin", "variantCaller", "--force", "--dry-run", "-o", "json"],
+    io,
+  );
+  const rows = JSON.parse(c.stdout()) as { warnings: string[] }[];
+  const failing =
+    rows.filter((r) => r.warnings.some((w) => /will fail validation/.test(w)))
+      .length;
+  assert.ok(failing > 0, "the simulator has plans without settings");
+  assert.ok(code === 0 || code === 1, c.stderr());
+  assert.match(
+    c.stderr(),
+    new RegExp(
+      `^plan: 200 row\\(s\\): .*; ${failing} will fail validation`,
+      "m",
+    ),
+  );
+  assert.match(
+    c.stderr(),
+    new RegExp(
+      `^estimate: .* at 2 at a time .*; ${failing} of them will fail validation`,
+      "m",
+    ),
+  );
 });

@@ -77,3 +77,25 @@ Deno.test("estimateJob() looks up the plugin's recent runs when the pairs have t
   assert.equal(none.medianMs, null);
   assert.equal(e.totalMs, null, "unknown rather than wrong");
 });
+
+Deno.test("estimateJob() counts the runs the plan warned will fail validation", async () => {
+  const t0 = Date.parse("2026-11-02T08:00:00Z");
+  const latest = new Map<string, PluginResult>(
+    [1, 2, 3, 4, 5].map((i) => [`${i}/variantCaller`, run(i, t0, 10)]),
+  );
+  const tasks = Array.from(
+    { length: 10 },
+    (_, i) => taskFor(i + 1, "variantCaller"),
+  );
+  for (const t of tasks.slice(0, 3)) {
+    t.rows[0]!.warnings = [
+      "variantCaller requires a configuration and the server has none for report 1 (no global config, not in its plan): its run will fail validation; give one with --config or a config column",
+    ];
+  }
+  const e = await estimateJob(bulkContext({} as never), {
+    tasks,
+    latest,
+    maxActive: 2,
+  });
+  assert.equal(e.failValidation, 3);
+});

@@ -110,8 +110,25 @@ Deno.test("describeEstimate() puts the runs, the total, the parallelism and its 
         { plugin: "DataExport", runs: 10, samples: 0, medianMs: null },
       ],
     })),
-    "30 run(s) to launch (20 igv, 10 DataExport), time unknown at 1 at a time (igv 40 s median over 3 recent run(s); DataExport: no completed run on this server to go by)",
+    "30 run(s) to launch (20 igv, 10 DataExport), no history: time unknown (igv 40 s median over 3 recent run(s); DataExport: no completed run on this server to go by); at most 1 at a time",
   );
+  // Rows whose run will fail validation are counted in the line.
+  assert.equal(
+    describeEstimate(estimate({ failValidation: 50 })),
+    "200 run(s) to launch (200 variantCaller), about 3.5 h at 2 at a time (variantCaller 2 min median over 20 recent run(s)); 50 of them will fail validation (no config for a plugin that requires one)",
+  );
+});
+
+Deno.test("confirmLongJob(): the question counts the runs that will fail validation", () => {
+  const r = onTerminal(true, true, (io) =>
+    confirmLongJob(
+      estimate({ totalMs: 3 * 86_400_000, failValidation: 12 }),
+      {},
+      io,
+    ));
+  assert.deepEqual(r.asked, [
+    "This job will take 3 days on the plugin queue the lab shares (12 of its 200 run(s) will fail validation). Start it?",
+  ]);
 });
 
 /** Runs `fn` with an io whose stdin and stderr are terminals (or not), questions answered by `answer`, stderr captured. */
