@@ -13,8 +13,11 @@ export type CheckStatus = "pass" | "fail" | "skip";
 
 /** One check of {@linkcode runDoctor}. */
 export interface DoctorCheck {
-  /** Stable id: `server`, `tls`, `credentials`, `read`, `proxy`, `clock`. */
-  id: "server" | "tls" | "credentials" | "read" | "proxy" | "clock";
+  /**
+   * Stable id: `server`, `tls`, `credentials`, `read`, `files` (only with a
+   * password: the run files downloads read), `proxy`, `clock`.
+   */
+  id: "server" | "tls" | "credentials" | "read" | "files" | "proxy" | "clock";
   /** Short name for the checklist. */
   title: string;
   /** How it went. */

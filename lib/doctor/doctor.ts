@@ -19,6 +19,7 @@ import {
 import { credentialCheck, proxyCheck, readCheck } from "./_access.ts";
 import { basicPasswordProblem } from "../config.ts";
 import { serverCheck, tlsCheck } from "./_server.ts";
+import { filesCheck } from "./_files.ts";
 import type { ConnectionConfig } from "../config.ts";
 import type { Answer, DoctorCheck } from "./check.ts";
 
@@ -180,6 +181,27 @@ export async function runDoctor(
       checks.push(skip("read", "Reports and runs", "the credentials"));
     } else {
       checks.push(await readCheck(config, reports, send, base, caCert));
+    }
+    // 4b. A run's files (downloads), when there is a password to read them.
+    if (config.password !== undefined && config.user !== undefined) {
+      if (checks.at(-1)!.status !== "pass") {
+        checks.push(skip("files", "Output files", "reading runs"));
+      } else {
+        // The newest run that ran (a queued one has no folder yet).
+        const newest = await send("pluginresult/?limit=20&order_by=-id", true)
+          .then((a) =>
+            (JSON.parse(a.body)?.objects as
+              | { URL?: string; state?: string }[]
+              | undefined)
+              ?.find((r) =>
+                r.URL && r.state !== "Queued" && r.state !== "Pending"
+              )?.URL
+          )
+          .catch(() => undefined);
+        checks.push(
+          await filesCheck(config, base, newest, { caCert, timeoutMs }),
+        );
+      }
     }
     // 5. Proxy.
     checks.push(proxyCheck(base, proxy, getEnv, failure));
