@@ -47,6 +47,7 @@ async function timed(
       "TIME %e %M %U %S",
       Deno.execPath(),
       ...shebangFlags(script),
+      ...denoFlags,
       `${REPO}scripts/${script}`,
       ...args,
     ],
