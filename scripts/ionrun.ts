@@ -13,10 +13,19 @@
 
 import { VERSION } from "../lib/version.ts";
 import { type CommandIO, denoIO } from "./_cli/io.ts";
-import { eprint, print } from "./_cli/output.ts";
+import { eprint, print, write } from "./_cli/output.ts";
+import type { Command } from "commander";
+import { type Invocation, invocationOf } from "./_cli/program.ts";
+import { completionScript, SHELLS } from "./_cli/completion.ts";
 
 /** A command's entry point: its arguments and io in, its exit code out. */
 type Main = (args: string[], io: CommandIO) => Promise<number>;
+
+/** A command's module: its entry point and, but for the simulator, its program. */
+type Module = {
+  main: Main;
+  program?: (run: Invocation) => Command;
+};
 
 /**
  * The subcommands, in the order of the help: name, one line of what it
@@ -25,40 +34,48 @@ type Main = (args: string[], io: CommandIO) => Promise<number>;
 const COMMANDS: readonly {
   name: string;
   what: string;
-  load: () => Promise<{ main: Main }>;
+  script?: string;
+  load: () => Promise<Module>;
 }[] = [
   {
     name: "list",
+    script: "list.ts",
     what: "list plugins, or reports (as CSV ready for bulk-run)",
     load: () => import("./list.ts"),
   },
   {
     name: "run",
+    script: "run.ts",
     what: "launch a plugin on one or more reports",
     load: () => import("./run.ts"),
   },
   {
     name: "bulk-run",
+    script: "bulk_run.ts",
     what: "launch plugins on every report of a CSV, exactly once, paced",
     load: () => import("./bulk_run.ts"),
   },
   {
     name: "status",
+    script: "status.ts",
     what: "newest run per report and plugin; follow, stop, logs, a page",
     load: () => import("./status.ts"),
   },
   {
     name: "results",
+    script: "results.ts",
     what: "one QC table across reports from the plugin runs' results",
     load: () => import("./results.ts"),
   },
   {
     name: "download",
+    script: "download.ts",
     what: "a plugin's output files from many reports, verified, resumable",
     load: () => import("./download.ts"),
   },
   {
     name: "doctor",
+    script: "doctor.ts",
     what: "check the set-up: URL, TLS, credentials, reading, proxy, clock",
     load: () => import("./doctor.ts"),
   },
@@ -79,13 +96,22 @@ Launch, follow and rerun Ion Torrent Torrent Suite plugins on many reports.
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.what}`).join("\n")}
 
+  completion  shell completion: ionrun completion bash|zsh|fish
+
 Options:
   -V, --version  the version
   -h, --help     this help; "ionrun <command> --help" for a command's
 
 Settings come from the environment (TS_URL, TS_USER, TS_API_KEY or
 TS_PASSWORD, TS_CA_CERT, TS_SERVER), a .env file, or a server profile
-(--server NAME); secrets never from flags.`;
+(--server NAME); secrets never from flags.
+
+Examples:
+  ionrun doctor
+  ionrun list reports --status Completed --since 7d --format csv > reports.csv
+  ionrun bulk-run reports.csv --plugin coverageAnalysis --wait
+  ionrun status reports.csv --failed --format csv | ionrun bulk-run -
+  source <(ionrun completion bash)`;
 
 /**
  * Runs `ionrun` with the given arguments; returns the exit code.
@@ -113,6 +139,7 @@ export async function main(
     print(io, VERSION);
     return 0;
   }
+  if (first === "completion") return await completion(rest, io);
   const name = first === "help" ? rest[0] : first;
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
@@ -131,6 +158,29 @@ export async function main(
     ...io,
     ionrun: true,
   });
+}
+
+/** `ionrun completion bash|zsh|fish`: the script, from the command tree. */
+async function completion(args: string[], io: CommandIO): Promise<number> {
+  const shell = SHELLS.find((s) => s === args[0]);
+  if (!shell || args.length > 1) {
+    eprint(
+      io,
+      `ionrun completion: give one shell: ${
+        SHELLS.join(", ")
+      } (e.g. source <(ionrun completion bash))`,
+    );
+    return 2;
+  }
+  const tree = await Promise.all(COMMANDS.map(async (c) => {
+    const m = c.script ? await c.load() : undefined;
+    const program = m?.program && c.script
+      ? m.program(invocationOf(c.script, [], { ...io, ionrun: true }))
+      : undefined;
+    return { name: c.name, what: c.what, ...(program ? { program } : {}) };
+  }));
+  write(io.stdout, completionScript(shell, tree));
+  return 0;
 }
 
 /** The command nearest to a misspelling (`bulk_run`, `stauts`), if near. */

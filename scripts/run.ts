@@ -11,7 +11,7 @@
 import { type Command, Option } from "commander";
 import { bulkRun } from "../lib/bulk/mod.ts";
 import { defaultRegistryDir } from "../lib/claims/mod.ts";
-import { InputError, type RowProblem } from "../lib/errors.ts";
+import { InputError, type RowProblem, UsageError } from "../lib/errors.ts";
 import { keyProblem, type RunRow } from "../lib/run_rows.ts";
 import {
   addFormatOption,
@@ -48,6 +48,8 @@ import { type CommandIO, denoIO } from "./_cli/io.ts";
 import { Progress } from "./_cli/progress.ts";
 
 interface Flags extends CommonFlags, GuardFlags, WaitFlags, PacingFlags {
+  plugin?: string;
+  report?: string[];
   config?: string;
   settle: number;
   dryRun?: boolean;
@@ -86,8 +88,20 @@ export function program(run: Invocation = invocationOf("run.ts", [])): Command {
     "Launch a plugin on one or more reports.",
     io,
   )
-    .argument("<plugin>", "plugin name (case-sensitive), e.g. coverageAnalysis")
-    .argument("<report...>", "report keys (primary keys of the reports)")
+    .argument(
+      "[plugin]",
+      "plugin name (case-sensitive), e.g. coverageAnalysis (or --plugin)",
+    )
+    .argument(
+      "[report...]",
+      "report keys (primary keys of the reports; or --report)",
+    )
+    .option("--plugin <name>", "the plugin (as bulk-run and status take it)")
+    .addOption(
+      new Option("--report <key>", "a report key (repeatable)").argParser(
+        (v: string, all: string[] = []) => [...all, v],
+      ),
+    )
     .option(
       "--config <json>",
       "plugin config: a JSON object, @file.json, or previous; replaces the plan's settings",
@@ -101,8 +115,28 @@ export function program(run: Invocation = invocationOf("run.ts", [])): Command {
     )
     .addHelpText("after", HELP)
     .action(
-      async (plugin: string, reports: string[], _o, command: Command) => {
-        run.exitCode = await launch(io, plugin, reports, command.opts<Flags>());
+      async (
+        first: string | undefined,
+        rest: string[],
+        _o,
+        command: Command,
+      ) => {
+        const flags = command.opts<Flags>();
+        // `run igv 100`, `run --plugin igv 100`, `run --plugin igv --report 100`.
+        const positional = first === undefined ? rest : [first, ...rest];
+        const plugin = flags.plugin ?? positional.shift();
+        const reports = [...positional, ...(flags.report ?? [])];
+        if (plugin === undefined) {
+          throw new UsageError(
+            "no plugin: give it first (run.ts igv 100) or as --plugin NAME",
+          );
+        }
+        if (reports.length === 0) {
+          throw new UsageError(
+            "no report: give report keys after the plugin or as --report KEY",
+          );
+        }
+        run.exitCode = await launch(io, plugin, reports, flags);
       },
     );
   addGuardOptions(cmd);

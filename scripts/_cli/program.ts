@@ -55,6 +55,8 @@ export interface Invocation {
   readonly name: string;
   /** The arguments after the command's name. */
   readonly args: readonly string[];
+  /** The script: `list.ts`. */
+  readonly script: string;
   /** Set by the command's action; 0 unless it says otherwise. */
   exitCode: number;
 }
@@ -65,13 +67,21 @@ export function invocationOf(
   args: readonly string[],
   io: CommandIO = denoIO,
 ): Invocation {
-  return { io, name: commandName(io, script), args, exitCode: EXIT.ok };
+  return {
+    io,
+    name: commandName(io, script),
+    args,
+    script,
+    exitCode: EXIT.ok,
+  };
 }
 
 /** Text appended to every script's --help. */
 export const ENV_HELP = `
-Environment (also read from a .env file in the working directory; set variables win):
-  TS_URL        server base URL, e.g. https://ts.example.org (a trailing /rundb/api/v1/ is fine)
+Environment (also read from a .env file in the working directory; set
+variables win):
+  TS_URL        server base URL, e.g. https://ts.example.org (a trailing
+                /rundb/api/v1/ is fine)
   TS_USER       user name
   TS_API_KEY    API key (preferred; shown on the server at /configure/account/)
   TS_PASSWORD   password, used for HTTP Basic when TS_API_KEY is not set
@@ -79,8 +89,86 @@ Environment (also read from a .env file in the working directory; set variables 
   TS_SERVER     a server profile of ~/.config/ionrun/servers.json (url, user,
                 CA and where the secret comes from; see the README)
   NO_COLOR      disable colors
-  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY  honoured (from the environment only)
-Secrets are read only from the environment or .env, never from flags, and never printed.`;
+  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY
+                honoured (from the environment only)
+Secrets are read only from the environment or .env, never from flags, and
+never printed.`;
+
+/** Widest line of a help. */
+export const HELP_WIDTH = 80;
+
+/**
+ * Wraps the lines of a help wider than `width` at spaces: an option's or
+ * command's description continues under its description column, other
+ * lines under their own indent.
+ */
+export function wrapHelp(text: string, width = HELP_WIDTH): string {
+  return text.split("\n").map((line) => {
+    if (line.length <= width) return line;
+    const column = /^(\s+\S.*?\s{2,})\S/.exec(line)?.[1]?.length;
+    const indent = " ".repeat(
+      column !== undefined && column < width / 2
+        ? column
+        : /^\s*/.exec(line)![0].length,
+    );
+    const out: string[] = [];
+    let rest = line;
+    while (rest.length > width) {
+      let at = rest.lastIndexOf(" ", width);
+      if (at <= indent.length) at = rest.indexOf(" ", width);
+      if (at < 0) break;
+      out.push(rest.slice(0, at).trimEnd());
+      rest = indent + rest.slice(at + 1).trimStart();
+    }
+    out.push(rest);
+    return out.join("\n");
+  }).join("\n");
+}
+
+/**
+ * The "Examples:" of each command's help, by script; written as the
+ * script's name, said as `ionrun <command>` under ionrun.
+ */
+const EXAMPLES: Record<string, string> = {
+  "list.ts": `
+  list.ts                      the launchable plugins
+  list.ts reports --status Completed --since 7d --format csv > reports.csv
+  list.ts reports --name-contains chip_123 --wide`,
+  "run.ts": `
+  run.ts coverageAnalysis 1234
+  run.ts --plugin variantCaller --report 1234 --report 1235 --wait
+  run.ts variantCaller 1234 --config @vc.json --dry-run`,
+  "bulk_run.ts": `
+  bulk_run.ts reports.csv --plugin coverageAnalysis --dry-run
+  bulk_run.ts reports.csv --plugin variantCaller --wait --yes
+  status.ts reports.csv --failed --format csv | bulk_run.ts -`,
+  "status.ts": `
+  status.ts reports.csv.journal.ndjson --wait
+  status.ts reports.csv --plugin sampleID --failed --format csv > failed.csv
+  status.ts reports.csv --html status.html`,
+  "results.ts": `
+  results.ts reports.csv --plugin coverageAnalysis
+  results.ts reports.csv --plugin coverageAnalysis,sampleID --format csv
+  results.ts reports.csv --plugin coverageAnalysis --flag 'uniformity_pct<90'`,
+  "download.ts": `
+  download.ts reports.csv --plugin variantCaller --out vcfs --dry-run
+  download.ts reports.csv --plugin variantCaller --out vcfs
+  download.ts --out vcfs --verify`,
+  "doctor.ts": `
+  doctor.ts
+  doctor.ts --server tower
+  doctor.ts --url https://ts.example.org --format json`,
+};
+
+/** Adds the "Examples:" of the script `script` to its help (and its commands'). */
+export function addExamples(program: Command, script: string): void {
+  const examples = EXAMPLES[script];
+  if (!examples) return;
+  program.addHelpText("after", `\nExamples:${examples}`);
+  for (const sub of program.commands) {
+    sub.addHelpText("after", `\nExamples:${examples}`);
+  }
+}
 
 /** Flags common to every script. */
 export interface CommonFlags {
@@ -118,8 +206,8 @@ export function newProgram(
     .exitOverride()
     .configureOutput({
       // The help names the command as it was started (`ionrun bulk-run`).
-      writeOut: (s) => write(io.stdout, spokenAs(io, s)),
-      writeErr: (s) => write(io.stderr, spokenAs(io, s)),
+      writeOut: (s) => write(io.stdout, wrapHelp(spokenAs(io, s))),
+      writeErr: (s) => write(io.stderr, wrapHelp(spokenAs(io, s))),
       getOutHasColors: () => useColor(io, io.stdout),
       getErrHasColors: () => useColor(io, io.stderr),
       outputError: () => {}, // reported by runMain
@@ -160,6 +248,7 @@ export async function runMain(
   run: Invocation,
 ): Promise<number> {
   const debug = run.args.includes("--debug");
+  addExamples(program, run.script);
   try {
     await program.parseAsync([...run.args], { from: "user" });
     return run.exitCode;

@@ -108,7 +108,11 @@ Deno.test("run.ts input errors exit 2 and launch nothing", async (t) => {
       ["igv", "12x"],
       /arguments:1: report key "12x" is not a positive integer/,
     ],
-    ["missing report", ["igv"], /missing required argument 'report'/],
+    [
+      "missing report",
+      ["igv"],
+      /no report: give report keys after the plugin or as --report KEY/,
+    ],
   ];
   for (const [name, args, expected] of cases) {
     await t.step(name, async () => {
