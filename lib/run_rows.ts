@@ -113,7 +113,14 @@ export function parseRunRows(
           this.problem(line, NO_PLUGIN);
         }
       } else if (typeof name !== "string" || !PLUGIN_NAME.test(name)) {
-        this.problem(line, `plugin name ${JSON.stringify(name)} is not valid`);
+        this.problem(
+          line,
+          `plugin name ${
+            typeof name === "string"
+              ? echo(name)
+              : cutEscaped(JSON.stringify(name) ?? String(name))
+          } is not valid`,
+        );
       }
       if (typeof config === "string") this.problem(line, config);
       if (typeof report === "string" || out.problems.length > before) return;
@@ -182,21 +189,146 @@ export async function readRunRows(
 export async function readInputText(path: string): Promise<string> {
   let bytes: Uint8Array;
   try {
-    bytes = path === "-"
-      ? new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer())
-      : await Deno.readFile(path);
+    if (path === "-") bytes = await readBounded(Deno.stdin.readable, path);
+    else {
+      using file = await Deno.open(path);
+      bytes = await readBounded(file.readable, path);
+    }
   } catch (e) {
-    const message = `cannot read: ${readFailure(e)}`;
-    const err = new InputError([{ file: path, line: 0, message }]);
-    err.message = `${path}: ${message}`;
-    throw err;
+    if (e instanceof InputError) throw e;
+    throw inputError(path, `cannot read: ${readFailure(e)}`);
   }
-  const encoding = bytes[0] === 0xff && bytes[1] === 0xfe
-    ? "utf-16le"
-    : bytes[0] === 0xfe && bytes[1] === 0xff
-    ? "utf-16be"
-    : "utf-8";
-  return new TextDecoder(encoding).decode(bytes);
+  return decodeInput(bytes, path);
+}
+
+/**
+ * Most bytes an input may have: a list of report keys is far smaller (a
+ * million rows fit in 20 MB); a bigger input is a wrong file (`/dev/zero`).
+ */
+export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+/** An `InputError` of one line, `file: message`. */
+function inputError(file: string, message: string): InputError {
+  const err = new InputError([{ file, line: 0, message }]);
+  err.message = `${file}: ${message}`;
+  return err;
+}
+
+/**
+ * Reads a stream to its end, at most {@linkcode MAX_INPUT_BYTES}; a longer
+ * one (or one without end) is refused with `InputError`.
+ *
+ * @param stream The bytes.
+ * @param file Its name in the message.
+ * @returns The bytes.
+ */
+export async function readBounded(
+  stream: ReadableStream<Uint8Array>,
+  file: string,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = stream.getReader();
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > MAX_INPUT_BYTES) {
+        throw inputError(
+          file,
+          `too large: more than ${
+            MAX_INPUT_BYTES / 1024 / 1024
+          } MiB (an input is a list of report keys; is this the right file?)`,
+        );
+      }
+      chunks.push(value);
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return bytes;
+}
+
+/**
+ * Decodes an input's bytes: UTF-8, or UTF-16 with a byte-order mark. What
+ * is not text is refused in one line (`InputError`): a compressed file or
+ * an archive, NUL bytes, UTF-16 without a BOM (with the hint), bytes that
+ * are not UTF-8 (with the line).
+ *
+ * @param bytes The input.
+ * @param file Its name in messages.
+ * @returns The text.
+ */
+export function decodeInput(bytes: Uint8Array, file: string): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) {
+    return new TextDecoder("utf-16le").decode(bytes);
+  }
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+    return new TextDecoder("utf-16be").decode(bytes);
+  }
+  const magic: [number[], string][] = [
+    [[0x1f, 0x8b], "gzip-compressed (gunzip it first)"],
+    [[0x50, 0x4b, 0x03, 0x04], "a zip archive (a spreadsheet? save it as CSV)"],
+    [[0x42, 0x5a, 0x68], "bzip2-compressed (bunzip2 it first)"],
+    [[0xfd, 0x37, 0x7a, 0x58, 0x5a], "xz-compressed (unxz it first)"],
+    [[0x28, 0xb5, 0x2f, 0xfd], "zstd-compressed (unzstd it first)"],
+    [[0x25, 0x50, 0x44, 0x46], "a PDF"],
+  ];
+  for (const [m, what] of magic) {
+    if (m.every((b, i) => bytes[i] === b)) {
+      throw inputError(file, `not a text file: ${what}`);
+    }
+  }
+  const head = bytes.subarray(0, 4096);
+  const nul = head.indexOf(0);
+  if (nul >= 0) {
+    // Text with every other byte NUL: UTF-16 saved without its BOM.
+    let even = 0;
+    let odd = 0;
+    for (let i = 0; i < head.length; i++) {
+      if (head[i] === 0) i % 2 === 0 ? even++ : odd++;
+    }
+    const half = head.length / 2;
+    if (head.length >= 4 && (even >= half * 0.9 || odd >= half * 0.9)) {
+      throw inputError(
+        file,
+        "looks like UTF-16 without a byte-order mark: save it as UTF-8 (or UTF-16 with a BOM)",
+      );
+    }
+    throw inputError(file, "not a text file (it holds NUL bytes)");
+  }
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    // Where the first byte that is not UTF-8 is: its line.
+    let good = 0;
+    const probe = new TextDecoder("utf-8", { fatal: true });
+    for (let size = 1 << 20; good < bytes.length;) {
+      const end = Math.min(bytes.length, good + size);
+      try {
+        probe.decode(bytes.subarray(good, end), { stream: true });
+        good = end;
+      } catch {
+        if (size === 1) break;
+        size = Math.max(1, size >> 4);
+      }
+    }
+    let line = 1;
+    for (let i = 0; i < good && i < bytes.length; i++) {
+      if (bytes[i] === 0x0a) line++;
+    }
+    throw inputError(
+      file,
+      `not UTF-8 text (line ${line}): save it as UTF-8 (in a spreadsheet: CSV UTF-8)`,
+    );
+  }
 }
 
 /** A readable reason why a file could not be read. */
@@ -260,7 +392,20 @@ function parseCsv(text: string, sink: Sink): void {
   ) {
     data = records.slice(1);
     const names = head.fields.map((f) => f.trim().toLowerCase());
-    const found = head.fields.map((f) => f.trim()).filter((f) => f).join(", ");
+    const found = cutEscaped(
+      head.fields.map((f) => f.trim()).filter((f) => f).join(", "),
+    );
+    const twice = names.findIndex((n, i) => n !== "" && names.indexOf(n) < i);
+    if (twice >= 0) {
+      return problem(
+        head.line,
+        `column ${
+          echo(head.fields[twice]!.trim())
+        } appears twice in the header (columns ${
+          names.indexOf(names[twice]!) + 1
+        } and ${twice + 1})`,
+      );
+    }
     const wanted = options.keyColumn?.trim().toLowerCase();
     const key = wanted ?? KEY_COLUMNS.find((k) => names.includes(k));
     keyAt = key ? names.indexOf(key) : -1; // never the "" of a trailing delimiter
@@ -268,7 +413,7 @@ function parseCsv(text: string, sink: Sink): void {
       const expected = wanted === undefined
         ? `no report-key column: expected one of ${KEY_COLUMNS.join(", ")}` +
           " (or --key-column NAME)"
-        : `no column ${JSON.stringify(options.keyColumn)} in the header`;
+        : `no column ${echo(options.keyColumn!)} in the header`;
       return problem(head.line, `${expected}; found: ${found}`);
     }
     pluginAt = names.indexOf("plugin");
@@ -381,6 +526,13 @@ export function keyProblem(text: string): string {
       ? `: a report name? The keys are the numbers "list reports --name-contains NAME --format csv" prints (its report column)`
       : ""
   }`;
+}
+
+/** Escapes a text for a message (no quotes) and cuts it to 60 characters. */
+function cutEscaped(text: string): string {
+  const quoted = echo(text);
+  return quoted.replace(/^"/, "").replace(/"( \(\d+ characters\))?$/, "$1")
+    .replaceAll('\\"', '"');
 }
 
 /** Longest echo of an input value in a message. */

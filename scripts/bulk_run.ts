@@ -236,6 +236,16 @@ async function bulk(
     ...(flags.plugin !== undefined ? { plugin: flags.plugin } : {}),
     ...(config !== undefined ? { config } : {}),
   });
+  // An empty input and a header alone are alike: nothing to launch (the
+  // rerun pipe, status --failed | bulk-run -, when nothing failed).
+  if (
+    parsed.rows.length === 0 &&
+    parsed.problems.every((p) => p.message === "no report keys found")
+  ) {
+    eprint(io, `${input}: no report keys: nothing to launch`);
+    writeRows(io, [], RESULT_COLUMNS, resolveFormat(flags.format, io.stdout));
+    return EXIT.ok;
+  }
   const journal = flags.dryRun ? undefined : flags.journal ??
     (input === "-"
       ? "bulk_run-stdin.journal.ndjson"

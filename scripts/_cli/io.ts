@@ -4,6 +4,8 @@
 // can run a command in-process (`main(args, io)`) with captured streams and an
 // environment of its own. The default is the real Deno one.
 
+import { decodeInput, readBounded } from "../../lib/run_rows.ts";
+
 /** A stream the commands write to synchronously. */
 export interface OutStream {
   /** Writes some of the bytes; returns how many (as `Deno.stdout.writeSync`). */
@@ -161,7 +163,8 @@ export function configSources(io: CommandIO): {
 
 /**
  * Reads an input file as text, `-` from the io's standard input: UTF-8, or
- * UTF-16 with a BOM (as `readInputText` of lib/run_rows.ts).
+ * UTF-16 with a BOM, bounded in size, what is not text refused (as
+ * `readInputText` of lib/run_rows.ts).
  */
 export async function readInput(
   io: CommandIO,
@@ -169,13 +172,6 @@ export async function readInput(
   readFile: (path: string) => Promise<string>,
 ): Promise<string> {
   if (path !== "-") return await readFile(path);
-  const bytes = new Uint8Array(
-    await new Response(io.stdin.readable).arrayBuffer(),
-  );
-  const encoding = bytes[0] === 0xff && bytes[1] === 0xfe
-    ? "utf-16le"
-    : bytes[0] === 0xfe && bytes[1] === 0xff
-    ? "utf-16be"
-    : "utf-8";
-  return new TextDecoder(encoding).decode(bytes);
+  // Bounded and checked as a file is (not text, too large: one line).
+  return decodeInput(await readBounded(io.stdin.readable, path), path);
 }

@@ -5,8 +5,10 @@ import { Command, CommanderError, Option } from "commander";
 import {
   type ClientOptions,
   createClient,
+  redactUrl,
   type TsClient,
 } from "../../lib/http/mod.ts";
+import { proxyFor } from "../../lib/http/_proxy.ts";
 import {
   basicPasswordProblem,
   type ConfigFlags,
@@ -16,6 +18,7 @@ import {
   ApiError,
   AuthError,
   FilterNotAppliedError,
+  formatProblem,
   InputError,
   JobLockedError,
   JournalWriteError,
@@ -33,6 +36,9 @@ import {
   denoIO,
   spokenAs,
 } from "./io.ts";
+
+/** Problems of an input listed at most; the rest are counted. */
+export const MAX_PROBLEMS = 50;
 
 /** Exit codes shared by every script. */
 export const EXIT = {
@@ -288,10 +294,33 @@ export function reportError(
       ? EXIT.auth
       : EXIT.failed);
   const message = error instanceof Error ? error.message : String(error);
-  eprint(
-    error instanceof InputError ? message : `${name}: error: ${message}`,
-  );
-  if (error instanceof NetworkError && error.hint) {
+  if (error instanceof InputError && error.problems.length > MAX_PROBLEMS) {
+    // 75,000 missing reports are not 75,000 lines: the first ones, a count.
+    for (const p of error.problems.slice(0, MAX_PROBLEMS)) {
+      eprint(formatProblem(p));
+    }
+    eprint(
+      `… and ${
+        error.problems.length - MAX_PROBLEMS
+      } more problem(s) (${error.problems.length} in all; nothing was done)`,
+    );
+  } else {
+    eprint(
+      error instanceof InputError ? message : `${name}: error: ${message}`,
+    );
+  }
+  const proxy = error instanceof NetworkError && error.kind !== "tls" &&
+      URL.canParse(error.url)
+    ? proxyFor(error.url, (n) => io.env(n))
+    : undefined;
+  if (proxy !== undefined) {
+    // The proxy refused or did not answer: not TS_URL's fault.
+    eprint(
+      `hint: the request went through the proxy ${
+        redactUrl(proxy)
+      } (HTTPS_PROXY, HTTP_PROXY or ALL_PROXY): the proxy did not answer or refused it; check the proxy setting, or add the server to NO_PROXY`,
+    );
+  } else if (error instanceof NetworkError && error.hint) {
     eprint(`hint: ${error.hint}`);
   }
   if (error instanceof FilterNotAppliedError) {
