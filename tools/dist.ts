@@ -158,7 +158,14 @@ async function compile(args: string[]): Promise<void> {
       const why =
         /Could not find denort|dl\.deno\.land|error sending request|denort/i
             .test(r.stderr)
-          ? runtimeHelp(lastCause(r.stderr), target)
+          ? runtimeHelp(
+            lastCause(r.stderr),
+            target,
+            // With several targets, every one still to compile needs its own.
+            targets.slice(targets.indexOf(target)).filter((t) =>
+              t !== undefined
+            ),
+          )
           : `deno compile failed: ${lastCause(r.stderr)}`;
       throw new Failure(why);
     }
@@ -171,8 +178,23 @@ async function compile(args: string[]): Promise<void> {
   }
 }
 
-/** The one line that says the runtime is missing, and how to provide it. */
-function runtimeHelp(why: string, target?: string): string {
+/**
+ * The one line that says the runtime is missing, and how to provide it: for
+ * several targets, each one's zip and a run per target (DENORT_BIN is one
+ * target's runtime).
+ */
+export function runtimeHelp(
+  why: string,
+  target?: string,
+  several: string[] = [],
+): string {
+  if (several.length > 1) {
+    const v = Deno.version.deno;
+    return `deno compile needs Deno's runtime "denort" for each target and cannot get it (${why}): download, where the network allows, ${
+      several.map((t) => `https://dl.deno.land/release/v${v}/denort-${t}.zip`)
+        .join(", ")
+    }; unzip each, and compile one target at a time: DENORT_BIN=/path/to/denort-TARGET deno task compile --target TARGET (or use the bundle: deno task bundle)`;
+  }
   const version = Deno.version.deno;
   const t = target ??
     `${Deno.build.arch}-${

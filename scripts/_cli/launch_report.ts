@@ -19,7 +19,8 @@ export const RESULT_COLUMNS: Column<RowResult>[] = [
     right: true,
   },
   { name: "state", value: (r) => r.state, minWidth: 9 },
-  { name: "message", value: (r) => r.message, maxWidth: 90, minWidth: 16 },
+  // Cut only to fit the terminal: an in-doubt message is an instruction.
+  { name: "message", value: (r) => r.message, minWidth: 16 },
   // Not "config": this output is valid input, where a config column would
   // be read as the rows' configs.
   {

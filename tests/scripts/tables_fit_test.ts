@@ -11,6 +11,7 @@ import {
 import { main as bulkRunMain } from "../../scripts/bulk_run.ts";
 import { main as runMain } from "../../scripts/run.ts";
 import { main as listMain } from "../../scripts/list.ts";
+import { RESULT_COLUMNS } from "../../scripts/_cli/launch_report.ts";
 
 Deno.test("renderTable() fits by display width: wide characters count 2, cut cells too", () => {
   assert.equal(displayWidth("日本語abc"), 9);
@@ -85,4 +86,23 @@ Deno.test("list.ts: --wide on both tables, -o as --format, before or after the c
     assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
     if (args.includes("json")) JSON.parse(r.stdout);
   }
+});
+
+Deno.test("a long in-doubt message is whole in a table that has the room (cut only to fit the terminal)", () => {
+  const message =
+    "sent, answer lost, no run on the server yet: the same command settles it after 2026-12-07T12:10:00.000Z (it launches it only if the server still shows no run)";
+  const table = renderTable(
+    [{
+      line: 2,
+      report: 7,
+      plugin: "igv",
+      outcome: "in-doubt",
+      run: null,
+      state: null,
+      message,
+    }],
+    RESULT_COLUMNS as never,
+    { width: 240 },
+  );
+  assert.ok(table.includes(message), table);
 });

@@ -147,3 +147,26 @@ Deno.test("deno task compile without the runtime ends with one line saying how t
   assert.equal(wrong.code, 1);
   assert.match(wrong.stderr, /^compile: --target must be one of /);
 });
+
+Deno.test("compile --target all without the runtime: the help names every target's zip, one run per target", async () => {
+  const { runtimeHelp } = await import("../../tools/dist.ts");
+  const help = runtimeHelp("offline", "x86_64-unknown-linux-gnu", [
+    "x86_64-unknown-linux-gnu",
+    "aarch64-apple-darwin",
+    "x86_64-pc-windows-msvc",
+  ]);
+  for (
+    const t of [
+      "x86_64-unknown-linux-gnu",
+      "aarch64-apple-darwin",
+      "x86_64-pc-windows-msvc",
+    ]
+  ) {
+    assert.ok(help.includes(`denort-${t}.zip`), `${t}: ${help}`);
+  }
+  assert.match(help, /compile one target at a time: DENORT_BIN=/);
+  assert.match(
+    runtimeHelp("offline"),
+    /denort-.*\.zip where the network allows/,
+  );
+});
