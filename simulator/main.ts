@@ -170,8 +170,9 @@ const PASSED = [
 ] as const;
 
 const USERS_HELP = `
-Users: ionadmin (password ionadmin) and ionuser (password ionuser); their API
-keys are DEFAULT_USERS in simulator/mod.ts.`;
+Users: ionadmin (password ionadmin) and ionuser (password ionuser): point the
+commands at it with TS_URL, TS_USER and TS_PASSWORD. Their API keys are fixed
+(DEFAULT_USERS of the ionrun/simulator library).`;
 
 function program(out: (s: string) => void, err: (s: string) => void) {
   const opt = (flags: string, text: string, parse: (v: string) => number) =>
