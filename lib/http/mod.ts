@@ -43,7 +43,7 @@ export {
 } from "./_http.ts";
 export type { HintContext } from "./_hints.ts";
 export type { CredentialForm } from "../errors.ts";
-export { type GetEnv, permittedEnv } from "./_proxy.ts";
+export { type GetEnv, permittedEnv, proxyFor } from "./_proxy.ts";
 export {
   backoffMs,
   isPermanent,

@@ -5,10 +5,10 @@ import { Command, CommanderError, Option } from "commander";
 import {
   type ClientOptions,
   createClient,
+  proxyFor,
   redactUrl,
   type TsClient,
 } from "../../lib/http/mod.ts";
-import { proxyFor } from "../../lib/http/_proxy.ts";
 import {
   basicPasswordProblem,
   type ConfigFlags,
