@@ -39,6 +39,20 @@ async function world(options: Parameters<typeof startSimulator>[0] = {}) {
   return { sim, cwd, env, reports };
 }
 
+/** Runs a scenario in its own world, closed and removed after. */
+async function inWorld(
+  options: Parameters<typeof startSimulator>[0],
+  body: (w: Awaited<ReturnType<typeof world>>) => Promise<void>,
+): Promise<void> {
+  const w = await world(options);
+  try {
+    await body(w);
+  } finally {
+    await w.sim.close();
+    await Deno.remove(w.cwd, { recursive: true });
+  }
+}
+
 /** About 100 KB of gzip, different per file. */
 function content(i: number): Uint8Array {
   const raw = new Uint8Array(100_000);
@@ -129,8 +143,7 @@ async function untilComplete(env: Record<string, string>, cwd: string) {
 export async function downloads(): Promise<void> {
   {
     // 1. kill -9 at 20 moments, then the same command.
-    const w = await world({ fileFaults: { bytesPerSecond: 6_000_000 } });
-    try {
+    await inWorld({ fileFaults: { bytesPerSecond: 6_000_000 } }, async (w) => {
       const runs = runsOf(w.sim, w.reports);
       let wrongSeen = 0;
       for (let i = 0; i < 20; i++) {
@@ -151,15 +164,11 @@ export async function downloads(): Promise<void> {
         note:
           "checked after every kill: no file under its name differs from the server's",
       });
-    } finally {
-      await w.sim.close();
-      await Deno.remove(w.cwd, { recursive: true });
-    }
+    });
   }
   {
     // 2. Bodies cut short (30% of answers).
-    const w = await world({ fileFaults: { cutRate: 0.3 } });
-    try {
+    await inWorld({ fileFaults: { cutRate: 0.3 } }, async (w) => {
       const runs = runsOf(w.sim, w.reports);
       const { invocations, last } = await untilComplete(w.env, w.cwd);
       const c = await check(w.sim, w.cwd, runs);
@@ -174,15 +183,11 @@ export async function downloads(): Promise<void> {
         note:
           `retried with Range from the partial file (${resumed} resumed in the last run)`,
       });
-    } finally {
-      await w.sim.close();
-      await Deno.remove(w.cwd, { recursive: true });
-    }
+    });
   }
   {
     // 3. Files changed on the server mid-download.
-    const w = await world({ fileFaults: { bytesPerSecond: 6_000_000 } });
-    try {
+    await inWorld({ fileFaults: { bytesPerSecond: 6_000_000 } }, async (w) => {
       const runs = runsOf(w.sim, w.reports);
       const child = spawnScript("download.ts", ARGS, { ...w, quiet: true });
       await sleep(2500);
@@ -209,15 +214,11 @@ export async function downloads(): Promise<void> {
         note:
           "a partial file of the old version is not resumed (If-Range): fetched whole; files already there re-fetched (HEAD: new ETag)",
       });
-    } finally {
-      await w.sim.close();
-      await Deno.remove(w.cwd, { recursive: true });
-    }
+    });
   }
   {
     // 4. The server down mid-job.
-    const w = await world({ fileFaults: { bytesPerSecond: 6_000_000 } });
-    try {
+    await inWorld({ fileFaults: { bytesPerSecond: 6_000_000 } }, async (w) => {
       const runs = runsOf(w.sim, w.reports);
       const child = spawnScript("download.ts", ARGS, { ...w, quiet: false });
       await sleep(2000);
@@ -240,9 +241,6 @@ export async function downloads(): Promise<void> {
           ? `the first stopped with "server unreachable" (exit ${out.code}) and the command to resume`
           : `first exit ${out.code}`,
       });
-    } finally {
-      await w.sim.close();
-      await Deno.remove(w.cwd, { recursive: true });
-    }
+    });
   }
 }

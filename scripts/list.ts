@@ -25,6 +25,7 @@ import type { Plugin, Report } from "../lib/types.ts";
 import {
   addFormatOption,
   addWideOption,
+  distance,
   type Format,
   parseDate,
   resolveFormat,
@@ -277,25 +278,6 @@ async function explainNone(
 
 /** The subcommands. */
 const COMMANDS = ["plugins", "reports", "help"];
-
-/** Levenshtein distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const here = d[j]!;
-      d[j] = Math.min(
-        d[j]! + 1,
-        d[j - 1]! + 1,
-        prev + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-      prev = here;
-    }
-  }
-  return d[b.length]!;
-}
 
 /**
  * The first word that is not an option, if it is no command: an unknown

@@ -33,7 +33,7 @@ import {
   resultRows,
   tableHeader,
 } from "../lib/results/mod.ts";
-import { checkWritable } from "./_cli/flags.ts";
+import { checkWritable, distance } from "./_cli/flags.ts";
 import { connect, explain, profileLine } from "./_cli/connect.ts";
 import {
   type Column,
@@ -312,24 +312,6 @@ async function checkPlugins(client: TsClient, plugins: readonly string[]) {
       }`,
     );
   }
-}
-
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = d[0]!;
-    d[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const here = d[j]!;
-      d[j] = Math.min(
-        d[j]! + 1,
-        d[j - 1]! + 1,
-        prev + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-      prev = here;
-    }
-  }
-  return d[b.length]!;
 }
 
 async function listColumns(
