@@ -22,6 +22,7 @@ import {
   recentStatuses,
 } from "../lib/api/mod.ts";
 import type { Plugin, Report } from "../lib/types.ts";
+import { formatIso, parseTsDate } from "../lib/datetime.ts";
 import {
   addFormatOption,
   addWideOption,
@@ -59,7 +60,12 @@ const REPORT_COLUMNS: Column<Report & { metaData?: unknown }>[] = [
   { name: "report", value: (r) => r.id, right: true },
   { name: "name", value: (r) => r.resultsName, minWidth: 16 },
   { name: "status", value: (r) => r.status },
-  { name: "timestamp", value: (r) => r.timeStamp, drop: 2 },
+  {
+    // Tastypie's "…04.000597+00:00" means 597 ms: ISO 8601 with the real ms.
+    name: "timestamp",
+    value: (r) => formatIso(parseTsDate(r.timeStamp)) ?? r.timeStamp,
+    drop: 2,
+  },
   {
     name: "thumbnail",
     value: (r) => JSON.stringify(r.metaData ?? {}).includes("thumb"),

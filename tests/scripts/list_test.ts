@@ -60,6 +60,13 @@ Deno.test("list.ts reports --format csv starts with the report column", async ()
   assert.equal(lines.length, 6);
   const newest = Math.max(...sim.reportIds());
   assert.ok(lines[1]!.startsWith(`${newest},`));
+  // Times as ISO 8601 UTC with milliseconds, not Tastypie's padded text.
+  for (const line of lines.slice(1)) {
+    assert.match(
+      line.split(",")[3]!,
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
+    );
+  }
 });
 
 Deno.test("list.ts reports --format ndjson and table", async () => {
