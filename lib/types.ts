@@ -131,6 +131,8 @@ export interface PluginResult {
   pluginName: string;
   /** Plugin version (computed). */
   pluginVersion: string;
+  /** URI of the user who launched it, `/rundb/api/v1/user/<id>/`. */
+  owner?: string;
   /** Computed state of the newest job. */
   state: string;
   /** Earliest job start, or `null`. */

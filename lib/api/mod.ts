@@ -37,6 +37,8 @@ export {
   pairKey,
   type PairSince,
   type PairsQuery,
+  QUEUE_LOOK,
+  queueRuns,
   reportOf,
   runsOf,
   type RunsOfOptions,

@@ -218,6 +218,48 @@ export async function newRuns(
   return found;
 }
 
+/** How many of the server's newest runs {@linkcode queueRuns} looks at by default. */
+export const QUEUE_LOOK = 50;
+
+/**
+ * The server's newest plugin runs, any owner, any plugin, newest first, in
+ * one request (`pluginresult/?order_by=-id&limit=N`): the plugin queue as
+ * far as it shows. The runs still waiting or running are among them (a run
+ * older than the newest `limit` that is still queued is not seen); the
+ * finished ones tell which runs the FIFO queue has passed. Not filtered on
+ * the server by state: a run's state is computed (not filterable), and a
+ * filter through its jobs is not allowed on every version.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "../http/client.ts";
+ * import { launchPlugin } from "./launch.ts";
+ * import { queueRuns } from "./runs.ts";
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 2 });
+ * const [user] = server.users;
+ * using client = await createClient({ url: server.url, user: user!.username, apiKey: user!.apiKey });
+ * const { run } = await launchPlugin(client, { report: server.reportIds()[0]!, plugin: "igv" });
+ * const queue = await queueRuns(client, { limit: 10 });
+ * if (queue[0]?.id !== run!.id) throw new Error("newest first");
+ * ```
+ *
+ * @param client The API client.
+ * @param options How many runs (default {@linkcode QUEUE_LOOK}) and a signal.
+ * @returns The runs, newest first.
+ */
+export async function queueRuns(
+  client: TsClient,
+  options: { limit?: number; signal?: AbortSignal } = {},
+): Promise<PluginResult[]> {
+  const runs = await listAll<PluginResult>(client, "pluginresult/", {
+    params: { order_by: "-id" },
+    max: options.limit ?? QUEUE_LOOK,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return runs.sort((a, b) => b.id - a.id);
+}
+
 /**
  * The newest run of one pair, with one request.
  *

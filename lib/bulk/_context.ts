@@ -81,6 +81,11 @@ export interface BulkContext {
   /** A run running longer than this is stale, in ms. */
   staleAfterMs: number;
   /**
+   * Paced jobs yield to other users: no launch while one of their runs
+   * waits on the queue; default true.
+   */
+  yieldToOthers?: boolean;
+  /**
    * Hides secrets in a message before it is kept (row results, journal):
    * server errors may quote a config.
    */

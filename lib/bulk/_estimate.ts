@@ -33,10 +33,12 @@ function span(run: PluginResult): [number, number] | undefined {
  */
 export async function estimateJob(
   ctx: BulkContext,
-  { tasks, latest, maxActive }: {
+  { tasks, latest, maxActive, production }: {
     tasks: readonly Task[];
     latest: ReadonlyMap<string, PluginResult>;
     maxActive: number;
+    /** Other users' runs on the queue now, when looked at. */
+    production?: { active: number; waiting: number } | undefined;
   },
 ): Promise<JobEstimate> {
   const byPlugin = new Map<string, number>();
@@ -79,8 +81,16 @@ export async function estimateJob(
   }
   // The job keeps --max-active runs on the queue; without a limit, as many
   // as the samples show ran at once (the queue's slots, as far as they show).
-  const limit = maxActive > 0 ? maxActive : Math.max(1, maxOverlap(spans));
-  const parallel = Math.max(1, Math.min(limit, tasks.length || 1));
+  const slots = Math.max(1, maxOverlap(spans));
+  const limit = maxActive > 0 ? maxActive : slots;
+  // Production's running runs hold slots: the job gets what they leave.
+  const freeSlots = production
+    ? Math.max(1, Math.max(slots, production.active) - production.active)
+    : undefined;
+  const parallel = Math.max(
+    1,
+    Math.min(limit, freeSlots ?? Infinity, tasks.length || 1),
+  );
   const known = plugins.every((p) => p.medianMs !== null);
   const work = plugins.reduce((s, p) => s + p.runs * (p.medianMs ?? 0), 0);
   // The plan warned about these: their runs end in Failed Validation.
@@ -94,6 +104,9 @@ export async function estimateJob(
     totalMs: known && tasks.length > 0 ? work / parallel : null,
     plugins,
     ...(failValidation > 0 ? { failValidation } : {}),
+    ...(production && freeSlots !== undefined
+      ? { production: { ...production, freeSlots } }
+      : {}),
   };
 }
 
@@ -121,13 +134,18 @@ function maxOverlap(spans: readonly [number, number][]): number {
 export async function estimateFor(
   ctx: BulkContext,
   toLaunch: readonly Task[],
-  { plan, maxActive }: { plan: Plan; maxActive: number },
+  { plan, maxActive, production }: {
+    plan: Plan;
+    maxActive: number;
+    production?: { active: number; waiting: number } | undefined;
+  },
 ): Promise<JobEstimate | undefined> {
   if (toLaunch.length === 0) return undefined;
   const estimate = await estimateJob(ctx, {
     tasks: toLaunch,
     latest: plan.latest,
     maxActive,
+    production,
   });
   ctx.emit({ type: "estimate", estimate });
   return estimate;

@@ -7,6 +7,13 @@
 // also refreshes the guard's view of the next pairs), at a pace that follows
 // how fast they finish. The limit also counts this user's active runs of
 // other jobs on this machine and server (from the registry).
+//
+// Yielding to production (on unless `yieldToOthers: false`): each poll also
+// looks at the server's newest runs of any owner (one request) and no launch
+// goes out while a run of another user is waiting (Queued or Pending) ahead:
+// the lab's pipeline and other users come first, the job takes the slots
+// they leave. A waiting run that the FIFO queue has passed (a newer run has
+// started: a held job, a missing launch script) does not count.
 
 import {
   type BulkContext,
@@ -16,7 +23,7 @@ import {
 } from "./_context.ts";
 import type { Plan } from "./_plan.ts";
 import type { GuardView } from "./_prepare.ts";
-import { newRuns } from "../api/mod.ts";
+import { newRuns, queueRuns } from "../api/mod.ts";
 import { parseTsDate } from "../datetime.ts";
 import { classifyState } from "../states.ts";
 import type { JobEstimate } from "./summary.ts";
@@ -38,6 +45,50 @@ export interface PaceCounts {
   others: number;
   /** Runs of this job that finished while it was pacing. */
   done: number;
+  /** Other users' runs Started on the server at the last look (yielding only). */
+  foreignActive?: number;
+  /** Other users' runs waiting (Queued, Pending) at the last look (yielding only). */
+  foreignWaiting?: number;
+}
+
+/** What the server's queue held at a look, apart from this job. */
+export interface ForeignQueue {
+  /** Other users' runs Started. */
+  active: number;
+  /** Other users' runs Queued or Pending that the queue has not passed. */
+  waiting: number;
+}
+
+/** A look at the queue is good for launches this long (ms). */
+const QUEUE_FRESH_MS = 1_000;
+
+/**
+ * Reads the queue from the server's newest runs: the runs not this user's
+ * (`owner` not `ownOwner`, or, while that is unknown, not among `ownIds`)
+ * that are running. A waiting one with a lower id than any run with a start
+ * time (the FIFO queue passed it: held) is not waiting ahead.
+ *
+ * @param runs The newest runs, any order.
+ * @param mine Which runs are this user's.
+ * @returns The counts, and the highest id seen with a start time.
+ */
+export function readQueue(
+  runs: readonly PluginResult[],
+  mine: { ownOwner?: string | undefined; ownIds: ReadonlySet<number> },
+  passedBelow = 0,
+): ForeignQueue & { passedBelow: number } {
+  let passed = passedBelow;
+  for (const r of runs) if (r.starttime && r.id > passed) passed = r.id;
+  let active = 0;
+  let waiting = 0;
+  for (const r of runs) {
+    const own = mine.ownIds.has(r.id) ||
+      (mine.ownOwner !== undefined && r.owner === mine.ownOwner);
+    if (own || classifyState(r.state) !== "running") continue;
+    if (r.state === "Started") active++;
+    else if (r.id > passed) waiting++;
+  }
+  return { active, waiting, passedBelow: passed };
 }
 
 /** Pairs of the queue looked at in each poll (their guard view refreshed). */
@@ -60,6 +111,12 @@ export class Pacer {
   #slotsSeen = 0;
   #lastPoll = 0;
   #onChange: (counts: PaceCounts) => void;
+  #yield: boolean;
+  #foreign: ForeignQueue | undefined;
+  #queueAt = -Infinity;
+  #passedBelow = 0;
+  #ownOwner: string | undefined;
+  #ownIds = new Set<number>();
 
   /**
    * @param ctx The bulk run's context.
@@ -74,8 +131,11 @@ export class Pacer {
       maxPollMs: number;
       board?: ActiveBoard | undefined;
       onChange?: (counts: PaceCounts) => void;
+      /** Never launch while another user's run waits; default true. */
+      yieldToOthers?: boolean;
     },
   ) {
+    this.#yield = options.yieldToOthers ?? true;
     this.#ctx = ctx;
     this.#max = options.maxActive;
     this.#maxPollMs = clamp(options.maxPollMs);
@@ -90,7 +150,44 @@ export class Pacer {
       active: this.#active.size,
       others: this.#othersNow,
       done: this.#done,
+      ...(this.#foreign
+        ? {
+          foreignActive: this.#foreign.active,
+          foreignWaiting: this.#foreign.waiting,
+        }
+        : {}),
     };
+  }
+
+  /** The queue at the last look (yielding only), else `undefined`. */
+  get foreign(): ForeignQueue | undefined {
+    return this.#foreign;
+  }
+
+  /**
+   * Looks at the server's queue (one request): how many runs of other users
+   * are active and waiting.
+   */
+  async lookAtQueue(): Promise<ForeignQueue> {
+    const at = this.#ctx.now();
+    const runs = await queueRuns(this.#ctx.client, {
+      ...(this.#ctx.signal ? { signal: this.#ctx.signal } : {}),
+    });
+    for (const t of this.#active) {
+      const id = t.rows[0]?.run;
+      if (typeof id === "number") this.#ownIds.add(id);
+    }
+    if (this.#ownOwner === undefined) {
+      this.#ownOwner = runs.find((r) => this.#ownIds.has(r.id))?.owner;
+    }
+    const q = readQueue(runs, {
+      ownOwner: this.#ownOwner,
+      ownIds: this.#ownIds,
+    }, this.#passedBelow);
+    this.#passedBelow = q.passedBelow;
+    this.#foreign = { active: q.active, waiting: q.waiting };
+    this.#queueAt = at;
+    return this.#foreign;
   }
 
   /** Counts a run of the job that is active already (an earlier invocation's). */
@@ -112,7 +209,19 @@ export class Pacer {
           this.#othersNow
         );
       }
-      if (this.#active.size + this.#othersNow < this.#max) return;
+      if (this.#active.size + this.#othersNow < this.#max) {
+        if (!this.#yield) return;
+        if (this.#ctx.now() - this.#queueAt > QUEUE_FRESH_MS) {
+          try {
+            await this.lookAtQueue();
+            this.#changed();
+          } catch {
+            // Unknown: launch as without yielding rather than stall the job.
+            return;
+          }
+        }
+        if ((this.#foreign?.waiting ?? 0) === 0) return;
+      }
       const wait = this.#lastPoll + this.#pollMs - this.#ctx.now();
       if (wait > 0) {
         await this.#ctx.client.sleep(wait, this.#ctx.signal).catch(() => {});
@@ -153,9 +262,20 @@ export class Pacer {
   ): Promise<void> {
     const active = [...this.#active];
     const look = [...active, ...upcoming.filter((t) => !this.#active.has(t))];
-    if (look.length === 0) return;
+    if (look.length === 0) {
+      if (this.#yield) {
+        this.#lastPoll = this.#ctx.now();
+        await this.lookAtQueue();
+        this.#pollMs = clamp(Math.min(2 * this.#pollMs, this.#maxPollMs));
+        this.#changed();
+      }
+      return;
+    }
     const start = this.#ctx.now();
-    const found = await newRuns(this.#ctx.client, look);
+    const [found] = await Promise.all([
+      newRuns(this.#ctx.client, look),
+      this.#yield ? this.lookAtQueue().catch(() => undefined) : undefined,
+    ]);
     for (const task of upcoming) {
       const runs = found.get(task.key);
       if (view && runs) view.latest.set(task.key, runs.at(-1)!);
@@ -168,6 +288,10 @@ export class Pacer {
       const run = found.get(task.key)?.[0];
       if (run && task.rows[0]!.run === null) {
         for (const r of task.rows) r.run = run.id; // known early: resolved
+      }
+      if (run) {
+        this.#ownIds.add(run.id);
+        if (run.owner) this.#ownOwner ??= run.owner;
       }
       // No run (yet, or ever): an accepted launch's run exists at once, so
       // only an in-doubt one has none; it counts as active for its grace
@@ -274,18 +398,45 @@ function clamp(ms: number): number {
 }
 
 /**
+ * The queue as the plan sees it (when the job yields to other users): one
+ * look at the server's newest runs; runs of the plan's pairs this job
+ * launched (the journal's) are its own, every other run counts as another
+ * user's until the job's own runs show their owner. `undefined` when not
+ * yielding or when the server did not answer.
+ */
+export async function observeQueue(
+  ctx: BulkContext,
+  plan: Plan,
+): Promise<ForeignQueue | undefined> {
+  if (ctx.yieldToOthers === false) return undefined;
+  const ownIds = new Set<number>();
+  for (const t of plan.candidates) {
+    const id = resultOf(t).run;
+    if (typeof id === "number") ownIds.add(id);
+  }
+  try {
+    const q = readQueue(await queueRuns(ctx.client), { ownIds });
+    return { active: q.active, waiting: q.waiting };
+  } catch (error) {
+    if (error instanceof TypeError) throw error;
+    return undefined;
+  }
+}
+
+/**
  * The pacer of a job with a limit: its runs already active (launched by an
  * earlier invocation, still running) count from the start.
  */
 export function pacerFor(
   ctx: BulkContext,
-  { plan, toLaunch, remaining, maxActive, board, estimate }: {
+  { plan, toLaunch, remaining, maxActive, board, estimate, yieldToOthers }: {
     plan: Plan;
     toLaunch: readonly Task[];
     remaining: readonly Task[];
     maxActive: number;
     board: ActiveBoard | undefined;
     estimate: JobEstimate | undefined;
+    yieldToOthers?: boolean;
   },
 ): Pacer {
   // At most a third of the typical run time; a minute when unknown.
@@ -294,6 +445,7 @@ export function pacerFor(
     maxActive,
     maxPollMs: medians.length ? Math.min(...medians) / 3 : 60_000,
     board,
+    yieldToOthers: yieldToOthers ?? ctx.yieldToOthers ?? true,
     onChange: (counts) =>
       ctx.emit({
         type: "pace",

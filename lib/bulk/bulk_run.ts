@@ -22,7 +22,7 @@ import { findNewRuns, finished, summarize } from "./_finish.ts";
 import { waitAll } from "./_follow.ts";
 import { jobId, type OpenedJob, openJob } from "./_job.ts";
 import { launchAll } from "./_launch.ts";
-import { pacerFor } from "./_pace.ts";
+import { observeQueue, pacerFor } from "./_pace.ts";
 import { applyGuard, type Plan, planBulkRun } from "./_plan.ts";
 import { resumeTasks } from "./_resume.ts";
 import { Settler } from "./_settle.ts";
@@ -73,6 +73,13 @@ export interface BulkRunOptions {
    * runs too: a script should pass a small number.
    */
   maxActive?: number;
+  /**
+   * With `maxActive`: yield to other users (the lab's pipeline, other
+   * people): each poll looks at the server's newest runs of any owner, and
+   * no launch goes out while one of theirs waits on the queue. Default
+   * true; false for a server that is the job's alone.
+   */
+  yieldToOthers?: boolean;
   /**
    * Asked with the job's estimate before anything is launched (not in a
    * dry run); false: nothing is launched (`declined`).
@@ -277,6 +284,7 @@ function contextFor(client: TsClient, options: BulkRunOptions): BulkContext {
     now: client.now,
     policy: normalizePolicy(options.policy ?? DEFAULT_RERUN),
     staleAfterMs: options.staleAfterMs ?? STALE_AFTER_MS,
+    yieldToOthers: options.yieldToOthers ?? true,
     redact: (text) => redactText(text, { extraKeys: options.redactKeys ?? [] }),
   };
 }
@@ -292,7 +300,14 @@ async function dryRun(
     latest: plan.latest,
   });
   recordOutcomes(ctx, skipped);
-  const estimate = await estimateFor(ctx, toLaunch, { plan, maxActive });
+  const production = toLaunch.length && maxActive > 0
+    ? await observeQueue(ctx, plan)
+    : undefined;
+  const estimate = await estimateFor(ctx, toLaunch, {
+    plan,
+    maxActive,
+    production,
+  });
   recordOutcomes(
     ctx,
     toLaunch.map((t) => [t, {
@@ -389,7 +404,14 @@ async function launchJob(
     latest: plan.latest,
   });
   recordOutcomes(ctx, skipped);
-  const estimate = await estimateFor(ctx, toLaunch, { plan, maxActive });
+  const production = toLaunch.length && maxActive > 0
+    ? await observeQueue(ctx, plan)
+    : undefined;
+  const estimate = await estimateFor(ctx, toLaunch, {
+    plan,
+    maxActive,
+    production,
+  });
   if (estimate && confirm && !(await confirm(estimate))) {
     recordOutcomes(
       ctx,

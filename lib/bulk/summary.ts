@@ -95,6 +95,11 @@ export interface JobEstimate {
    * configuration and none is given or on the server (0 or absent: none).
    */
   failValidation?: number;
+  /**
+   * The queue when the job was planned (when yielding to other users):
+   * their runs Started and waiting, and the slots that leaves the job.
+   */
+  production?: { active: number; waiting: number; freeSlots: number };
 }
 
 /** Progress events of {@linkcode bulkRun}. */
@@ -125,6 +130,10 @@ export type BulkEvent =
     waiting: number;
     /** Paced runs that finished. */
     done: number;
+    /** Other users' runs Started at the last look at the queue (yielding). */
+    foreignActive?: number;
+    /** Other users' runs waiting at the last look (yielding: none launches meanwhile). */
+    foreignWaiting?: number;
   }
   | { type: "warning"; message: string }
   | { type: "note"; message: string };

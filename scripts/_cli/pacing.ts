@@ -25,6 +25,8 @@ export const LONG_JOB_MS = 24 * 3_600_000;
 /** Flags of {@linkcode addPacingOptions}. */
 export interface PacingFlags {
   maxActive: number;
+  /** `--no-yield`: false. */
+  yield?: boolean;
   includeUnfinished?: boolean;
   includeThumbnails?: boolean;
   redact: string[];
@@ -39,6 +41,10 @@ export function addPacingOptions(command: Command): Command {
         "--max-active <n>",
         "at most this many of the job's runs queued or running on the server (0: no limit)",
       ).argParser(wholeNumber("--max-active")).default(DEFAULT_MAX_ACTIVE),
+    )
+    .option(
+      "--no-yield",
+      "launch even while other users' runs wait on the queue (a server that is yours for the night)",
     )
     .option(
       "--include-unfinished",
@@ -82,9 +88,14 @@ export function describeEstimate(e: JobEstimate): string {
         humanDuration(p.medianMs)
       } median over ${p.samples} recent run(s)`
   ).join("; ");
-  const fail = e.failValidation
+  let fail = e.failValidation
     ? `; ${e.failValidation} of them will fail validation (no config for a plugin that requires one)`
     : "";
+  const p = e.production;
+  const prod = p
+    ? `; the queue now: ${p.active} active and ${p.waiting} waiting of other users (${p.freeSlots} slot(s) left; the job launches only while none of theirs waits)`
+    : "";
+  fail += prod;
   if (e.totalMs === null) {
     return `${e.runs} run(s) to launch (${what}), no history: time unknown (${basis}); at most ${e.parallel} at a time${fail}`;
   }
@@ -134,6 +145,7 @@ export function pacingOptions(
 ): Pick<
   BulkRunOptions,
   | "maxActive"
+  | "yieldToOthers"
   | "includeUnfinished"
   | "includeThumbnails"
   | "redactKeys"
@@ -141,6 +153,7 @@ export function pacingOptions(
 > {
   return {
     maxActive: flags.maxActive,
+    yieldToOthers: flags.yield ?? true,
     includeUnfinished: flags.includeUnfinished ?? false,
     includeThumbnails: flags.includeThumbnails ?? false,
     redactKeys: flags.redact,

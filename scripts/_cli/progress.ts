@@ -65,7 +65,9 @@ export class Progress {
   #drawn = false;
   #quiet: boolean;
   #text: string | undefined;
-  #pace: { active: number; others: number; waiting: number } | undefined;
+  #pace:
+    | { active: number; others: number; waiting: number; foreign: string }
+    | undefined;
   #paceLogged: string | undefined;
   #paceAt = -Infinity;
   #lines: string[] = [];
@@ -148,13 +150,15 @@ export class Progress {
         // Shown in the bar; off a terminal (a log file under nohup), a line
         // at most every 30 s, and the last one.
         const others = event.others ? ` (+${event.others} of other jobs)` : "";
+        const foreign = foreignText(event);
         this.#pace = {
           active: event.active,
           others: event.others,
           waiting: event.waiting,
+          foreign,
         };
         const line =
-          `active ${event.active}${others}  waiting ${event.waiting}  done ${event.done}`;
+          `active ${event.active}${others}  waiting ${event.waiting}  done ${event.done}${foreign}`;
         if (this.#tty) this.#draw();
         else if (
           line !== this.#paceLogged &&
@@ -256,7 +260,7 @@ export class Progress {
         (this.#phase === "launch" && pace
           ? `active ${pace.active}${others}${
             remaining > 0 ? `  waiting ${pace.waiting}` : ""
-          }  launched ${c.launched}  failed ${c.failed}`
+          }  launched ${c.launched}  failed ${c.failed}${pace.foreign}`
           : `launched ${c.launched}  skipped ${c.skipped}  failed ${c.failed}  remaining ${remaining}`);
       line =
         `${this.#phase} ${bar} ${this.#done}/${this.#total}${speed}  ${detail}`;
@@ -292,4 +296,16 @@ export function formatDuration(seconds: number): string {
 /** Cuts a line to `width` characters, ending in `…` when cut. */
 function truncate(line: string, width: number): string {
   return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}
+
+/** `  production 1 active 2 waiting`: other users' runs on the queue, when looked at. */
+function foreignText(
+  e: { foreignActive?: number; foreignWaiting?: number },
+): string {
+  if (e.foreignActive === undefined && e.foreignWaiting === undefined) {
+    return "";
+  }
+  return `  others' runs ${e.foreignActive ?? 0} active ${
+    e.foreignWaiting ?? 0
+  } waiting`;
 }

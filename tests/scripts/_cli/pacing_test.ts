@@ -29,7 +29,7 @@ function parse(...args: string[]): PacingFlags {
 
 Deno.test("the pacing flags default to the careful settings: 2 active, finished full reports only, no extra secrets, questions asked", () => {
   assert.equal(DEFAULT_MAX_ACTIVE, 2);
-  assert.deepEqual(parse(), { maxActive: 2, redact: [] });
+  assert.deepEqual(parse(), { maxActive: 2, redact: [], yield: true });
   assert.deepEqual(
     parse(
       "--max-active",
@@ -41,9 +41,11 @@ Deno.test("the pacing flags default to the careful settings: 2 active, finished 
       "--redact",
       "db_password",
       "--yes",
+      "--no-yield",
     ),
     {
       maxActive: 0,
+      yield: false,
       includeUnfinished: true,
       includeThumbnails: true,
       redact: ["token", "db_password"],

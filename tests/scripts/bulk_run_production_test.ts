@@ -1,0 +1,115 @@
+// bulk-run on a server shared with production (the simulator's realistic
+// profile, scaled fast): a paced job yields to the lab's pipeline and other
+// users, and still finishes.
+
+import assert from "node:assert/strict";
+import { getReports } from "../../lib/api/reports.ts";
+import { clientFor, envFor, launchCounts, runCommand } from "../_helpers.ts";
+import { main as bulkRunMain } from "../../scripts/bulk_run.ts";
+import { type Simulator, startSimulator } from "../../simulator/mod.ts";
+
+/** Launches of the job made while a production run was waiting (created, not yet started). */
+function launchesWhileWaiting(
+  sim: Simulator,
+  since: number,
+): { launch: number; run: number; createdAt: number; startedAt: number }[] {
+  // A launch sent within this long of a foreign run's creation raced with it
+  // (the pacer's look and the launch are a few ms apart): not counted.
+  const RACE_MS = 30;
+  const bad = [];
+  for (const l of sim.launches) {
+    if (l.time < since) continue;
+    for (const p of sim.productionRuns()) {
+      // Never started: a held job (no slot, the FIFO passes it).
+      if (p.startedAt === null) continue;
+      if (p.createdAt + RACE_MS < l.time && l.time < p.startedAt) {
+        bad.push({
+          launch: l.time,
+          run: p.pluginResultId,
+          createdAt: p.createdAt,
+          startedAt: p.startedAt,
+        });
+      }
+    }
+  }
+  return bad;
+}
+
+async function job(noYield: boolean) {
+  const sim = await startSimulator({
+    profile: "realistic",
+    reports: 60,
+    timeScale: 0.001,
+    seed: 7,
+    // A bit more production than a tower's usual, so that its runs wait.
+    production: { reportsPerHour: 1.5, manualPerHour: 3 },
+    fileFaults: { archivedRate: 0 },
+    // Exact and short runs of the job's plugin: the test's pace.
+    pluginRunMs: { sampleID: 300_000 },
+    failureRate: 0,
+    stuckRate: 0,
+    unknownRate: 0,
+  });
+  using client = await clientFor(sim);
+  const reports = await getReports(client, sim.reportIds());
+  const done = [...reports.values()].filter((r) =>
+    r.i18nstatus?.state === "Completed" && !r.metaData?.thumb
+  ).map((r) => r.id).slice(0, 16);
+  assert.equal(done.length, 16);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/in.csv`, `report\n${done.join("\n")}\n`);
+  const start = Date.now();
+  const r = await runCommand(bulkRunMain, [
+    `${dir}/in.csv`,
+    "--plugin",
+    "sampleID",
+    "--max-active",
+    "2",
+    "--force",
+    "--yes",
+    "--wait",
+    "--poll",
+    "0.1",
+    "--format",
+    "json",
+    ...(noYield ? ["--no-yield"] : []),
+  ], { env: envFor(sim) });
+  return { sim, r, start, reports: done, ms: Date.now() - start };
+}
+
+Deno.test("bulk-run, paced, on a server with production load: no launch while another user's run is Queued, and the job finishes", async () => {
+  const { sim, r, start, reports, ms } = await job(false);
+  await using _ = sim;
+  assert.ok(r.code === 0 || /launched twice/.test(r.stderr), r.stderr);
+  const counts = launchCounts(sim);
+  for (const id of reports) assert.equal(counts.get(`${id}/sampleID`), 1);
+  const rows = JSON.parse(r.stdout) as { outcome: string; state: string }[];
+  assert.equal(rows.length, 16);
+  assert.ok(rows.every((row) => row.state === "Completed"), r.stdout);
+  // Production ran meanwhile, and some of it had to wait (so the test means
+  // something): runs created during the job that did not start at once.
+  const end = start + ms;
+  const during = sim.productionRuns().filter((p) =>
+    p.createdAt >= start && p.createdAt <= end
+  );
+  assert.ok(during.length >= 3, `${during.length} production runs`);
+  const bad = launchesWhileWaiting(sim, start);
+  assert.deepEqual(bad, [], "launches while a foreign run was Queued");
+  // The plan and the progress said how many foreign runs were on the queue.
+  assert.match(r.stderr, /of other users/);
+  assert.match(r.stderr, /others' runs \d+ active \d+ waiting/);
+  console.log(
+    `yielding: ${ms} ms, ${during.length} production runs during the job, ${sim.requests.length} requests`,
+  );
+});
+
+Deno.test("bulk-run --no-yield on the same load launches while production waits (the control of the test above)", async () => {
+  const { sim, r, start } = await job(true);
+  await using _ = sim;
+  assert.doesNotMatch(r.stderr, /others' runs/);
+  const bad = launchesWhileWaiting(sim, start);
+  console.log(
+    `--no-yield: ${bad.length} launch(es) while a foreign run waited`,
+  );
+  assert.ok(bad.length > 0, "the load makes production wait");
+});
