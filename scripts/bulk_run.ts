@@ -62,6 +62,7 @@ interface Flags extends CommonFlags, GuardFlags, WaitFlags, PacingFlags {
   skipInvalid?: boolean;
   concurrency: number;
   retries: number;
+  maxFailures: number;
   journal?: string;
   newJob?: boolean;
   settle: number;
@@ -185,6 +186,12 @@ export function program(
       3,
     )
     .option(
+      "--max-failures <n>",
+      "--rerun failed relaunches a pair only if it failed fewer times than this",
+      wholeNumber("--max-failures", 1),
+      2,
+    )
+    .option(
       "--journal <path>",
       "journal file (default: <input>.journal.ndjson)",
     )
@@ -268,6 +275,7 @@ async function bulk(
         skipInvalid: flags.skipInvalid ?? false,
         policy: rerunPolicy(flags),
         staleAfterMs: flags.staleAfter,
+        maxFailures: flags.maxFailures,
         concurrency: flags.concurrency,
         ...pacingOptions(flags, io, () => progress.clear()),
         configFrom: previous ? "previous" : "server",
@@ -389,6 +397,15 @@ async function bulk(
           ? "run again now"
           : `after ${summary.settleAfter}`
       }`,
+    );
+  }
+  const heldBack = summary.results.filter((r) =>
+    r.outcome === "skipped" &&
+    /^failed \d+ times: read the log/.test(r.message)
+  ).length;
+  if (heldBack > 0) {
+    notes.push(
+      `held back: ${heldBack} pair(s) failed ${flags.maxFailures} times or more and were not relaunched (read their log: status --failed --log; --max-failures to allow more)`,
     );
   }
   if (summary.stoppedBy) notes.push(`stopped: ${summary.stoppedBy.message}`);

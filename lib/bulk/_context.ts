@@ -3,6 +3,7 @@
 
 import type { Registry } from "../claims/mod.ts";
 import { guard, type GuardDecision, type RerunPolicy } from "./guard.ts";
+import { classifyState } from "../states.ts";
 import type { RetryPolicy, TsClient } from "../http/mod.ts";
 import type { Journal } from "./journal.ts";
 import type { PairRecord } from "./journal_replay.ts";
@@ -86,6 +87,13 @@ export interface BulkContext {
    */
   yieldToOthers?: boolean;
   /**
+   * `--rerun failed` relaunches a pair only if it failed fewer times than
+   * this in its history; default 2.
+   */
+  maxFailures?: number;
+  /** Failed runs of each pair in its history (from the plan), by task key. */
+  failures?: ReadonlyMap<string, { count: number; newest: number }>;
+  /**
    * Hides secrets in a message before it is kept (row results, journal):
    * server errors may quote a config.
    */
@@ -110,7 +118,14 @@ export function decide(
   key: string,
 ): GuardDecision {
   const launch = ctx.launchedAt?.get(key);
-  return guard(run, {
+  const f = ctx.failures?.get(key);
+  const failed = (f?.count ?? 0) +
+    (run && classifyState(run.state) === "failed" && run.id > (f?.newest ?? 0)
+      ? 1
+      : 0);
+  const decision = guard(run, {
+    failures: failed,
+    maxFailures: ctx.maxFailures ?? 2,
     policy: ctx.policy,
     now: ctx.now(),
     staleAfterMs: ctx.staleAfterMs,
@@ -118,6 +133,12 @@ export function decide(
       ? { launchedAt: launch.at }
       : {}),
   });
+  if (decision.heldBack) {
+    const [report, plugin] = key.split("/");
+    decision.reason +=
+      ` (ionrun status --report ${report} --plugin ${plugin} --log)`;
+  }
+  return decision;
 }
 
 /** A pair's outcome, as {@linkcode recordOutcome} records it. */

@@ -10,7 +10,8 @@ import { decide, type Decisions } from "./_context.ts";
 import { InputError, type RowProblem } from "../errors.ts";
 import { preflight } from "./preflight.ts";
 import type { RunRow } from "../run_rows.ts";
-import { latestRuns, pairKey } from "../api/mod.ts";
+import { pairKey, reportOf, runsOf } from "../api/mod.ts";
+import { classifyState } from "../states.ts";
 import type { RowResult } from "./summary.ts";
 import type { PluginResult } from "../types.ts";
 
@@ -62,13 +63,30 @@ export async function planBulkRun(
   ctx.emit({ type: "phase", phase: "preflight", total: valid.length });
   // Not aborted by Ctrl-C: a plan is quick, and the launch phase reports
   // every pair as not started.
-  const [checked, latest] = await both(
+  const [checked, history] = await both(
     preflight(ctx.client, valid, { file: input.file }),
-    latestRuns(ctx.client, {
+    runsOf(ctx.client, {
       reports: valid.map((r) => r.report),
       plugins: new Set(valid.map((r) => r.plugin)),
     }),
   );
+  // The newest run of each pair, and how many of its runs failed (the
+  // guard holds back a pair that failed --max-failures times).
+  const latest = new Map<string, PluginResult>();
+  const failures = new Map<string, { count: number; newest: number }>();
+  for (const run of history) {
+    const key = pairKey(reportOf(run), run.pluginName);
+    const seen = latest.get(key);
+    if (!seen || run.id > seen.id) latest.set(key, run);
+    if (classifyState(run.state) === "failed") {
+      const f = failures.get(key) ?? { count: 0, newest: 0 };
+      failures.set(key, {
+        count: f.count + 1,
+        newest: Math.max(f.newest, run.id),
+      });
+    }
+  }
+  ctx.failures = failures;
   problems.push(...checked.problems);
   problems.sort((a, b) => a.line - b.line);
   if (problems.length > 0 && !input.skipInvalid) {

@@ -81,6 +81,12 @@ export interface BulkRunOptions {
    */
   yieldToOthers?: boolean;
   /**
+   * With the `failed` rerun class: a pair whose runs failed this many times
+   * (or more) in its history is not relaunched but skipped as "failed N
+   * times: read the log"; default 2.
+   */
+  maxFailures?: number;
+  /**
    * Asked with the job's estimate before anything is launched (not in a
    * dry run); false: nothing is launched (`declined`).
    */
@@ -285,6 +291,7 @@ function contextFor(client: TsClient, options: BulkRunOptions): BulkContext {
     policy: normalizePolicy(options.policy ?? DEFAULT_RERUN),
     staleAfterMs: options.staleAfterMs ?? STALE_AFTER_MS,
     yieldToOthers: options.yieldToOthers ?? true,
+    maxFailures: options.maxFailures ?? 2,
     redact: (text) => redactText(text, { extraKeys: options.redactKeys ?? [] }),
   };
 }

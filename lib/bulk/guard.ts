@@ -31,6 +31,8 @@ export interface GuardDecision {
   reason: string;
   /** The class of the pair's newest run (`missing`: never run). */
   class: StateClass;
+  /** Not relaunched: it failed `maxFailures` times or more. */
+  heldBack?: boolean;
 }
 
 /** What {@linkcode guard} knows besides the run. */
@@ -43,6 +45,13 @@ export interface GuardOptions {
   staleAfterMs?: number;
   /** When this toolkit launched the run (ms), if it knows (a queued run has no start). */
   launchedAt?: number;
+  /** How many runs of the pair failed in its history (the newest included). */
+  failures?: number;
+  /**
+   * `failed` reruns only a pair that failed fewer times than this; default
+   * Infinity (no limit).
+   */
+  maxFailures?: number;
 }
 
 /**
@@ -115,6 +124,17 @@ export function guard(
           class: cls,
         };
     default:
+      if (
+        again("failed") &&
+        (options.failures ?? 0) >= (options.maxFailures ?? Infinity)
+      ) {
+        return {
+          launch: false,
+          reason: `failed ${options.failures} times: read the log (${which})`,
+          class: cls,
+          heldBack: true,
+        };
+      }
       return again("failed")
         ? { launch: true, reason: `rerun: ${which}`, class: cls }
         : {

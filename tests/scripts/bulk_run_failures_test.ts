@@ -1,0 +1,66 @@
+// The rerun pipe on pairs that fail every time: "failed twice, not again".
+
+import assert from "node:assert/strict";
+import { getReports } from "../../lib/api/reports.ts";
+import {
+  clientFor,
+  envFor,
+  launchCounts,
+  runCommand,
+  simulator,
+} from "../_helpers.ts";
+import { main as bulkRunMain } from "../../scripts/bulk_run.ts";
+import { main as statusMain } from "../../scripts/status.ts";
+
+Deno.test("the rerun pipe run three times on 10 pairs that always fail launches each at most twice in all, then holds them back with the log command", async () => {
+  // Every run ends in Error, as on a report whose files are gone.
+  await using sim = await simulator({ reports: 40, failureRate: 1 });
+  using client = await clientFor(sim);
+  const reports = await getReports(client, sim.reportIds());
+  const chosen = [...reports.values()].filter((r) =>
+    r.i18nstatus?.state === "Completed" && !r.metaData?.thumb
+  ).map((r) => r.id).slice(0, 10);
+  assert.equal(chosen.length, 10);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/in.csv`, `report\n${chosen.join("\n")}\n`);
+  const env = envFor(sim);
+  const first = await runCommand(bulkRunMain, [
+    `${dir}/in.csv`,
+    "--plugin",
+    "sampleID",
+    "--force",
+    "--wait",
+    "--poll",
+    "0.05",
+  ], { env });
+  assert.equal(first.code, 1, first.stderr);
+  const closings: string[] = [];
+  for (let i = 1; i <= 3; i++) {
+    const failed = await runCommand(statusMain, [
+      `${dir}/in.csv.journal.ndjson`,
+      "--failed",
+      "--format",
+      "csv",
+    ], { env });
+    const rerun = await runCommand(bulkRunMain, [
+      "-",
+      "--journal",
+      `${dir}/pipe${i}.ndjson`,
+      "--wait",
+      "--poll",
+      "0.05",
+    ], { env, stdin: failed.stdout });
+    closings.push(rerun.stderr);
+  }
+  const counts = launchCounts(sim);
+  for (const id of chosen) {
+    const n = counts.get(`${id}/sampleID`) ?? 0;
+    assert.ok(n >= 1 && n <= 2, `report ${id} launched ${n} times`);
+  }
+  // The pairs that failed twice (the first run and one rerun) were held
+  // back, the log command named, the closing block counting them.
+  const last = closings.at(-1)!;
+  assert.match(last, /held back: 10 pair\(s\) failed 2 times or more/);
+  assert.match(last, /failed 2 times: read the log/);
+  assert.match(last, /status --report \d+ --plugin sampleID --log/);
+});
