@@ -65,7 +65,8 @@ const QUEUE_FRESH_MS = 1_000;
 /**
  * Reads the queue from the server's newest runs: the runs not this user's
  * (`owner` not `ownOwner`, or, while that is unknown, not among `ownIds`)
- * that are running. A waiting one with a lower id than any run with a start
+ * that are running; waiting ones count only once `ownOwner` is known (before
+ * it, a run of this very user cannot be told apart). A waiting one with a lower id than any run with a start
  * time (the FIFO queue passed it: held) is not waiting ahead.
  *
  * @param runs The newest runs, any order.
@@ -86,7 +87,11 @@ export function readQueue(
       (mine.ownOwner !== undefined && r.owner === mine.ownOwner);
     if (own || classifyState(r.state) !== "running") continue;
     if (r.state === "Started") active++;
-    else if (r.id > passed) waiting++;
+    // Until the job's own runs show their owner, this user's own older
+    // runs (another job's, a launch by hand) cannot be told from another
+    // user's: yielding to them could wait on ourselves for ever, so only
+    // the first launch goes out unyielded; the next ones know the owner.
+    else if (r.id > passed && mine.ownOwner !== undefined) waiting++;
   }
   return { active, waiting, passedBelow: passed };
 }
