@@ -84,8 +84,15 @@ export async function estimateJob(
   const slots = Math.max(1, maxOverlap(spans));
   const limit = maxActive > 0 ? maxActive : slots;
   // Production's running runs hold slots: the job gets what they leave.
+  // (The samples of one plugin can show fewer at once than the queue has:
+  // with no one else's run active, --max-active stands.)
   const freeSlots = production
-    ? Math.max(1, Math.max(slots, production.active) - production.active)
+    ? production.active > 0
+      ? Math.max(
+        1,
+        Math.max(slots, limit, production.active) - production.active,
+      )
+      : Math.max(slots, limit)
     : undefined;
   const parallel = Math.max(
     1,

@@ -85,13 +85,14 @@ export function readQueue(
   for (const r of runs) {
     const own = mine.ownIds.has(r.id) ||
       (mine.ownOwner !== undefined && r.owner === mine.ownOwner);
-    if (own || classifyState(r.state) !== "running") continue;
-    if (r.state === "Started") active++;
     // Until the job's own runs show their owner, this user's own older
     // runs (another job's, a launch by hand) cannot be told from another
     // user's: yielding to them could wait on ourselves for ever, so only
     // the first launch goes out unyielded; the next ones know the owner.
-    else if (r.id > passed && mine.ownOwner !== undefined) waiting++;
+    if (own || mine.ownOwner === undefined) continue;
+    if (classifyState(r.state) !== "running") continue;
+    if (r.state === "Started") active++;
+    else if (r.id > passed) waiting++;
   }
   return { active, waiting, passedBelow: passed };
 }

@@ -160,7 +160,15 @@ async function killAndResume(sim: Simulator, killAfter: number[]) {
   );
   // A settle window scaled down to the test, and one registry for all, as
   // for a user.
-  const args = ["in.csv", "--concurrency", "3", "--force", "--settle", "2s"];
+  const args = [
+    "in.csv",
+    "--concurrency",
+    "3",
+    "--force",
+    "--settle",
+    "2s",
+    "--yes", // a long job off a terminal asks for --yes
+  ];
   const env = { ...envFor(sim), XDG_CACHE_HOME: `${cwd}/cache` };
   for (const n of killAfter) {
     const child = spawnScript("bulk_run.ts", args, { env, cwd });
@@ -201,7 +209,14 @@ Deno.test("bulk_run.ts on Ctrl-C finishes in-flight launches, keeps the journal,
     `${cwd}/in.csv`,
     reports.map(String).join("\n") + "\n",
   );
-  const args = ["in.csv", "--plugin", "sampleID", "--concurrency", "2"];
+  const args = [
+    "in.csv",
+    "--plugin",
+    "sampleID",
+    "--concurrency",
+    "2",
+    "--yes",
+  ];
   const child = spawnScript("bulk_run.ts", args, { env: envFor(sim), cwd });
   await waitFor(() => sim.launches.length >= 5);
   child.kill("SIGINT");
