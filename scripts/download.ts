@@ -52,6 +52,7 @@ import {
 import { type CommandIO, denoIO } from "./_cli/io.ts";
 import {
   addReportOptions,
+  parsePick,
   type ReportInputFlags,
   requireReports,
   selectReports,
@@ -199,15 +200,6 @@ function parseSize(flag: string): (value: string) => number {
     }
     return Math.round(Number(m[1]) * unit);
   };
-}
-
-function parsePick(value: string | undefined): "completed" | "newest" | number {
-  if (value === undefined || value === "completed") return "completed";
-  if (value === "newest") return "newest";
-  if (/^\d+$/.test(value) && Number(value) > 0) return Number(value);
-  throw new UsageError(
-    `--run must be completed, newest or a run id, got ${JSON.stringify(value)}`,
-  );
 }
 
 /** The file session, or the one line saying why there is none. */

@@ -54,6 +54,7 @@ import {
 import { type CommandIO, denoIO } from "./_cli/io.ts";
 import {
   addReportOptions,
+  parsePick,
   type ReportInputFlags,
   requireReports,
   selectReports,
@@ -170,15 +171,6 @@ function splitList(value: string): string[] {
   }
   out.push(current.trim());
   return out.filter(Boolean);
-}
-
-function parsePick(value: string | undefined): "completed" | "newest" | number {
-  if (value === undefined || value === "completed") return "completed";
-  if (value === "newest") return "newest";
-  if (/^\d+$/.test(value) && Number(value) > 0) return Number(value);
-  throw new UsageError(
-    `--run must be completed, newest or a run id, got ${JSON.stringify(value)}`,
-  );
 }
 
 async function results(

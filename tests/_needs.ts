@@ -52,3 +52,20 @@ export function testNeeding(
   }
   Deno.test({ name: `${name} (needs ${pkg})`, ignore: true, fn: () => {} });
 }
+
+/** Debian's Chromium, driven by playwright-core (which never downloads a browser). */
+export const CHROMIUM = "/usr/bin/chromium";
+
+/**
+ * As root, in a sandbox with no network: no sandbox, no GPU, and none of
+ * the background connections Chromium makes at start-up (refused here).
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];

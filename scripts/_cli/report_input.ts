@@ -123,3 +123,15 @@ export async function selectReports(
   }
   return [...new Set(keys)];
 }
+
+/** `--run`: `completed` (the default), `newest`, or a run id. */
+export function parsePick(
+  value: string | undefined,
+): "completed" | "newest" | number {
+  if (value === undefined || value === "completed") return "completed";
+  if (value === "newest") return "newest";
+  if (/^\d+$/.test(value) && Number(value) > 0) return Number(value);
+  throw new UsageError(
+    `--run must be completed, newest or a run id, got ${JSON.stringify(value)}`,
+  );
+}

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
-import { testNeeding } from "../../_needs.ts";
+import { CHROMIUM, CHROMIUM_ARGS, testNeeding } from "../../_needs.ts";
 import {
   parseFlagRule,
   renderResultsPage,
@@ -60,17 +60,6 @@ Deno.test("renderResultsPage() escapes every text, links only http(s), loads not
   assert.match(html, /1 without a usable run/);
 });
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
 testNeeding(
   "chromium",
   CHROMIUM,
@@ -92,7 +81,7 @@ testNeeding(
       );
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: CHROMIUM_ARGS,
+        args: [...CHROMIUM_ARGS],
       });
       await using _closing = { [Symbol.asyncDispose]: () => browser.close() };
       const page = await browser.newPage();

@@ -8,7 +8,7 @@ import {
   type StatusPageInput,
 } from "../../../lib/status/status_page.ts";
 import { chromium } from "playwright-core";
-import { testNeeding } from "../../_needs.ts";
+import { CHROMIUM, CHROMIUM_ARGS, testNeeding } from "../../_needs.ts";
 
 const PLUGINS = [
   "variantCaller",
@@ -292,22 +292,6 @@ Deno.test("renderStatusPage() renders 2,000 reports × 5 plugins in one self-con
   );
 });
 
-/** Debian's Chromium, driven by playwright-core (which never downloads a browser). */
-const CHROMIUM = "/usr/bin/chromium";
-/**
- * As root, in a sandbox with no network: no sandbox, no GPU, and none of
- * the background connections Chromium makes at start-up (refused here).
- */
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
 testNeeding(
   "chromium",
   CHROMIUM,
@@ -322,7 +306,7 @@ testNeeding(
       await Deno.writeTextFile(file, renderStatusPage(input));
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: CHROMIUM_ARGS,
+        args: [...CHROMIUM_ARGS],
       });
       await using _closing = { [Symbol.asyncDispose]: () => browser.close() };
       const page = await browser.newPage({
