@@ -54,7 +54,10 @@ export async function newJob(sim: Simulator, plugin: string, count: number) {
       Number(/\/results\/(\d+)\//.exec(r.result)![1])
     ),
   );
-  const reports = sim.reportIds().filter((id) => !used.has(id)).slice(0, count);
+  // Completed analyses only: launches on the others are refused before they go out.
+  const reports = sim.reportIds({ group: "Completed" }).filter((id) =>
+    !used.has(id)
+  ).slice(0, count);
   if (reports.length < count) throw new Error("not enough fresh reports");
   const cwd = await Deno.makeTempDir({ prefix: "ionrun-stress-" });
   await writeCsv(`${cwd}/in.csv`, reports, plugin);

@@ -94,10 +94,10 @@ of the pair's newest run. Configs are never printed, journaled or written
 to the summary; messages are redacted (keys like password, token, secret,
 api_key; more with --redact KEY).
 
-Reports: those still being analysed are skipped (--include-unfinished
-launches on them); a thumbnail report is skipped when its full report
-exists (--include-thumbnails); a report whose analysis ended in error is
-launched on, with a warning.
+Reports: those still being analysed or whose analysis ended in error are
+skipped with their status (--include-unfinished launches on them); a
+thumbnail report is skipped when its full report exists
+(--include-thumbnails).
 
 Pacing: the plugin queue has 1 slot (S5) or 2 (towers), shared with the
 plugins of every new sequencing run. At most --max-active (default 2) of

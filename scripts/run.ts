@@ -74,8 +74,8 @@ the report's plan settings ("as planned"); a given --config replaces them
 (it is not merged); --config previous reuses the pair's newest run's. At
 most --max-active (default 2) of these runs are queued or running at once:
 the plugin queue has 1 or 2 slots, shared with the lab's sequencing runs.
-Reports still being analysed, and thumbnails of full reports, are skipped
-(--include-unfinished, --include-thumbnails).
+Reports still being analysed or whose analysis failed, and thumbnails of
+full reports, are skipped (--include-unfinished, --include-thumbnails).
 
 Exit codes: 0 launched or skipped (with --wait: completed); 1 some failed;
 2 usage or invalid input; 3 authentication failed; 130 interrupted.`;

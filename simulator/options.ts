@@ -293,8 +293,13 @@ export interface Simulator extends AsyncDisposable {
   clearLog(): void;
   /** Plugin rows as the API serializes them, inactive ones included. */
   plugins(): object[];
-  /** All report ids, ascending (thumbnail reports included). */
-  reportIds(): number[];
+  /**
+   * All report ids, ascending (thumbnail reports included); with `group`,
+   * only the reports whose status shows in that group of `i18nstatus`
+   * (`Completed`, `Error`, `Progress`, `Other`), e.g. the ones a plugin can
+   * run on.
+   */
+  reportIds(filter?: { group?: string }): number[];
   /**
    * Serialized plugin results, newest first, optionally for one report
    * and/or plugin name. Each also has `startedAt` and `endedAt`: its

@@ -26,6 +26,7 @@ import { jobNow, type PrRow } from "./store.ts";
 import { barcodesOf, rngFor, storeNow } from "./stores.ts";
 import { etagOf, sha256Of } from "./files.ts";
 import { type FileState, folderFiles } from "./static.ts";
+import { statusGroup } from "./report_status.ts";
 
 /** A numeric option, checked: a number from `min` to `max` (finite unless `infinite`). */
 function finite(
@@ -177,6 +178,7 @@ export function createSimulator(given: SimulatorOptions): Simulator {
       seed,
       now: clock(),
       thumbnails: options.thumbnails ?? false,
+      durationScale: timeScaleOf(options),
     });
   store.world = {
     seed: store.loaded ? store.world.seed : seed,
@@ -313,7 +315,10 @@ export function createSimulator(given: SimulatorOptions): Simulator {
       launches.length = 0;
     },
     plugins: () => store.plugins.map(pluginJson),
-    reportIds: () => store.reports.map((r) => r.id).sort((a, b) => a - b),
+    reportIds: ({ group } = {}) =>
+      store.reports
+        .filter((r) => group === undefined || statusGroup(r.status) === group)
+        .map((r) => r.id).sort((a, b) => a - b),
     pluginResults(filter = {}) {
       const now = clock();
       queue.advance(now);

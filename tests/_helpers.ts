@@ -271,7 +271,11 @@ export function freshReports(
       Number(/\/results\/(\d+)\//.exec(r.result)?.[1])
     ),
   );
-  const fresh = sim.reportIds().filter((id) => !used.has(id)).slice(0, count);
+  // Only reports whose analysis completed: launches on the others are
+  // refused before they go out (and would end in Error on a real server).
+  const fresh = sim.reportIds({ group: "Completed" }).filter((id) =>
+    !used.has(id)
+  ).slice(0, count);
   if (fresh.length < count) throw new Error("not enough fresh reports");
   return fresh;
 }

@@ -60,7 +60,7 @@ function experimentId(report: Report): number {
 
 /** Options of {@linkcode sortOutReports}. */
 export interface ReportChoices {
-  /** Launch on reports still being analysed too. */
+  /** Launch on reports still being analysed or whose analysis failed too. */
   includeUnfinished: boolean;
   /** Launch on thumbnail reports even when their full report exists. */
   includeThumbnails: boolean;
@@ -98,6 +98,18 @@ export async function sortOutReports(
       continue;
     }
     if (readiness === "error") {
+      // A real server accepts the launch (202) and the plugin then fails on
+      // what is missing: a "rerun the failed ones" loop would relaunch it
+      // for ever. Refused unless asked for.
+      if (!choices.includeUnfinished) {
+        recordOutcome(ctx, task, {
+          outcome: "skipped",
+          run: null,
+          message:
+            `report ${task.report}'s analysis ended in error (${report.status}): the plugin would fail on it; --include-unfinished launches on it anyway`,
+        });
+        continue;
+      }
       warn(
         task,
         `report ${task.report}'s analysis ended in error (${report.status})`,

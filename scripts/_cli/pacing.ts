@@ -48,7 +48,7 @@ export function addPacingOptions(command: Command): Command {
     )
     .option(
       "--include-unfinished",
-      "also launch on reports still being analysed",
+      "also launch on reports still being analysed or whose analysis failed",
     )
     .option(
       "--include-thumbnails",

@@ -64,3 +64,77 @@ Deno.test("the rerun pipe run three times on 10 pairs that always fail launches 
   assert.match(last, /failed 2 times: read the log/);
   assert.match(last, /status --report \d+ --plugin sampleID --log/);
 });
+
+Deno.test("10 reports whose analysis failed: refused with their status; launched on when asked, the rerun pipe run three times launches each at most twice in all", async () => {
+  // As on a real server, a run on a report whose analysis failed ends in
+  // Error (brokenReportRuns), so a rerun loop would never converge.
+  await using sim = await simulator({ reports: 200, brokenReportRuns: true });
+  using client = await clientFor(sim);
+  const reports = await getReports(client, sim.reportIds({ group: "Error" }));
+  const chosen = [...reports.values()].filter((r) => !r.metaData?.thumb)
+    .slice(0, 10);
+  assert.equal(chosen.length, 10);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/in.csv`,
+    `report\n${chosen.map((r) => r.id).join("\n")}\n`,
+  );
+  const env = envFor(sim);
+  const refused = await runCommand(bulkRunMain, [
+    `${dir}/in.csv`,
+    "--plugin",
+    "sampleID",
+    "--format",
+    "json",
+  ], { env });
+  assert.equal(refused.code, 0, refused.stderr);
+  assert.equal(sim.launches.length, 0);
+  const rows = JSON.parse(refused.stdout) as {
+    report: number;
+    outcome: string;
+    message: string;
+  }[];
+  assert.equal(rows.length, 10);
+  for (const row of rows) {
+    const report = chosen.find((r) => r.id === Number(row.report))!;
+    assert.equal(row.outcome, "skipped");
+    assert.ok(
+      row.message.includes(`analysis ended in error (${report.status})`),
+      row.message,
+    );
+  }
+
+  const asked = ["--include-unfinished", "--wait", "--poll", "0.05"];
+  const first = await runCommand(bulkRunMain, [
+    `${dir}/in.csv`,
+    "--plugin",
+    "sampleID",
+    "--journal",
+    `${dir}/first.ndjson`,
+    "--force", // some have an older sampleID run
+    ...asked,
+  ], { env });
+  assert.equal(first.code, 1, first.stderr);
+  let last = "";
+  for (let i = 1; i <= 3; i++) {
+    const failed = await runCommand(statusMain, [
+      `${dir}/first.ndjson`,
+      "--failed",
+      "--format",
+      "csv",
+    ], { env });
+    const rerun = await runCommand(bulkRunMain, [
+      "-",
+      "--journal",
+      `${dir}/pipe${i}.ndjson`,
+      ...asked,
+    ], { env, stdin: failed.stdout });
+    last = rerun.stderr;
+  }
+  const counts = launchCounts(sim);
+  for (const r of chosen) {
+    const n = counts.get(`${r.id}/sampleID`) ?? 0;
+    assert.ok(n >= 1 && n <= 2, `report ${r.id} launched ${n} times`);
+  }
+  assert.match(last, /held back: 10 pair\(s\) failed 2 times or more/);
+});

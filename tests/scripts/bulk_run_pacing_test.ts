@@ -8,6 +8,7 @@ import {
   assertNoSecrets,
   clientFor,
   envFor,
+  freshReports,
   launchCounts,
   runCommand,
   runScript,
@@ -20,14 +21,14 @@ Deno.test("bulk_run.ts on 200 reports, variantCaller as planned (no config), --w
   // The defaults of a loaded server (2 slots, the config chain) with short
   // runs, so that 200 of them fit in a test.
   await using sim = await simulator({
-    reports: 240,
+    reports: 250,
     pluginRunMs: { variantCaller: 40 },
   });
   assert.equal(sim.queue().slots, 2);
   using client = await clientFor(sim);
   const reports = await getReports(client, sim.reportIds());
   const done = [...reports.values()].filter((r) =>
-    r.i18nstatus?.state === "Completed" || r.i18nstatus?.state === "Error"
+    r.i18nstatus?.state === "Completed"
   ).map((r) => r.id);
   const chosen = done.slice(0, 200);
   assert.equal(chosen.length, 200);
@@ -162,13 +163,11 @@ Deno.test("bulk_run.ts --dry-run says which config each row runs with and skips 
   );
   assert.equal(row(full.id).outcome, "planned");
   assert.equal(row(full.id).config_source, "global"); // coverageAnalysis has one
-  assert.equal(row(errored.id).outcome, "planned");
-  assert.match(row(errored.id).warnings.join(), /analysis ended in error/);
-  assert.match(
-    r.stderr,
-    new RegExp(
-      `warning: -:\\d+: report ${errored.id}'s analysis ended in error`,
-    ),
+  // A failed analysis is refused with its status: the plugin would fail.
+  assert.equal(row(errored.id).outcome, "skipped");
+  assert.equal(
+    row(errored.id).message,
+    `report ${errored.id}'s analysis ended in error (${errored.status}): the plugin would fail on it; --include-unfinished launches on it anyway`,
   );
   assert.equal(sim.launches.length, 0);
 
@@ -185,16 +184,28 @@ Deno.test("bulk_run.ts --dry-run says which config each row runs with and skips 
     ],
     { env: envFor(sim), stdin: `report,plugin\n${input}\n` },
   );
-  const all = JSON.parse(both.stdout) as { outcome: string }[];
+  const all = JSON.parse(both.stdout) as {
+    report: number;
+    outcome: string;
+    warnings: string[];
+  }[];
   assert.ok(all.every((x) => x.outcome === "planned"), both.stdout);
+  // Asked for, the failed analysis is launched on, with a warning.
+  assert.match(
+    all.find((x) => x.report === errored.id)!.warnings.join(),
+    /analysis ended in error/,
+  );
+  assert.match(
+    both.stderr,
+    new RegExp(
+      `warning: -:\\d+: report ${errored.id}'s analysis ended in error`,
+    ),
+  );
 });
 
 Deno.test("bulk_run.ts --concurrency above 16 with --yes goes on; --config previous reuses the newest run's config", async () => {
   await using sim = await simulator();
-  const [a] = sim.reportIds().filter((id) =>
-    (sim.pluginResults({ report: id, plugin: "variantCaller" }) as unknown[])
-      .length === 0
-  );
+  const [a] = freshReports(sim, "variantCaller", 1);
   const given = {
     "snp_min_allele_freq": "0.3",
     "user_password": "hunter2-lab",

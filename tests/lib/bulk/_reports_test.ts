@@ -37,7 +37,7 @@ Deno.test("reportReadiness() follows the server's status groups, and the status 
   assert.equal(isThumbnail(report({})), undefined);
 });
 
-Deno.test("sortOutReports() skips unfinished reports and thumbnails of full reports, flags failed analyses", async () => {
+Deno.test("sortOutReports() skips unfinished and failed analyses and thumbnails of full reports, or flags failed analyses when asked", async () => {
   await using sim = await simulator({ reports: 60, thumbnails: true });
   using client = await clientFor(sim);
   const reports = await getReports(client, sim.reportIds());
@@ -81,15 +81,22 @@ Deno.test("sortOutReports() skips unfinished reports and thumbnails of full repo
     const row = tasks.find((t) => t.report === r.id)!.rows[0]!;
     assert.match(row.message, /still being analysed .*--include-unfinished/);
   }
-  for (const r of failed.filter((r) => !r.metaData?.thumb)) {
-    assert.ok(keptIds.has(r.id), "a failed analysis is launched on");
+  for (const r of failed) {
+    assert.ok(!keptIds.has(r.id), "a failed analysis is not launched on");
     const row = tasks.find((t) => t.report === r.id)!.rows[0]!;
-    assert.match(row.warnings?.join() ?? "", /analysis ended in error/);
+    assert.equal(row.outcome, "skipped");
+    assert.ok(
+      row.message.includes(`analysis ended in error (${r.status})`) &&
+        row.message.includes("--include-unfinished"),
+      row.message,
+    );
   }
+  const notDone = (r: Report) =>
+    r.i18nstatus?.state === "Progress" || r.i18nstatus?.state === "Error";
   assert.equal(
     kept.length,
-    all.length - unfinished.length - thumbs.length +
-      thumbs.filter((t) => t.i18nstatus?.state === "Progress").length,
+    all.length - unfinished.length - failed.length - thumbs.length +
+      thumbs.filter(notDone).length,
   );
 
   // Asked for: every report.
@@ -99,6 +106,10 @@ Deno.test("sortOutReports() skips unfinished reports and thumbnails of full repo
     choices: { includeUnfinished: true, includeThumbnails: true },
   });
   assert.equal(everything.length, all.length);
+  for (const r of failed) {
+    const row = again.find((t) => t.report === r.id)!.rows[0]!;
+    assert.match(row.warnings?.join() ?? "", /analysis ended in error/);
+  }
 });
 
 Deno.test("sortOutReports() launches on reports whose status and thumbnail flag the server does not expose", async () => {

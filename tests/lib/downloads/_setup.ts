@@ -26,7 +26,7 @@ export async function downloadWorld(
   n: number,
   options: SimulatorOptions & { cookie?: boolean } = {},
 ): Promise<DownloadWorld> {
-  const sim = await simulator({ reports: Math.max(40, n * 4), ...options });
+  const sim = await simulator({ reports: Math.max(60, n * 8), ...options });
   const client = await clientFor(sim);
   const user = sim.users[0]!;
   const files = new FileSession(
