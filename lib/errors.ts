@@ -41,6 +41,11 @@ export class ApiError extends Error {
   readonly status: number;
   /** The server's own message (`error` / `error_message`), or a short body excerpt. */
   readonly serverMessage: string;
+  /**
+   * True for a 500 error page on the client's first contact with the
+   * server: Torrent Suite fails every request, so it is not retried.
+   */
+  readonly firstContact: boolean;
 
   /**
    * Creates the error.
@@ -50,7 +55,11 @@ export class ApiError extends Error {
    */
   constructor(
     message: string,
-    options: HttpErrorOptions & { status: number; serverMessage?: string },
+    options: HttpErrorOptions & {
+      status: number;
+      serverMessage?: string;
+      firstContact?: boolean;
+    },
   ) {
     super(message, { cause: options.cause });
     this.name = "ApiError";
@@ -58,6 +67,7 @@ export class ApiError extends Error {
     this.url = options.url;
     this.status = options.status;
     this.serverMessage = options.serverMessage ?? "";
+    this.firstContact = options.firstContact ?? false;
   }
 }
 

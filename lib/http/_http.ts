@@ -124,6 +124,22 @@ export interface StatusContext {
   credentialForm: CredentialForm;
   /** The user they were for. */
   user: string | undefined;
+  /**
+   * True when this is the client's first contact: no request of it has been
+   * answered below 500 yet (a 500 page then means the server fails every
+   * request, not a passing hiccup).
+   */
+  firstContact?: boolean;
+}
+
+/**
+ * Whether an error is a 500 HTML page on the first contact: Django failed
+ * before the API answered (a database down, a half-done upgrade, Basic
+ * credentials it cannot decode). Retrying with backoff only delays the
+ * explanation.
+ */
+export function isFirstContactPage(error: unknown): boolean {
+  return error instanceof ApiError && error.firstContact;
 }
 
 /** Builds the typed error for a non-2xx, non-3xx answer. */
@@ -148,13 +164,25 @@ export function statusError(
   }
   const reason = STATUS_TEXT[status] ?? "error";
   const detail = message === "" ? "" : `: ${message}`;
-  const hint = statusHint(url, status, message);
+  const first = request.firstContact === true && status === 500 &&
+    message.startsWith("HTML page");
+  const hint = first
+    ? firstContactHint(credentialForm)
+    : statusHint(url, status, message);
   return new ApiError(
     `${method} ${shortUrl(url)} failed with ${status} ${reason}${detail}${
       hint ? ` (hint: ${hint})` : ""
     }`,
-    { method, url, status, serverMessage: message },
+    { method, url, status, serverMessage: message, firstContact: first },
   );
+}
+
+/** What a Django error page on the very first request means. */
+function firstContactHint(form: CredentialForm): string {
+  const basic = form === "basic"
+    ? "with TS_PASSWORD, a password Django cannot decode over Basic breaks every request (use TS_API_KEY instead); otherwise "
+    : "";
+  return `the very first request got Django's error page, so Torrent Suite itself is failing, not the network, and retrying will not help: ${basic}the server is broken (its database, a half-finished upgrade); its admin finds the cause in the server's Apache and Django logs, and \`ionrun doctor\` shows what still answers`;
 }
 
 const STATUS_TEXT: Record<number, string> = {

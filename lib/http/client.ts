@@ -12,6 +12,7 @@
  */
 
 import {
+  isFirstContactPage,
   redactUrl,
   redirectError,
   serverMessage,
@@ -131,6 +132,9 @@ export class TsClient {
   #http: Http;
   #readRetry: RetryPolicy;
   #onRetry: ((retry: ReadRetry) => void) | undefined;
+  // Whether any request was answered below 500: until then a Django error
+  // page means the server fails every request (see isFirstContactPage).
+  #answered = false;
 
   /**
    * Creates a client; prefer {@linkcode createClient}, which also reads the CA file.
@@ -238,8 +242,12 @@ export class TsClient {
       try {
         return await this.#send<T>(method, path, options);
       } catch (error) {
+        // One retry for a Django page on first contact (a passing hiccup
+        // is rare twice running), then its explanation, not minutes of
+        // backoff ending in "server down".
         if (
           attempt >= retries || isPermanent(error) ||
+          (attempt >= 1 && isFirstContactPage(error)) ||
           options.signal?.aborted
         ) throw error;
         const delayMs = backoffMs(attempt, baseDelayMs, random);
@@ -280,7 +288,9 @@ export class TsClient {
       url: redactUrl(url),
       credentialForm: this.credentialForm,
       user: this.user,
+      firstContact: !this.#answered,
     };
+    if (status < 500) this.#answered = true;
     if (status >= 300 && status < 400) {
       throw redirectError({ method, url }, {
         status,

@@ -390,3 +390,50 @@ Deno.test("TsClient gives up on a read after its retries, and at once on a 4xx",
   await assert.rejects(strict.get("plugin/"), /400 Bad Request: bad/);
   assert.equal(calls, 1);
 });
+
+Deno.test("a Django 500 page on the first contact is retried once and explained; after an answer it is retried as a hiccup", async () => {
+  await using sim = await simulator();
+  const page = { type: "status", status: 500, html: true } as const;
+  sim.addFault({ action: page });
+  using client = await clientFor(sim);
+  const error = await client.get("plugin/").catch((e) => e);
+  assert.ok(error instanceof ApiError && error.firstContact, String(error));
+  assert.equal(sim.requests.length, 2, "one retry, not the whole backoff");
+  assert.match(error.message, /500 Internal Server Error: HTML page/);
+  assert.match(
+    error.message,
+    /very first request got Django's error page, so Torrent Suite itself is failing, not the network/,
+  );
+  assert.doesNotMatch(error.message, /TS_PASSWORD/, "an API key was used");
+
+  // Once the server has answered, a 500 page is a passing failure: retried
+  // with backoff (3 retries), no first-contact hint.
+  sim.clearFaults();
+  using answered = await clientFor(sim);
+  await answered.get("plugin/", { params: { limit: 1 } });
+  sim.clearLog();
+  sim.addFault({ action: page });
+  const later = await answered.get("plugin/").catch((e) => e);
+  assert.ok(later instanceof ApiError && !later.firstContact);
+  assert.equal(sim.requests.length, 4);
+  assert.doesNotMatch(later.message, /very first request/);
+});
+
+Deno.test("with a password, the first-contact 500 hint names the Basic decoding problem", async () => {
+  await using sim = await simulator();
+  sim.addFault({ action: { type: "status", status: 500, html: true } });
+  const user = sim.users[0]!;
+  using client = await createClient({
+    url: sim.url,
+    user: user.username,
+    password: user.password,
+    sleep: () => Promise.resolve(),
+  });
+  const error = await client.get("plugin/").catch((e) => e);
+  assert.ok(error instanceof ApiError);
+  assert.match(
+    error.message,
+    /with TS_PASSWORD, a password Django cannot decode/,
+  );
+  assert.ok(!error.message.includes(user.password), "no secret in the message");
+});
