@@ -75,12 +75,59 @@ export interface StaleRule {
    * queued run has no start time on the server, so this is its age.
    */
   launchedAt?: number | undefined;
+  /**
+   * For a run still waiting (`Queued`/`Pending`): when the server's FIFO
+   * queue passed it, i.e. the start time (by the server's clock) of the
+   * first newer run that started (see {@linkcode passedSince}). A waiting
+   * run passed longer ago than the limit is held for ever (a crash between
+   * the grid's hold and release, a missing launch script).
+   */
+  passedAt?: number | undefined;
+}
+
+// Running states of a run that has not got a slot yet.
+const WAITING_STATES = new Set(["Pending", "Queued"]);
+
+/**
+ * When the queue passed each waiting run among `runs`: the earliest start
+ * time of a run with a higher id (the queue is first in, first out, so a
+ * newer run starting first means this one is held). Runs that started, and
+ * waiting runs nothing newer has passed, are absent.
+ *
+ * @example
+ * ```ts
+ * import { passedSince } from "./states.ts";
+ * const passed = passedSince([
+ *   { id: 1, state: "Queued", starttime: null },
+ *   { id: 2, state: "Completed", starttime: "2026-03-01T10:00:00+00:00" },
+ * ]);
+ * if (passed.get(1) !== Date.parse("2026-03-01T10:00:00Z")) throw new Error();
+ * ```
+ *
+ * @param runs Runs as the server lists them (any order).
+ * @returns Run id → when it was passed, in ms.
+ */
+export function passedSince(
+  runs: Iterable<{ id: number; state: string; starttime?: string | null }>,
+): Map<number, number> {
+  const sorted = [...runs].sort((a, b) => b.id - a.id);
+  const passed = new Map<number, number>();
+  let earliest = Infinity; // earliest start among the runs seen (newer ids)
+  for (const run of sorted) {
+    const start = run.starttime ? parseTsDate(run.starttime) : NaN;
+    if (Number.isFinite(start)) earliest = Math.min(earliest, start);
+    else if (
+      WAITING_STATES.has(run.state) && Number.isFinite(earliest)
+    ) passed.set(run.id, earliest);
+  }
+  return passed;
 }
 
 /**
  * Groups a run with its times: a run `Started` longer ago than the stale
  * limit (25 h by default, past the grid's 24 h job limit), or `Queued`/
- * `Pending` since a launch that long ago, is stale: its job is gone, and the
+ * `Pending` since a launch that long ago or passed by the queue that long
+ * ago (see {@linkcode passedSince}), is stale: its job is gone, and the
  * server never sweeps it. Otherwise as {@linkcode classifyState}.
  *
  * @example
@@ -106,7 +153,11 @@ export function classifyRun(
   if (cls !== "running") return cls;
   const limit = rule.staleAfterMs ?? STALE_AFTER_MS;
   const started = run?.starttime ? parseTsDate(run.starttime) : NaN;
-  const since = Number.isFinite(started) ? started : rule.launchedAt ?? NaN;
+  // Not started: waiting since its launch, or held since the queue passed
+  // it, whichever is known and earlier.
+  const since = Number.isFinite(started)
+    ? started
+    : Math.min(rule.launchedAt ?? Infinity, rule.passedAt ?? Infinity);
   return Number.isFinite(since) && rule.now - since > limit ? "stale" : cls;
 }
 

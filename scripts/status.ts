@@ -90,11 +90,13 @@ too), or --report KEY (repeatable). Plugins: --plugin NAME (repeatable), else
 the input's plugin column, else every plugin that ran on those reports (its
 newest run each). A report the server does not have is listed as such.
 
---failed prints only failed pairs (not cancelled, not stale); as CSV it is
+--failed prints only failed and stale pairs (not cancelled); as CSV it is
 bulk_run.ts input, so "rerun what failed" is one pipe:
   status.ts runs.csv --failed --format csv | bulk_run.ts -
-A run running (or queued since a journaled launch) for longer than
---stale-after is stale: its job is gone and the server never ends it.
+(a stale pair is relaunched only with --rerun failed,stale). A run running,
+or queued since a journaled launch or since newer runs passed it in the
+queue (a held job), for longer than --stale-after is stale: its job is gone
+and the server never ends it.
 
 --log prints the last lines of each failed run's log (drmaa_stdout.txt; the
 first 20 unless --log-all), error lines highlighted on a terminal. Secrets
@@ -131,7 +133,10 @@ export function program(
     .argument("[input]", 'CSV of report keys, or "-" for standard input')
     .option("--plugin <name>", "plugin to show (repeatable)", collect, [])
     .option("--report <key>", "report key (repeatable)", collectKey, [])
-    .option("--failed", "only failed pairs (CSV of them feeds bulk_run.ts)")
+    .option(
+      "--failed",
+      "only failed and stale pairs (CSV of them feeds bulk_run.ts)",
+    )
     .option("--log", "print the last lines of each failed run's log")
     .option("--log-all", `with --log: every failed run (default: ${LOG_LIMIT})`)
     .addOption(
@@ -364,7 +369,9 @@ async function show(
     if (statuses.some((s) => s.reportFound === false)) code = EXIT.failed;
 
     const shown = flags.failed
-      ? statuses.filter((s) => s.stateClass === "failed")
+      ? statuses.filter((s) =>
+        s.stateClass === "failed" || s.stateClass === "stale"
+      )
       : statuses;
     let logs = new Map<number, RunLog>();
     if (flags.log) {

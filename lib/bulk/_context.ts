@@ -94,6 +94,11 @@ export interface BulkContext {
   /** Failed runs of each pair in its history (from the plan), by task key. */
   failures?: ReadonlyMap<string, { count: number; newest: number }>;
   /**
+   * When the queue passed each waiting run of the plan's history, by run id
+   * (`passedSince`): a run held that long is stale.
+   */
+  passedAt?: ReadonlyMap<number, number>;
+  /**
    * Hides secrets in a message before it is kept (row results, journal):
    * server errors may quote a config.
    */
@@ -132,6 +137,7 @@ export function decide(
     ...(launch && run && launch.run === run.id
       ? { launchedAt: launch.at }
       : {}),
+    passedAt: run ? ctx.passedAt?.get(run.id) : undefined,
   });
   if (decision.heldBack) {
     const [report, plugin] = key.split("/");

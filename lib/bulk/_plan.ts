@@ -10,8 +10,8 @@ import { decide, type Decisions } from "./_context.ts";
 import { InputError, type RowProblem } from "../errors.ts";
 import { preflight } from "./preflight.ts";
 import type { RunRow } from "../run_rows.ts";
-import { pairKey, reportOf, runsOf } from "../api/mod.ts";
-import { classifyState } from "../states.ts";
+import { pairKey, queueRuns, reportOf, runsOf } from "../api/mod.ts";
+import { classifyState, passedSince } from "../states.ts";
 import type { RowResult } from "./summary.ts";
 import type { PluginResult } from "../types.ts";
 
@@ -87,6 +87,7 @@ export async function planBulkRun(
     }
   }
   ctx.failures = failures;
+  ctx.passedAt = await passedAtOf(ctx, history, latest);
   problems.push(...checked.problems);
   problems.sort((a, b) => a.line - b.line);
   if (problems.length > 0 && !input.skipInvalid) {
@@ -206,4 +207,29 @@ async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   if (x.status === "rejected") throw x.reason;
   if (y.status === "rejected") throw y.reason;
   return [x.value, y.value];
+}
+
+/**
+ * When the queue passed each pair's newest run that still waits: a run
+ * passed long ago is held for ever (stale). From the start times of newer
+ * runs in the pairs' history, and, when a waiting run is left undated, the
+ * server's newest runs of any owner (one request; a subset of the newer
+ * runs, so a date from it is never earlier than the truth).
+ */
+async function passedAtOf(
+  ctx: BulkContext,
+  history: readonly PluginResult[],
+  latest: ReadonlyMap<string, PluginResult>,
+): Promise<Map<number, number>> {
+  const passed = passedSince(history);
+  const undated = [...latest.values()].some((r) =>
+    (r.state === "Queued" || r.state === "Pending") && !passed.has(r.id)
+  );
+  if (!undated) return passed;
+  try {
+    return passedSince([...history, ...await queueRuns(ctx.client)]);
+  } catch (error) {
+    if (error instanceof TypeError) throw error; // a bug, not the server
+    return passed; // the guard then treats them as waiting, as before
+  }
 }

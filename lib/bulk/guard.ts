@@ -45,6 +45,8 @@ export interface GuardOptions {
   staleAfterMs?: number;
   /** When this toolkit launched the run (ms), if it knows (a queued run has no start). */
   launchedAt?: number;
+  /** When the queue passed the run, if it still waits (see `passedSince`). */
+  passedAt?: number | undefined;
   /** How many runs of the pair failed in its history (the newest included). */
   failures?: number;
   /**
@@ -80,6 +82,7 @@ export function guard(
       ? { staleAfterMs: options.staleAfterMs }
       : {}),
     launchedAt: options.launchedAt,
+    passedAt: options.passedAt,
   });
   if (!latest) {
     return { launch: true, reason: "first run on this report", class: cls };

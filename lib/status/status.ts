@@ -16,7 +16,12 @@ import {
 } from "../api/mod.ts";
 import { formatIso, parseTsDate } from "../datetime.ts";
 import { runLogUrl } from "./logs.ts";
-import { classifyRun, classifyState, type StateClass } from "../states.ts";
+import {
+  classifyRun,
+  classifyState,
+  passedSince,
+  type StateClass,
+} from "../states.ts";
 import type { PluginResult } from "../types.ts";
 
 /** The newest run of one (report, plugin) pair. */
@@ -79,6 +84,8 @@ export function pairStatus(
     run: PluginResult | undefined;
     staleAfterMs?: number | undefined;
     launchedAt?: number | undefined;
+    /** When the queue passed the run, if it waits (`passedSince`). */
+    passedAt?: number | undefined;
     reportName?: string | null;
     reportFound?: boolean;
     reportLink?: string | null;
@@ -94,6 +101,7 @@ export function pairStatus(
       ? { staleAfterMs: pair.staleAfterMs }
       : {}),
     launchedAt: pair.launchedAt,
+    passedAt: pair.passedAt,
   });
   const until = Number.isNaN(end)
     ? (cls === "running" || cls === "stale" ? now : NaN)
@@ -223,6 +231,8 @@ export async function pairStatuses(
   );
   const newest = new Map<string, PluginResult>();
   const ran = new Map<number, Set<string>>();
+  // A waiting run that newer ones passed long ago is held for ever: stale.
+  const passed = passedSince(runs);
   for (const run of runs) {
     const report = reportOf(run);
     const key = pairKey(report, run.pluginName);
@@ -257,6 +267,7 @@ export async function pairStatuses(
         run,
         staleAfterMs: options.staleAfterMs,
         launchedAt: options.launchedAt?.get(pairKey(report, plugin)),
+        passedAt: run ? passed.get(run.id) : undefined,
         ...(reports?.has(report)
           ? {
             reportName: reports.get(report)!.resultsName,

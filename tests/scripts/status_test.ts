@@ -297,7 +297,7 @@ Deno.test("status.ts --help matches the stored help (deno test -u updates it)", 
 
 Deno.test("status.ts --report A --report B without --plugin lists every plugin run on them; the rerun pipe relaunches exactly the failed pairs", async () => {
   await using sim = await simulator();
-  const ids = sim.reportIds();
+  const ids = sim.reportIds({ group: "Completed" });
   const [a, b] = ids;
   // Both reports carry seeded runs; make the newest of three plugins fail.
   sim.addPluginResult(a!, "igv", "Error");
@@ -773,11 +773,11 @@ Deno.test("status.ts --stale-after, and launch times from a journal, show stale 
   ], {
     env: envFor(sim),
   });
-  assert.equal(
-    failed.stdout,
-    "[]\n",
-    "stale is not failed: --failed leaves it out",
-  );
+  // Stale is not failed, but --failed lists it: its job is gone too, and
+  // the rerun pipe says it needs --rerun stale.
+  const listed = JSON.parse(failed.stdout) as { state_class: string }[];
+  assert.ok(listed.length > 0, "--failed lists stale pairs");
+  assert.ok(listed.every((s) => s.state_class === "stale"), failed.stdout);
   await Deno.remove(cwd, { recursive: true });
 });
 
@@ -1049,4 +1049,84 @@ Deno.test("a used checkout: journals, their locks and the journals kept aside ar
   }).output();
   const ignored = new TextDecoder().decode(out.stdout).trim().split("\n");
   assert.deepEqual(ignored, names);
+});
+
+Deno.test("a Queued run that newer runs passed longer ago than --stale-after is stale: status and --failed show it, bulk-run relaunches it only with --rerun stale", async () => {
+  await using sim = await simulator();
+  const [held, later, alone] = freshReports(sim, "sampleID", 3);
+  // A held grid job: Queued for ever, no slot (a crash between hold and
+  // release). A newer run then starts and ends: the queue passed it.
+  const stuck = sim.addPluginResult(held!, "sampleID", "Queued");
+  sim.addPluginResult(later!, "sampleID", "Completed");
+  await new Promise((r) => setTimeout(r, 120));
+  const env = envFor(sim);
+  const csv = `report,plugin\n${held},sampleID\n${later},sampleID\n`;
+  const look = async (args: string[]) => {
+    const r = await runCommand(statusMain, [
+      "-",
+      "--format",
+      "json",
+      ...args,
+    ], { env, stdin: csv });
+    return (JSON.parse(r.stdout) as {
+      report: number;
+      state_class: string;
+      state: string;
+    }[]);
+  };
+  const before = await look([]);
+  assert.equal(before.find((s) => s.report === held)!.state_class, "running");
+  const after = await look(["--stale-after", "0.05"]);
+  assert.deepEqual(
+    after.map((s) => [s.report, s.state, s.state_class]),
+    [[held, "Queued", "stale"], [later, "Completed", "completed"]],
+  );
+  const failed = await look(["--stale-after", "0.05", "--failed"]);
+  assert.deepEqual(failed.map((s) => s.report), [held]);
+
+  // A Queued run nothing newer passed is only waiting, however old.
+  sim.addPluginResult(alone!, "sampleID", "Queued");
+  const waiting = await runCommand(statusMain, [
+    "--report",
+    String(alone),
+    "--plugin",
+    "sampleID",
+    "--stale-after",
+    "0.05",
+    "--format",
+    "json",
+  ], { env });
+  assert.equal(JSON.parse(waiting.stdout)[0].state_class, "running");
+
+  // The guard: skipped as stale by default, relaunched with --rerun stale.
+  const input = `report\n${held}\n`;
+  const dir = await Deno.makeTempDir();
+  const skip = await runCommand(bulkRunMain, [
+    "-",
+    "--plugin",
+    "sampleID",
+    "--stale-after",
+    "0.05",
+    "--journal",
+    `${dir}/skip.ndjson`,
+    "--format",
+    "json",
+  ], { env, stdin: input });
+  const row = JSON.parse(skip.stdout)[0];
+  assert.equal(row.outcome, "skipped");
+  assert.match(row.message, new RegExp(`run ${stuck} is Queued.*stale`));
+  assert.equal(launchCounts(sim).get(`${held}/sampleID`) ?? 0, 0);
+  const relaunch = await runCommand(bulkRunMain, [
+    "-",
+    "--plugin",
+    "sampleID",
+    "--stale-after",
+    "0.05",
+    "--rerun",
+    "stale",
+    "--journal",
+    `${dir}/relaunch.ndjson`,
+  ], { env, stdin: input });
+  assert.equal(relaunch.code, 0, relaunch.stderr);
+  assert.equal(launchCounts(sim).get(`${held}/sampleID`), 1);
 });

@@ -69,16 +69,18 @@ Deno.test("bulkRun() maxActive keeps at most N of the job's runs on the queue, p
   assert.ok(queue.most <= 3, `${queue.most} runs on the queue at once`);
   assert.equal(queue.most, 3, "the allowance is used, not one at a time");
   assert.ok(Math.max(...paces) <= 3);
-  // Polls are batched: far fewer status requests than runs.
-  const polls = sim.requests.filter((r) =>
-    r.method === "GET" && r.path.includes("pluginresult")
+  // Polls are batched: far fewer looks at the job's runs than runs, and a
+  // look at the server's queue (yielding to others) at most once per poll.
+  const looks = sim.requests.filter((r) =>
+    r.method === "GET" && r.path.includes("pluginresult/?result__in=")
   );
-  assert.ok(
-    polls.length < 24,
-    `${polls.length} status requests for 24 runs:\n${
-      polls.map((r) => r.path).join("\n")
-    }`,
+  const queueLooks = sim.requests.filter((r) =>
+    r.method === "GET" &&
+    r.path.startsWith("/rundb/api/v1/pluginresult/?order_by=-id")
   );
+  const all = () => sim.requests.map((r) => r.path).join("\n");
+  assert.ok(looks.length < 24, `${looks.length} looks for 24 runs:\n${all()}`);
+  assert.ok(queueLooks.length <= looks.length + 2, all());
   assert.ok(summary.estimate && summary.estimate.runs === 24);
 });
 
