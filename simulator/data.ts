@@ -155,6 +155,11 @@ export interface SeedOptions {
   now: number;
   /** Give S5 runs a thumbnail report beside the full one. */
   thumbnails: boolean;
+  /**
+   * Factor on the seeded runs' durations (`timeScale`): the history's run
+   * times match the sped-up clock, so estimates made from them hold. Default 1.
+   */
+  durationScale?: number;
 }
 
 /** Seeds plugins, reports, their plans and plugin results into a new store. */
@@ -239,6 +244,7 @@ export function seedStore(options: SeedOptions): SimStore {
       age: i / count,
       newest,
       auto,
+      durationScale: options.durationScale ?? 1,
     });
     if (options.thumbnails && S5.has(inst.name)) {
       id++;
@@ -284,12 +290,14 @@ interface RunSeed {
   newest: boolean;
   /** The plugins the application runs automatically. */
   auto: string[];
+  /** Factor on the runs' durations. */
+  durationScale: number;
 }
 
 function seedPluginResults(
   store: SimStore,
   report: ReportRow,
-  { rng, legacyRng, age, newest, auto }: RunSeed,
+  { rng, legacyRng, age, newest, auto, durationScale }: RunSeed,
 ): void {
   if (newest && rng() < 0.5) return; // analysis still running: no plugins yet
   const wanted = [...auto];
@@ -334,7 +342,10 @@ function seedPluginResults(
         continue;
       }
       const running = state === "Started" || state === "Queued";
-      const end = running ? null : start + (2 + rng() * 88) * 60_000;
+      // Drawn before scaling: the seed's sequence stays the same.
+      const end = running
+        ? null
+        : start + (2 + rng() * 88) * 60_000 * durationScale;
       store.addJob(pr, {
         state,
         runLevel: "default",
