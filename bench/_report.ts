@@ -35,8 +35,50 @@ function throughputLines(t: Results): string[] {
   ];
 }
 
+/** The "Sharing the queue with production" section. */
+function productionLines(runs: Results[]): string[] {
+  const first = runs[0]!;
+  const row = (p: Results) =>
+    `| ${p.maxActive} | ${p.withoutJob.median} / ${p.withoutJob.p95} / ${p.withoutJob.max} (${p.withoutJob.runs}) | ${p.withJob.median} / ${p.withJob.p95} / ${p.withJob.max} (${p.withJob.runs}) | +${p.p95Growth}: ${
+      yes(p.p95Growth <= p.runMinutes)
+    } | ${p.jobHours} h / ${p.idealHours} h = ${p.jobOverIdeal}×: ${
+      yes(p.jobOverIdeal <= 1.2)
+    } | ${p.requestsPerRow}: ${yes(p.requestsPerRow <= 1.5)} |`;
+  return [
+    "## Sharing the queue with production",
+    "",
+    `Two simulators on the realistic profile (${first.slots} slots, the grid's`,
+    "4 s scheduler, the pipeline's runs for each new report and another user's",
+    "launches using about half the slots), same seed, so the same production",
+    `arrivals, started together; one also gets a ${first.rows}-row \`bulk_run.ts\``,
+    `job (${first.plugin}, ${first.runMinutes}-minute runs, defaults otherwise: yielding to others'`,
+    "waiting runs). Clocks sped up " + `${Math.round(1 / first.timeScale)}×` +
+    "; times are server minutes. Production's waits are those",
+    "of its runs created in the job's window (first launch to the job's last",
+    "run's end); the ideal is the job's slot time over the slots production",
+    `left free (production used ${
+      (first.productionShare * 100).toFixed(0)
+    }% of them without the job).`,
+    "",
+    "| --max-active | Production wait without the job: median / p95 / max min (runs) | With the job | p95 growth, goal ≤ one job run | Job / ideal on the free capacity, goal ≤ 1.2× | Requests per row, goal ≤ 1.5 |",
+    "|---|---|---|---|---|---|",
+    ...runs.map(row),
+    "",
+    "Requests by kind (--max-active " + first.maxActive + "): " +
+    Object.entries(first.breakdown).map(([k, n]) => `${k} ${n}`).join(", ") +
+    ".",
+    "",
+  ];
+}
+
 const HEADINGS: Record<string, string> = {
   throughput: "## Launch throughput",
+  production: "## Sharing the queue with production",
+};
+
+const RENDER: Record<string, (r: Results) => string[]> = {
+  throughput: (r) => throughputLines(r.throughput),
+  production: (r) => productionLines(r.production),
 };
 
 /**
@@ -54,11 +96,11 @@ export async function updateBenchmarks(
     throw new Error(`--only ${section}: rerun the whole bench to write it`);
   }
   const lines = (await Deno.readTextFile(path)).split("\n");
-  const start = lines.indexOf(heading);
-  if (start < 0) throw new Error(`${path}: no "${heading}"`);
+  let start = lines.indexOf(heading);
+  if (start < 0) start = lines.length; // a new section: added at the end
   let end = lines.findIndex((l, i) => i > start && l.startsWith("## "));
   if (end < 0) end = lines.length;
-  lines.splice(start, end - start, ...throughputLines(r.throughput));
+  lines.splice(start, end - start, ...RENDER[section]!(r));
   const day = new Date().toISOString().slice(0, 10);
   const text = lines.join("\n");
   const note = `"${heading.slice(3)}" rerun alone on ${day}` +
@@ -146,6 +188,7 @@ export async function writeBenchmarks(
       }) | ${x.seconds} | ${x.secondsWithoutCost} |`
     ),
     "",
+    ...(r.production ? productionLines(r.production) : []),
   ];
   await Deno.writeTextFile(path, lines.join("\n"));
 }

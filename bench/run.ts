@@ -9,7 +9,10 @@
  * 4. pacing: 200 launches on a 2-slot queue with 1 s jobs, `--max-active 6`
  *    (bench/pacing.ts);
  * 5. the plan of 2,000 reports on a server whose every serialized object
- *    costs 5 ms (bench/plan.ts).
+ *    costs 5 ms (bench/plan.ts);
+ * 6. production: a 200-row job on the realistic profile's queue shared with
+ *    the lab's production, against the same production without the job
+ *    (bench/production.ts).
  *
  * Request counts come from the simulator's log. Times are wall times of the
  * scripts as a user runs them (a new Deno process with the flags of the
@@ -27,6 +30,7 @@ import { listReports } from "../lib/api/mod.ts";
 import { startSimulator } from "../simulator/mod.ts";
 import { updateBenchmarks, writeBenchmarks } from "./_report.ts";
 import { benchPacing } from "./pacing.ts";
+import { benchProduction } from "./production.ts";
 import { benchPlan } from "./plan.ts";
 import { envFor as scriptEnv, runScript } from "./_scripts.ts";
 
@@ -68,7 +72,14 @@ function envFor(
 // pacing, plan) and rewrites only its part of BENCHMARKS.md.
 const onlyAt = Deno.args.indexOf("--only");
 const only = onlyAt >= 0 ? Deno.args[onlyAt + 1] : undefined;
-const SECTIONS = ["requests", "throughput", "status", "pacing", "plan"];
+const SECTIONS = [
+  "requests",
+  "throughput",
+  "status",
+  "pacing",
+  "plan",
+  "production",
+];
 if (only !== undefined && !SECTIONS.includes(only)) {
   throw new Error(`--only: one of ${SECTIONS.join(", ")}`);
 }
@@ -86,7 +97,7 @@ if (want("requests")) {
     user: user.username,
     apiKey: user.apiKey,
   });
-  const reports = sim.reportIds().slice(0, ROWS);
+  const reports = sim.reportIds({ group: "Completed" }).slice(0, ROWS);
   sim.clearLog();
   const summary = await bulkRun(client, rows(reports, "coverageAnalysis"), {
     file: "bench",
@@ -107,7 +118,7 @@ if (want("requests")) {
   // 1b. The same through bulk_run.ts.
   await using sim = await startSimulator({ reports: 2500 });
   const env = envFor(sim);
-  const reports = sim.reportIds().slice(0, ROWS);
+  const reports = sim.reportIds({ group: "Completed" }).slice(0, ROWS);
   await Deno.writeTextFile(`${cwd}/in.csv`, `report\n${reports.join("\n")}\n`);
   await Deno.remove(`${cwd}/in.csv.journal.ndjson`).catch(() => {});
   sim.clearLog();
@@ -320,7 +331,7 @@ if (want("status")) {
   // in the simulator's log.
   await using sim = await startSimulator({ reports: 2500 });
   const env = envFor(sim);
-  const reports = sim.reportIds().slice(0, ROWS);
+  const reports = sim.reportIds({ group: "Completed" }).slice(0, ROWS);
   await Deno.writeTextFile(`${cwd}/s.csv`, `report\n${reports.join("\n")}\n`);
   sim.clearLog();
   await script(
@@ -342,6 +353,13 @@ if (want("status")) {
 
 // 4. Pacing on a small shared queue.
 if (want("pacing")) results.pacing = await benchPacing();
+if (want("production")) {
+  // The defaults (--max-active 2 on 2 slots), then one slot left free.
+  results.production = [
+    await benchProduction({ maxActive: 2 }),
+    await benchProduction({ maxActive: 1 }),
+  ];
+}
 
 // 5. The plan of a large job on a loaded server.
 if (want("plan")) {

@@ -16,6 +16,7 @@ import type { Fault } from "../simulator/mod.ts";
 import { type Ran, REPO, runScript, spawnScript } from "./_scripts.ts";
 import { seams } from "./_stress_seams.ts";
 import { downloads } from "./_stress_downloads.ts";
+import { production } from "./_stress_production.ts";
 import {
   kill9,
   newJob,
@@ -462,5 +463,8 @@ await seams();
 
 // --- 8. Downloads: kills, cut bodies, changed files, the server down. ---
 await downloads();
+
+// --- 9. A real server's life: a reboot, an upgrade sweep, held jobs. ---
+await production();
 
 await writeReliability();

@@ -424,6 +424,7 @@ async function bulk(
     journal,
     args: run.args,
     pendingAfterWait: summary.pendingAfterWait,
+    staleAfterWait: summary.staleAfterWait,
     duplicates: summary.duplicates,
     notes,
     ionrun: io.ionrun ?? false,

@@ -7,7 +7,7 @@
 
 import { isPermanent, type TsClient } from "../http/mod.ts";
 import { inBatches, listAll, paginate } from "./paginate.ts";
-import { classifyState } from "../states.ts";
+import { classifyRun, classifyState, passedSince } from "../states.ts";
 import type { PluginResult } from "../types.ts";
 
 /** A (report, plugin) pair. */
@@ -347,6 +347,19 @@ export interface WaitOptions {
   onPollError?: (message: string, error: unknown) => void;
   /** Aborts the wait (the promise rejects with the signal's reason). */
   signal?: AbortSignal;
+  /**
+   * A run still running longer than this (see `classifyRun`: `Started`
+   * that long, or `Queued` that long since newer runs of these passed it) is
+   * no longer followed: its grid job is gone or held (a server reboot leaves
+   * runs `Started` for ever) and it will never end. Default: follow every
+   * run to the end.
+   */
+  staleAfterMs?: number;
+  /**
+   * When each run was launched (ms), where known: a run still `Queued` that
+   * long after its launch is stale too (with `staleAfterMs`).
+   */
+  launchedAt?: ReadonlyMap<number, number>;
 }
 
 /** The outcome of {@linkcode waitForRuns}. */
@@ -359,6 +372,8 @@ export interface WaitResult {
   missing: number[];
   /** Message of the last poll, if it failed (states are then older). */
   lastError?: string;
+  /** Ids left running past `staleAfterMs` (no longer followed). */
+  stale: number[];
 }
 
 /**
@@ -396,6 +411,7 @@ export async function waitForRuns(
   const deadline = client.now() + timeoutMs;
   const runs = new Map<number, PluginResult>();
   const missing: number[] = [];
+  const stale: number[] = [];
   let open = [...new Set(ids)];
   const signal = options.signal ? { signal: options.signal } : {};
   let lastError: string | undefined;
@@ -411,6 +427,10 @@ export async function waitForRuns(
     }
     if (found) {
       const still: number[] = [];
+      // A waiting run that newer ones passed is held (see passedSince).
+      const passed = options.staleAfterMs === undefined
+        ? undefined
+        : passedSince([...runs.values(), ...found.values()]);
       for (const id of open) {
         const run = found.get(id);
         if (!run) {
@@ -418,7 +438,17 @@ export async function waitForRuns(
           continue;
         }
         runs.set(id, run);
-        if (classifyState(run.state) === "running") still.push(id);
+        if (classifyState(run.state) !== "running") continue;
+        if (
+          options.staleAfterMs !== undefined &&
+          classifyRun(run, {
+              now: client.now(),
+              staleAfterMs: options.staleAfterMs,
+              passedAt: passed?.get(id),
+              launchedAt: options.launchedAt?.get(id),
+            }) === "stale"
+        ) stale.push(id);
+        else still.push(id);
       }
       open = still;
       options.onPoll?.(runs);
@@ -426,5 +456,11 @@ export async function waitForRuns(
     if (open.length === 0 || client.now() + pollMs > deadline) break;
     await client.sleep(pollMs, options.signal);
   }
-  return { runs, pending: open, missing, ...(lastError ? { lastError } : {}) };
+  return {
+    runs,
+    pending: open,
+    missing,
+    stale,
+    ...(lastError ? { lastError } : {}),
+  };
 }

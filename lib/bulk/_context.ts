@@ -28,6 +28,8 @@ export interface Task {
   before: number;
   /** When its launch was sent (ms), while in doubt. */
   sentAt?: number;
+  /** When its launch was sent and accepted (ms), in this invocation. */
+  acceptedAt?: number;
   /** Claimed in the registry by this process. */
   claimed?: boolean;
   /** Another live job was sending it: since when (ms), how many tries. */

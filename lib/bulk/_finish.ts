@@ -106,6 +106,7 @@ export function summarize(
     resumed: number;
     duplicates: number;
     pendingAfterWait?: number;
+    staleAfterWait?: number;
     interrupted?: boolean;
     settleMs?: number;
   },
@@ -121,6 +122,7 @@ export function summarize(
     interrupted: extra.interrupted ?? false,
     resumed: extra.resumed,
     pendingAfterWait: extra.pendingAfterWait ?? 0,
+    staleAfterWait: extra.staleAfterWait ?? 0,
     duplicates: extra.duplicates,
     ...(settleAfter !== undefined
       ? { settleAfter: new Date(settleAfter).toISOString() }

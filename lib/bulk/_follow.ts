@@ -54,23 +54,38 @@ export async function resolveRuns(
   return doubles;
 }
 
-/** Follows launched runs to their end; returns how many still run. */
+/**
+ * Follows launched runs to their end (a stale one, past `--stale-after`, is
+ * left: it never ends); returns how many still ran at the timeout, and how
+ * many were left stale.
+ */
 export async function waitAll(
   ctx: BulkContext,
   tasks: readonly Task[],
   wait: { timeoutMs: number; pollMs: number },
-): Promise<number> {
+): Promise<{ pending: number; stale: number }> {
   const { client, journal, signal, emit } = ctx;
   const byRun = new Map<number, Task>();
+  const launchedAt = new Map<number, number>();
   for (const t of tasks) {
     const row = resultOf(t);
-    if (row.outcome === "launched" && row.run !== null) byRun.set(row.run, t);
+    if (row.outcome === "launched" && row.run !== null) {
+      byRun.set(row.run, t);
+      // A Queued run that long after its launch is held: stale.
+      const earlier = ctx.launchedAt?.get(t.key);
+      const at = t.acceptedAt ?? t.sentAt ??
+        (earlier?.run === row.run ? earlier.at : undefined);
+      if (at !== undefined) launchedAt.set(row.run, at);
+    }
   }
   emit({ type: "phase", phase: "wait", total: byRun.size });
   let outcome;
   try {
     outcome = await waitForRuns(client, byRun.keys(), {
       ...wait,
+      // A run left Started by a reboot never ends: stop following it.
+      staleAfterMs: ctx.staleAfterMs,
+      launchedAt,
       ...(signal ? { signal } : {}),
       onPoll: (runs) => emit({ type: "wait", ...countStates(runs.values()) }),
       onPollError: (message) =>
@@ -80,10 +95,11 @@ export async function waitAll(
         }),
     });
   } catch (error) {
-    if (signal?.aborted) return byRun.size;
+    if (signal?.aborted) return { pending: byRun.size, stale: 0 };
     throw error;
   }
   const pending = new Set(outcome.pending);
+  const stale = new Set(outcome.stale);
   const lastError = outcome.lastError
     ? ` (the last status check failed: ${outcome.lastError})`
     : "";
@@ -103,6 +119,9 @@ export async function waitAll(
       row.message = `run ${id} ended ${state}${
         errors.length ? `: ${errors.join("; ")}` : ""
       }`;
+    } else if (stale.has(id)) {
+      row.message =
+        `run ${id} is stale: ${state} for longer than --stale-after, its grid job gone (as after a server reboot); --rerun stale relaunches it`;
     } else if (cls === "running") {
       row.message =
         `run ${id} still ${state} when --timeout passed${lastError}`;
@@ -118,5 +137,5 @@ export async function waitAll(
     }
   }
   await journal?.flush();
-  return outcome.pending.length;
+  return { pending: outcome.pending.length, stale: outcome.stale.length };
 }

@@ -496,6 +496,7 @@ async function launchOne(
     const sentAt = ctx.now();
     try {
       await postLaunch(client, { report, plugin }, { config: task.config });
+      task.acceptedAt = sentAt;
       // Not synced now: until it is, the intent says "in doubt", which a
       // resume settles from the server. The next launch need not wait.
       journal?.appendLater({

@@ -25,7 +25,7 @@ import type { Plan } from "./_plan.ts";
 import type { GuardView } from "./_prepare.ts";
 import { newRuns, queueRuns } from "../api/mod.ts";
 import { parseTsDate } from "../datetime.ts";
-import { classifyState } from "../states.ts";
+import { classifyRun, classifyState, passedSince } from "../states.ts";
 import type { JobEstimate } from "./summary.ts";
 import type { PluginResult } from "../types.ts";
 
@@ -123,6 +123,8 @@ export class Pacer {
   #passedBelow = 0;
   #ownOwner: string | undefined;
   #ownIds = new Set<number>();
+  /** When the queue passed each waiting run seen (held: no slot taken). */
+  #passed = new Map<number, number>();
 
   /**
    * @param ctx The bulk run's context.
@@ -185,6 +187,9 @@ export class Pacer {
     }
     if (this.#ownOwner === undefined) {
       this.#ownOwner = runs.find((r) => this.#ownIds.has(r.id))?.owner;
+    }
+    for (const [id, at] of passedSince(runs)) {
+      if (!this.#passed.has(id)) this.#passed.set(id, at);
     }
     const q = readQueue(runs, {
       ownOwner: this.#ownOwner,
@@ -306,6 +311,20 @@ export class Pacer {
         this.#active.delete(task);
         finished++;
         this.#learn(run);
+      } else if (
+        run && (
+          // Held: the queue passed it, so it takes no slot (a crash between
+          // the grid's hold and release leaves it Queued for ever).
+          (run.state === "Queued" && !run.starttime &&
+            this.#passed.has(run.id)) ||
+          // Its grid job is gone (a reboot): it never ends.
+          classifyRun(run, {
+              now: start,
+              staleAfterMs: this.#ctx.staleAfterMs,
+            }) === "stale"
+        )
+      ) {
+        this.#active.delete(task);
       } else if (
         !run && task.sentAt !== undefined &&
         start > task.sentAt + this.#ctx.graceMs

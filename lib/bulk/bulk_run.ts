@@ -469,14 +469,20 @@ async function launchJob(
   const duplicates = await findNewRuns(ctx, plan.tasks);
 
   let pendingAfterWait = 0;
+  let staleAfterWait = 0;
   if (wait && !ctx.signal?.aborted) {
-    pendingAfterWait = await waitAll(ctx, plan.tasks, wait);
+    ({ pending: pendingAfterWait, stale: staleAfterWait } = await waitAll(
+      ctx,
+      plan.tasks,
+      wait,
+    ));
   }
   interrupted ||= ctx.signal?.aborted ?? false;
   const summary = summarize(plan, {
     resumed,
     duplicates,
     pendingAfterWait,
+    staleAfterWait,
     interrupted,
     settleMs: ctx.settleMs,
   });

@@ -150,6 +150,11 @@ export interface BulkSummary {
   resumed: number;
   /** Launched runs still running when `wait` timed out. */
   pendingAfterWait: number;
+  /**
+   * Launched runs left running past the stale limit during `wait` (their
+   * grid job gone, as after a server reboot): no longer followed.
+   */
+  staleAfterWait?: number;
   /** Pairs that show two or more new runs (launched twice). */
   duplicates: number;
   /**

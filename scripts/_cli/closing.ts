@@ -302,6 +302,8 @@ export interface BulkClosingOptions {
   args?: readonly string[] | undefined;
   /** Launched runs still running when `--timeout` ended the wait. */
   pendingAfterWait?: number | undefined;
+  /** Launched runs left stale (past `--stale-after`) during the wait. */
+  staleAfterWait?: number | undefined;
   /** Pairs that show two new runs (launched twice). */
   duplicates?: number | undefined;
   /** Other lines worth reading. */
@@ -353,12 +355,31 @@ export function bulkRunClosing(
       }`,
     );
   }
+  if (options.staleAfterWait) {
+    // The status half must see them as stale too: the job's --stale-after.
+    const at = options.args?.indexOf("--stale-after") ?? -1;
+    const limit = at >= 0 && options.args![at + 1] !== undefined
+      ? ["--stale-after", options.args![at + 1]!]
+      : [];
+    const rerun = options.journal
+      ? `: ${
+        rerunCommand([options.journal, ...limit], options.ionrun ?? false)
+      } --rerun failed,stale ${limit.map(shellQuote).join(" ")}`.trimEnd()
+      : "";
+    notes.push(
+      `${options.staleAfterWait} stale: still Started or Queued past --stale-after (the grid job gone after a server reboot, or held for ever); relaunch them${rerun}`,
+    );
+  }
   if (options.pendingAfterWait) {
     notes.push(
       `${options.pendingAfterWait} still running when --timeout ended the wait: follow them with status.ts --wait`,
     );
   }
-  const unlaunched = rows.some((r) => NOT_LAUNCHED.has(r.outcome));
+  // A run that launched and then failed is for the rerun command, not for
+  // the resume (the same command launches nothing more for it).
+  const unlaunched = rows.some((r) =>
+    NOT_LAUNCHED.has(r.outcome) && !(r.outcome === "failed" && r.run !== null)
+  );
   const args = options.args;
   const stdin = args?.includes("-") ?? false;
   const again = args && unlaunched
@@ -410,6 +431,7 @@ export function bulkClosing(
 ): ClosingInput {
   const block = bulkRunClosing(summary.results, {
     pendingAfterWait: summary.pendingAfterWait,
+    staleAfterWait: summary.staleAfterWait,
     notes: options.notes,
   });
   return { ...block, ...(options.rerun ? { rerun: options.rerun } : {}) };

@@ -47,7 +47,12 @@ export const RESULT_COLUMNS: Column<RowResult>[] = [
 export function launchExitCode(
   summary: Pick<
     BulkSummary,
-    "interrupted" | "pendingAfterWait" | "counts" | "duplicates" | "stoppedBy"
+    | "interrupted"
+    | "pendingAfterWait"
+    | "staleAfterWait"
+    | "counts"
+    | "duplicates"
+    | "stoppedBy"
   >,
 ): number {
   const c = summary.counts;
@@ -56,6 +61,7 @@ export function launchExitCode(
   if (
     c.failed > 0 || c["not-started"] > 0 || c["in-doubt"] > 0 ||
     summary.duplicates > 0 || summary.pendingAfterWait > 0 ||
+    (summary.staleAfterWait ?? 0) > 0 ||
     summary.stoppedBy !== undefined
   ) return EXIT.failed;
   if (c.invalid > 0) return c.launched > 0 ? EXIT.failed : EXIT.usage;

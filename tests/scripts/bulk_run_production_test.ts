@@ -113,3 +113,64 @@ Deno.test("bulk-run --no-yield on the same load launches while production waits 
   );
   assert.ok(bad.length > 0, "the load makes production wait");
 });
+
+Deno.test("bulk-run --wait after a server reboot: the dead runs are left once stale (exit 1, 'N stale' and the rerun command), held runs too", async () => {
+  await using sim = await startSimulator({
+    reports: 80,
+    slots: 2,
+    runMs: 150,
+    queuedMs: 10,
+    runSpread: 0,
+    stuckQueuedRate: 0.15,
+    seed: 3,
+  });
+  const reports = sim.reportIds({ group: "Completed" }).slice(0, 30);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/in.csv`, `report\n${reports.join("\n")}\n`);
+  const args = [
+    `${dir}/in.csv`,
+    "--plugin",
+    "sampleID",
+    "--force",
+    "--max-active",
+    "2",
+    "--stale-after",
+    "1.5",
+    "--wait",
+    "--poll",
+    "0.1",
+  ];
+  const running = runCommand(bulkRunMain, args, { env: envFor(sim) });
+  // A reboot while both slots run the job's runs: they stay Started.
+  while (!(sim.launches.length >= 8 && sim.queue().running.length === 2)) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const dead = sim.reboot();
+  assert.equal(dead.length, 2);
+  const r = await running;
+  assert.equal(r.code, 1, r.stderr);
+  // Every pair launched once: the held runs (Queued for ever, no slot) did
+  // not hold the job's two places until the end.
+  assert.equal(sim.launches.length, 30);
+  for (const n of launchCounts(sim).values()) assert.equal(n, 1);
+  const held = (sim.pluginResults({ plugin: "sampleID" }) as {
+    id: number;
+    state: string;
+  }[]).filter((p) =>
+    p.state === "Queued" && sim.launches.some((l) => l.pluginResultId === p.id)
+  );
+  assert.ok(held.length > 0, "some launches were held");
+  const stale = dead.length + held.length;
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `${stale} stale: still Started or Queued past --stale-after .* --stale-after 1\\.5 --failed --format csv \\| .* - --rerun failed,stale --stale-after 1\\.5`,
+    ),
+  );
+  for (const id of dead) {
+    assert.match(
+      r.stdout,
+      new RegExp(`run ${id} is stale: Started for longer than --stale-after`),
+    );
+  }
+});

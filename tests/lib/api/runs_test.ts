@@ -208,3 +208,35 @@ Deno.test("newRuns() finds each pair's runs above its own bound, oldest first, i
   assert.equal((await newRuns(client, [])).size, 0);
   assert.equal(sim.requests.length, 0, "nothing to look for: no request");
 });
+
+Deno.test("waitForRuns() with staleAfterMs leaves runs a reboot left Started and held runs the queue passed, or Queued that long since their launch", async () => {
+  await using sim = await simulator({ slots: 1, queuedMs: 10 });
+  using client = await clientFor(sim);
+  const [a, b, c, d] = freshReports(sim, "sampleID", 4);
+  const dead = sim.addPluginResult(a!, "sampleID", "Started"); // no grid job
+  const held = sim.addPluginResult(b!, "sampleID", "Queued"); // held for ever
+  const newer = sim.addPluginResult(c!, "sampleID", "Completed"); // passed `held`
+  const waiting = sim.addPluginResult(d!, "sampleID", "Queued"); // nothing newer
+  await new Promise((r) => setTimeout(r, 80));
+  // Passage is seen among the runs followed (a job's own), as here.
+  const ids = [dead, held, newer, waiting];
+  const plain = await waitForRuns(client, ids, { timeoutMs: 100, pollMs: 20 });
+  assert.deepEqual(plain.stale, [], "without a limit every run is followed");
+  assert.deepEqual(plain.pending.sort(), [dead, held, waiting].sort());
+
+  const limited = await waitForRuns(client, ids, {
+    timeoutMs: 100,
+    pollMs: 20,
+    staleAfterMs: 50,
+  });
+  assert.deepEqual(limited.stale.sort(), [dead, held].sort());
+  assert.deepEqual(limited.pending, [waiting], "not passed, launch unknown");
+
+  const launched = await waitForRuns(client, [waiting], {
+    timeoutMs: 100,
+    pollMs: 20,
+    staleAfterMs: 50,
+    launchedAt: new Map([[waiting, Date.now() - 60]]),
+  });
+  assert.deepEqual(launched.stale, [waiting]);
+});

@@ -174,11 +174,11 @@ Deno.test("waitAll() follows launched runs to their end: states on every row, fa
     const liveRun = tasks[0]!.rows[0]!.run!;
     assert.ok(liveRun > 0);
 
-    const pending = await waitAll(ctx, [...tasks, notLaunched], {
+    const left = await waitAll(ctx, [...tasks, notLaunched], {
       timeoutMs: 30_000,
       pollMs: 20,
     });
-    assert.equal(pending, 0);
+    assert.deepEqual(left, { pending: 0, stale: 0 });
     assert.deepEqual(
       events.find((e) => e.type === "phase"),
       { type: "phase", phase: "wait", total: 3 },
@@ -220,7 +220,7 @@ Deno.test("waitAll() says which runs still ran at the timeout, and what it could
   const events: BulkEvent[] = [];
   const ctx = bulkContext(client, { emit: (e) => events.push(e) });
   const left = await waitAll(ctx, [running], { timeoutMs: 100, pollMs: 20 });
-  assert.equal(left, 1);
+  assert.deepEqual(left, { pending: 1, stale: 0 });
   assert.equal(running.rows[0]!.outcome, "launched");
   assert.equal(running.rows[0]!.state, "Started");
   assert.equal(
@@ -239,7 +239,7 @@ Deno.test("waitAll() says which runs still ran at the timeout, and what it could
   });
   events.length = 0;
   const still = await waitAll(ctx, [unknown], { timeoutMs: 100, pollMs: 20 });
-  assert.equal(still, 1);
+  assert.deepEqual(still, { pending: 1, stale: 0 });
   assert.match(
     unknown.rows[0]!.message,
     new RegExp(
@@ -270,6 +270,6 @@ Deno.test("waitAll() stops when the signal aborts, counting the runs it followed
     emit: (e) => e.type === "wait" && stop.abort(),
   });
   const left = await waitAll(ctx, tasks, { timeoutMs: 60_000, pollMs: 20 });
-  assert.equal(left, 2);
+  assert.deepEqual(left, { pending: 2, stale: 0 });
   assert.ok(tasks.every((t) => t.rows[0]!.state === null));
 });

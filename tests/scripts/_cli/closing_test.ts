@@ -234,6 +234,15 @@ Deno.test("bulkRunClosing() from rows: counts, up to ten failures with their rea
   assert.equal(fine.rerun, undefined);
   assert.equal(fine.resume, undefined);
   assert.deepEqual(fine.failures, []);
+  // A run that launched and then ended Error (outcome failed after --wait,
+  // its run known) is for the rerun command only: the same command again
+  // would launch nothing, so it is not offered.
+  const ranAndFailed = bulkRunClosing(
+    [{ ...row(2, "failed", "Error", "run 502 ended Error"), run: 502 }],
+    { journal: "j", args: ["in.csv", "--wait"] },
+  );
+  assert.ok(ranAndFailed.rerun);
+  assert.equal(ranAndFailed.resume, undefined);
   // Standard input: the same input has to be given again.
   const piped = bulkRunClosing([row(2, "not-started", null)], {
     args: ["-", "--plugin", "igv"],
