@@ -6,6 +6,7 @@
  * @module
  */
 
+import { formatIso, parseTsDate } from "../datetime.ts";
 import { classifyRun, type StateClass } from "../states.ts";
 import type { PluginResult } from "../types.ts";
 
@@ -105,15 +106,13 @@ export function guard(
       return again("stale")
         ? {
           launch: true,
-          reason: `rerun: ${which} since ${
-            latest.starttime ?? "its launch"
-          }, stale`,
+          reason: `rerun: ${which} since ${since(latest)}, stale`,
           class: cls,
         }
         : {
           launch: false,
           reason: `stale: ${which} since ${
-            latest.starttime ?? "its launch"
+            since(latest)
           } (its job is gone; --rerun stale launches it again)`,
           class: cls,
         };
@@ -146,4 +145,13 @@ export function guard(
           class: cls,
         };
   }
+}
+
+/**
+ * Since when a stale run has been in its state, as ISO 8601 UTC with ms
+ * (Tastypie's raw string puts milliseconds where microseconds go).
+ */
+function since(run: Pick<PluginResult, "starttime">): string {
+  const at = run.starttime ? formatIso(parseTsDate(run.starttime)) : null;
+  return at ?? "its launch";
 }

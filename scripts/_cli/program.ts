@@ -208,6 +208,10 @@ export function newProgram(
         "timeout of each HTTP request in seconds",
       ).default(30).argParser(positiveNumber("--request-timeout")),
     )
+    .option(
+      "--problems <file>",
+      `write every input problem to FILE (the output shows the first ${MAX_PROBLEMS})`,
+    )
     .option("--debug", "show stack traces of errors")
     .exitOverride()
     .configureOutput({
@@ -259,7 +263,34 @@ export async function runMain(
     await program.parseAsync([...run.args], { from: "user" });
     return run.exitCode;
   } catch (error) {
-    return reportError(run.name, error, debug, run.io);
+    const code = reportError(run.name, error, debug, run.io);
+    const file = program.opts().problems as string | undefined;
+    if (file !== undefined && error instanceof InputError) {
+      await writeProblems(file, error, run);
+    }
+    return code;
+  }
+}
+
+/** Writes every problem of an input to `--problems FILE`, and says so. */
+async function writeProblems(
+  file: string,
+  error: InputError,
+  run: Invocation,
+): Promise<void> {
+  const eprint = (line: string) => say(run.io, spokenAs(run.io, line));
+  try {
+    await Deno.writeTextFile(
+      file,
+      error.problems.map(formatProblem).join("\n") + "\n",
+    );
+    eprint(`all ${error.problems.length} problem(s) written to ${file}`);
+  } catch (e) {
+    eprint(
+      `cannot write --problems ${file}: ${
+        e instanceof Error ? e.message : String(e)
+      }`,
+    );
   }
 }
 

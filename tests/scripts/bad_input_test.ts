@@ -40,6 +40,34 @@ Deno.test("bulk_run.ts: 120 bad rows print the first 50 and a count", async () =
   );
 });
 
+Deno.test("bulk_run.ts --problems FILE: every problem in the file, the first 50 on stderr, nothing launched", async () => {
+  await using sim = await simulator({ reports: 5 });
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(
+    `${dir}/in.csv`,
+    `report\n${Array.from({ length: 75 }, (_, i) => `bad${i}`).join("\n")}\n`,
+  );
+  const r = await runCommand(bulkRunMain, [
+    `${dir}/in.csv`,
+    "--plugin",
+    "igv",
+    "--problems",
+    `${dir}/problems.txt`,
+  ], { env: envFor(sim) });
+  assert.equal(r.code, 2);
+  assert.equal(sim.launches.length, 0);
+  assert.match(r.stderr, /… and 25 more problem\(s\) \(75 in all/);
+  assert.match(
+    r.stderr,
+    new RegExp(`all 75 problem\\(s\\) written to ${dir}/problems\\.txt`),
+  );
+  const all = (await Deno.readTextFile(`${dir}/problems.txt`)).trimEnd()
+    .split("\n");
+  assert.equal(all.length, 75);
+  assert.match(all[0]!, new RegExp(`^${dir}/in\\.csv:2: `));
+  assert.match(all[74]!, new RegExp(`^${dir}/in\\.csv:76: .*bad74`));
+});
+
 Deno.test("bulk_run.ts: an empty input and a header alone are alike: nothing to launch, exit 0", async () => {
   await using sim = await simulator({ reports: 5 });
   for (const stdin of ["", "report,plugin\n"]) {

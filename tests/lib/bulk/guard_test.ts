@@ -51,6 +51,14 @@ Deno.test("guard() decides per rerun policy and class", () => {
   });
   assert.equal(stale.class, "stale");
   assert.match(stale.reason, /stale: run 9 is Started since .*--rerun stale/);
+  // The start time as ISO 8601 UTC with ms, not Tastypie's raw string (its
+  // six digits hold milliseconds).
+  const raw = guard({
+    id: 10,
+    state: "Started",
+    starttime: "2026-03-01T03:08:04.000597+00:00",
+  }, { now: Date.parse("2026-03-03T00:00:00Z") });
+  assert.match(raw.reason, /since 2026-03-01T03:08:04\.597Z /);
   assert.match(
     guard({ id: 9, state: "Cancelled", starttime: null }, { now: NOW }).reason,
     /cancelled by a user: run 9 .*--rerun cancelled/,
