@@ -49,7 +49,7 @@ export async function seams(): Promise<void> {
   // Two project folders, the same CSV name, at once.
   {
     await using sim = await startSimulator({
-      reports: 1200,
+      reports: 1400,
       launchDelayMs: 10,
     });
     const a = await newJob(sim, "AmpliconRep", 1000);
@@ -75,7 +75,7 @@ export async function seams(): Promise<void> {
   // One server under two names.
   {
     await using sim = await startSimulator({
-      reports: 1200,
+      reports: 1400,
       launchDelayMs: 10,
     });
     const a = await newJob(sim, "AmpliconRep", 1000);
@@ -150,7 +150,7 @@ export async function seams(): Promise<void> {
   // Two live jobs on runs that all fail, with the default settle window.
   {
     await using sim = await startSimulator({
-      reports: 700,
+      reports: 800,
       failureRate: 1,
       launchDelayMs: 5,
     });
@@ -186,7 +186,7 @@ export async function seams(): Promise<void> {
   // A job killed while it holds claims; another job at once.
   {
     await using sim = await startSimulator({
-      reports: 1200,
+      reports: 1400,
       createDelayMs: 400,
     });
     const a = await newJob(sim, "AmpliconRep", 1000);
@@ -211,7 +211,7 @@ export async function seams(): Promise<void> {
 
   // A job stopped with Ctrl-Z while it holds claims.
   {
-    await using sim = await startSimulator({ reports: 400 });
+    await using sim = await startSimulator({ reports: 500 });
     sim.addFault({
       method: "POST",
       nth: 1,
@@ -263,7 +263,7 @@ export async function seams(): Promise<void> {
 
   // Claim files of another shape in the registry.
   {
-    await using sim = await startSimulator({ reports: 1200 });
+    await using sim = await startSimulator({ reports: 1400 });
     const job = await newJob(sim, "AmpliconRep", 1000);
     // A launch on another report makes the registry's folder.
     const other = sim.reportIds().find((id) => !job.reports.includes(id))!;
@@ -300,7 +300,7 @@ export async function seams(): Promise<void> {
 
   // A list whose total_count keeps growing.
   {
-    await using sim = await startSimulator({ reports: 1200 });
+    await using sim = await startSimulator({ reports: 1400 });
     const job = await newJob(sim, "AmpliconRep", 1000);
     sim.addFault({
       method: "GET",
@@ -351,7 +351,7 @@ export async function seams(): Promise<void> {
 
   // The API key in TS_URL.
   {
-    await using sim = await startSimulator({ reports: 300 });
+    await using sim = await startSimulator({ reports: 400 });
     const job = await newJob(sim, "AmpliconRep", 200);
     const user = sim.users[0]!;
     const env = { ...job.env };

@@ -109,7 +109,7 @@ import {
     1000,
   ];
   for (const moment of moments) {
-    await using sim = await startSimulator({ reports: 1100, launchDelayMs: 5 });
+    await using sim = await startSimulator({ reports: 1400, launchDelayMs: 5 });
     const job = await newJob(sim, "AmpliconRep", 1000);
     const args = ["in.csv", "--concurrency", "8", ...SCALED];
     const child = spawnScript("bulk_run.ts", args, { ...job, quiet: true });
@@ -142,7 +142,7 @@ import {
 
 // --- 3. Two and three launchers at once. ---
 {
-  await using sim = await startSimulator({ reports: 1200, launchDelayMs: 10 });
+  await using sim = await startSimulator({ reports: 1400, launchDelayMs: 10 });
   const job = await newJob(sim, "AmpliconRep", 1000);
   const args = ["in.csv", "--concurrency", "4", ...SCALED];
   const a = spawnScript("bulk_run.ts", args, job).output();
@@ -161,7 +161,7 @@ import {
   });
 }
 {
-  await using sim = await startSimulator({ reports: 1200, launchDelayMs: 10 });
+  await using sim = await startSimulator({ reports: 1400, launchDelayMs: 10 });
   const job = await newJob(sim, "AmpliconRep", 1000);
   await writeCsv(`${job.cwd}/a.csv`, job.reports.slice(0, 700), "AmpliconRep");
   await writeCsv(`${job.cwd}/b.csv`, job.reports.slice(300), "AmpliconRep");
@@ -195,7 +195,7 @@ import {
 
 // --- 4. The server paused past the request timeout, and restarted mid-run. ---
 {
-  await using sim = await startSimulator({ reports: 1200, launchDelayMs: 5 });
+  await using sim = await startSimulator({ reports: 1400, launchDelayMs: 5 });
   const job = await newJob(sim, "AmpliconRep", 1000);
   const args = ["in.csv", "--concurrency", "8", ...SCALED];
   const output = spawnScript("bulk_run.ts", args, job).output();
@@ -225,7 +225,7 @@ import {
   const dir = await Deno.makeTempDir({ prefix: "ionrun-stress-state-" });
   const stateFile = `${dir}/state.json`;
   let sim = await startSimulator({
-    reports: 1200,
+    reports: 1400,
     launchDelayMs: 5,
     stateFile,
   });
@@ -237,7 +237,7 @@ import {
   await sim.close();
   await sleep(1_500);
   sim = await startSimulator({
-    reports: 1200,
+    reports: 1400,
     launchDelayMs: 5,
     stateFile,
     port,
@@ -265,7 +265,7 @@ import {
 
 // --- 5. Bad answers. ---
 {
-  await using sim = await startSimulator({ reports: 1200 });
+  await using sim = await startSimulator({ reports: 1400 });
   const job = await newJob(sim, "AmpliconRep", 1000);
   for (const method of ["GET", "POST"]) {
     sim.addFault({
@@ -319,7 +319,7 @@ for (
     }],
   ] as [string, Fault][]
 ) {
-  await using sim = await startSimulator({ reports: 1200 });
+  await using sim = await startSimulator({ reports: 1400 });
   const job = await newJob(sim, "AmpliconRep", 1000);
   sim.addFault(fault);
   const args = ["in.csv", "--concurrency", "8", ...SCALED];
@@ -340,7 +340,7 @@ for (
 // --- 6. The journal's own faults. ---
 {
   // Disk full: the journal on a 24 KiB tmpfs in a private mount namespace.
-  await using sim = await startSimulator({ reports: 1200 });
+  await using sim = await startSimulator({ reports: 1400 });
   const job = await newJob(sim, "AmpliconRep", 1000);
   const mount = `${job.cwd}/small`;
   await Deno.mkdir(mount);
@@ -408,7 +408,7 @@ for (
 }
 {
   // A read-only journal folder (Deno's --deny-write), then a writable one.
-  await using sim = await startSimulator({ reports: 1200 });
+  await using sim = await startSimulator({ reports: 1400 });
   const job = await newJob(sim, "AmpliconRep", 1000);
   const args = ["in.csv", "--concurrency", "8", ...SCALED];
   const denied = await runScript("bulk_run.ts", args, {
@@ -433,7 +433,7 @@ for (
 }
 {
   // A torn last line and a garbage line in the middle, after a kill -9.
-  await using sim = await startSimulator({ reports: 1200, launchDelayMs: 5 });
+  await using sim = await startSimulator({ reports: 1400, launchDelayMs: 5 });
   const job = await newJob(sim, "AmpliconRep", 1000);
   const args = ["in.csv", "--concurrency", "8", ...SCALED];
   const child = spawnScript("bulk_run.ts", args, { ...job, quiet: true });
