@@ -114,3 +114,18 @@ export async function runScript(
     seconds: (performance.now() - start) / 1000,
   };
 }
+
+/** Requests by kind (`GET pluginresult/`, `POST results/N/plugin/`), from a simulator's log. */
+export function requestKinds(
+  requests: readonly { method: string; path: string }[],
+): Record<string, number> {
+  const kinds: Record<string, number> = {};
+  for (const r of requests) {
+    const kind = `${r.method} ${
+      r.path.replace(/^\/rundb\/api\/v1\//, "").replace(/\/\d+\//g, "/N/")
+        .replace(/\?.*$/, "")
+    }`;
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
+  return kinds;
+}

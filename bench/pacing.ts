@@ -7,7 +7,7 @@
 // the requests per launched row, pacing polls and the wait included.
 
 import { startSimulator } from "../simulator/mod.ts";
-import { envFor, runScript } from "./_scripts.ts";
+import { envFor, requestKinds, runScript } from "./_scripts.ts";
 
 /** The figures of {@linkcode benchPacing}. */
 export interface PacingFigures {
@@ -80,14 +80,7 @@ export async function benchPacing(
   );
   const total = (last - first) / 1000;
   const ideal = runs * jobMs / 1000 / slots;
-  const breakdown: Record<string, number> = {};
-  for (const r of sim.requests) {
-    const kind = `${r.method} ${
-      r.path.replace(/^\/rundb\/api\/v1\//, "").replace(/\/\d+\//g, "/N/")
-        .replace(/\?.*$/, "")
-    }`;
-    breakdown[kind] = (breakdown[kind] ?? 0) + 1;
-  }
+  const breakdown = requestKinds(sim.requests);
   await Deno.remove(cwd, { recursive: true });
   return {
     runs,

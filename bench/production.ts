@@ -14,7 +14,7 @@
 // requests per row.
 
 import { type Simulator, startSimulator } from "../simulator/mod.ts";
-import { envFor, runScript } from "./_scripts.ts";
+import { envFor, requestKinds, runScript } from "./_scripts.ts";
 
 /** Queue waits of production runs, in server minutes. */
 export interface WaitFigures {
@@ -162,14 +162,7 @@ export async function benchProduction(
   const idealMs = jobSlotMs * window / free;
   const withJob = summary(waits(job, from, to, now), k);
   const withoutJob = summary(waits(base, bFrom, bTo, now), k);
-  const breakdown: Record<string, number> = {};
-  for (const r of job.requests) {
-    const kind = `${r.method} ${
-      r.path.replace(/^\/rundb\/api\/v1\//, "").replace(/\/\d+\//g, "/N/")
-        .replace(/\?.*$/, "")
-    }`;
-    breakdown[kind] = (breakdown[kind] ?? 0) + 1;
-  }
+  const breakdown = requestKinds(job.requests);
   await Deno.remove(cwd, { recursive: true });
   const hours = (ms: number) => round(ms / k / 3_600_000);
   return {

@@ -12,6 +12,37 @@ import {
 import { main as bulkRunMain } from "../../scripts/bulk_run.ts";
 import { main as statusMain } from "../../scripts/status.ts";
 
+/**
+ * The README's rerun pipe, three times: `status <journal> --failed --format
+ * csv | bulk-run -` with `flags`; returns each rerun's stderr.
+ */
+async function rerunPipe(
+  journal: string,
+  { dir, env, flags }: {
+    dir: string;
+    env: Record<string, string>;
+    flags: string[];
+  },
+): Promise<string[]> {
+  const closings: string[] = [];
+  for (let i = 1; i <= 3; i++) {
+    const failed = await runCommand(statusMain, [
+      journal,
+      "--failed",
+      "--format",
+      "csv",
+    ], { env });
+    const rerun = await runCommand(bulkRunMain, [
+      "-",
+      "--journal",
+      `${dir}/pipe${i}.ndjson`,
+      ...flags,
+    ], { env, stdin: failed.stdout });
+    closings.push(rerun.stderr);
+  }
+  return closings;
+}
+
 Deno.test("the rerun pipe run three times on 10 pairs that always fail launches each at most twice in all, then holds them back with the log command", async () => {
   // Every run ends in Error, as on a report whose files are gone.
   await using sim = await simulator({ reports: 40, failureRate: 1 });
@@ -34,24 +65,11 @@ Deno.test("the rerun pipe run three times on 10 pairs that always fail launches 
     "0.05",
   ], { env });
   assert.equal(first.code, 1, first.stderr);
-  const closings: string[] = [];
-  for (let i = 1; i <= 3; i++) {
-    const failed = await runCommand(statusMain, [
-      `${dir}/in.csv.journal.ndjson`,
-      "--failed",
-      "--format",
-      "csv",
-    ], { env });
-    const rerun = await runCommand(bulkRunMain, [
-      "-",
-      "--journal",
-      `${dir}/pipe${i}.ndjson`,
-      "--wait",
-      "--poll",
-      "0.05",
-    ], { env, stdin: failed.stdout });
-    closings.push(rerun.stderr);
-  }
+  const closings = await rerunPipe(`${dir}/in.csv.journal.ndjson`, {
+    dir,
+    env,
+    flags: ["--wait", "--poll", "0.05"],
+  });
   const counts = launchCounts(sim);
   for (const id of chosen) {
     const n = counts.get(`${id}/sampleID`) ?? 0;
@@ -115,22 +133,11 @@ Deno.test("10 reports whose analysis failed: refused with their status; launched
     ...asked,
   ], { env });
   assert.equal(first.code, 1, first.stderr);
-  let last = "";
-  for (let i = 1; i <= 3; i++) {
-    const failed = await runCommand(statusMain, [
-      `${dir}/first.ndjson`,
-      "--failed",
-      "--format",
-      "csv",
-    ], { env });
-    const rerun = await runCommand(bulkRunMain, [
-      "-",
-      "--journal",
-      `${dir}/pipe${i}.ndjson`,
-      ...asked,
-    ], { env, stdin: failed.stdout });
-    last = rerun.stderr;
-  }
+  const last = (await rerunPipe(`${dir}/first.ndjson`, {
+    dir,
+    env,
+    flags: asked,
+  })).at(-1)!;
   const counts = launchCounts(sim);
   for (const r of chosen) {
     const n = counts.get(`${r.id}/sampleID`) ?? 0;
