@@ -85,8 +85,18 @@ export interface StaleRule {
   passedAt?: number | undefined;
 }
 
-// Running states of a run that has not got a slot yet.
 const WAITING_STATES = new Set(["Pending", "Queued"]);
+
+/**
+ * Whether a run's state says it waits for a slot (`Pending`, `Queued`): a
+ * running state without a start.
+ *
+ * @param state The run's state.
+ * @returns True for `Pending` and `Queued`.
+ */
+export function isWaiting(state: string): boolean {
+  return WAITING_STATES.has(state);
+}
 
 /**
  * When the queue passed each waiting run among `runs`: the earliest start
@@ -117,7 +127,7 @@ export function passedSince(
     const start = run.starttime ? parseTsDate(run.starttime) : NaN;
     if (Number.isFinite(start)) earliest = Math.min(earliest, start);
     else if (
-      WAITING_STATES.has(run.state) && Number.isFinite(earliest)
+      isWaiting(run.state) && Number.isFinite(earliest)
     ) passed.set(run.id, earliest);
   }
   return passed;

@@ -25,7 +25,12 @@ import type { Plan } from "./_plan.ts";
 import type { GuardView } from "./_prepare.ts";
 import { newRuns, queueRuns } from "../api/mod.ts";
 import { parseTsDate } from "../datetime.ts";
-import { classifyRun, classifyState, passedSince } from "../states.ts";
+import {
+  classifyRun,
+  classifyState,
+  isWaiting,
+  passedSince,
+} from "../states.ts";
 import type { JobEstimate } from "./summary.ts";
 import type { PluginResult } from "../types.ts";
 
@@ -315,8 +320,7 @@ export class Pacer {
         run && (
           // Held: the queue passed it, so it takes no slot (a crash between
           // the grid's hold and release leaves it Queued for ever).
-          (run.state === "Queued" && !run.starttime &&
-            this.#passed.has(run.id)) ||
+          (isWaiting(run.state) && this.#passed.has(run.id)) ||
           // Its grid job is gone (a reboot): it never ends.
           classifyRun(run, {
               now: start,

@@ -11,7 +11,7 @@ import { InputError, type RowProblem } from "../errors.ts";
 import { preflight } from "./preflight.ts";
 import type { RunRow } from "../run_rows.ts";
 import { pairKey, queueRuns, reportOf, runsOf } from "../api/mod.ts";
-import { classifyState, passedSince } from "../states.ts";
+import { classifyState, isWaiting, passedSince } from "../states.ts";
 import type { RowResult } from "./summary.ts";
 import type { PluginResult } from "../types.ts";
 
@@ -223,7 +223,7 @@ async function passedAtOf(
 ): Promise<Map<number, number>> {
   const passed = passedSince(history);
   const undated = [...latest.values()].some((r) =>
-    (r.state === "Queued" || r.state === "Pending") && !passed.has(r.id)
+    isWaiting(r.state) && !passed.has(r.id)
   );
   if (!undated) return passed;
   try {
