@@ -31,6 +31,9 @@ tr:nth-child(even) td.flag{background:#f7c4c4}
 footer{margin-top:1em;color:#555}
 `;
 
+// The sort empties the body before putting the rows back: moving each row
+// out of a full tbody costs Chromium time per row still in it (10 s for
+// 16,000 rows in reverse order), an empty one costs nothing.
 const JS = `
 (function(){var t=document.getElementById("results");if(!t)return;
 var hs=t.tHead.rows[0].cells,body=t.tBodies[0];
@@ -43,6 +46,7 @@ for(var k=0;k<rows.length;k++)keyed[k]=[key(rows[k].cells[i]),rows[k]];
 keyed.sort(function(a,b){var x=a[0],y=b[0];
 if(x===null)return y===null?0:1;if(y===null)return -1;
 return (x<y?-1:x>y?1:0)*dir;});
+body.textContent="";
 var f=document.createDocumentFragment();for(var m=0;m<keyed.length;m++)f.appendChild(keyed[m][1]);body.appendChild(f);}
 for(var i=0;i<hs.length;i++)(function(i){hs[i].addEventListener("click",function(){sort(i);});})(i);
 })();
