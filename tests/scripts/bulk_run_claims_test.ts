@@ -26,7 +26,16 @@ Deno.test("a job killed while it holds claims: another job takes them over, sett
   const b = await job(reports, "igv");
   const cache = await Deno.makeTempDir({ prefix: "ionrun-cache-" });
   const env = { ...envFor(sim), XDG_CACHE_HOME: cache };
-  const args = ["in.csv", "--concurrency", "4", "--settle", "4s"];
+  // Unpaced (--max-active 0): the claims are the point, not the queue.
+  const args = [
+    "in.csv",
+    "--concurrency",
+    "4",
+    "--settle",
+    "4s",
+    "--max-active",
+    "0",
+  ];
   const first = spawnScript("bulk_run.ts", args, { env, cwd: a });
   while (postsSeen(sim) < 4) await wait(5);
   first.kill("SIGKILL");

@@ -26,7 +26,8 @@ Deno.test("two project folders, each with its own in.csv of the same pairs, at o
   const b = await job([...reports].reverse(), "igv");
   const cache = await Deno.makeTempDir({ prefix: "ionrun-cache-" });
   const env = { ...envFor(sim), XDG_CACHE_HOME: cache };
-  const args = ["in.csv", "--concurrency", "3"];
+  // Unpaced (--max-active 0): the two jobs race for every pair at once.
+  const args = ["in.csv", "--concurrency", "3", "--max-active", "0"];
   const runs = [
     spawnScript("bulk_run.ts", args, { env, cwd: a }),
     spawnScript("bulk_run.ts", args, { env, cwd: b }),
@@ -49,7 +50,8 @@ Deno.test("one server under two names (127.0.0.1 and localhost) at once: every p
   const cache = await Deno.makeTempDir({ prefix: "ionrun-cache-" });
   const env = { ...envFor(sim), XDG_CACHE_HOME: cache };
   const local = { ...env, TS_URL: sim.url.replace("127.0.0.1", "localhost") };
-  const args = ["in.csv", "--concurrency", "3"];
+  // Unpaced (--max-active 0): the two jobs race for every pair at once.
+  const args = ["in.csv", "--concurrency", "3", "--max-active", "0"];
   const outs = await Promise.all([
     ended(spawnScript("bulk_run.ts", args, { env, cwd: a })),
     ended(spawnScript("bulk_run.ts", args, { env: local, cwd: b })),
