@@ -338,7 +338,7 @@ async function bulk(
     eprint(
       io,
       `rerun the failed ones with: ${
-        rerunCommand([journal!], io.ionrun ?? false)
+        rerunCommand([journal!], { ionrun: io.ionrun })
       }; or start this job over with --new-job`,
     );
     return EXIT.ok;

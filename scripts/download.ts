@@ -298,7 +298,7 @@ async function download(
     progress.done();
     const rerun = rerunCommand(
       run.args.filter((a) => a !== "--dry-run"),
-      io.ionrun ?? false,
+      { ionrun: io.ionrun },
     );
     if (summary === null) {
       eprint(

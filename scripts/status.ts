@@ -432,7 +432,7 @@ function rerunFor(
     args.push("--stale-after", `${Math.round(flags.staleAfter / 1000)}s`);
   }
   if (flags.url) args.push("--url", flags.url);
-  const command = rerunCommand(args, ionrun);
+  const command = rerunCommand(args, { ionrun });
   return input === "-" ? `(the same input) | ${command}` : command;
 }
 

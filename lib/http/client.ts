@@ -26,6 +26,7 @@ import {
   type RetryPolicy,
 } from "./_retry.ts";
 import { type Http, httpFor, readCaCert } from "./http.ts";
+import type { GetEnv } from "./_proxy.ts";
 import type { ConnectionConfig } from "../config.ts";
 import type { CredentialForm } from "../errors.ts";
 import type { Transport, TransportResponse } from "./transport.ts";
@@ -51,6 +52,11 @@ export interface ClientOptions extends ConnectionConfig {
    * and the proxy variables are its business.
    */
   transport?: Transport;
+  /**
+   * Reads the proxy variables (`HTTPS_PROXY`, `NO_PROXY`, ...); default the
+   * process environment, as far as permitted.
+   */
+  getEnv?: GetEnv;
   /**
    * Retries of reads (GET) that failed transiently: network errors, 5xx,
    * 408, 429, an HTML or cut-off answer. Default 3 retries from 1 s,

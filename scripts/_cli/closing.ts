@@ -137,12 +137,23 @@ export function shellQuote(arg: string): string {
     : `'${arg.replaceAll("'", "'\\''")}'`;
 }
 
+/** How a printed command is spelled. */
+export interface CommandSpelling {
+  /** Started as `ionrun`: `ionrun <command>` instead of the script. */
+  ionrun?: boolean | undefined;
+  /** The folder the command is run from; default the working directory. */
+  cwd?: string | undefined;
+}
+
 /**
  * How to run one of the scripts from the working directory: `ionrun
  * <command>` under ionrun (`ionrun` true); `deno run -A scripts/<name>` with the path
  * relative to it; from a bundle (`dist/`), the bundled script beside it.
  */
-export function scriptCommand(name: string, ionrun = false): string {
+export function scriptCommand(
+  name: string,
+  { ionrun = false, cwd = Deno.cwd() }: CommandSpelling = {},
+): string {
   if (ionrun) {
     return `ionrun ${name.replace(/\.ts$/, "").replace("_", "-")}`;
   }
@@ -150,7 +161,7 @@ export function scriptCommand(name: string, ionrun = false): string {
   const path = source
     ? fileURLToPath(new URL(`../${name}`, import.meta.url))
     : fileURLToPath(new URL(name.replace(/\.ts$/, ".js"), Deno.mainModule));
-  let shown = relative(Deno.cwd(), path);
+  let shown = relative(cwd, path);
   if (shown.startsWith("../../") || shown === "") shown = path;
   return `deno run -A ${shellQuote(shown)}`;
 }
@@ -162,15 +173,15 @@ export function scriptCommand(name: string, ionrun = false): string {
  *
  * @param selection The arguments that select the pairs (input file,
  *   `--report`, `--plugin`, `--stale-after`), already split.
- * @param ionrun Spelled as `ionrun status … | ionrun bulk-run -`.
+ * @param spelling `ionrun`: spelled as `ionrun status … | ionrun bulk-run -`.
  */
 export function rerunCommand(
   selection: readonly string[],
-  ionrun = false,
+  spelling: CommandSpelling = {},
 ): string {
-  return `${scriptCommand("status.ts", ionrun)} ${
+  return `${scriptCommand("status.ts", spelling)} ${
     [...selection, "--failed", "--format", "csv"].map(shellQuote).join(" ")
-  } | ${scriptCommand("bulk_run.ts", ionrun)} -`;
+  } | ${scriptCommand("bulk_run.ts", spelling)} -`;
 }
 
 /** A failed pair's reason: its validation errors, its log's last error line, or its state. */
@@ -310,6 +321,8 @@ export interface BulkClosingOptions {
   notes?: readonly string[] | undefined;
   /** Started as `ionrun bulk-run`: the commands are spelled that way. */
   ionrun?: boolean | undefined;
+  /** The folder the commands are run from; default the working directory. */
+  cwd?: string | undefined;
 }
 
 /** Rows whose launch did not happen, or whose outcome is unknown. */
@@ -337,6 +350,7 @@ export function bulkRunClosing(
   rows: readonly RowResult[],
   options: BulkClosingOptions = {},
 ): ClosingInput {
+  const spelling = { ionrun: options.ionrun, cwd: options.cwd };
   const runFailed = (r: RowResult) =>
     r.state !== null && classifyState(r.state) === "failed";
   const failures = rows.filter((r) =>
@@ -363,7 +377,7 @@ export function bulkRunClosing(
       : [];
     const rerun = options.journal
       ? `: ${
-        rerunCommand([options.journal, ...limit], options.ionrun ?? false)
+        rerunCommand([options.journal, ...limit], spelling)
       } --rerun failed,stale ${limit.map(shellQuote).join(" ")}`.trimEnd()
       : "";
     notes.push(
@@ -384,7 +398,7 @@ export function bulkRunClosing(
   const stdin = args?.includes("-") ?? false;
   const again = args && unlaunched
     ? `${stdin ? "(the same input) | " : ""}${
-      scriptCommand("bulk_run.ts", options.ionrun ?? false)
+      scriptCommand("bulk_run.ts", spelling)
     } ${args.map(shellQuote).join(" ")}`.trimEnd()
     : undefined;
   return {
@@ -399,7 +413,7 @@ export function bulkRunClosing(
         : `${r.state}${r.message ? `: ${r.message}` : ""}`,
     })),
     ...(options.journal && rows.some(runFailed)
-      ? { rerun: rerunCommand([options.journal], options.ionrun ?? false) }
+      ? { rerun: rerunCommand([options.journal], spelling) }
       : {}),
     ...(again ? { resume: again } : {}),
     notes,

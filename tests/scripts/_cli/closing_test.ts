@@ -280,13 +280,11 @@ Deno.test("bulkRunClosing(): the rerun command it prints, run as printed, relaun
   );
   // The script computes its command in the user's folder: paths are
   // relative to it.
-  const here = Deno.cwd();
-  Deno.chdir(cwd);
   const block = bulkRunClosing(rows, {
     journal: "in.csv.journal.ndjson",
     args,
+    cwd,
   });
-  Deno.chdir(here);
   assert.ok(block.rerun);
   sim.clearLog();
   const out = await new Deno.Command("sh", {
