@@ -234,6 +234,9 @@ async function refreshView(
   tasks: readonly Task[],
   view: GuardView,
 ): Promise<void> {
+  // The look's start: a launch another job recorded while the request was
+  // out may be missing from its answer (see ClaimRequest.seenAt).
+  const start = ctx.now();
   let latest: Map<string, PluginResult>;
   try {
     latest = await latestRuns(ctx.client, {
@@ -243,11 +246,10 @@ async function refreshView(
   } catch {
     return; // the launch itself will meet the trouble
   }
-  const now = ctx.now();
   for (const t of tasks) {
     const run = latest.get(t.key);
     if (run) view.latest.set(t.key, run);
-    view.checkedAt.set(t.key, now);
+    view.checkedAt.set(t.key, start);
   }
 }
 

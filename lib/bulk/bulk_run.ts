@@ -186,6 +186,10 @@ export async function bulkRun(
   options: BulkRunOptions,
 ): Promise<BulkSummary> {
   const ctx = contextFor(client, options);
+  // When the plan began to look, not when it ended: another job's launch
+  // recorded while the plan's requests were out may be missing from them,
+  // and the registry defers to the plan only for launches before its look.
+  const planAt = ctx.now();
   const plan = await planBulkRun(ctx, {
     rows,
     file: options.file,
@@ -197,7 +201,6 @@ export async function bulkRun(
     },
     configFrom: options.configFrom ?? "server",
   });
-  const planAt = ctx.now();
   // One server under several names (an IP and a host name, http and https)
   // shares one registry: its identity, not its URL as written, names it.
   const server = options.registry !== undefined

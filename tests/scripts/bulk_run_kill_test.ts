@@ -1,6 +1,7 @@
 // The exactly-once scenarios a lab meets, run as a user runs the scripts and
 // counted in the simulator's own launch log: two launchers in two folders or under two
-// names of one server, kill -9 against a server that creates runs late.
+// names of one server, kill -9 against a server that creates runs late, a
+// look at the runs answered after another job launched them.
 // (The stress harness, `deno task stress`, runs them at scale.)
 
 import assert from "node:assert/strict";
@@ -104,4 +105,41 @@ Deno.test("kill -9 during launches to a server creating runs 1.5 s late, the sam
     assertOnceEach(sim, 24);
     await Deno.remove(cwd, { recursive: true });
   }));
+});
+
+Deno.test("a job whose look at the runs is answered late, while another job launches the same pairs and ends: none launched twice", async () => {
+  // B's look at the pairs' runs is read at once and answered 5 s later: it
+  // shows no run. Meanwhile A, from another folder, launches every pair and
+  // ends. The registry must not take B's stale look for one after A's
+  // launches (it was sent before them).
+  await using sim = await simulator();
+  const reports = freshReports(sim, "igv", 6);
+  sim.addFault({
+    method: "GET",
+    path: "pluginresult",
+    nth: 1,
+    after: true,
+    action: { type: "delay", ms: 5_000 },
+  });
+  const a = await job(reports, "igv");
+  const b = await job(reports, "igv");
+  const cache = await Deno.makeTempDir({ prefix: "ionrun-cache-" });
+  const env = { ...envFor(sim), XDG_CACHE_HOME: cache };
+  const args = ["in.csv", "--max-active", "0"];
+  const late = spawnScript("bulk_run.ts", args, { env, cwd: b });
+  const looked = () =>
+    sim.requests.some((r) => r.method === "GET" && /pluginresult/.test(r.path));
+  while (!looked()) await wait(5);
+  const lookedAt = Date.now();
+  const first = await runScript("bulk_run.ts", args, { env, cwd: a });
+  assert.equal(first.code, 0, first.stderr);
+  assert.ok(
+    Date.now() - lookedAt < 5_000,
+    "A ended before B's look was answered (else this proves nothing)",
+  );
+  const second = await ended(late);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stderr, /6 row\(s\): 6 skipped/);
+  assertOnceEach(sim, 6);
+  for (const dir of [a, b, cache]) await Deno.remove(dir, { recursive: true });
 });
