@@ -8,21 +8,29 @@ import { clientFor, envFor, launchCounts, runCommand } from "../_helpers.ts";
 import { main as bulkRunMain } from "../../scripts/bulk_run.ts";
 import { type Simulator, startSimulator } from "../../simulator/mod.ts";
 
-/** Launches of the job made while a production run was waiting (created, not yet started). */
+/**
+ * Launches of the job made while a production run was waiting (created, not
+ * yet started) as the job's last look at the queue before that launch showed
+ * it. A run created after that look raced with the launch: no client can see
+ * it (a real server's queue has the same race). Without any look (the
+ * `--no-yield` control), the launch's own time.
+ */
 function launchesWhileWaiting(
   sim: Simulator,
   since: number,
 ): { launch: number; run: number; createdAt: number; startedAt: number }[] {
-  // A launch sent within this long of a foreign run's creation raced with it
-  // (the pacer's look and the launch are a few ms apart): not counted.
-  const RACE_MS = 30;
+  // The queue looks: the newest plugin results of any plugin and owner.
+  const looks = sim.requests.filter((r) =>
+    r.method === "GET" && /\/pluginresult\/\?order_by=-id/.test(r.path)
+  ).map((r) => r.time);
   const bad = [];
   for (const l of sim.launches) {
     if (l.time < since) continue;
+    const look = looks.filter((t) => t <= l.time).at(-1) ?? l.time;
     for (const p of sim.productionRuns()) {
       // Never started: a held job (no slot, the FIFO passes it).
       if (p.startedAt === null) continue;
-      if (p.createdAt + RACE_MS < l.time && l.time < p.startedAt) {
+      if (p.createdAt < look && l.time < p.startedAt) {
         bad.push({
           launch: l.time,
           run: p.pluginResultId,
@@ -93,6 +101,10 @@ Deno.test("bulk-run, paced, on a server with production load: no launch while an
     p.createdAt >= start && p.createdAt <= end
   );
   assert.ok(during.length >= 3, `${during.length} production runs`);
+  assert.ok(
+    sim.requests.some((q) => /\/pluginresult\/\?order_by=-id/.test(q.path)),
+    "the job looked at the queue",
+  );
   const bad = launchesWhileWaiting(sim, start);
   assert.deepEqual(bad, [], "launches while a foreign run was Queued");
   // The plan and the progress said how many foreign runs were on the queue.
