@@ -8,6 +8,9 @@ import { clientFor, envFor, launchCounts, runCommand } from "../_helpers.ts";
 import { main as bulkRunMain } from "../../scripts/bulk_run.ts";
 import { type Simulator, startSimulator } from "../../simulator/mod.ts";
 
+/** The job's looks at the queue: the newest plugin results, any plugin and owner. */
+const QUEUE_LOOK = /\/pluginresult\/\?order_by=-id/;
+
 /**
  * Launches of the job made while a production run was waiting (created, not
  * yet started) as the job's last look at the queue before that launch showed
@@ -19,9 +22,8 @@ function launchesWhileWaiting(
   sim: Simulator,
   since: number,
 ): { launch: number; run: number; createdAt: number; startedAt: number }[] {
-  // The queue looks: the newest plugin results of any plugin and owner.
   const looks = sim.requests.filter((r) =>
-    r.method === "GET" && /\/pluginresult\/\?order_by=-id/.test(r.path)
+    r.method === "GET" && QUEUE_LOOK.test(r.path)
   ).map((r) => r.time);
   const bad = [];
   for (const l of sim.launches) {
@@ -102,7 +104,7 @@ Deno.test("bulk-run, paced, on a server with production load: no launch while an
   );
   assert.ok(during.length >= 3, `${during.length} production runs`);
   assert.ok(
-    sim.requests.some((q) => /\/pluginresult\/\?order_by=-id/.test(q.path)),
+    sim.requests.some((q) => QUEUE_LOOK.test(q.path)),
     "the job looked at the queue",
   );
   const bad = launchesWhileWaiting(sim, start);
