@@ -8,10 +8,12 @@
  *   not grow with the reports), and the HTML page of every row.
  * - **Downloads:** 1,000 files of 1 MB from the simulator on loopback,
  *   `download.ts` (2 transfers) against `curl` fetching the same list with
- *   the session cookie, one at a time and 2 in parallel; requests per file on
- *   a first run and body requests on a second.
+ *   the session cookie into files, one at a time and 2 in parallel (and 2
+ *   in parallel to `/dev/null`, the network alone), the disk's own durable
+ *   write speed; requests per file on a first run and body requests on a
+ *   second.
  *
- * Needs `/usr/bin/time` (peak memory) and `curl`.
+ * Needs `/usr/bin/time` (peak memory), `curl`, `sync` and `dd`.
  *
  * @module
  */
@@ -213,26 +215,6 @@ async function downloadsBench(dir: string) {
     "--out",
     "dl",
   ];
-  sim.clearLog();
-  const first = await timed("download.ts", args, env, dir);
-  if (first.code !== 0) {
-    throw new Error(
-      `download.ts exit ${first.code}: ${first.stderr.slice(-600)}`,
-    );
-  }
-  const firstRequests =
-    sim.requests.filter((r) => r.path.startsWith("/output/")).length;
-  const apiRequests =
-    sim.requests.filter((r) => r.path.startsWith("/rundb/")).length;
-  const fetched =
-    (await Deno.readTextFile(`${dir}/dl/manifest.jsonl`)).trim().split("\n")
-      .length;
-  sim.clearLog();
-  const second = await timed("download.ts", args, env, dir);
-  const secondBodies =
-    sim.requests.filter((r) =>
-      r.path.startsWith("/output/") && r.method === "GET"
-    ).length;
   // curl with the session cookie Django gives for one Basic request.
   const login = await fetch(`${sim.url}${new URL(urls[0]!).pathname}`, {
     method: "HEAD",
@@ -243,11 +225,25 @@ async function downloadsBench(dir: string) {
   const cookie = /sessionid=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")
     ?.[1];
   if (!cookie) throw new Error("no session cookie");
-  const config = urls.map((u) => `url = "${u}"\noutput = "/dev/null"\n`).join(
-    "",
-  );
-  await Deno.writeTextFile(`${dir}/curl.cfg`, config);
-  const curl = async (parallel: boolean) => {
+  const curlConfig = (toFiles: boolean) =>
+    urls.map((u, i) =>
+      `url = "${u}"\noutput = "${
+        toFiles ? `${dir}/curl-out/${i}.vcf.gz` : "/dev/null"
+      }"\n`
+    ).join("");
+  await Deno.writeTextFile(`${dir}/curl-null.cfg`, curlConfig(false));
+  await Deno.writeTextFile(`${dir}/curl-files.cfg`, curlConfig(true));
+  // Every timed run starts from the same state: the previous run's files
+  // removed and the disk's pending writes flushed (`sync`), else a run pays
+  // for the writeback of the one before it.
+  const fresh = async () => {
+    await Deno.remove(`${dir}/dl`, { recursive: true }).catch(() => {});
+    await Deno.remove(`${dir}/curl-out`, { recursive: true }).catch(() => {});
+    await Deno.mkdir(`${dir}/curl-out`);
+    await new Deno.Command("sync").output();
+  };
+  const curl = async (options: { parallel: boolean; toFiles: boolean }) => {
+    await fresh();
     const t0 = performance.now();
     const out = await new Deno.Command("curl", {
       args: [
@@ -256,8 +252,8 @@ async function downloadsBench(dir: string) {
         "-b",
         `sessionid=${cookie}`,
         "-K",
-        `${dir}/curl.cfg`,
-        ...(parallel ? ["--parallel", "--parallel-max", "2"] : []),
+        `${dir}/curl-${options.toFiles ? "files" : "null"}.cfg`,
+        ...(options.parallel ? ["--parallel", "--parallel-max", "2"] : []),
       ],
       stdout: "null",
       stderr: "piped",
@@ -265,24 +261,82 @@ async function downloadsBench(dir: string) {
     if (out.code !== 0) throw new Error(`curl exit ${out.code}`);
     return (performance.now() - t0) / 1000;
   };
-  const sequential = [await curl(false), await curl(false), await curl(false)];
-  const parallel = [await curl(true), await curl(true), await curl(true)];
+  const ionrun = async () => {
+    await fresh();
+    sim.clearLog();
+    const run = await timed("download.ts", args, env, dir);
+    if (run.code !== 0) {
+      throw new Error(
+        `download.ts exit ${run.code}: ${run.stderr.slice(-600)}`,
+      );
+    }
+    return {
+      ...run,
+      bodies: sim.requests.filter((r) => r.path.startsWith("/output/")).length,
+      api: sim.requests.filter((r) => r.path.startsWith("/rundb/")).length,
+    };
+  };
+  // Interleaved, three of each: the machine's drift is shared alike.
+  const firsts = [];
+  const curlFiles: number[] = [], curlNull: number[] = [];
+  const curlSequential: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    curlFiles.push(await curl({ parallel: true, toFiles: true }));
+    curlNull.push(await curl({ parallel: true, toFiles: false }));
+    curlSequential.push(await curl({ parallel: false, toFiles: true }));
+    // Last: its folder is what the second run below finds.
+    firsts.push(await ionrun());
+  }
+  const first = [...firsts].sort((x, y) => x.seconds - y.seconds)[1]!;
+  const fetched =
+    (await Deno.readTextFile(`${dir}/dl/manifest.jsonl`)).trim().split("\n")
+      .length;
+  sim.clearLog();
+  const second = await timed("download.ts", args, env, dir);
+  const secondBodies =
+    sim.requests.filter((r) =>
+      r.path.startsWith("/output/") && r.method === "GET"
+    ).length;
+  // The disk's own speed for durable writes: what a download that syncs
+  // each file before its final name cannot beat.
+  await fresh();
+  const t0 = performance.now();
+  const dd = await new Deno.Command("dd", {
+    args: [
+      "if=/dev/zero",
+      `of=${dir}/curl-out/dd`,
+      "bs=1M",
+      `count=${Math.round(files * content.length / 2 ** 20)}`,
+      "conv=fdatasync",
+    ],
+    stderr: "null",
+  }).output();
+  if (dd.code !== 0) throw new Error(`dd exit ${dd.code}`);
+  const ddSeconds = (performance.now() - t0) / 1000;
   const mb = (files * content.length) / 1e6;
+  const curlParallel = median(curlFiles);
   return {
     files,
     fileBytes: content.length,
     fetched,
     ionrunSeconds: first.seconds,
+    ionrunRuns: firsts.map((r) => r.seconds),
+    ionrunCpu: first.cpu,
     ionrunMiB: first.mib,
     ionrunMBps: +(mb / first.seconds).toFixed(1),
-    requestsPerFile: +(firstRequests / files).toFixed(3),
-    apiRequests,
+    requestsPerFile: +(first.bodies / files).toFixed(3),
+    apiRequests: first.api,
     secondSeconds: second.seconds,
     secondBodies,
-    curlSequential: +median(sequential).toFixed(2),
-    curlParallel: +median(parallel).toFixed(2),
-    curlParallelMBps: +(mb / median(parallel)).toFixed(1),
-    ratio: +(median(parallel) / first.seconds).toFixed(2),
+    curlSequential: +median(curlSequential).toFixed(2),
+    curlParallel: +curlParallel.toFixed(2),
+    curlParallelMBps: +(mb / curlParallel).toFixed(1),
+    curlNull: +median(curlNull).toFixed(2),
+    curlNullMBps: +(mb / median(curlNull)).toFixed(1),
+    diskSeconds: +ddSeconds.toFixed(2),
+    diskMBps: +(mb / ddSeconds).toFixed(0),
+    ratio: +(curlParallel / first.seconds).toFixed(2),
+    ratioNull: +(median(curlNull) / first.seconds).toFixed(2),
   };
 }
 
@@ -331,15 +385,24 @@ function downloadsLines(d: Figures): string[] {
     "simulator on loopback, listed by variantCaller's results (no folder",
     "listing needed):",
     "",
+    "Each run starts with the previous one's files removed and the disk's",
+    "pending writes flushed (`sync`); the runs are interleaved, three of each,",
+    "medians shown:",
+    "",
     "| client | wall | throughput |",
     "| --- | ---: | ---: |",
-    `| \`download.ts\`, 2 transfers, from process start (plan, SHA-256, gzip check, manifest) | ${d.ionrunSeconds} s | ${d.ionrunMBps} MB/s |`,
-    `| \`curl\` with the session cookie, one at a time (median of 3) | ${d.curlSequential} s | |`,
-    `| \`curl --parallel-max 2\` with the session cookie (median of 3) | ${d.curlParallel} s | ${d.curlParallelMBps} MB/s |`,
+    `| \`download.ts\`, 2 transfers, from process start (plan, SHA-256, gzip check, each file synced before its name, manifest) | ${d.ionrunSeconds} s | ${d.ionrunMBps} MB/s |`,
+    `| \`curl --parallel-max 2\` with the session cookie, writing the files | ${d.curlParallel} s | ${d.curlParallelMBps} MB/s |`,
+    `| \`curl\` with the session cookie, one at a time, writing the files | ${d.curlSequential} s | |`,
+    `| \`curl --parallel-max 2\` to \`/dev/null\` (the network alone) | ${d.curlNull} s | ${d.curlNullMBps} MB/s |`,
+    `| the disk: \`dd conv=fdatasync\` of the same bytes | ${d.diskSeconds} s | ${d.diskMBps} MB/s |`,
     "",
-    `download.ts / curl at the same concurrency: **${d.ratio}×** curl's throughput (goal ≥ 0.9: ${
+    `download.ts / curl writing the same files at the same concurrency: **${d.ratio}×**`,
+    `curl's throughput (goal ≥ 0.9: ${
       d.ratio >= 0.9 ? "met" : "**not met**"
-    }).`,
+    }; the three runs of download.ts: ${
+      d.ionrunRuns.join(", ")
+    } s, ${d.ionrunCpu} s of CPU). Against curl discarding the bytes: ${d.ratioNull}×.`,
     `Requests per file on the first run: ${d.requestsPerFile} (goal ≤ 1.1: ${
       d.requestsPerFile <= 1.1 ? "met" : "**not met**"
     }), plus ${d.apiRequests} API requests for the plan.`,

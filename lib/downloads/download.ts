@@ -320,7 +320,44 @@ export async function runDownloads(
   const stopping = () =>
     summary.stopped !== undefined || options.signal?.aborted;
 
+  // Transfers hold a slot while they use a connection (a HEAD, a body);
+  // a file whose body is in lets its slot go before its sync, check, rename
+  // and manifest entry, so the next transfer overlaps them.
+  const concurrency = Math.max(1, options.concurrency ?? 2);
+  let free = concurrency;
+  const queued: (() => void)[] = [];
+  const acquire = () =>
+    free > 0
+      ? (free--, Promise.resolve())
+      : new Promise<void>((resolve) => queued.push(resolve));
+  const release = () => {
+    const waiter = queued.shift();
+    if (waiter) waiter();
+    else free++;
+  };
+
+  // Called with a slot held; gives it back once.
   const one = async (item: DownloadItem): Promise<void> => {
+    let holding = true;
+    const letGo = () => {
+      if (holding) release();
+      holding = false;
+    };
+    try {
+      await oneFile(item, letGo, async () => {
+        await acquire();
+        holding = true;
+      });
+    } finally {
+      letGo();
+    }
+  };
+
+  const oneFile = async (
+    item: DownloadItem,
+    letGo: () => void,
+    again: () => Promise<void>,
+  ): Promise<void> => {
     const dest = join(options.out, item.dest);
     const emit = (e: Omit<DownloadEvent, "item">) =>
       options.onEvent?.({ ...e, item });
@@ -347,8 +384,10 @@ export async function runDownloads(
       made.add(folder);
     }
     for (let attempt = 0;; attempt++) {
+      if (attempt > 0) await again();
       try {
         const got = await fetchFile(session, item.url, dest, {
+          onReceived: letGo,
           maxBytes,
           ...(options.rate ? { rate: options.rate } : {}),
           onBytes: (n) => {
@@ -387,6 +426,7 @@ export async function runDownloads(
         if (options.signal?.aborted) throw options.signal.reason;
         const e = error instanceof TransferError ? error : null;
         const transient = e ? e.transient : isNetwork(error);
+        letGo();
         if (transient && attempt < retries && !stopping()) {
           await sleep(backoff(attempt), options.signal);
           continue;
@@ -410,20 +450,29 @@ export async function runDownloads(
     }
   };
 
-  const worker = async () => {
-    while (next < items.length && !stopping()) {
-      await one(items[next++]!);
-    }
-  };
+  const running = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
   try {
-    await Promise.all(
-      Array.from({
-        length: Math.max(1, Math.min(options.concurrency ?? 2, items.length)),
-      }, worker),
-    );
+    while (next < items.length && !stopping() && !failure) {
+      await acquire();
+      if (stopping() || failure) {
+        release();
+        break;
+      }
+      const done: Promise<void> = one(items[next++]!)
+        .catch((error) => {
+          failure ??= { error };
+        })
+        .finally(() => running.delete(done));
+      running.add(done);
+      // Files finishing at once are bounded too (each holds a file open).
+      while (running.size >= concurrency * 3) await Promise.race(running);
+    }
+    await Promise.all(running);
   } finally {
     await writer.close();
   }
+  if (failure) throw failure.error;
   summary.notTried = items.length - next;
   return summary;
 }

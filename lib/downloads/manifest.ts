@@ -1,7 +1,7 @@
 /**
  * The manifest of a download folder, `<out>/manifest.jsonl`: one JSON line
- * per file written under its final name, appended (synced when the job
- * ends), so the same command again knows what it already holds and
+ * per file written under its final name, appended and synced (entries that
+ * arrive together share one sync), so the same command again knows what it already holds and
  * `--verify` can re-hash it. A torn last line (a kill mid-write) is ignored.
  *
  * @module
@@ -78,10 +78,16 @@ export async function readManifest(
   return entries;
 }
 
-/** Appends entries to a manifest, each synced before the call returns. */
+/**
+ * Appends entries to a manifest, each synced before the call returns.
+ * Entries appended while a sync is under way share the next write and sync
+ * (group commit): with files finishing at once, N entries cost one sync,
+ * not N, and none is reported written before it is on disk.
+ */
 export class ManifestWriter {
   #file: Deno.FsFile;
-  #queue: Promise<void> = Promise.resolve();
+  #waiting: { line: string; done: PromiseWithResolvers<void> }[] = [];
+  #flushing: Promise<void> | null = null;
 
   private constructor(file: Deno.FsFile) {
     this.#file = file;
@@ -117,26 +123,42 @@ export class ManifestWriter {
   }
 
   /**
-   * Appends one entry and syncs it.
+   * Appends one entry; resolves once it is synced.
    *
    * @param entry The entry.
    */
   append(entry: ManifestEntry): Promise<void> {
-    const bytes = new TextEncoder().encode(`${JSON.stringify(entry)}\n`);
-    const write = this.#queue.then(async () => {
-      let off = 0;
-      while (off < bytes.length) {
-        off += await this.#file.write(bytes.subarray(off));
+    const done = Promise.withResolvers<void>();
+    this.#waiting.push({ line: `${JSON.stringify(entry)}\n`, done });
+    this.#flushing ??= this.#flush();
+    return done.promise;
+  }
+
+  async #flush(): Promise<void> {
+    // One batch at a time: what arrives during a sync waits for the next.
+    while (this.#waiting.length > 0) {
+      const batch = this.#waiting;
+      this.#waiting = [];
+      try {
+        const bytes = new TextEncoder().encode(
+          batch.map((b) => b.line).join(""),
+        );
+        let off = 0;
+        while (off < bytes.length) {
+          off += await this.#file.write(bytes.subarray(off));
+        }
+        await this.#file.syncData();
+        for (const b of batch) b.done.resolve();
+      } catch (error) {
+        for (const b of batch) b.done.reject(error);
       }
-      await this.#file.sync();
-    });
-    this.#queue = write.catch(() => {});
-    return write;
+    }
+    this.#flushing = null;
   }
 
   /** Syncs and closes the file after the pending appends. */
   async close(): Promise<void> {
-    await this.#queue;
+    await this.#flushing;
     try {
       await this.#file.sync();
     } finally {

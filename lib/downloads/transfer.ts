@@ -225,6 +225,12 @@ export interface FetchFileOptions {
   signal?: AbortSignal;
   /** Quiet time on a body before it counts as cut (default 60 s). */
   idleMs?: number;
+  /**
+   * Called once the whole body is received, before the file's sync, checks
+   * and rename: the connection is free, and a job can start its next
+   * transfer while this one is made durable.
+   */
+  onReceived?: () => void;
 }
 
 interface PartMeta {
@@ -405,9 +411,11 @@ export async function fetchFile(
   const saveMeta = () =>
     Deno.writeTextFile(metaPath, JSON.stringify(validators)).catch(() => {});
   if (have > 0) await saveMeta();
-  const inflate = /\.gz$/i.test(dest) && res.status !== 206
-    ? new GzipCheck()
-    : null;
+  const gz = /\.gz$/i.test(dest);
+  const inflate = gz && res.status !== 206 ? new GzipCheck() : null;
+  // A whole body's first and last bytes, for the BGZF check without reading
+  // the file again.
+  const ends = inflate ? new Ends() : null;
   const file = await Deno.open(part, {
     write: true,
     create: true,
@@ -420,6 +428,7 @@ export async function fetchFile(
       ...options,
       onChunk: (chunk, total) => {
         inflate?.write(chunk);
+        ends?.add(chunk);
         if (
           total - have >= META_AFTER && total - chunk.length - have < META_AFTER
         ) {
@@ -427,7 +436,11 @@ export async function fetchFile(
         }
       },
     });
-    await file.sync();
+    options.onReceived?.();
+    // The data is on disk before the file takes its final name (a power
+    // cut must not leave an empty file there); fdatasync also writes the
+    // size a read needs.
+    await file.syncData();
   } catch (error) {
     await saveMeta();
     inflate?.abort();
@@ -443,11 +456,12 @@ export async function fetchFile(
       { kind: "cut-short", transient: true },
     );
   }
-  if (/\.gz$/i.test(dest)) {
+  if (gz) {
     // Checked as it streamed (a resumed file: read again whole).
     const inflated = inflate ? await inflate.end() : null;
     await checkGzip(part, url.pathname, {
       ...(inflated !== null ? { inflated } : {}),
+      ...(ends ? { head: ends.head, tail: ends.tail() } : {}),
     });
   }
   await Deno.rename(part, dest);
@@ -482,37 +496,37 @@ async function streamTo(
   }
   const reader = res.bodyStream.getReader();
   const idleMs = options.idleMs ?? 60_000;
-  // Chunks of 16-64 KB are written together: fewer, larger writes.
-  let pending: Uint8Array[] = [];
+  // One watchdog per transfer, not a timer per chunk: a body quiet for
+  // idleMs is cancelled, which ends the pending read.
+  let lastData = performance.now();
+  let idle: Error | undefined;
+  const watchdog = setInterval(() => {
+    if (performance.now() - lastData < idleMs) return;
+    idle = new Error(`no data for ${idleMs / 1000} s`);
+    reader.cancel(idle).catch(() => {});
+  }, Math.max(10, Math.min(1000, idleMs / 4)));
+  // Chunks of 16-64 KB are gathered into one reused buffer: fewer, larger
+  // writes, and no new buffer per write for the collector.
+  const buffer = new Uint8Array(WRITE_BYTES);
   let pendingBytes = 0;
   const flush = async () => {
     if (pendingBytes === 0) return;
-    const joined = pending.length === 1
-      ? pending[0]!
-      : new Uint8Array(pendingBytes);
-    if (pending.length > 1) {
-      let at = 0;
-      for (const c of pending) {
-        joined.set(c, at);
-        at += c.length;
-      }
-    }
-    pending = [];
+    const bytes = buffer.subarray(0, pendingBytes);
     pendingBytes = 0;
-    await writeAll(file, joined);
+    await writeAll(file, bytes);
+  };
+  const gather = async (chunk: Uint8Array) => {
+    if (pendingBytes + chunk.length > buffer.length) await flush();
+    if (chunk.length >= buffer.length) return await writeAll(file, chunk);
+    buffer.set(chunk, pendingBytes);
+    pendingBytes += chunk.length;
   };
   try {
     for (;;) {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const idle = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no data for ${idleMs / 1000} s`)),
-          idleMs,
-        );
-      });
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
-        chunk = await Promise.race([reader.read(), idle]);
+        chunk = await reader.read();
+        if (idle) throw idle;
       } catch (error) {
         // What arrived is kept for the resume.
         await flush().catch(() => {});
@@ -523,16 +537,13 @@ async function streamTo(
           }`,
           { kind: "cut-short", transient: true, cause: error },
         );
-      } finally {
-        clearTimeout(timer);
       }
       if (chunk.done) {
         await flush();
         return written;
       }
-      pending.push(chunk.value);
-      pendingBytes += chunk.value.length;
-      if (pendingBytes >= WRITE_BYTES) await flush();
+      lastData = performance.now();
+      await gather(chunk.value);
       hash.update(chunk.value);
       written += chunk.value.length;
       options.onChunk?.(chunk.value, written);
@@ -540,6 +551,7 @@ async function streamTo(
       await options.rate?.take(chunk.value.length, options.signal);
     }
   } finally {
+    clearInterval(watchdog);
     await reader.cancel().catch(() => {});
   }
 }
@@ -572,8 +584,9 @@ class GzipCheck {
   }
 
   write(chunk: Uint8Array): void {
-    // Copied: the stream's buffer may be reused.
-    this.#gunzip.write(chunk.slice());
+    // Not copied: a chunk read from a ReadableStream belongs to its reader,
+    // and the writer above copies it into its own buffer.
+    this.#gunzip.write(chunk);
   }
 
   abort(): void {
@@ -585,6 +598,32 @@ class GzipCheck {
     this.#gunzip.end();
     return this.#result;
   }
+}
+
+/** The first 16 and the last 28 bytes of a body, kept as it streams. */
+class Ends {
+  head: Uint8Array = new Uint8Array(0);
+  #tail: Uint8Array = new Uint8Array(0);
+
+  add(chunk: Uint8Array): void {
+    if (this.head.length < 16) this.head = join2(this.head, chunk, 16);
+    this.#tail = chunk.length >= 28
+      ? chunk.slice(chunk.length - 28)
+      : join2(this.#tail, chunk).slice(-28);
+  }
+
+  tail(): Uint8Array {
+    return this.#tail;
+  }
+}
+
+function join2(a: Uint8Array, b: Uint8Array, max = Infinity): Uint8Array {
+  const out = new Uint8Array(Math.min(max, a.length + b.length));
+  out.set(a.subarray(0, out.length));
+  if (out.length > a.length) {
+    out.set(b.subarray(0, out.length - a.length), a.length);
+  }
+  return out;
 }
 
 /** BGZF's end-of-file marker: an empty block (SAM/BAM spec, 4.1.2). */
@@ -626,12 +665,19 @@ const BGZF_EOF = Uint8Array.from([
  *
  * @param path The local file.
  * @param name The name to report.
+ * @param options `inflated`: the result of inflating it as it streamed
+ *   (then it is not read again); `head`/`tail`: its first 16 and last 28
+ *   bytes, kept as it streamed (then it is not opened at all).
  * @throws {TransferError} `corrupt` (transient: fetched again).
  */
 export async function checkGzip(
   path: string,
   name: string,
-  options: { inflated?: Error | true } = {},
+  options: {
+    inflated?: Error | true;
+    head?: Uint8Array;
+    tail?: Uint8Array;
+  } = {},
 ): Promise<void> {
   if (options.inflated instanceof Error) {
     throw new TransferError(
@@ -639,31 +685,28 @@ export async function checkGzip(
       { kind: "corrupt", transient: true, cause: options.inflated },
     );
   }
+  if (options.inflated === true && options.head && options.tail) {
+    // Inflated whole as it streamed, its ends kept: nothing to read again.
+    checkBgzfEnd(options.head, options.tail, name);
+    return;
+  }
   const file = await Deno.open(path, { read: true });
-  const { size } = await file.stat();
-  const head = new Uint8Array(16);
-  const got = await file.read(head);
-  const bgzf = got !== null && got >= 14 && head[3]! & 0x04 &&
-    head[12] === 0x42 && head[13] === 0x43;
-  if (bgzf) {
-    const tail = new Uint8Array(28);
-    await file.seek(Math.max(0, size - 28), Deno.SeekMode.Start);
+  try {
+    const { size } = await file.stat();
+    const head = new Uint8Array(16);
+    const got = (await file.read(head)) ?? 0;
+    const tail = new Uint8Array(Math.min(28, size));
+    await file.seek(size - tail.length, Deno.SeekMode.Start);
     let off = 0;
-    while (off < 28) {
+    while (off < tail.length) {
       const n = await file.read(tail.subarray(off));
       if (n === null) break;
       off += n;
     }
-    if (off < 28 || !tail.every((b, i) => b === BGZF_EOF[i])) {
-      file.close();
-      throw new TransferError(
-        `${name}: BGZF file without its end-of-file block (cut short)`,
-        {
-          kind: "corrupt",
-          transient: true,
-        },
-      );
-    }
+    checkBgzfEnd(head.subarray(0, got), tail.subarray(0, off), name);
+  } catch (error) {
+    file.close();
+    throw error;
   }
   if (options.inflated === true) {
     file.close();
@@ -691,6 +734,19 @@ export async function checkGzip(
         error instanceof Error ? error.message : error
       })`,
       { kind: "corrupt", transient: true, cause: error },
+    );
+  }
+}
+
+/** A BGZF file (its first member carries `BC`) must end with the EOF block. */
+function checkBgzfEnd(head: Uint8Array, tail: Uint8Array, name: string): void {
+  const bgzf = head.length >= 14 && head[3]! & 0x04 && head[12] === 0x42 &&
+    head[13] === 0x43;
+  if (!bgzf) return;
+  if (tail.length < 28 || !tail.every((b, i) => b === BGZF_EOF[i])) {
+    throw new TransferError(
+      `${name}: BGZF file without its end-of-file block (cut short)`,
+      { kind: "corrupt", transient: true },
     );
   }
 }
