@@ -98,6 +98,7 @@ export { parseTsDate } from "./lib/datetime.ts";
 
 // Launching many from an input file.
 export {
+  type NamedRow,
   type ParsedRunRows,
   parseRunRows,
   type ParseRunRowsOptions,

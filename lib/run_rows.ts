@@ -39,6 +39,19 @@ export interface ParseRunRowsOptions {
   config?: Record<string, unknown>;
   /** Whether a row that ends up without a plugin is a problem (default `true`). */
   requirePlugin?: boolean;
+  /**
+   * Whether report names may stand for keys (default `false`): a key that
+   * starts with a letter, or a `name`/`report_name`/`resultsName` column when there
+   * is no key column, goes to `named` instead of being a problem, for
+   * `resolveNamedRows` (API door) to look up.
+   */
+  names?: boolean;
+}
+
+/** A row that names its report instead of giving its key. */
+export interface NamedRow extends Omit<RunRow, "report"> {
+  /** The report name (`resultsName`) as written, trimmed. */
+  name: string;
 }
 
 /** Result of {@linkcode parseRunRows}: the valid rows and every problem. */
@@ -47,9 +60,15 @@ export interface ParsedRunRows {
   rows: RunRow[];
   /** Every problem found, in input order. */
   problems: RowProblem[];
+  /** With `names`: the rows that name their report, in input order. */
+  named?: NamedRow[];
 }
 
 const KEY_COLUMNS = ["report", "report_key", "result", "pk", "id"];
+/** Columns holding report names, used when there is no key column. */
+const NAME_COLUMNS = ["report_name", "resultsname", "results_name", "name"];
+/** A report name as Torrent Suite makes them: `Auto_user_…`, `R_2026_…`. */
+const REPORT_NAME = /^[A-Za-z][\w.+-]*_[\w.+-]*$/;
 const PLUGIN_NAME = /^[A-Za-z0-9_.+-]+$/;
 const INTEGER = /^[-+]?\d+$/;
 const NO_PLUGIN = "no plugin: add a plugin column or pass --plugin NAME";
@@ -62,8 +81,17 @@ interface Sink {
   /** Set when a header with a key column was read (so no rows is fine). */
   header: boolean;
   problem(line: number, message: string): void;
-  /** Checks one row; `config` is its own config, or why its cell is wrong. */
-  add(line: number, key: unknown, plugin: unknown, config?: Config): void;
+  /**
+   * Checks one row; `config` is its own config, or why its cell is wrong;
+   * `byName`: the key cell is a report name whatever it holds.
+   */
+  add(
+    line: number,
+    key: unknown,
+    plugin: unknown,
+    config?: Config,
+    byName?: boolean,
+  ): void;
 }
 
 /**
@@ -97,15 +125,21 @@ export function parseRunRows(
   options: ParseRunRowsOptions,
 ): ParsedRunRows {
   const out: ParsedRunRows = { rows: [], problems: [] };
+  if (options.names) out.named = [];
   const sink: Sink = {
     options,
     header: false,
     problem: (line, message) =>
       out.problems.push({ file: options.file, line, message }),
-    add(line, key, plugin, config) {
+    add(line, key, plugin, config, byName = false) {
       const before = out.problems.length;
-      const report = checkKey(key);
-      if (typeof report === "string") this.problem(line, report);
+      const text = typeof key === "string" ? key.trim() : "";
+      const named = options.names === true &&
+        (byName ? text !== "" : looksLikeName(text));
+      const report = named ? 0 : checkKey(byName ? "" : key);
+      if (typeof report === "string") {
+        this.problem(line, byName ? "report name is empty" : report);
+      }
       const own = typeof plugin === "string" ? plugin.trim() : plugin ?? "";
       const name = own !== "" ? own : options.plugin?.trim() || null;
       if (name === null) {
@@ -125,12 +159,9 @@ export function parseRunRows(
       if (typeof config === "string") this.problem(line, config);
       if (typeof report === "string" || out.problems.length > before) return;
       const settings = isObject(config) ? config : options.config ?? null;
-      out.rows.push({
-        line,
-        report,
-        plugin: name as string | null,
-        config: settings,
-      });
+      const row = { line, plugin: name as string | null, config: settings };
+      if (named) out.named!.push({ ...row, name: text });
+      else out.rows.push({ ...row, report });
     },
   };
   const first = text.trimStart()[0]; // trimStart() also drops a BOM
@@ -138,7 +169,8 @@ export function parseRunRows(
   else parseCsv(text, sink);
   // A header alone is a valid, empty list (e.g. `status.ts --failed` when
   // nothing failed); an input with nothing at all is a mistake.
-  if (out.rows.length === 0 && out.problems.length === 0 && !sink.header) {
+  const none = out.rows.length === 0 && (out.named ?? []).length === 0;
+  if (none && out.problems.length === 0 && !sink.header) {
     sink.problem(1, "no report keys found");
   }
   return out;
@@ -345,6 +377,15 @@ function readFailure(e: unknown): string {
 /** Reads CSV, with or without a header. */
 function parseCsv(text: string, sink: Sink): void {
   const { options, problem } = sink;
+  // With names allowed, a first row that is a report name and no column
+  // title is data: a bare list of names has no header.
+  const namesWithoutHeader = (head: { fields: string[] }) => {
+    if (!options.names) return false;
+    const first = head.fields[0]!.trim();
+    const title = first.toLowerCase();
+    return REPORT_NAME.test(first) && !KEY_COLUMNS.includes(title) &&
+      !NAME_COLUMNS.includes(title) && title !== "plugin";
+  };
   // csv-parse's `info.lines` is where a record ends, and it counts a CRLF
   // inside a quoted field as two lines; so lines are counted here from the
   // byte offset (`info.bytes`, UTF-8, BOM included) where each record ends.
@@ -385,10 +426,12 @@ function parseCsv(text: string, sink: Sink): void {
   }
   let data = records;
   let [keyAt, pluginAt, configAt] = [0, 1, 2];
+  let byName = false;
   const head = records[0];
   if (
     head &&
-    (options.keyColumn !== undefined || !INTEGER.test(head.fields[0]!.trim()))
+    (options.keyColumn !== undefined ||
+      !(INTEGER.test(head.fields[0]!.trim()) || namesWithoutHeader(head)))
   ) {
     data = records.slice(1);
     const names = head.fields.map((f) => f.trim().toLowerCase());
@@ -409,9 +452,17 @@ function parseCsv(text: string, sink: Sink): void {
     const wanted = options.keyColumn?.trim().toLowerCase();
     const key = wanted ?? KEY_COLUMNS.find((k) => names.includes(k));
     keyAt = key ? names.indexOf(key) : -1; // never the "" of a trailing delimiter
+    const nameColumn = options.names && wanted === undefined && keyAt < 0
+      ? NAME_COLUMNS.find((k) => names.includes(k))
+      : undefined;
+    if (nameColumn !== undefined) {
+      keyAt = names.indexOf(nameColumn);
+      byName = true;
+    }
     if (keyAt < 0) {
       const expected = wanted === undefined
         ? `no report-key column: expected one of ${KEY_COLUMNS.join(", ")}` +
+          (options.names ? ", or report names in a report_name column" : "") +
           " (or --key-column NAME)"
         : `no column ${echo(options.keyColumn!)} in the header`;
       return problem(head.line, `${expected}; found: ${found}`);
@@ -423,7 +474,7 @@ function parseCsv(text: string, sink: Sink): void {
   for (const { line, fields } of data) {
     const cell = (fields[configAt] ?? "").trim();
     const config = cell === "" ? undefined : parseConfig(cell);
-    sink.add(line, fields[keyAt] ?? "", fields[pluginAt], config);
+    sink.add(line, fields[keyAt] ?? "", fields[pluginAt], config, byName);
   }
   if (failure !== undefined) {
     problem(lineOfRecordAfter(end), csvFailure(failure));
@@ -496,6 +547,17 @@ function parseJson(text: string, array: boolean, sink: Sink): void {
   });
 }
 
+/**
+ * Whether a key cell holds a report name rather than a mistyped key: it
+ * starts with a letter (`Auto_user_…`, `R_2026_…`); `12x` stays a bad key.
+ *
+ * @param text The cell, trimmed.
+ * @returns `true` for a name.
+ */
+export function looksLikeName(text: string): boolean {
+  return /^\p{L}/u.test(text);
+}
+
 /** Returns the positive integer key, or the problem with it. */
 function checkKey(value: unknown): number | string {
   const text = typeof value === "string"
@@ -520,7 +582,7 @@ function checkKey(value: unknown): number | string {
  */
 export function keyProblem(text: string): string {
   // Torrent Suite's report names: Auto_user_S5-00391-12-chip_123, R_2026_…
-  const name = /^[A-Za-z][\w.+-]*_[\w.+-]*$/.test(text);
+  const name = REPORT_NAME.test(text);
   return `report key ${echo(text)} is not a positive integer${
     name
       ? `: a report name? The keys are the numbers "list reports --name-contains NAME --format csv" prints (its report column)`

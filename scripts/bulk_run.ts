@@ -33,6 +33,7 @@ import {
   wholeNumber,
 } from "./_cli/flags.ts";
 import { rerunCommand, writeBulkClosing } from "./_cli/closing.ts";
+import { resolveNames } from "./_cli/report_input.ts";
 import { launchExitCode, RESULT_COLUMNS } from "./_cli/launch_report.ts";
 import {
   addPacingOptions,
@@ -73,86 +74,38 @@ interface Flags extends CommonFlags, GuardFlags, WaitFlags, PacingFlags {
 }
 
 const HELP = `
-Input: a CSV (header optional) with a report-key column named report (or
-report_key, result, pk, id; --key-column names another), an optional plugin
-column and an optional config column (a JSON object). A file of bare keys,
-one per line, works; so do ; or tab delimiters, a BOM, CRLF, and the summary
-CSV or journal of an earlier run. "-" reads standard input.
+Input: a CSV (header optional) with a report column (or report_key, result,
+pk, id; --key-column), optional plugin and config (JSON object) columns; a
+file of bare keys; report names (a report_name column, or names in the key
+column: looked up exactly, a name shared by several reports refused); the
+summary or journal of an earlier run. "-" reads standard input.
 
-Every row is checked before anything is launched, locally and on the
-server (reports exist, plugins are launchable), and every problem is listed
-at once as file:line: message (exit 2, nothing launched). A (report, plugin)
-pair is launched at most once per input.
+Every row is checked first, locally and on the server, and every problem is
+listed as file:line: message (exit 2, nothing launched).
 
-Configs: a row without one is launched with none, and the server uses the
-plugin's global config, else the report's plan settings ("as planned"),
-else nothing; the plan and the summary say which (config_source), and warn
-when a plugin requires a configuration and the server has none for that
-report. A given config (config column or --config) REPLACES the plan's
-settings, it is not merged with them. --config previous reuses the config
-of the pair's newest run. Configs are never printed, journaled or written
-to the summary; messages are redacted (keys like password, token, secret,
-api_key; more with --redact KEY).
+Exactly once: the input with these flags is one job, synced to its journal
+(--journal, default <input>.journal.ndjson). The same command resumes it and
+never launches a pair twice, nor one another job of yours on this machine
+is launching. Pairs whose newest run is running or completed are skipped;
+--rerun names what goes again: failed (default), cancelled, stale (running
+longer than --stale-after), none; --force launches every pair.
 
-Reports: those still being analysed or whose analysis ended in error are
-skipped with their status (--include-unfinished launches on them); a
-thumbnail report is skipped when its full report exists
-(--include-thumbnails).
+Pacing: the plugin queue (1 slot on an S5, 2 on a tower) is the lab's. At
+most --max-active of the job's runs are on it at once, and none is launched
+while another user's run waits (--no-yield). A job estimated at more than a
+day is asked about on stderr; off a terminal it needs --yes.
 
-Pacing: the plugin queue has 1 slot (S5) or 2 (towers), shared with the
-plugins of every new sequencing run. At most --max-active (default 2) of
-this job's runs are queued or running at once, counting this user's other
-jobs on this machine and server; the next is launched as one finishes.
---max-active 0 removes the limit. The plan estimates the job's time from the
-plugin's recent runs, and asks (on stderr) before a job of more than a
-day; off a terminal such a job is refused unless --yes. A job that lasts
-days: run it in tmux or screen, or under nohup with --yes; after an ssh
-drop, the same command resumes it.
+Configs: a row without one runs as planned (the server's config); a given
+one replaces the plan's settings. Configs are never printed or journaled.
 
-Duplicate guard (the server itself starts a new run for every request):
-pairs never run are launched; pairs whose newest run is running or completed
-are skipped; --rerun names the other classes to launch again:
-  --rerun failed     (default) the newest run failed (Error, Failed
-                     Validation, Timed Out, ...)
-  --rerun cancelled  a user stopped it
-  --rerun stale      Started (or Queued since our launch) longer than
-                     --stale-after (default 25h): its job is gone, and
-                     Torrent Suite never sweeps such runs
-  --rerun none       only pairs never run; a list: --rerun failed,stale
-  --force            launch every pair, even one running or completed
-
-A job and its journal: the input's rows with these flags are one job,
-recorded (synced to disk) in its journal, by default <input>.journal.ndjson.
-The same command on the same input resumes the job: what it launched is
-never launched again, whatever its run's state now. Once the job has
-finished, the same command says so and launches nothing (--new-job starts
-over, keeping the old journal beside it); a changed input is a new job. Only
-one process at a time works on a journal.
-
-What is guaranteed: on one machine (and others sharing the home folder),
-a (server, report, plugin) pair is launched once: launchers claim each pair
-in the registry of the user's cache folder first, and a pair being launched,
-or launched in the last --settle window, by another job is skipped. Across
-machines with separate home folders, claims are not shared: each refreshes
-its view of the server right before launching (older than 5 s), which
-narrows the window but cannot close it.
-
-A launch whose answer is lost (timeout, dropped connection, 5xx, a broken
-answer) may still create its run, even minutes later: it is never sent
-again by this invocation. It is looked for on the server for a while; if no
-run shows, it is reported in-doubt (exit 1) and the same command, after the
-settle window (--settle, default 10m) since the launch, launches it only if
-the server still shows no run.
-
-Ctrl-C, SIGTERM and SIGHUP stop new launches; those in flight are settled
-and journaled, the summary is written, and it exits 130: run the same
-command to resume. When the server stops answering, no new launch is
-started: the rest is not-started, for the same command to do later.
+A launch whose answer was lost is never sent again: it is looked for, else
+reported in doubt, and the same command settles it after --settle. Ctrl-C
+stops new launches, writes the --summary and exits 130: run the same command
+to resume. The README's "Bulk launches" explains each point in full.
 
 Exit codes: 0 every row launched, skipped or (with --wait) completed;
-1 some rows failed, are in doubt or were not started, or rows were refused
-beside launched ones; 2 usage or invalid input, nothing launched;
-3 authentication failed; 130 interrupted.`;
+1 some rows failed, are in doubt or were not started; 2 usage or invalid
+input, nothing launched; 3 authentication failed; 130 interrupted.`;
 
 /** Builds the command-line program of an invocation. */
 export function program(
@@ -164,7 +117,7 @@ export function program(
     "Launch plugins on every report listed in a CSV file, exactly once.",
     io,
   )
-    .argument("<input>", 'CSV file of report keys, or "-" for standard input')
+    .argument("<input>", 'CSV of report keys or names, or "-" for stdin')
     .option("--plugin <name>", "plugin for rows without a plugin column")
     .option(
       "--config <json>",
@@ -242,11 +195,12 @@ async function bulk(
       : {}),
     ...(flags.plugin !== undefined ? { plugin: flags.plugin } : {}),
     ...(config !== undefined ? { config } : {}),
+    names: true,
   });
   // An empty input and a header alone are alike: nothing to launch (the
   // rerun pipe, status --failed | bulk-run -, when nothing failed).
   if (
-    parsed.rows.length === 0 &&
+    parsed.rows.length === 0 && parsed.named?.length === 0 &&
     parsed.problems.every((p) => p.message === "no report keys found")
   ) {
     eprint(io, `${input}: no report keys: nothing to launch`);
@@ -268,10 +222,11 @@ async function bulk(
   let failedSince = 0;
   try {
     if (journal) eprint(io, `journal: ${journal}`);
+    const resolved = await resolveNames(io, client, parsed, input);
     summary = await withInterrupt((signal) =>
-      bulkRun(client, parsed.rows, {
+      bulkRun(client, resolved.rows, {
         file: input,
-        problems: parsed.problems,
+        problems: resolved.problems,
         skipInvalid: flags.skipInvalid ?? false,
         policy: rerunPolicy(flags),
         staleAfterMs: flags.staleAfter,

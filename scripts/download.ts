@@ -75,7 +75,7 @@ interface Flags extends CommonFlags, ReportInputFlags {
 }
 
 const HELP = `
-Input: a CSV of report keys (a bulk_run journal or summary works too), "-",
+Input: a CSV of report keys or names (a bulk_run journal or summary works), "-",
 --report KEY, or report filters (--project, --status, --since ...).
 
 Which run: per (report, plugin) the newest Completed run, as ionrun results
@@ -113,7 +113,7 @@ export function program(
     "Download a plugin's output files from many reports, verified and resumable.",
     run.io,
   )
-    .argument("[input]", 'CSV of report keys, or "-" for standard input')
+    .argument("[input]", 'CSV of report keys or names, or "-" for stdin')
     .option(
       "--plugin <names>",
       "plugin(s) whose files to fetch (comma-separated, repeatable)",

@@ -77,7 +77,7 @@ interface Flags extends CommonFlags, ReportInputFlags {
 }
 
 const HELP = `
-Input: a CSV of report keys (a bulk_run journal or summary works too), "-",
+Input: a CSV of report keys or names (a bulk_run journal or summary works), "-",
 --report KEY, or report filters (--project, --status, --since ...; thumbnail
 reports left out unless --thumbnails).
 
@@ -112,7 +112,7 @@ export function program(
     "One QC table across reports from each plugin run's results, per barcode.",
     run.io,
   )
-    .argument("[input]", 'CSV of report keys, or "-" for standard input')
+    .argument("[input]", 'CSV of report keys or names, or "-" for stdin')
     .option(
       "--plugin <names>",
       "plugin(s) whose results to read (comma-separated, repeatable)",

@@ -12,7 +12,13 @@ import { type Command, Option } from "commander";
 import { bulkRun } from "../lib/bulk/mod.ts";
 import { defaultRegistryDir } from "../lib/claims/mod.ts";
 import { InputError, type RowProblem, UsageError } from "../lib/errors.ts";
-import { keyProblem, type RunRow } from "../lib/run_rows.ts";
+import {
+  keyProblem,
+  looksLikeName,
+  type NamedRow,
+  type RunRow,
+} from "../lib/run_rows.ts";
+import { resolveNames } from "./_cli/report_input.ts";
 import {
   addFormatOption,
   addGuardOptions,
@@ -94,7 +100,7 @@ export function program(run: Invocation = invocationOf("run.ts", [])): Command {
     )
     .argument(
       "[report...]",
-      "report keys (primary keys of the reports; or --report)",
+      "report keys (or report names; or --report)",
     )
     .option("--plugin <name>", "the plugin (as bulk-run and status take it)")
     .addOption(
@@ -157,9 +163,11 @@ async function launch(
     : (await parseConfigFlag(flags.config)) ?? null;
   const problems: RowProblem[] = [];
   const rows: RunRow[] = [];
+  const named: NamedRow[] = [];
   reports.forEach((key, i) => {
     const line = i + 1;
-    if (!/^\d+$/.test(key) || Number(key) < 1) {
+    if (looksLikeName(key)) named.push({ line, name: key, plugin, config });
+    else if (!/^\d+$/.test(key) || Number(key) < 1) {
       problems.push({
         file: "arguments",
         line,
@@ -172,22 +180,34 @@ async function launch(
   const client = await clientFromFlags(flags, {}, io);
   const progress = new Progress({ quiet: true, io });
   try {
-    const summary = await withInterrupt((signal) =>
-      bulkRun(client, rows, {
-        file: "arguments",
-        skipInvalid: false, // all or nothing: exit 2 means nothing launched
-        policy: rerunPolicy(flags),
-        staleAfterMs: flags.staleAfter,
-        concurrency: 4,
-        ...pacingOptions(flags, io, () => progress.clear()),
-        configFrom: previous ? "previous" : "server",
-        registry: defaultRegistryDir(io.env),
-        settleMs: flags.settle,
-        dryRun: flags.dryRun ?? false,
-        ...waitSettings(flags),
-        signal,
-        onEvent: progress.handle,
-      }), io);
+    // Names are looked up before anything launches; one unknown or shared
+    // name is a problem that launches nothing (all or nothing).
+    const resolved = await resolveNames(
+      io,
+      client,
+      { rows, problems, named },
+      "arguments",
+    );
+    const summary = await withInterrupt(
+      (signal) =>
+        bulkRun(client, resolved.rows, {
+          file: "arguments",
+          problems: resolved.problems,
+          skipInvalid: false, // all or nothing: exit 2 means nothing launched
+          policy: rerunPolicy(flags),
+          staleAfterMs: flags.staleAfter,
+          concurrency: 4,
+          ...pacingOptions(flags, io, () => progress.clear()),
+          configFrom: previous ? "previous" : "server",
+          registry: defaultRegistryDir(io.env),
+          settleMs: flags.settle,
+          dryRun: flags.dryRun ?? false,
+          ...waitSettings(flags),
+          signal,
+          onEvent: progress.handle,
+        }),
+      io,
+    );
     progress.finish();
     if (summary.declined) {
       eprint(

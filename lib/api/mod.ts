@@ -21,11 +21,13 @@ export {
   pickLaunchVersion,
 } from "./plugins.ts";
 export {
+  findReportsByName,
   getReport,
   getReports,
   listReports,
   type ListReportsOptions,
   recentStatuses,
+  resolveNamedRows,
 } from "./reports.ts";
 export { isNonEmptyObject, plannedConfigs } from "./plans.ts";
 export {

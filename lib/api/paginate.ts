@@ -259,7 +259,7 @@ function describe(object: unknown): string {
 export const MAX_IN_CHARS = 4000;
 
 /**
- * Splits ids into batches whose comma-joined length stays under
+ * Splits ids (or names) into batches whose comma-joined length stays under
  * {@linkcode MAX_IN_CHARS}, so that `__in` URLs stay short, and that hold at
  * most {@linkcode MAX_PAGE_SIZE} ids, so that a look-up by primary key
  * answers in one page.
@@ -267,12 +267,14 @@ export const MAX_IN_CHARS = 4000;
  * @param ids Ids to split.
  * @returns Batches, in order.
  */
-export function batchIds(ids: readonly number[]): number[][] {
-  const batches: number[][] = [];
-  let current: number[] = [];
+export function batchIds<K extends number | string>(
+  ids: readonly K[],
+): K[][] {
+  const batches: K[][] = [];
+  let current: K[] = [];
   let chars = 0;
   for (const id of ids) {
-    const len = String(id).length + 1;
+    const len = encodeURIComponent(String(id)).length + 1;
     if (
       current.length > 0 &&
       (chars + len > MAX_IN_CHARS || current.length === MAX_PAGE_SIZE)
@@ -299,9 +301,9 @@ const BATCH_CONCURRENCY = 3;
  * @param lookUp Fetches the objects of one batch.
  * @returns Every batch's objects, in batch order.
  */
-export async function inBatches<T>(
-  ids: readonly number[],
-  lookUp: (batch: number[]) => Promise<T[]>,
+export async function inBatches<T, K extends number | string = number>(
+  ids: readonly K[],
+  lookUp: (batch: K[]) => Promise<T[]>,
 ): Promise<T[]> {
   const batches = batchIds(ids);
   const results: T[][] = [];

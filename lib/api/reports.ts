@@ -9,6 +9,8 @@ import { parseTsDate } from "../datetime.ts";
 import { ApiError, FilterNotAppliedError, UsageError } from "../errors.ts";
 import { inBatches, listAll, paginate } from "./paginate.ts";
 import type { Report } from "../types.ts";
+import { echo, type ParsedRunRows, type RunRow } from "../run_rows.ts";
+import type { RowProblem } from "../errors.ts";
 
 /**
  * A report as the list serializes it, with the relations the filters use:
@@ -364,4 +366,124 @@ export async function getReports(
   });
   for (const report of reports) found.set(report.id, report);
   return found;
+}
+
+/**
+ * Finds reports by their exact name (`resultsName`), with batched
+ * `resultsName__in` look-ups. Names are not unique on a server (a reanalysis
+ * keeps its name): each name maps to every report that has it, newest first,
+ * and the caller decides what an ambiguous name means. A name holding a
+ * comma cannot go in an `__in` list (Tastypie splits on commas), so it is
+ * looked up on its own.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createClient } from "../http/mod.ts";
+ * import { findReportsByName, getReport } from "./reports.ts";
+ * import { startSimulator } from "../../simulator/mod.ts";
+ * await using server = await startSimulator({ reports: 5 });
+ * const [user] = server.users;
+ * using client = await createClient({ url: server.url, user: user!.username, apiKey: user!.apiKey });
+ * const report = await getReport(client, server.reportIds()[0]!);
+ * const found = await findReportsByName(client, [report.resultsName, "nope"]);
+ * assert.ok(found.get(report.resultsName)?.some((r) => r.id === report.id));
+ * assert.deepEqual(found.get("nope"), []);
+ * ```
+ *
+ * @param client The API client.
+ * @param names Report names, as written (duplicates are fine).
+ * @param options Abort signal.
+ * @returns Every name given, with the reports of that exact name (an empty
+ *   list when none has it).
+ */
+export async function findReportsByName(
+  client: TsClient,
+  names: Iterable<string>,
+  options: { signal?: AbortSignal } = {},
+): Promise<Map<string, Report[]>> {
+  const unique = [...new Set(names)];
+  const found = new Map<string, Report[]>(unique.map((n) => [n, []]));
+  const signal = options.signal ? { signal: options.signal } : {};
+  const listed = unique.filter((n) => n.includes(","));
+  const batched = unique.filter((n) => !n.includes(","));
+  const reports = [
+    ...await inBatches(batched, (batch) => {
+      const wanted = new Set(batch);
+      return listAll<Report>(client, "results/", {
+        params: { resultsName__in: batch, noplugin: "true" },
+        verify: { resultsName__in: (r) => wanted.has(r.resultsName) },
+        ...signal,
+      });
+    }),
+    ...(await Promise.all(
+      listed.map((name) =>
+        listAll<Report>(client, "results/", {
+          params: { resultsName: name, noplugin: "true" },
+          verify: { resultsName: (r) => r.resultsName === name },
+          ...signal,
+        })
+      ),
+    )).flat(),
+  ];
+  for (const report of reports) found.get(report.resultsName)?.push(report);
+  for (const list of found.values()) list.sort((a, b) => b.id - a.id);
+  return found;
+}
+
+/** Most reports an ambiguous name's problem lists. */
+const AMBIGUOUS_SHOWN = 5;
+
+/**
+ * Turns the rows that name their report (`parseRunRows` with `names`) into
+ * rows with its key, looked up by {@linkcode findReportsByName}. A name no
+ * report has, or that several reports share (a reanalysis keeps its name),
+ * becomes a `file:line` problem; an ambiguous one lists the reports that
+ * have it, newest first, with their dates, so the user can pick a key.
+ *
+ * @param client The API client.
+ * @param parsed What `parseRunRows` returned.
+ * @param options The input's name for problems, and an abort signal.
+ * @returns The rows and problems, each in line order, without `named`.
+ */
+export async function resolveNamedRows(
+  client: TsClient,
+  parsed: ParsedRunRows,
+  options: { file: string; signal?: AbortSignal },
+): Promise<ParsedRunRows> {
+  const named = parsed.named ?? [];
+  if (named.length === 0) {
+    return { rows: parsed.rows, problems: parsed.problems };
+  }
+  const found = await findReportsByName(
+    client,
+    named.map((n) => n.name),
+    options.signal ? { signal: options.signal } : {},
+  );
+  const rows: RunRow[] = [...parsed.rows];
+  const problems: RowProblem[] = [...parsed.problems];
+  for (const { name, ...row } of named) {
+    const reports = found.get(name) ?? [];
+    if (reports.length === 1) {
+      rows.push({ ...row, report: reports[0]!.id });
+      continue;
+    }
+    const quoted = echo(name);
+    const shown = reports.slice(0, AMBIGUOUS_SHOWN).map((r) =>
+      `${r.id} (${String(r.timeStamp).slice(0, 10)})`
+    ).join(", ");
+    const more = reports.length > AMBIGUOUS_SHOWN
+      ? ` and ${reports.length - AMBIGUOUS_SHOWN} more`
+      : "";
+    problems.push({
+      file: options.file,
+      line: row.line,
+      message: reports.length === 0
+        ? `no report named ${quoted} on this server`
+        : `report name ${quoted} is shared by ${reports.length} reports: ${shown}${more}; give the key instead`,
+    });
+  }
+  rows.sort((a, b) => a.line - b.line);
+  problems.sort((a, b) => a.line - b.line);
+  return { rows, problems };
 }

@@ -6,8 +6,16 @@
 import { type Command, Option } from "commander";
 import type { TsClient } from "../../lib/http/mod.ts";
 import { InputError, UsageError } from "../../lib/errors.ts";
-import { listReports, type ListReportsOptions } from "../../lib/api/mod.ts";
-import { parseRunRows, readInputText } from "../../lib/run_rows.ts";
+import {
+  listReports,
+  type ListReportsOptions,
+  resolveNamedRows,
+} from "../../lib/api/mod.ts";
+import {
+  type ParsedRunRows,
+  parseRunRows,
+  readInputText,
+} from "../../lib/run_rows.ts";
 import { parseDate, wholeNumber } from "./flags.ts";
 import { type CommandIO, readInput } from "./io.ts";
 import { eprint } from "./output.ts";
@@ -107,7 +115,12 @@ export async function selectReports(
   const keys: number[] = [];
   if (input !== undefined) {
     const text = await readInput(io, input, readInputText);
-    const parsed = parseRunRows(text, { file: input, requirePlugin: false });
+    const parsed = await resolveNames(
+      io,
+      client,
+      parseRunRows(text, { file: input, requirePlugin: false, names: true }),
+      input,
+    );
     const empty = parsed.rows.length === 0 &&
       (parsed.problems.length === 0 ||
         (parsed.problems.length === 1 &&
@@ -122,6 +135,35 @@ export async function selectReports(
     for await (const r of listReports(client, filters)) keys.push(r.id);
   }
   return [...new Set(keys)];
+}
+
+/**
+ * Looks up the reports that rows name instead of giving their key, saying on
+ * stderr how many names it looked up (one request per few hundred names).
+ *
+ * @param io Where the note goes.
+ * @param client The API client.
+ * @param parsed What `parseRunRows` returned (with `names: true`).
+ * @param file The input's name for problems.
+ * @returns Rows with keys and problems (unknown and shared names among them).
+ */
+export async function resolveNames(
+  io: CommandIO,
+  client: TsClient,
+  parsed: ParsedRunRows,
+  file: string,
+): Promise<ParsedRunRows> {
+  const named = parsed.named?.length ?? 0;
+  if (named === 0) return parsed;
+  const resolved = await resolveNamedRows(client, parsed, { file });
+  const found = resolved.rows.length - parsed.rows.length;
+  eprint(
+    io,
+    `report names in ${file}: ${named} looked up, ${found} found${
+      found < named ? `, ${named - found} not (see below)` : ""
+    }`,
+  );
+  return resolved;
 }
 
 /** `--run`: `completed` (the default), `newest`, or a run id. */

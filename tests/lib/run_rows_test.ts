@@ -419,3 +419,65 @@ Deno.test("a report name where a key belongs points to list reports, which gives
     /^report key "Auto_user_S5-00391-12-chip_123" is not a positive integer: a report name\? The keys are the numbers "list reports --name-contains NAME --format csv" prints/,
   );
 });
+
+Deno.test("parseRunRows({ names }) keeps report names for look-up: a name column, a bare list of names, names among keys", () => {
+  const named = (text: string, options: Partial<ParseRunRowsOptions> = {}) => {
+    const parsed = parseRunRows(text, {
+      file: "in.csv",
+      names: true,
+      plugin: "igv",
+      ...options,
+    });
+    return {
+      rows: parsed.rows.map((r) => [r.line, r.report]),
+      named: (parsed.named ?? []).map((n) => [n.line, n.name, n.plugin]),
+      problems: short(parsed),
+    };
+  };
+  // A name column without a key column; a name of digits is still a name.
+  assert.deepEqual(
+    named("report_name,plugin\nAuto_user_A_1,coverageAnalysis\n2024,\n"),
+    {
+      rows: [],
+      named: [[2, "Auto_user_A_1", "coverageAnalysis"], [3, "2024", "igv"]],
+      problems: [],
+    },
+  );
+  // A bare list of names has no header.
+  assert.deepEqual(named("Auto_user_A_1\nR_2026_12_01_b\n"), {
+    rows: [],
+    named: [[1, "Auto_user_A_1", "igv"], [2, "R_2026_12_01_b", "igv"]],
+    problems: [],
+  });
+  // Keys and names mixed in the key column; bad keys stay problems.
+  assert.deepEqual(named('report\n12\nAuto_user_A_1\n-3\n""\n'), {
+    rows: [[2, 12]],
+    named: [[3, "Auto_user_A_1", "igv"]],
+    problems: ['4: report key "-3" is not a positive integer'],
+  });
+  // A key column wins over a name column.
+  assert.deepEqual(named("name,id\nAuto_user_A_1,7\n"), {
+    rows: [[2, 7]],
+    named: [],
+    problems: [],
+  });
+  // An empty name is a problem; a named row's plugin is still checked.
+  assert.deepEqual(named('name,plugin\n"",igv\nAuto_user_B_2,bad name\n'), {
+    rows: [],
+    named: [],
+    problems: [
+      "2: report name is empty",
+      '3: plugin name "bad name" is not valid',
+    ],
+  });
+  // Without `names`, a name is the problem it always was.
+  const off = parseRunRows("report\nAuto_user_A_1\n", {
+    file: "in.csv",
+    plugin: "igv",
+  });
+  assert.equal(off.named, undefined);
+  assert.match(
+    short(off)[0]!,
+    /^2: report key "Auto_user_A_1" is not a positive integer: a report name\?/,
+  );
+});

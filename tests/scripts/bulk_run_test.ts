@@ -13,6 +13,9 @@ import {
   spawnScript,
 } from "../_helpers.ts";
 import { main as bulkRunMain } from "../../scripts/bulk_run.ts";
+import { main as runMain } from "../../scripts/run.ts";
+import { listReports } from "../../lib/api/reports.ts";
+import { clientFor } from "../_helpers.ts";
 
 async function tempDir(): Promise<string> {
   return await Deno.makeTempDir({ prefix: "ionrun-bulk-" });
@@ -24,9 +27,9 @@ Deno.test("bulk_run.ts rejects malformed CSVs with file:line and launches nothin
   const cases: [string, string, string[], RegExp][] = [
     [
       "bad keys, BOM and CRLF",
-      `\uFEFFreport,plugin\r\n${a},igv\r\nabc,igv\r\n-4,igv\r\n`,
+      `\uFEFFreport,plugin\r\n${a},igv\r\n12x,igv\r\n-4,igv\r\n`,
       [],
-      /^in\.csv:3: report key "abc" is not a positive integer\nin\.csv:4: report key "-4" is not a positive integer$/m,
+      /^in\.csv:3: report key "12x" is not a positive integer\nin\.csv:4: report key "-4" is not a positive integer$/m,
     ],
     [
       "semicolons with a bad JSON config",
@@ -52,7 +55,7 @@ Deno.test("bulk_run.ts rejects malformed CSVs with file:line and launches nothin
     ], /^in\.csv:3: report 999999 does not exist on the server$/m],
     [
       "missing key column",
-      `name,plugin\nx,igv\n`,
+      `sample,plugin\nx,igv\n`,
       [],
       /^in\.csv:1: no report-key column/m,
     ],
@@ -277,4 +280,80 @@ Deno.test("bulk_run.ts --help matches the stored help (deno test -u updates it)"
     assert.equal(r.stderr, "");
     await t.assertSnapshot(r.stdout, { name: `bulk_run.ts ${args.join(" ")}` });
   }
+});
+
+/** Report names of the simulator, with how many reports share each. */
+async function namesOf(sim: Simulator): Promise<Map<number, string>> {
+  using client = await clientFor(sim);
+  const names = new Map<number, string>();
+  for await (const r of listReports(client)) names.set(r.id, r.resultsName);
+  return names;
+}
+
+Deno.test("bulk_run.ts and run.ts take report names: looked up exactly, launched once; an unknown or shared name launches nothing (exit 2, file:line)", async () => {
+  await using sim = await simulator({ reports: 300 });
+  const names = await namesOf(sim);
+  const count = new Map<string, number>();
+  for (const n of names.values()) count.set(n, (count.get(n) ?? 0) + 1);
+  const unique = freshReports(sim, "igv", 40).filter((id) =>
+    count.get(names.get(id)!) === 1
+  ).slice(0, 5);
+  assert.equal(unique.length, 5);
+  const shared = [...count].find(([, n]) => n > 1)![0];
+  const cwd = await tempDir();
+  const env = envFor(sim);
+
+  // A CSV of names, one of them shared, one unknown: nothing launched.
+  await Deno.writeTextFile(
+    `${cwd}/bad.csv`,
+    `report_name\n${names.get(unique[0]!)}\n${shared}\nAuto_user_nobody_1\n`,
+  );
+  const bad = await runCommand(bulkRunMain, [
+    `${cwd}/bad.csv`,
+    "--plugin",
+    "igv",
+  ], { env });
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(
+    bad.stderr,
+    new RegExp(
+      `bad\\.csv:3: report name "${shared}" is shared by \\d+ reports: \\d+ \\(`,
+    ),
+  );
+  assert.match(
+    bad.stderr,
+    /bad\.csv:4: no report named "Auto_user_nobody_1" on this server/,
+  );
+  assert.equal(sim.launches.length, 0);
+
+  // A bare list of names: each launched once on its own report.
+  const list = unique.slice(0, 4).map((id) => names.get(id)!);
+  await Deno.writeTextFile(`${cwd}/names.csv`, list.join("\n") + "\n");
+  const ok = await runCommand(bulkRunMain, [
+    `${cwd}/names.csv`,
+    "--plugin",
+    "igv",
+    "--format",
+    "csv",
+  ], { env });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stderr, /report names in .*names\.csv: 4 looked up, 4 found/);
+  const rows = parse(ok.stdout, { columns: true }) as Record<string, string>[];
+  assert.deepEqual(rows.map((r) => Number(r.report)), unique.slice(0, 4));
+  assert.deepEqual(
+    [...launchCounts(sim)].sort(),
+    unique.slice(0, 4).map((id) => [`${id}/igv`, 1]).sort(),
+  );
+
+  // run.ts takes a name as it takes a key.
+  const one = await runCommand(runMain, ["igv", names.get(unique[4]!)!], {
+    env,
+  });
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(launchCounts(sim).get(`${unique[4]}/igv`), 1);
+  const refused = await runCommand(runMain, ["igv", shared], { env });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /arguments:1: report name .* is shared by/);
+  assert.equal(sim.launches.length, 5);
+  await Deno.remove(cwd, { recursive: true });
 });

@@ -12,6 +12,8 @@ import { main } from "../../scripts/results.ts";
 import { main as ionrun } from "../../scripts/ionrun.ts";
 import { parseCell, storeParts } from "../../lib/results/mod.ts";
 import type { Simulator } from "../../simulator/mod.ts";
+import { getReports } from "../../lib/api/reports.ts";
+import { clientFor } from "../_helpers.ts";
 
 type Row = Record<string, string>;
 const csv = (text: string, delimiter = ",") =>
@@ -239,4 +241,35 @@ Deno.test("ionrun results --format html --out writes the page; a table fits the 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("results.ts reads a CSV of report names (the input download shares): the same rows as by key; an unknown name is file:line, exit 2", async () => {
+  await using sim = await simulator({ reports: 40 });
+  const { reports } = seed(sim, 3);
+  using client = await clientFor(sim);
+  const byId = await getReports(client, reports);
+  const env = envFor(sim);
+  const args = ["-", "--plugin", "coverageAnalysis", "--columns", "on_target"];
+  const byKey = await runCommand(main, args, {
+    env,
+    stdin: `report\n${reports.join("\n")}\n`,
+  });
+  const names = reports.map((id) => byId.get(id)!.resultsName);
+  const byName = await runCommand(main, args, {
+    env,
+    stdin: `report_name\n${names.join("\n")}\n`,
+  });
+  assert.equal(byName.code, 0, byName.stderr);
+  assert.match(byName.stderr, /report names in -: 3 looked up, 3 found/);
+  assert.deepEqual(csv(byName.stdout), csv(byKey.stdout));
+  const unknown = await runCommand(main, args, {
+    env,
+    stdin: `report_name\n${names[0]}\nAuto_user_nobody_1\n`,
+  });
+  assert.equal(unknown.code, 2, unknown.stderr);
+  assert.match(
+    unknown.stderr,
+    /^-:3: no report named "Auto_user_nobody_1" on this server$/m,
+  );
+  assert.equal(unknown.stdout, "");
 });

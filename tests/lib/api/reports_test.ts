@@ -2,10 +2,13 @@ import assert from "node:assert/strict";
 import { createClient } from "../../../lib/http/client.ts";
 import { FilterNotAppliedError, UsageError } from "../../../lib/errors.ts";
 import {
+  findReportsByName,
   getReport,
   getReports,
   listReports,
+  resolveNamedRows,
 } from "../../../lib/api/reports.ts";
+import { parseRunRows } from "../../../lib/run_rows.ts";
 import type { Report } from "../../../lib/types.ts";
 import { clientFor, fakeTransport, simulator } from "../../_helpers.ts";
 
@@ -279,5 +282,102 @@ Deno.test("getReport() of an id not on the server: 'report 99999 is not on this 
     (e) =>
       e instanceof Error &&
       /^report 99999 is not on this server/.test(e.message),
+  );
+});
+
+/** Every report of the simulator, by name (names repeat: reanalyses). */
+async function reportsByName(
+  client: Awaited<ReturnType<typeof clientFor>>,
+): Promise<Map<string, number[]>> {
+  const byName = new Map<string, number[]>();
+  for await (const r of listReports(client)) {
+    byName.set(r.resultsName, [...byName.get(r.resultsName) ?? [], r.id]);
+  }
+  return byName;
+}
+
+Deno.test("findReportsByName() finds 600 names exactly in batched resultsName__in look-ups, shared names with every report", async () => {
+  await using sim = await simulator({ reports: 800 });
+  using client = await clientFor(sim);
+  const byName = await reportsByName(client);
+  const names = [...byName.keys()].slice(0, 600);
+  const shared = [...byName].find(([, ids]) => ids.length > 1);
+  assert.ok(shared, "the simulator reuses a name (a reanalysis)");
+  if (!names.includes(shared[0])) names.push(shared[0]);
+  sim.clearLog();
+  const found = await findReportsByName(client, [
+    ...names,
+    "Auto_user_nobody_1",
+    // A prefix of a real name: exact names only, never a substring.
+    names[0]!.slice(0, -1),
+  ]);
+  for (const name of names) {
+    assert.deepEqual(
+      found.get(name)!.map((r) => r.id),
+      [...byName.get(name)!].sort((a, b) => b - a),
+      name,
+    );
+  }
+  assert.deepEqual(found.get("Auto_user_nobody_1"), []);
+  assert.deepEqual(found.get(names[0]!.slice(0, -1)), []);
+  const paths = sim.requests.map((r) => r.path);
+  assert.ok(paths.every((p) => p.includes("resultsName__in=")), paths[0]);
+  // 600 names of ~40 characters: a few URLs of at most 4,000 characters.
+  assert.ok(paths.length >= 6 && paths.length <= 10, `${paths.length}`);
+  assert.ok(paths.every((p) => p.length < 4600), "URLs stay short");
+});
+
+Deno.test("findReportsByName() looks a name with a comma up on its own (an __in list would split it)", async () => {
+  await using sim = await simulator({ reports: 5 });
+  using client = await clientFor(sim);
+  const found = await findReportsByName(client, ["run 7, rerun"]);
+  assert.deepEqual(found.get("run 7, rerun"), []);
+  assert.equal(sim.requests.length, 1);
+  const query = new URL(sim.requests[0]!.path, sim.url).searchParams;
+  assert.equal(query.get("resultsName"), "run 7, rerun");
+  assert.equal(query.get("resultsName__in"), null);
+});
+
+Deno.test("resolveNamedRows() gives named rows their key in line order; unknown and shared names are file:line problems listing the keys", async () => {
+  await using sim = await simulator({ reports: 400 });
+  using client = await clientFor(sim);
+  const byName = await reportsByName(client);
+  const [one, two] = [...byName].filter(([, ids]) => ids.length === 1);
+  const [sharedName, sharedIds] = [...byName].find(([, ids]) =>
+    ids.length > 1
+  )!;
+  const text = [
+    "report_name,plugin",
+    `${one![0]},igv`,
+    `Auto_user_nobody_1,igv`,
+    `${sharedName},igv`,
+    `${two![0]},coverageAnalysis`,
+  ].join("\n");
+  const parsed = parseRunRows(text, { file: "names.csv", names: true });
+  assert.equal(parsed.named?.length, 4);
+  assert.deepEqual(parsed.problems, []);
+  const resolved = await resolveNamedRows(client, parsed, {
+    file: "names.csv",
+  });
+  assert.deepEqual(resolved.rows.map((r) => [r.line, r.report, r.plugin]), [
+    [2, one![1][0], "igv"],
+    [5, two![1][0], "coverageAnalysis"],
+  ]);
+  assert.deepEqual(resolved.problems.map((p) => [p.file, p.line]), [
+    ["names.csv", 3],
+    ["names.csv", 4],
+  ]);
+  assert.equal(
+    resolved.problems[0]!.message,
+    'no report named "Auto_user_nobody_1" on this server',
+  );
+  const listed = [...sharedIds].sort((a, b) => b - a);
+  assert.match(
+    resolved.problems[1]!.message,
+    new RegExp(
+      `^report name "${sharedName}" is shared by ${sharedIds.length} reports: ${
+        listed[0]
+      } \\(\\d{4}-\\d\\d-\\d\\d\\), .*give the key instead$`,
+    ),
   );
 });
