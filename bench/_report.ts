@@ -39,7 +39,9 @@ function throughputLines(t: Results): string[] {
 function productionLines(runs: Results[]): string[] {
   const first = runs[0]!;
   const row = (p: Results) =>
-    `| ${p.maxActive} | ${p.withoutJob.median} / ${p.withoutJob.p95} / ${p.withoutJob.max} (${p.withoutJob.runs}) | ${p.withJob.median} / ${p.withJob.p95} / ${p.withJob.max} (${p.withJob.runs}) | +${p.p95Growth}: ${
+    `| ${p.maxActive} | ${p.withoutJob.median} / ${p.withoutJob.p95} / ${p.withoutJob.max} (${p.withoutJob.runs}) | ${p.withJob.median} / ${p.withJob.p95} / ${p.withJob.max} (${p.withJob.runs}) | ${
+      p.p95Growth >= 0 ? "+" : ""
+    }${p.p95Growth}: ${
       yes(p.p95Growth <= p.runMinutes)
     } | ${p.jobHours} h / ${p.idealHours} h = ${p.jobOverIdeal}×: ${
       yes(p.jobOverIdeal <= 1.2)
@@ -68,8 +70,20 @@ function productionLines(runs: Results[]): string[] {
     Object.entries(first.breakdown).map(([k, n]) => `${k} ${n}`).join(", ") +
     ".",
     "",
+    ...runs.flatMap((p) =>
+      p.launchMoments === undefined ? [] : [
+        `--max-active ${p.maxActive}: ${p.queueLooks} looks at the queue, ${p.runLooks} at the job's runs; the job launched at ${p.launchMoments} moments (${
+          (p.rows / p.launchMoments).toFixed(2)
+        } runs each). Each moment needs a look that saw a place free, so one look per moment and its POSTs, ${p.floorPerRow} requests per row, is the floor of this schedule; the lowest any schedule allows, every moment launching ${p.maxActive} run(s), is ${
+          round2(1 + 1 / p.maxActive)
+        }.`,
+        "",
+      ]
+    ),
   ];
 }
+
+const round2 = (x: number) => Number(x.toFixed(2));
 
 const HEADINGS: Record<string, string> = {
   throughput: "## Launch throughput",

@@ -48,6 +48,20 @@ export interface ProductionFigures {
   requests: number;
   requestsPerRow: number;
   breakdown: Record<string, number>;
+  /** Looks at the server's newest runs (the queue), any owner. */
+  queueLooks: number;
+  /** Looks at the job's own runs and next pairs (`result__in`). */
+  runLooks: number;
+  /**
+   * Moments the job launched (POSTs less than a second of server time
+   * apart are one): each needs at least one look that saw a place free.
+   */
+  launchMoments: number;
+  /**
+   * Requests per row if each launch moment had cost one look and its POSTs
+   * and nothing else: the floor of a job that launches as runs end.
+   */
+  floorPerRow: number;
   scriptSeconds: number;
 }
 
@@ -163,6 +177,13 @@ export async function benchProduction(
   const withJob = summary(waits(job, from, to, now), k);
   const withoutJob = summary(waits(base, bFrom, bTo, now), k);
   const breakdown = requestKinds(job.requests);
+  const gets = (part: string) =>
+    job.requests.filter((r) => r.method === "GET" && r.path.includes(part))
+      .length;
+  const posts = job.requests.filter((r) => r.method === "POST")
+    .map((r) => r.time).sort((a, b) => a - b);
+  const launchMoments =
+    posts.filter((t, i) => i === 0 || t - posts[i - 1]! > 1000 * k).length;
   await Deno.remove(cwd, { recursive: true });
   const hours = (ms: number) => round(ms / k / 3_600_000);
   return {
@@ -182,6 +203,10 @@ export async function benchProduction(
     requests: job.requests.length,
     requestsPerRow: round(job.requests.length / rows),
     breakdown,
+    queueLooks: gets("pluginresult/?order_by=-id"),
+    runLooks: gets("pluginresult/?result__in="),
+    launchMoments,
+    floorPerRow: round((posts.length + launchMoments) / rows),
     scriptSeconds: round(ran.seconds),
   };
 }

@@ -23,7 +23,7 @@ import {
 } from "./_context.ts";
 import type { Plan } from "./_plan.ts";
 import type { GuardView } from "./_prepare.ts";
-import { newRuns, queueRuns } from "../api/mod.ts";
+import { newRuns, QUEUE_LOOK, queueRuns } from "../api/mod.ts";
 import { parseTsDate } from "../datetime.ts";
 import {
   classifyRun,
@@ -182,8 +182,15 @@ export class Pacer {
    * are active and waiting.
    */
   async lookAtQueue(): Promise<ForeignQueue> {
+    return (await this.#lookAtQueue()).foreign;
+  }
+
+  async #lookAtQueue(): Promise<
+    { foreign: ForeignQueue; runs: PluginResult[] }
+  > {
     const at = this.#ctx.now();
     const runs = await queueRuns(this.#ctx.client, {
+      limit: QUEUE_LOOK,
       ...(this.#ctx.signal ? { signal: this.#ctx.signal } : {}),
     });
     for (const t of this.#active) {
@@ -203,7 +210,35 @@ export class Pacer {
     this.#passedBelow = q.passedBelow;
     this.#foreign = { active: q.active, waiting: q.waiting };
     this.#queueAt = at;
-    return this.#foreign;
+    return { foreign: this.#foreign, runs };
+  }
+
+  /**
+   * The job's active runs as a queue look shows them, and whether one of
+   * them ended (or no longer holds a slot: held, stale). `undefined` when
+   * one is not in the look (older than its newest runs) or a launch's run
+   * is not known yet: then only a look at the runs themselves can tell.
+   */
+  #fromLook(
+    runs: readonly PluginResult[],
+    active: readonly Task[],
+  ): { found: Map<string, PluginResult[]>; ended: boolean } | undefined {
+    const byId = new Map(runs.map((r) => [r.id, r]));
+    const found = new Map<string, PluginResult[]>();
+    let ended = false;
+    for (const task of active) {
+      const id = task.rows[0]?.run;
+      const run = typeof id === "number" ? byId.get(id) : undefined;
+      if (!run) return undefined;
+      found.set(task.key, [run]);
+      ended ||= classifyState(run.state) !== "running" ||
+        (isWaiting(run.state) && this.#passed.has(run.id)) ||
+        classifyRun(run, {
+            now: this.#ctx.now(),
+            staleAfterMs: this.#ctx.staleAfterMs,
+          }) === "stale";
+    }
+    return { found, ended };
   }
 
   /** Counts a run of the job that is active already (an earlier invocation's). */
@@ -288,11 +323,27 @@ export class Pacer {
       return;
     }
     const start = this.#ctx.now();
-    const [found] = await Promise.all([
-      newRuns(this.#ctx.client, look),
-      this.#yield ? this.lookAtQueue().catch(() => undefined) : undefined,
-    ]);
-    for (const task of upcoming) {
+    // Yielding, the queue look comes first, and it shows the job's active
+    // runs too. When no launch can follow this poll (none of them ended, or
+    // another user's run waits, which the job lets go first), that one
+    // request is the whole poll: the next pairs' view is refreshed by the
+    // poll that frees a place, or by the launch itself. Otherwise (or when
+    // a run of the job is not in the look) the runs and the next pairs are
+    // looked at as without yielding.
+    let found: Map<string, PluginResult[]> | undefined;
+    let refreshed = false;
+    if (this.#yield) {
+      const queue = await this.#lookAtQueue().catch(() => undefined);
+      const seen = queue ? this.#fromLook(queue.runs, active) : undefined;
+      if (seen && (!seen.ended || queue!.foreign.waiting > 0)) {
+        found = seen.found;
+      }
+    }
+    if (found === undefined) {
+      found = await newRuns(this.#ctx.client, look);
+      refreshed = true;
+    }
+    for (const task of refreshed ? upcoming : []) {
       const runs = found.get(task.key);
       if (view && runs) view.latest.set(task.key, runs.at(-1)!);
       view?.checkedAt.set(task.key, start);
@@ -391,6 +442,11 @@ export class Pacer {
       // A new run waits a little before it starts (grid submission, the
       // scheduler's interval): a fifth of a run, half a second at least.
       const margin = Math.max(500, 0.2 * d);
+      // Inside the margin, this polls every 250 ms until a run ends: in the
+      // production benchmark, looking only when the first run was due (then
+      // less and less often) saved 10% of the requests but launched 10 s
+      // later per run (median): the job took 1.29-1.42x the ideal, not
+      // 1.22-1.26x.
       return clamp(
         Math.min(Math.min(...free) - start - margin, this.#maxPollMs),
       );

@@ -154,3 +154,36 @@ Deno.test("bulkRun() without maxActive queues every run at once (what pacing pre
   queue.stop();
   assert.equal(queue.most, 8);
 });
+
+Deno.test("bulkRun() pacing: a poll whose look at the queue shows the job's runs all still running is that one request", async () => {
+  await using sim = await simulator({
+    slots: 2,
+    pluginRunMs: { igv: 1500 },
+    runSpread: 0,
+  });
+  using client = await createClient({
+    url: sim.url,
+    user: sim.users[0]!.username,
+    apiKey: sim.users[0]!.apiKey,
+  });
+  const reports = freshReports(sim, "igv", 6);
+  sim.clearLog();
+  const summary = await bulkRun(client, rowsFor(reports, "igv"), {
+    file: "in.csv",
+    maxActive: 2,
+  });
+  assert.equal(summary.counts.launched, 6, JSON.stringify(summary.counts));
+  for (const [pair, n] of launchCounts(sim)) assert.equal(n, 1, pair);
+  const gets = (prefix: string) =>
+    sim.requests.filter((r) =>
+      r.method === "GET" && r.path.startsWith(`/rundb/api/v1/${prefix}`)
+    ).length;
+  const queueLooks = gets("pluginresult/?order_by=-id");
+  const runLooks = gets("pluginresult/?result__in=");
+  const all = sim.requests.map((r) => `${r.method} ${r.path}`).join("\n");
+  // Three waves of 2 runs of 1.5 s: polls in between see them running and
+  // ask nothing more; the runs (and next pairs) are looked at about once
+  // per wave, when some ended, plus the plan's and the launches' looks.
+  assert.ok(queueLooks >= 4, all);
+  assert.ok(runLooks < queueLooks, `${runLooks} run looks:\n${all}`);
+});
