@@ -41,9 +41,9 @@ export interface ParseRunRowsOptions {
   requirePlugin?: boolean;
   /**
    * Whether report names may stand for keys (default `false`): a key that
-   * starts with a letter, or a `name`/`report_name`/`resultsName` column when there
-   * is no key column, goes to `named` instead of being a problem, for
-   * `resolveNamedRows` (API door) to look up.
+   * starts with a letter, or a `name`/`report_name`/`resultsName` column
+   * when there is no key column, goes to `named` instead of being a
+   * problem, for `resolveNamedRows` (API door) to look up.
    */
   names?: boolean;
 }

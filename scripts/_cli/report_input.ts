@@ -139,7 +139,7 @@ export async function selectReports(
 
 /**
  * Looks up the reports that rows name instead of giving their key, saying on
- * stderr how many names it looked up (one request per few hundred names).
+ * stderr how many names it looked up (about one request per 100 names).
  *
  * @param io Where the note goes.
  * @param client The API client.

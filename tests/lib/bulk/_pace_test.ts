@@ -35,6 +35,15 @@ function watchQueue(sim: Simulator, ids?: () => Set<number>) {
   };
 }
 
+/** A client whose sleeps are real (the pacer's own pace), not shortened. */
+function realClient(sim: Simulator) {
+  return createClient({
+    url: sim.url,
+    user: sim.users[0]!.username,
+    apiKey: sim.users[0]!.apiKey,
+  });
+}
+
 const rowsFor = (reports: number[], plugin: string): RunRow[] =>
   reports.map((report, i) => ({ line: i + 2, report, plugin, config: null }));
 
@@ -44,12 +53,7 @@ Deno.test("bulkRun() maxActive keeps at most N of the job's runs on the queue, p
     pluginRunMs: { igv: 80 },
     runSpread: 0,
   });
-  // The pacer's own pace: real sleeps, not the helper's shortened ones.
-  using client = await createClient({
-    url: sim.url,
-    user: sim.users[0]!.username,
-    apiKey: sim.users[0]!.apiKey,
-  });
+  using client = await realClient(sim);
   const reports = freshReports(sim, "igv", 24);
   const paces: number[] = [];
   const queue = watchQueue(sim);
@@ -161,11 +165,7 @@ Deno.test("bulkRun() pacing: a poll whose look at the queue shows the job's runs
     pluginRunMs: { igv: 1500 },
     runSpread: 0,
   });
-  using client = await createClient({
-    url: sim.url,
-    user: sim.users[0]!.username,
-    apiKey: sim.users[0]!.apiKey,
-  });
+  using client = await realClient(sim);
   const reports = freshReports(sim, "igv", 6);
   sim.clearLog();
   const summary = await bulkRun(client, rowsFor(reports, "igv"), {
